@@ -1,0 +1,163 @@
+//! The API errors the simulator can answer with, and how they are rendered.
+//!
+//! Every error body has the real service's shape `{"error_code": ..., "error_msg": ...}`; this
+//! module is the single table of codes, HTTP statuses and (where known) localized messages, so
+//! handlers only say *which* error happened.
+
+use std::convert::Infallible;
+
+use axum::Json;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// An error answer of the simulated API.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ApiError {
+    /// The instance does not exist (or not in the project of the URL).
+    #[error("Instance not found.")]
+    InstanceNotFound,
+    /// The instance exists but has no replication task of that name.
+    #[error("The synchronization task does not exist.")]
+    TaskNotFound,
+    /// No job with that id in the project.
+    #[error("Job not found.")]
+    JobNotFound,
+    /// A malformed body or query parameter; the text says what is wrong.
+    #[error("{0}")]
+    InvalidParameter(String),
+    /// Missing or wrong `X-Auth-Token`.
+    #[error("Incorrect IAM authentication information: verify token fail")]
+    Unauthorized,
+    /// No such route (or method) on the gateway.
+    #[error("The API does not exist or has not been published in the environment.")]
+    NoSuchApi,
+    /// A hung request was released because the simulator is stopping.
+    #[error("The simulator is shutting down.")]
+    ShuttingDown,
+}
+
+impl ApiError {
+    /// Shorthand for [`ApiError::InvalidParameter`].
+    pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
+        ApiError::InvalidParameter(message.into())
+    }
+
+    /// HTTP status the real service uses for this error.
+    pub(crate) fn status(&self) -> StatusCode {
+        match self {
+            ApiError::InstanceNotFound
+            | ApiError::TaskNotFound
+            | ApiError::JobNotFound
+            | ApiError::InvalidParameter(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::NoSuchApi => StatusCode::NOT_FOUND,
+            ApiError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The `error_code` field.
+    pub(crate) fn code(&self) -> &'static str {
+        match self {
+            ApiError::InstanceNotFound => "DBS.200022",
+            ApiError::TaskNotFound => "DBS.270022",
+            ApiError::JobNotFound => "DBS.200009",
+            ApiError::InvalidParameter(_) => "DBS.200001",
+            ApiError::Unauthorized => "APIGW.0301",
+            ApiError::NoSuchApi => "APIGW.0101",
+            ApiError::ShuttingDown => "SIM.0503",
+        }
+    }
+
+    /// The `error_msg` field in the requested language (English where no translation is known).
+    pub(crate) fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (ApiError::InstanceNotFound, Lang::ZhCn) => "实例不存在。".to_owned(),
+            _ => self.to_string(),
+        }
+    }
+
+    /// Renders the error as the real service would, in `lang`.
+    pub(crate) fn into_response_in(self, lang: Lang) -> Response {
+        let body = json!({ "error_code": self.code(), "error_msg": self.message(lang) });
+        (self.status(), Json(body)).into_response()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.into_response_in(Lang::EnUs)
+    }
+}
+
+/// Language of error messages, chosen by the `X-Language` request header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Lang {
+    /// `en-us`, also used when the header is absent or unknown.
+    #[default]
+    EnUs,
+    /// `zh-cn`.
+    ZhCn,
+}
+
+impl Lang {
+    /// Reads `X-Language`; anything but `zh-cn` (case-insensitive) means English.
+    pub(crate) fn from_headers(headers: &HeaderMap) -> Lang {
+        match headers.get("x-language").and_then(|v| v.to_str().ok()) {
+            Some(v) if v.trim().eq_ignore_ascii_case("zh-cn") => Lang::ZhCn,
+            _ => Lang::EnUs,
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Lang::from_headers(&parts.headers))
+    }
+}
+
+/// Turns a handler outcome into a response: JSON 200 on success, the error's own shape otherwise.
+pub(crate) fn respond(lang: Lang, outcome: Result<serde_json::Value, ApiError>) -> Response {
+    match outcome {
+        Ok(body) => (StatusCode::OK, Json(body)).into_response(),
+        Err(err) => err.into_response_in(lang),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn codes_and_statuses_match_the_service() {
+        assert_eq!(ApiError::InstanceNotFound.code(), "DBS.200022");
+        assert_eq!(ApiError::InstanceNotFound.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(ApiError::TaskNotFound.code(), "DBS.270022");
+        assert_eq!(ApiError::JobNotFound.code(), "DBS.200009");
+        assert_eq!(ApiError::Unauthorized.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(ApiError::NoSuchApi.status(), StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn language_header_selects_chinese_only_for_zh_cn() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(Lang::from_headers(&headers), Lang::EnUs);
+        headers.insert("x-language", HeaderValue::from_static("ZH-CN"));
+        assert_eq!(Lang::from_headers(&headers), Lang::ZhCn);
+        headers.insert("x-language", HeaderValue::from_static("en-us"));
+        assert_eq!(Lang::from_headers(&headers), Lang::EnUs);
+        assert_eq!(
+            ApiError::InstanceNotFound.message(Lang::ZhCn),
+            "实例不存在。"
+        );
+        assert_eq!(
+            ApiError::TaskNotFound.message(Lang::ZhCn),
+            "The synchronization task does not exist."
+        );
+    }
+}

@@ -1,0 +1,178 @@
+//! The per-request pipeline in front of the API handlers, like Huawei's API gateway.
+//!
+//! For every request, in this order: assign an `X-Request-Id`, buffer and record the request,
+//! let a queued fault answer it, check credentials, run the handler, then stamp the request id
+//! on the response, store the status sent and log one line. Keeping this in one middleware
+//! guarantees that faults, 401s and 404s are recorded and tagged exactly like real answers.
+
+use std::sync::Arc;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::auth;
+use super::errors::{ApiError, Lang};
+use super::faults::{FaultKind, canned_response};
+use super::record::RecordedRequest;
+use super::state::Shared;
+
+/// Largest request body the simulator reads.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Axum middleware wrapping every route and the fallback.
+pub(crate) async fn gateway(
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let request_id = uuid::Uuid::new_v4().simple().to_string();
+    let (parts, body) = request.into_parts();
+    let method = parts.method.as_str().to_owned();
+    let path = parts.uri.path().to_owned();
+    let body = to_bytes(body, MAX_BODY_BYTES).await.ok();
+
+    let record = RecordedRequest {
+        method: method.clone(),
+        path: path.clone(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                (name.as_str().to_owned(), value)
+            })
+            .collect(),
+        body: body
+            .as_deref()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default(),
+        status: 0,
+        request_id: request_id.clone(),
+    };
+    let (index, fault, recorded) = {
+        let mut state = shared.lock();
+        let (index, recorded) = state.push_request(record);
+        (index, state.take_fault(&method, &path), recorded)
+    };
+    shared.recorded.send_replace(recorded);
+
+    let lang = Lang::from_headers(&parts.headers);
+    let mut response = match fault {
+        Some(FaultKind::Respond {
+            status,
+            body,
+            content_type,
+        }) => canned_response(status, &body, &content_type),
+        Some(FaultKind::Hang) => {
+            shared.shutting_down().await;
+            ApiError::ShuttingDown.into_response_in(lang)
+        }
+        None => match (auth::check(&shared.auth_token, &path, &parts.headers), body) {
+            (Err(err), _) => err.into_response_in(lang),
+            (Ok(()), None) => {
+                ApiError::invalid("The request body could not be read or exceeds 1 MiB.")
+                    .into_response_in(lang)
+            }
+            (Ok(()), Some(bytes)) => {
+                next.run(Request::from_parts(parts, Body::from(bytes)))
+                    .await
+            }
+        },
+    };
+
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    let status = response.status().as_u16();
+    shared.lock().set_request_status(index, status);
+    tracing::info!(%method, %path, status, %request_id, "taurusdb simulator request");
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::test_support::{client, jobs_url, list_url, pause_url, start_demo};
+
+    /// Writes all of `data` (tokio's `io-util` extension traits are not enabled in this crate).
+    async fn send_all(tcp: &tokio::net::TcpStream, mut data: &[u8]) {
+        while !data.is_empty() {
+            tcp.writable().await.expect("writable");
+            match tcp.try_write(data) {
+                Ok(n) => data = &data[n..],
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("write failed: {e}"),
+            }
+        }
+    }
+
+    /// Reads until the server closes the connection (or resets it).
+    async fn read_until_closed(tcp: &tokio::net::TcpStream) {
+        let mut buf = [0u8; 4096];
+        loop {
+            if tcp.readable().await.is_err() {
+                return;
+            }
+            match tcp.try_read(&mut buf) {
+                Ok(0) => return,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => return,
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn oversized_body_is_rejected_and_recorded_without_a_body() {
+        let sim = start_demo().await;
+        let huge = format!(r#"{{"task_name":"{}"}}"#, "a".repeat(MAX_BODY_BYTES));
+        let response = client()
+            .post(pause_url(&sim))
+            .header("Content-Type", "application/json")
+            .body(huge)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status().as_u16(), 400);
+        let body: serde_json::Value = response.json().await.expect("json");
+        assert_eq!(body["error_code"], "DBS.200001");
+        let records = sim.requests();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].body, "");
+        assert_eq!(records[0].status, 400);
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn undecodable_inputs_never_break_the_server() {
+        let sim = start_demo().await;
+        let http = client();
+        // A path segment that is not UTF-8 once decoded.
+        let bad_path = format!("{}/v3/%FF/jobs?id=x", sim.endpoint());
+        let response = http.get(&bad_path).send().await.expect("request");
+        assert_eq!(response.status().as_u16(), 404);
+        // A query value that is not UTF-8 once decoded.
+        let response = http
+            .get(jobs_url(&sim, "%FF%FE"))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status().as_u16(), 400);
+        // Raw garbage on the socket.
+        let tcp = tokio::net::TcpStream::connect(sim.addr())
+            .await
+            .expect("connect");
+        send_all(&tcp, b"\x00\x01 not http at all\r\n\r\n").await;
+        // hyper answers 400 and closes; the bound only guards against a hung test.
+        let _ =
+            tokio::time::timeout(std::time::Duration::from_secs(10), read_until_closed(&tcp)).await;
+        // Still serving.
+        let ok = http.get(list_url(&sim, "")).send().await.expect("request");
+        assert_eq!(ok.status().as_u16(), 200);
+        sim.shutdown().await;
+    }
+}

@@ -1,0 +1,243 @@
+//! Starting a simulator and controlling it from the outside.
+//!
+//! [`start`] binds and spawns the server; the returned [`SimHandle`] is how the demo and tests
+//! reach into the simulated world (add tasks, read stages, inspect requests, inject faults) and
+//! how they stop it.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use axum::serve::ListenerExt;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use super::config::{Seed, SimConfig};
+use super::faults::Fault;
+use super::record::RecordedRequest;
+use super::routes::router;
+use super::state::{Shared, SimJob};
+
+/// How long [`SimHandle::shutdown`] waits for open connections before cutting them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Binds `listen` (port 0 picks a free port), starts serving on a tokio task, and returns once
+/// the socket is listening.
+///
+/// The server runs until [`SimHandle::shutdown`] is called or the tokio runtime ends.
+///
+/// # Errors
+/// Fails if the address cannot be bound.
+pub async fn start(
+    listen: SocketAddr,
+    config: SimConfig,
+    seed: Seed,
+) -> std::io::Result<SimHandle> {
+    let listener = TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let shared = Arc::new(Shared::new(config.auth_token, &seed));
+    let app = router(shared.clone());
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let stop = shared.clone();
+    let server = tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stop.shutting_down().await })
+            .await;
+        if let Err(err) = served {
+            tracing::error!(%err, "taurusdb simulator stopped with an error");
+        }
+    });
+    tracing::info!(%addr, "taurusdb simulator listening");
+    Ok(SimHandle {
+        addr,
+        shared,
+        server: Arc::new(Mutex::new(Some(server))),
+    })
+}
+
+/// Control of a running simulator. Clones control the same simulator.
+#[derive(Clone, Debug)]
+pub struct SimHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    server: Arc<Mutex<Option<JoinHandle<()>>>>,
+}
+
+impl SimHandle {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Base URL for clients, e.g. `http://127.0.0.1:40123` (an unspecified bind address such as
+    /// `0.0.0.0` is reported as loopback).
+    pub fn endpoint(&self) -> String {
+        let ip = match self.addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        format!("http://{}", SocketAddr::new(ip, self.addr.port()))
+    }
+
+    /// Creates an instance with no tasks; no-op if it exists.
+    pub fn add_instance(&self, project_id: &str, instance_id: &str) {
+        self.shared.lock().add_instance(project_id, instance_id);
+    }
+
+    /// Adds a task at stage `Incremental` (creating the instance if needed); no-op if it exists.
+    pub fn add_task(&self, project_id: &str, instance_id: &str, task_name: &str) {
+        self.shared
+            .lock()
+            .add_task(project_id, instance_id, task_name);
+    }
+
+    /// The task's current stage, or `None` if there is no such task.
+    pub fn task_stage(
+        &self,
+        project_id: &str,
+        instance_id: &str,
+        task_name: &str,
+    ) -> Option<String> {
+        self.shared
+            .lock()
+            .task_stage(project_id, instance_id, task_name)
+    }
+
+    /// Forces a task's stage (e.g. `Paused`, `Full`); no-op if there is no such task.
+    pub fn set_task_stage(
+        &self,
+        project_id: &str,
+        instance_id: &str,
+        task_name: &str,
+        stage: &str,
+    ) {
+        self.shared
+            .lock()
+            .set_task_stage(project_id, instance_id, task_name, stage);
+    }
+
+    /// Every request received so far, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().requests()
+    }
+
+    /// How many requests had this method (case-insensitive) and a path ending with
+    /// `path_suffix`, e.g. `count("POST", "/replication/pause")`.
+    pub fn count(&self, method: &str, path_suffix: &str) -> usize {
+        self.shared.lock().count(method, path_suffix)
+    }
+
+    /// The job with this id, in any project.
+    pub fn job(&self, job_id: &str) -> Option<SimJob> {
+        self.shared.lock().job(job_id)
+    }
+
+    /// Queues a fault; the first later request it matches consumes it (FIFO among matches).
+    pub fn inject(&self, fault: Fault) {
+        self.shared.lock().inject(fault);
+    }
+
+    /// Resolves once at least `n` requests have been recorded (arrival, not answer), so tests
+    /// can wait for a request without sleeping.
+    pub async fn wait_for_requests(&self, n: usize) {
+        let mut rx = self.shared.recorded.subscribe();
+        let _ = rx.wait_for(|recorded| *recorded >= n).await;
+    }
+
+    /// Stops serving: releases hung requests, lets in-flight answers finish, closes the socket.
+    /// Connections still open after a short grace period are cut. Later calls do nothing.
+    pub async fn shutdown(self) {
+        self.shared.shutdown.send_replace(true);
+        let server = self
+            .server
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(mut server) = server
+            && tokio::time::timeout(SHUTDOWN_GRACE, &mut server)
+                .await
+                .is_err()
+        {
+            server.abort();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::test_support::{TOKEN, client, list_url, pause_body, start_demo, url_for};
+
+    #[tokio::test]
+    async fn endpoint_is_loopback_with_the_bound_port() {
+        let sim = start(
+            SocketAddr::from(([0, 0, 0, 0], 0)),
+            SimConfig {
+                auth_token: TOKEN.to_owned(),
+            },
+            Seed::demo(),
+        )
+        .await
+        .expect("start");
+        assert_ne!(sim.addr().port(), 0);
+        assert_eq!(
+            sim.endpoint(),
+            format!("http://127.0.0.1:{}", sim.addr().port())
+        );
+        let ok = client().get(list_url(&sim, "")).send().await.expect("list");
+        assert_eq!(ok.status().as_u16(), 200);
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn world_edits_through_the_handle_are_visible_over_http() {
+        let sim = start_demo().await;
+        sim.add_instance("proj", "inst");
+        sim.add_task("proj", "inst", "new_task");
+        assert_eq!(
+            sim.task_stage("proj", "inst", "new_task").as_deref(),
+            Some("Incremental")
+        );
+        assert_eq!(sim.task_stage("proj", "inst", "missing"), None);
+
+        let http = client();
+        let response = http
+            .post(url_for(&sim, "proj", "inst", "/pause"))
+            .json(&pause_body("new_task"))
+            .send()
+            .await
+            .expect("pause");
+        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(
+            sim.task_stage("proj", "inst", "new_task").as_deref(),
+            Some("Paused")
+        );
+
+        sim.set_task_stage("proj", "inst", "new_task", "Full");
+        let listed: serde_json::Value = http
+            .get(url_for(&sim, "proj", "inst", ""))
+            .send()
+            .await
+            .expect("list")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(listed["replications"][0]["stage"], "Full");
+        assert_eq!(sim.job("no-such-job"), None);
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn shutdown_stops_serving_and_is_idempotent_across_clones() {
+        let sim = start_demo().await;
+        let other = sim.clone();
+        let url = list_url(&sim, "");
+        sim.shutdown().await;
+        let after = client().get(&url).send().await;
+        assert!(after.is_err(), "still serving after shutdown: {after:?}");
+        other.shutdown().await;
+    }
+}

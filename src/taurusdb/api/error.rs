@@ -1,0 +1,88 @@
+//! Everything that can go wrong talking to the API, kept as data so the Terraform
+//! layer can say precisely what happened (status, error_code, error_msg, request id).
+
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The service answered with an error status.
+    #[error("{}", describe_status(*.status, .code.as_deref(), .message, .request_id.as_deref()))]
+    Status {
+        status: u16,
+        code: Option<String>,
+        message: String,
+        request_id: Option<String>,
+    },
+    /// The service answered 2xx with a body that is not what the API documents.
+    #[error("HTTP {status}: unexpected response: {reason}{}", request_suffix(.request_id.as_deref()))]
+    InvalidResponse {
+        status: u16,
+        reason: String,
+        request_id: Option<String>,
+    },
+    /// No connection could be made; the request never reached the service.
+    #[error("could not connect to {endpoint}: {detail}")]
+    Connect { endpoint: String, detail: String },
+    /// No answer within the request timeout.
+    #[error("no answer from {endpoint} within {timeout:?}")]
+    Timeout { endpoint: String, timeout: Duration },
+    /// The connection failed after the request may have been sent.
+    #[error("request to {endpoint} failed: {detail}")]
+    Transport { endpoint: String, detail: String },
+    /// Terraform asked the provider to stop.
+    #[error("cancelled: Terraform asked the provider to stop")]
+    Cancelled,
+    /// The client could not be built (bad endpoint, TLS setup).
+    #[error("invalid client configuration: {0}")]
+    Config(String),
+}
+
+impl ApiError {
+    /// The service's error code, when it sent one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ApiError::Status { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Status { status, .. } | ApiError::InvalidResponse { status, .. } => {
+                Some(*status)
+            }
+            _ => None,
+        }
+    }
+}
+
+fn describe_status(status: u16, code: Option<&str>, message: &str, request_id: Option<&str>) -> String {
+    let code = code.map(|c| format!(" {c}")).unwrap_or_default();
+    format!("HTTP {status}{code}: {message}{}", request_suffix(request_id))
+}
+
+fn request_suffix(request_id: Option<&str>) -> String {
+    request_id
+        .map(|id| format!(" (request id {id})"))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_errors_name_everything_the_user_needs() {
+        let err = ApiError::Status {
+            status: 400,
+            code: Some("DBS.200022".into()),
+            message: "Instance not found.".into(),
+            request_id: Some("req-1".into()),
+        };
+        assert_eq!(
+            err.to_string(),
+            "HTTP 400 DBS.200022: Instance not found. (request id req-1)"
+        );
+        assert_eq!(err.code(), Some("DBS.200022"));
+    }
+}

@@ -1,0 +1,81 @@
+//! Static checks of a `taurusdb_replication_pause` configuration. Unknown values pass;
+//! they are checked again when known.
+
+use crate::taurusdb::pause::model::{PauseState, attrs};
+use crate::tf::diagnostics::{Diagnostic, Diagnostics};
+use crate::tf::path::AttrPath;
+
+/// The API's rule for task names: 3 to 128 of A-Z a-z 0-9 and `_`.
+pub fn task_name_problem(name: &str) -> Option<String> {
+    let len = name.chars().count();
+    if !(3..=128).contains(&len) {
+        return Some(format!("must be 3 to 128 characters long, but is {len}"));
+    }
+    name.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
+        .map(|c| format!("may contain only letters, digits and underscores, but contains {c:?}"))
+}
+
+/// An instance ID must be non-empty and a single URL path segment.
+pub fn instance_id_problem(id: &str) -> Option<String> {
+    if id.trim().is_empty() {
+        Some("must not be empty".to_string())
+    } else if id.contains('/') || id.chars().any(char::is_whitespace) {
+        Some("must not contain '/' or whitespace".to_string())
+    } else {
+        None
+    }
+}
+
+pub fn validate(config: &PauseState) -> Diagnostics {
+    let mut diagnostics = Diagnostics::new();
+    if let Some(name) = config.task_name.known()
+        && let Some(problem) = task_name_problem(name)
+    {
+        diagnostics.push(
+            Diagnostic::error("Invalid task_name", format!("task_name {name:?} {problem}."))
+                .at(AttrPath::attr(attrs::TASK_NAME)),
+        );
+    }
+    if let Some(id) = config.instance_id.known()
+        && let Some(problem) = instance_id_problem(id)
+    {
+        diagnostics.push(
+            Diagnostic::error("Invalid instance_id", format!("instance_id {problem}."))
+                .at(AttrPath::attr(attrs::INSTANCE_ID)),
+        );
+    }
+    if let Some(id) = config.project_id.known()
+        && let Some(problem) = instance_id_problem(id)
+    {
+        diagnostics.push(
+            Diagnostic::error("Invalid project_id", format!("project_id {problem}."))
+                .at(AttrPath::attr(attrs::PROJECT_ID)),
+        );
+    }
+    diagnostics
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_names_follow_the_api_rule() {
+        assert_eq!(task_name_problem("orders_sync"), None);
+        assert_eq!(task_name_problem("abc"), None);
+        assert_eq!(task_name_problem(&"a".repeat(128)), None);
+        assert!(task_name_problem("ab").is_some());
+        assert!(task_name_problem(&"a".repeat(129)).is_some());
+        assert!(task_name_problem("orders-sync").is_some());
+        assert!(task_name_problem("ördersync").is_some());
+    }
+
+    #[test]
+    fn instance_ids_must_be_one_segment() {
+        assert_eq!(instance_id_problem("abc123in17"), None);
+        assert!(instance_id_problem("").is_some());
+        assert!(instance_id_problem("  ").is_some());
+        assert!(instance_id_problem("a/b").is_some());
+    }
+}

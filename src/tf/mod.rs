@@ -1,0 +1,12 @@
+//! Terraform's side of the plugin protocol: values and their codec, schemas,
+//! diagnostics, and the gRPC service that decodes, dispatches and encodes. Nothing
+//! here knows what the provider manages.
+
+pub mod attr;
+pub mod diagnostics;
+pub mod path;
+pub mod provider;
+pub mod schema;
+pub mod service;
+pub mod types;
+pub mod value;

@@ -1,0 +1,100 @@
+//! The interface between the protocol layer and a concrete provider.
+//!
+//! The gRPC service decodes every request against the schemas these traits expose and
+//! hands the provider plain [`Value`]s; it encodes what comes back. Implementations
+//! never see protobuf or msgpack, and this layer never sees what the provider manages.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::tf::diagnostics::Diagnostics;
+use crate::tf::path::AttrPath;
+use crate::tf::schema::Schema;
+use crate::tf::value::Value;
+
+/// Per-request context: cancelled when Terraform calls StopProvider.
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    pub cancel: CancellationToken,
+}
+
+/// PlanResourceChange input. `prior` is Null on create, `proposed` is Null on destroy.
+#[derive(Debug, Clone)]
+pub struct PlanRequest {
+    pub prior: Value,
+    pub proposed: Value,
+    pub config: Value,
+    pub prior_private: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlanResponse {
+    pub planned: Value,
+    pub requires_replace: Vec<AttrPath>,
+    pub planned_private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+/// ApplyResourceChange input. `prior` is Null on create, `planned` is Null on destroy.
+#[derive(Debug, Clone)]
+pub struct ApplyRequest {
+    pub prior: Value,
+    pub planned: Value,
+    pub config: Value,
+    pub planned_private: Vec<u8>,
+}
+
+/// ApplyResourceChange output. When the remote change happened but something after it
+/// failed, `new_state` still carries what was done and `diagnostics` the error.
+#[derive(Debug, Clone)]
+pub struct ApplyResponse {
+    pub new_state: Value,
+    pub private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReadRequest {
+    pub current: Value,
+    pub private: Vec<u8>,
+}
+
+/// ReadResource output; a Null `new_state` removes the resource from state.
+#[derive(Debug, Clone)]
+pub struct ReadResponse {
+    pub new_state: Value,
+    pub private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportResponse {
+    pub state: Option<Value>,
+    pub diagnostics: Diagnostics,
+}
+
+/// A managed resource type.
+#[tonic::async_trait]
+pub trait Resource: Send + Sync + 'static {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> &Schema;
+    /// Static checks of a configuration; values may be unknown.
+    fn validate(&self, config: &Value) -> Diagnostics;
+    async fn plan(&self, ctx: &RequestContext, req: PlanRequest) -> PlanResponse;
+    async fn apply(&self, ctx: &RequestContext, req: ApplyRequest) -> ApplyResponse;
+    async fn read(&self, ctx: &RequestContext, req: ReadRequest) -> ReadResponse;
+    async fn import(&self, ctx: &RequestContext, id: &str) -> ImportResponse;
+    /// Brings state stored at `version` (already decoded with the current schema's
+    /// type) to the current version.
+    fn upgrade(&self, version: i64, state: Value) -> Result<Value, Diagnostics>;
+}
+
+/// A provider: its configuration block and the resource types it serves.
+#[tonic::async_trait]
+pub trait Provider: Send + Sync + 'static {
+    fn schema(&self) -> &Schema;
+    fn resources(&self) -> Vec<Arc<dyn Resource>>;
+    fn validate(&self, config: &Value) -> Diagnostics;
+    async fn configure(&self, ctx: &RequestContext, config: &Value) -> Diagnostics;
+}

@@ -1,0 +1,231 @@
+//! Schemas: the single description of a provider block or resource type.
+//!
+//! The same [`Schema`] value drives three things, so they can never disagree: the
+//! `GetProviderSchema` answer, the value type used to decode and encode every
+//! DynamicValue, and the attribute names resource code reads through.
+
+use std::collections::BTreeMap;
+
+use crate::proto::tfplugin6 as pb;
+use crate::tf::types::Type;
+
+/// How an attribute is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    Required,
+    Optional,
+    Computed,
+    OptionalComputed,
+}
+
+/// One attribute of a block.
+#[derive(Debug, Clone)]
+pub struct Attribute {
+    pub name: &'static str,
+    pub ty: Type,
+    pub presence: Presence,
+    pub sensitive: bool,
+    pub description: &'static str,
+}
+
+impl Attribute {
+    pub fn new(name: &'static str, ty: Type, presence: Presence) -> Self {
+        Self {
+            name,
+            ty,
+            presence,
+            sensitive: false,
+            description: "",
+        }
+    }
+
+    pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+
+    pub fn describe(mut self, description: &'static str) -> Self {
+        self.description = description;
+        self
+    }
+
+    fn to_proto(&self) -> pb::schema::Attribute {
+        pb::schema::Attribute {
+            name: self.name.to_string(),
+            r#type: self.ty.to_json_bytes(),
+            nested_type: None,
+            description: self.description.to_string(),
+            required: self.presence == Presence::Required,
+            optional: matches!(self.presence, Presence::Optional | Presence::OptionalComputed),
+            computed: matches!(self.presence, Presence::Computed | Presence::OptionalComputed),
+            sensitive: self.sensitive,
+            description_kind: pb::StringKind::Markdown as i32,
+            deprecated: false,
+            write_only: false,
+        }
+    }
+}
+
+/// How a nested block repeats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nesting {
+    Single,
+    List,
+    Set,
+}
+
+/// A nested block such as `timeouts { ... }`.
+#[derive(Debug, Clone)]
+pub struct NestedBlock {
+    pub type_name: &'static str,
+    pub nesting: Nesting,
+    pub block: Block,
+    pub max_items: i64,
+}
+
+/// Attributes and nested blocks of one block.
+#[derive(Debug, Clone, Default)]
+pub struct Block {
+    pub attributes: Vec<Attribute>,
+    pub blocks: Vec<NestedBlock>,
+    pub description: &'static str,
+}
+
+impl Block {
+    /// The object type that values of this block have on the wire.
+    pub fn value_type(&self) -> Type {
+        let mut attrs: BTreeMap<String, Type> = self
+            .attributes
+            .iter()
+            .map(|a| (a.name.to_string(), a.ty.clone()))
+            .collect();
+        for nested in &self.blocks {
+            let inner = nested.block.value_type();
+            let ty = match nested.nesting {
+                Nesting::Single => inner,
+                Nesting::List => Type::list(inner),
+                Nesting::Set => Type::set(inner),
+            };
+            attrs.insert(nested.type_name.to_string(), ty);
+        }
+        Type::Object(attrs)
+    }
+
+    pub fn attribute(&self, name: &str) -> Option<&Attribute> {
+        self.attributes.iter().find(|a| a.name == name)
+    }
+
+    fn to_proto(&self, version: i64) -> pb::schema::Block {
+        pb::schema::Block {
+            version,
+            attributes: self.attributes.iter().map(Attribute::to_proto).collect(),
+            block_types: self
+                .blocks
+                .iter()
+                .map(|nested| pb::schema::NestedBlock {
+                    type_name: nested.type_name.to_string(),
+                    block: Some(nested.block.to_proto(version)),
+                    nesting: match nested.nesting {
+                        Nesting::Single => pb::schema::nested_block::NestingMode::Single,
+                        Nesting::List => pb::schema::nested_block::NestingMode::List,
+                        Nesting::Set => pb::schema::nested_block::NestingMode::Set,
+                    } as i32,
+                    min_items: 0,
+                    max_items: nested.max_items,
+                })
+                .collect(),
+            description: self.description.to_string(),
+            description_kind: pb::StringKind::Markdown as i32,
+            deprecated: false,
+        }
+    }
+}
+
+/// A versioned schema with its wire type computed once.
+#[derive(Debug, Clone)]
+pub struct Schema {
+    pub version: i64,
+    pub block: Block,
+    value_type: Type,
+}
+
+impl Schema {
+    pub fn new(version: i64, block: Block) -> Self {
+        let value_type = block.value_type();
+        Self {
+            version,
+            block,
+            value_type,
+        }
+    }
+
+    /// The object type of values of this schema.
+    pub fn value_type(&self) -> &Type {
+        &self.value_type
+    }
+
+    pub fn to_proto(&self) -> pb::Schema {
+        pb::Schema {
+            version: self.version,
+            block: Some(self.block.to_proto(self.version)),
+        }
+    }
+
+    /// Names of the sensitive top-level attributes (never logged).
+    pub fn sensitive_attributes(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.block
+            .attributes
+            .iter()
+            .filter(|a| a.sensitive)
+            .map(|a| a.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Schema {
+        Schema::new(
+            0,
+            Block {
+                attributes: vec![
+                    Attribute::new("name", Type::String, Presence::Required),
+                    Attribute::new("secret", Type::String, Presence::Optional).sensitive(),
+                    Attribute::new("id", Type::String, Presence::Computed),
+                ],
+                blocks: vec![NestedBlock {
+                    type_name: "timeouts",
+                    nesting: Nesting::Single,
+                    block: Block {
+                        attributes: vec![Attribute::new("create", Type::String, Presence::Optional)],
+                        ..Block::default()
+                    },
+                    max_items: 0,
+                }],
+                description: "",
+            },
+        )
+    }
+
+    #[test]
+    fn value_type_includes_nested_blocks() {
+        let Type::Object(attrs) = sample().value_type().clone() else {
+            panic!("object expected");
+        };
+        assert_eq!(attrs.len(), 4);
+        assert!(matches!(attrs.get("timeouts"), Some(Type::Object(_))));
+    }
+
+    #[test]
+    fn proto_flags_follow_presence() {
+        let proto = sample().to_proto();
+        let block = proto.block.expect("block");
+        let by_name = |n: &str| block.attributes.iter().find(|a| a.name == n).cloned().expect(n);
+        assert!(by_name("name").required && !by_name("name").optional);
+        assert!(by_name("secret").sensitive && by_name("secret").optional);
+        assert!(by_name("id").computed && !by_name("id").optional);
+        assert_eq!(by_name("name").r#type, b"\"string\"");
+        assert_eq!(block.block_types[0].type_name, "timeouts");
+    }
+}

@@ -1,0 +1,582 @@
+//! The `tfplugin6.Provider` gRPC service.
+//!
+//! Every RPC takes the same path: decode DynamicValues with the schema's type, call the
+//! [`Provider`]/[`Resource`] method on plain values, encode the result. Failures become
+//! diagnostics; a gRPC error status is never returned for anything a user can cause.
+//! Each RPC runs in a tracing span carrying `tf_rpc`, `tf_req_id` and, where one
+//! applies, `tf_resource_type`, as Terraform's own SDKs log.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+use tracing::Instrument;
+
+use crate::proto::tfplugin6 as pb;
+use crate::proto::tfplugin6::provider_server::Provider as ProviderRpc;
+use crate::tf::diagnostics::{Diagnostic, Diagnostics, path_to_proto};
+use crate::tf::provider::{
+    ApplyRequest, PlanRequest, Provider, ReadRequest, RequestContext, Resource,
+};
+use crate::tf::types::Type;
+use crate::tf::value::{self, Value};
+
+/// The largest message accepted or sent, as Terraform's own SDKs allow.
+pub const MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
+
+/// Serves one [`Provider`] over the plugin protocol.
+pub struct ProviderService {
+    provider: Arc<dyn Provider>,
+    resources: HashMap<&'static str, Arc<dyn Resource>>,
+    schema_response: pb::get_provider_schema::Response,
+    stop: Mutex<CancellationToken>,
+    request_ids: RequestIds,
+}
+
+impl ProviderService {
+    pub fn new(provider: Arc<dyn Provider>) -> Self {
+        let resources: HashMap<_, _> = provider
+            .resources()
+            .into_iter()
+            .map(|r| (r.type_name(), r))
+            .collect();
+        let schema_response = pb::get_provider_schema::Response {
+            provider: Some(provider.schema().to_proto()),
+            resource_schemas: resources
+                .iter()
+                .map(|(name, r)| (name.to_string(), r.schema().to_proto()))
+                .collect(),
+            data_source_schemas: HashMap::new(),
+            diagnostics: Vec::new(),
+            provider_meta: None,
+            server_capabilities: Some(capabilities()),
+        };
+        Self {
+            provider,
+            resources,
+            schema_response,
+            stop: Mutex::new(CancellationToken::new()),
+            request_ids: RequestIds::new(),
+        }
+    }
+
+    /// The tonic server for this service, with Terraform's message size limits.
+    pub fn into_server(self) -> pb::provider_server::ProviderServer<Self> {
+        pb::provider_server::ProviderServer::new(self)
+            .max_decoding_message_size(MAX_MESSAGE_SIZE)
+            .max_encoding_message_size(MAX_MESSAGE_SIZE)
+    }
+
+    fn context(&self) -> RequestContext {
+        let cancel = match self.stop.lock() {
+            Ok(token) => token.child_token(),
+            Err(poisoned) => poisoned.into_inner().child_token(),
+        };
+        RequestContext { cancel }
+    }
+
+    fn resource(&self, type_name: &str) -> Result<&Arc<dyn Resource>, Diagnostic> {
+        self.resources.get(type_name).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown resource type",
+                format!("This provider does not serve a resource type named {type_name:?}."),
+            )
+        })
+    }
+
+    fn span(&self, rpc: &'static str, resource_type: &str) -> tracing::Span {
+        tracing::info_span!(
+            "rpc",
+            tf_rpc = rpc,
+            tf_req_id = %self.request_ids.next(),
+            tf_resource_type = (!resource_type.is_empty()).then_some(resource_type),
+        )
+    }
+}
+
+fn capabilities() -> pb::ServerCapabilities {
+    pb::ServerCapabilities {
+        plan_destroy: true,
+        get_provider_schema_optional: true,
+        move_resource_state: false,
+        generate_resource_config: false,
+    }
+}
+
+/// Request ids unique within the process: a random prefix and a counter, so log lines
+/// from two provider processes never share one.
+struct RequestIds {
+    prefix: String,
+    counter: AtomicU64,
+}
+
+impl RequestIds {
+    fn new() -> Self {
+        let prefix = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+        Self {
+            prefix,
+            counter: AtomicU64::new(0),
+        }
+    }
+
+    fn next(&self) -> String {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        format!("{}-{n:06}", self.prefix)
+    }
+}
+
+/// Decodes a request value; a missing value is Null.
+fn decode(dv: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostic> {
+    let Some(dv) = dv else {
+        return Ok(Value::Null);
+    };
+    let result = if !dv.msgpack.is_empty() {
+        value::decode_msgpack(&dv.msgpack, ty)
+    } else if !dv.json.is_empty() {
+        value::decode_json(&dv.json, ty)
+    } else {
+        return Ok(Value::Null);
+    };
+    result.map_err(|err| {
+        Diagnostic::error(
+            format!("Malformed {what}"),
+            format!("The provider could not decode the {what} it received: {err}."),
+        )
+        .at(err.path.clone())
+    })
+}
+
+fn encode(value: &Value, ty: &Type, what: &str) -> Result<pb::DynamicValue, Diagnostic> {
+    value::encode_msgpack(value, ty)
+        .map(|msgpack| pb::DynamicValue {
+            msgpack,
+            json: Vec::new(),
+        })
+        .map_err(|err| {
+            Diagnostic::error(
+                format!("Provider produced an invalid {what}"),
+                format!("This is a bug in the provider: {err}."),
+            )
+        })
+}
+
+fn log_outcome(diagnostics: &Diagnostics) {
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.0.len() - errors;
+    tracing::debug!(
+        diagnostic_error_count = errors,
+        diagnostic_warning_count = warnings,
+        "Served request"
+    );
+    for d in diagnostics.iter() {
+        if d.is_error() {
+            tracing::warn!(diagnostic_summary = %d.summary, diagnostic_detail = %d.detail, "Response contains error diagnostic");
+        }
+    }
+}
+
+/// Runs `body` inside the RPC's span with the usual request/response log lines.
+async fn traced<T>(span: tracing::Span, body: impl Future<Output = (T, Diagnostics)>) -> T {
+    async move {
+        tracing::debug!("Received request");
+        let (out, diagnostics) = body.await;
+        log_outcome(&diagnostics);
+        out
+    }
+    .instrument(span)
+    .await
+}
+
+#[tonic::async_trait]
+impl ProviderRpc for ProviderService {
+    async fn get_metadata(
+        &self,
+        _request: Request<pb::get_metadata::Request>,
+    ) -> Result<Response<pb::get_metadata::Response>, Status> {
+        let span = self.span("GetMetadata", "");
+        let resources = self
+            .resources
+            .keys()
+            .map(|name| pb::get_metadata::ResourceMetadata {
+                type_name: name.to_string(),
+            })
+            .collect();
+        let response = traced(span, async {
+            let response = pb::get_metadata::Response {
+                server_capabilities: Some(capabilities()),
+                diagnostics: Vec::new(),
+                data_sources: Vec::new(),
+                resources,
+            };
+            (response, Diagnostics::new())
+        })
+        .await;
+        Ok(Response::new(response))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _request: Request<pb::get_provider_schema::Request>,
+    ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
+        let span = self.span("GetProviderSchema", "");
+        let response = traced(span, async {
+            (self.schema_response.clone(), Diagnostics::new())
+        })
+        .await;
+        Ok(Response::new(response))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        request: Request<pb::validate_provider_config::Request>,
+    ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
+        let req = request.into_inner();
+        let span = self.span("ValidateProviderConfig", "");
+        let diagnostics = traced(span, async {
+            let ty = self.provider.schema().value_type();
+            let diagnostics = match decode(req.config.as_ref(), ty, "provider configuration") {
+                Ok(config) => self.provider.validate(&config),
+                Err(d) => d.into(),
+            };
+            (diagnostics.clone(), diagnostics)
+        })
+        .await;
+        Ok(Response::new(pb::validate_provider_config::Response {
+            diagnostics: diagnostics.to_proto(),
+        }))
+    }
+
+    async fn validate_resource_config(
+        &self,
+        request: Request<pb::validate_resource_config::Request>,
+    ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
+        let req = request.into_inner();
+        let span = self.span("ValidateResourceConfig", &req.type_name);
+        let diagnostics = traced(span, async {
+            let diagnostics = match self.resource(&req.type_name) {
+                Ok(resource) => {
+                    let ty = resource.schema().value_type();
+                    match decode(req.config.as_ref(), ty, "resource configuration") {
+                        Ok(config) => resource.validate(&config),
+                        Err(d) => d.into(),
+                    }
+                }
+                Err(d) => d.into(),
+            };
+            (diagnostics.clone(), diagnostics)
+        })
+        .await;
+        Ok(Response::new(pb::validate_resource_config::Response {
+            diagnostics: diagnostics.to_proto(),
+        }))
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        request: Request<pb::validate_data_resource_config::Request>,
+    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+        let req = request.into_inner();
+        let span = self.span("ValidateDataResourceConfig", &req.type_name);
+        let diagnostics = traced(span, async {
+            let diagnostics: Diagnostics = unknown_data_source(&req.type_name).into();
+            (diagnostics.clone(), diagnostics)
+        })
+        .await;
+        Ok(Response::new(pb::validate_data_resource_config::Response {
+            diagnostics: diagnostics.to_proto(),
+        }))
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        request: Request<pb::upgrade_resource_state::Request>,
+    ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
+        let req = request.into_inner();
+        let span = self.span("UpgradeResourceState", &req.type_name);
+        let response = traced(span, async {
+            let mut response = pb::upgrade_resource_state::Response::default();
+            let result = self.resource(&req.type_name).map_err(Diagnostics::from).and_then(|resource| {
+                let ty = resource.schema().value_type();
+                let raw = req.raw_state.unwrap_or_default();
+                if raw.json.is_empty() && !raw.flatmap.is_empty() {
+                    return Err(Diagnostic::error(
+                        "Unsupported state format",
+                        "The stored state uses the legacy flatmap format, which this provider never wrote.",
+                    )
+                    .into());
+                }
+                let state = value::decode_json(&raw.json, ty).map_err(|err| {
+                    Diagnostics::from(
+                        Diagnostic::error(
+                            "Malformed stored state",
+                            format!("The stored state could not be read: {err}."),
+                        )
+                        .at(err.path.clone()),
+                    )
+                })?;
+                let upgraded = resource.upgrade(req.version, state)?;
+                encode(&upgraded, ty, "upgraded state").map_err(Diagnostics::from)
+            });
+            let diagnostics = match result {
+                Ok(dv) => {
+                    response.upgraded_state = Some(dv);
+                    Diagnostics::new()
+                }
+                Err(diagnostics) => diagnostics,
+            };
+            response.diagnostics = diagnostics.to_proto();
+            (response, diagnostics)
+        })
+        .await;
+        Ok(Response::new(response))
+    }
+
+    async fn configure_provider(
+        &self,
+        request: Request<pb::configure_provider::Request>,
+    ) -> Result<Response<pb::configure_provider::Response>, Status> {
+        let req = request.into_inner();
+        let span = self.span("ConfigureProvider", "");
+        let ctx = self.context();
+        let diagnostics = traced(span, async {
+            let ty = self.provider.schema().value_type();
+            let diagnostics = match decode(req.config.as_ref(), ty, "provider configuration") {
+                Ok(config) => self.provider.configure(&ctx, &config).await,
+                Err(d) => d.into(),
+            };
+            (diagnostics.clone(), diagnostics)
+        })
+        .await;
+        Ok(Response::new(pb::configure_provider::Response {
+            diagnostics: diagnostics.to_proto(),
+        }))
+    }
+
+    async fn read_resource(
+        &self,
+        request: Request<pb::read_resource::Request>,
+    ) -> Result<Response<pb::read_resource::Response>, Status> {
+        let req = request.into_inner();
+        let span = self.span("ReadResource", &req.type_name);
+        let ctx = self.context();
+        let response = traced(span, async {
+            let mut response = pb::read_resource::Response {
+                new_state: req.current_state.clone(),
+                private: req.private.clone(),
+                ..Default::default()
+            };
+            let diagnostics = match self.resource(&req.type_name) {
+                Ok(resource) => {
+                    let ty = resource.schema().value_type();
+                    match decode(req.current_state.as_ref(), ty, "current state") {
+                        Ok(current) => {
+                            let read = resource
+                                .read(&ctx, ReadRequest { current, private: req.private })
+                                .await;
+                            let mut diagnostics = read.diagnostics;
+                            match encode(&read.new_state, ty, "state") {
+                                Ok(dv) => {
+                                    response.new_state = Some(dv);
+                                    response.private = read.private;
+                                }
+                                Err(d) => diagnostics.push(d),
+                            }
+                            diagnostics
+                        }
+                        Err(d) => d.into(),
+                    }
+                }
+                Err(d) => d.into(),
+            };
+            response.diagnostics = diagnostics.to_proto();
+            (response, diagnostics)
+        })
+        .await;
+        Ok(Response::new(response))
+    }
+
+    async fn plan_resource_change(
+        &self,
+        request: Request<pb::plan_resource_change::Request>,
+    ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
+        let req = request.into_inner();
+        let span = self.span("PlanResourceChange", &req.type_name);
+        let ctx = self.context();
+        let response = traced(span, async {
+            let mut response = pb::plan_resource_change::Response::default();
+            let diagnostics = match self.plan(&ctx, req).await {
+                Ok((planned, plan)) => {
+                    response.planned_state = Some(planned);
+                    response.requires_replace =
+                        plan.requires_replace.iter().map(path_to_proto).collect();
+                    response.planned_private = plan.planned_private;
+                    plan.diagnostics
+                }
+                Err(diagnostics) => diagnostics,
+            };
+            response.diagnostics = diagnostics.to_proto();
+            (response, diagnostics)
+        })
+        .await;
+        Ok(Response::new(response))
+    }
+
+    async fn apply_resource_change(
+        &self,
+        request: Request<pb::apply_resource_change::Request>,
+    ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
+        let req = request.into_inner();
+        let span = self.span("ApplyResourceChange", &req.type_name);
+        let ctx = self.context();
+        let response = traced(span, async {
+            let mut response = pb::apply_resource_change::Response::default();
+            let diagnostics = match self.apply(&ctx, req).await {
+                Ok((new_state, apply)) => {
+                    response.new_state = Some(new_state);
+                    response.private = apply.private;
+                    apply.diagnostics
+                }
+                Err(diagnostics) => diagnostics,
+            };
+            response.diagnostics = diagnostics.to_proto();
+            (response, diagnostics)
+        })
+        .await;
+        Ok(Response::new(response))
+    }
+
+    async fn import_resource_state(
+        &self,
+        request: Request<pb::import_resource_state::Request>,
+    ) -> Result<Response<pb::import_resource_state::Response>, Status> {
+        let req = request.into_inner();
+        let span = self.span("ImportResourceState", &req.type_name);
+        let ctx = self.context();
+        let response = traced(span, async {
+            let mut response = pb::import_resource_state::Response::default();
+            let diagnostics = match self.resource(&req.type_name) {
+                Ok(resource) => {
+                    let imported = resource.import(&ctx, &req.id).await;
+                    let mut diagnostics = imported.diagnostics;
+                    if let Some(state) = imported.state {
+                        match encode(&state, resource.schema().value_type(), "imported state") {
+                            Ok(dv) => response.imported_resources.push(
+                                pb::import_resource_state::ImportedResource {
+                                    type_name: req.type_name.clone(),
+                                    state: Some(dv),
+                                    private: Vec::new(),
+                                    identity: None,
+                                },
+                            ),
+                            Err(d) => diagnostics.push(d),
+                        }
+                    }
+                    diagnostics
+                }
+                Err(d) => d.into(),
+            };
+            response.diagnostics = diagnostics.to_proto();
+            (response, diagnostics)
+        })
+        .await;
+        Ok(Response::new(response))
+    }
+
+    async fn read_data_source(
+        &self,
+        request: Request<pb::read_data_source::Request>,
+    ) -> Result<Response<pb::read_data_source::Response>, Status> {
+        let req = request.into_inner();
+        let span = self.span("ReadDataSource", &req.type_name);
+        let diagnostics = traced(span, async {
+            let diagnostics: Diagnostics = unknown_data_source(&req.type_name).into();
+            (diagnostics.clone(), diagnostics)
+        })
+        .await;
+        Ok(Response::new(pb::read_data_source::Response {
+            diagnostics: diagnostics.to_proto(),
+            ..Default::default()
+        }))
+    }
+
+    async fn stop_provider(
+        &self,
+        _request: Request<pb::stop_provider::Request>,
+    ) -> Result<Response<pb::stop_provider::Response>, Status> {
+        let span = self.span("StopProvider", "");
+        traced(span, async {
+            let previous = match self.stop.lock() {
+                Ok(mut token) => std::mem::take(&mut *token),
+                Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+            };
+            previous.cancel();
+            tracing::info!("Cancelled in-flight operations");
+            ((), Diagnostics::new())
+        })
+        .await;
+        Ok(Response::new(pb::stop_provider::Response {
+            error: String::new(),
+        }))
+    }
+}
+
+impl ProviderService {
+    async fn plan(
+        &self,
+        ctx: &RequestContext,
+        req: pb::plan_resource_change::Request,
+    ) -> Result<(pb::DynamicValue, crate::tf::provider::PlanResponse), Diagnostics> {
+        let resource = self.resource(&req.type_name)?;
+        let ty = resource.schema().value_type();
+        let prior = decode(req.prior_state.as_ref(), ty, "prior state")?;
+        let proposed = decode(req.proposed_new_state.as_ref(), ty, "proposed new state")?;
+        let config = decode(req.config.as_ref(), ty, "configuration")?;
+        let plan = resource
+            .plan(
+                ctx,
+                PlanRequest {
+                    prior,
+                    proposed,
+                    config,
+                    prior_private: req.prior_private,
+                },
+            )
+            .await;
+        let planned = encode(&plan.planned, ty, "planned state")?;
+        Ok((planned, plan))
+    }
+
+    async fn apply(
+        &self,
+        ctx: &RequestContext,
+        req: pb::apply_resource_change::Request,
+    ) -> Result<(pb::DynamicValue, crate::tf::provider::ApplyResponse), Diagnostics> {
+        let resource = self.resource(&req.type_name)?;
+        let ty = resource.schema().value_type();
+        let prior = decode(req.prior_state.as_ref(), ty, "prior state")?;
+        let planned = decode(req.planned_state.as_ref(), ty, "planned state")?;
+        let config = decode(req.config.as_ref(), ty, "configuration")?;
+        let apply = resource
+            .apply(
+                ctx,
+                ApplyRequest {
+                    prior,
+                    planned,
+                    config,
+                    planned_private: req.planned_private,
+                },
+            )
+            .await;
+        let new_state = encode(&apply.new_state, ty, "new state")?;
+        Ok((new_state, apply))
+    }
+}
+
+fn unknown_data_source(type_name: &str) -> Diagnostic {
+    Diagnostic::error(
+        "Unknown data source",
+        format!("This provider serves no data sources; {type_name:?} is not one of them."),
+    )
+}

@@ -1,0 +1,190 @@
+//! Shared test fixtures: an in-process provider served over a real unix socket, a
+//! tonic client for it, the simulator, and value helpers.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use hyper_util::rt::TokioIo;
+use taurusdb_provider::plugin::conn::Listener;
+use taurusdb_provider::plugin::serve::serve_routes;
+use taurusdb_provider::proto::tfplugin6 as pb;
+use taurusdb_provider::proto::tfplugin6::provider_client::ProviderClient;
+use taurusdb_provider::sim::{self, Seed, SimConfig, SimHandle};
+use taurusdb_provider::taurusdb::TaurusDbProvider;
+use taurusdb_provider::taurusdb::pause::model;
+use taurusdb_provider::tf::types::Type;
+use taurusdb_provider::tf::value::{self, Value};
+use tokio_util::sync::CancellationToken;
+use tonic::transport::{Channel, Endpoint};
+
+pub const TOKEN: &str = "test-token-3f9a";
+pub const PROJECT: &str = "2f6c8a4e1b3d4c5f9a7e6d5c4b3a2918";
+pub const INSTANCE: &str = "5c1f0e9a2b7d4e3f8a6c1d2e3f4a5b6cin17";
+pub const TASK: &str = "orders_sync";
+
+/// A simulator seeded with the demo project, accepting [`TOKEN`].
+pub async fn start_sim() -> SimHandle {
+    sim::start(
+        "127.0.0.1:0".parse().expect("addr"),
+        SimConfig {
+            auth_token: TOKEN.to_string(),
+        },
+        Seed::demo(),
+    )
+    .await
+    .expect("simulator starts")
+}
+
+/// A provider served in-process on a unix socket, with a tonic client connected.
+pub struct TestProvider {
+    pub client: ProviderClient<Channel>,
+    pub socket: PathBuf,
+    shutdown: CancellationToken,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for TestProvider {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Serves a provider whose environment is exactly `env`.
+pub async fn start_provider(env: &[(&str, &str)]) -> TestProvider {
+    let env: HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let provider = TaurusDbProvider::with_env(Box::new(move |key| env.get(key).cloned()));
+    let routes = taurusdb_provider::provider_routes_for(Arc::new(provider));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let socket = dir.path().join("provider.sock");
+    let listener =
+        Listener::Unix(tokio::net::UnixListener::bind(&socket).expect("bind unix socket"));
+    let shutdown = CancellationToken::new();
+    tokio::spawn(serve_routes(routes, listener, None, shutdown.clone()));
+    let channel = unix_channel(socket.clone()).await;
+    TestProvider {
+        client: ProviderClient::new(channel)
+            .max_decoding_message_size(256 * 1024 * 1024)
+            .max_encoding_message_size(256 * 1024 * 1024),
+        socket,
+        shutdown,
+        _dir: dir,
+    }
+}
+
+/// A plaintext gRPC channel over a unix socket.
+pub async fn unix_channel(socket: PathBuf) -> Channel {
+    Endpoint::from_static("http://localhost")
+        .connect_with_connector(tower::service_fn(move |_| {
+            let socket = socket.clone();
+            async move {
+                let stream = tokio::net::UnixStream::connect(socket).await?;
+                Ok::<_, std::io::Error>(TokioIo::new(stream))
+            }
+        }))
+        .await
+        .expect("connect to provider")
+}
+
+/// A provider configured against `sim` with the right token.
+pub async fn configured_provider(sim: &SimHandle) -> TestProvider {
+    let mut provider = start_provider(&[]).await;
+    let diags = configure(
+        &mut provider,
+        provider_config(&[
+            ("endpoint", Value::string(sim.endpoint())),
+            ("project_id", Value::string(PROJECT)),
+            ("auth_token", Value::string(TOKEN)),
+        ]),
+    )
+    .await;
+    assert!(diags.is_empty(), "configure failed: {diags:?}");
+    provider
+}
+
+pub fn provider_type() -> Type {
+    taurusdb_provider::taurusdb::config::schema()
+        .value_type()
+        .clone()
+}
+
+pub fn resource_type() -> Type {
+    model::schema().value_type().clone()
+}
+
+/// A provider block value with the given attributes set and all others null.
+pub fn provider_config(attrs: &[(&str, Value)]) -> Value {
+    object_of(&provider_type(), attrs)
+}
+
+/// A resource value with the given attributes set and all others null.
+pub fn resource_value(attrs: &[(&str, Value)]) -> Value {
+    object_of(&resource_type(), attrs)
+}
+
+fn object_of(ty: &Type, attrs: &[(&str, Value)]) -> Value {
+    let Type::Object(fields) = ty else {
+        panic!("object type expected")
+    };
+    let mut map: std::collections::BTreeMap<String, Value> =
+        fields.keys().map(|k| (k.clone(), Value::Null)).collect();
+    for (k, v) in attrs {
+        assert!(map.contains_key(*k), "no attribute {k}");
+        map.insert(k.to_string(), v.clone());
+    }
+    Value::Object(map)
+}
+
+pub fn dv(value: &Value, ty: &Type) -> pb::DynamicValue {
+    pb::DynamicValue {
+        msgpack: value::encode_msgpack(value, ty).expect("encode"),
+        json: Vec::new(),
+    }
+}
+
+pub fn undv(dv: &Option<pb::DynamicValue>, ty: &Type) -> Value {
+    let dv = dv.as_ref().expect("dynamic value present");
+    value::decode_msgpack(&dv.msgpack, ty).expect("decode")
+}
+
+pub async fn configure(provider: &mut TestProvider, config: Value) -> Vec<pb::Diagnostic> {
+    provider
+        .client
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.11.4".into(),
+            config: Some(dv(&config, &provider_type())),
+            client_capabilities: None,
+        })
+        .await
+        .expect("rpc")
+        .into_inner()
+        .diagnostics
+}
+
+pub fn path_of(diag: &pb::Diagnostic) -> Vec<String> {
+    use pb::attribute_path::step::Selector;
+    diag.attribute
+        .as_ref()
+        .map(|p| {
+            p.steps
+                .iter()
+                .filter_map(|s| match &s.selector {
+                    Some(Selector::AttributeName(n)) => Some(n.clone()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn errors(diags: &[pb::Diagnostic]) -> Vec<&pb::Diagnostic> {
+    diags.iter().filter(|d| d.severity == 1).collect()
+}
+
+pub fn attr<'a>(value: &'a Value, name: &str) -> &'a Value {
+    value.attr(name).unwrap_or_else(|| panic!("attribute {name}"))
+}

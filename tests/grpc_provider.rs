@@ -1,0 +1,619 @@
+//! The provider's gRPC service driven by a tonic client, as Terraform drives it, with
+//! the simulator behind the HTTP client.
+
+mod common;
+
+use common::*;
+use taurusdb_provider::proto::tfplugin6 as pb;
+use taurusdb_provider::sim::{Fault, FaultKind};
+use taurusdb_provider::tf::value::Value;
+
+fn config_for(task: &str) -> Value {
+    resource_value(&[
+        ("instance_id", Value::string(INSTANCE)),
+        ("task_name", Value::string(task)),
+    ])
+}
+
+async fn plan(
+    provider: &mut TestProvider,
+    prior: &Value,
+    config: &Value,
+) -> pb::plan_resource_change::Response {
+    let ty = resource_type();
+    provider
+        .client
+        .plan_resource_change(pb::plan_resource_change::Request {
+            type_name: "taurusdb_replication_pause".into(),
+            prior_state: Some(dv(prior, &ty)),
+            proposed_new_state: Some(dv(config, &ty)),
+            config: Some(dv(config, &ty)),
+            ..Default::default()
+        })
+        .await
+        .expect("rpc")
+        .into_inner()
+}
+
+async fn apply(
+    provider: &mut TestProvider,
+    prior: &Value,
+    planned: &Value,
+    config: &Value,
+) -> pb::apply_resource_change::Response {
+    let ty = resource_type();
+    provider
+        .client
+        .apply_resource_change(pb::apply_resource_change::Request {
+            type_name: "taurusdb_replication_pause".into(),
+            prior_state: Some(dv(prior, &ty)),
+            planned_state: Some(dv(planned, &ty)),
+            config: Some(dv(config, &ty)),
+            ..Default::default()
+        })
+        .await
+        .expect("rpc")
+        .into_inner()
+}
+
+/// Plans and applies a create; returns the apply response.
+async fn create(provider: &mut TestProvider, task: &str) -> pb::apply_resource_change::Response {
+    let config = config_for(task);
+    let planned = plan(provider, &Value::Null, &config).await;
+    assert!(errors(&planned.diagnostics).is_empty(), "{:?}", planned.diagnostics);
+    let planned = undv(&planned.planned_state, &resource_type());
+    apply(provider, &Value::Null, &planned, &config).await
+}
+
+#[tokio::test]
+async fn schema_describes_provider_and_resource() {
+    let mut provider = start_provider(&[]).await;
+    let schema = provider
+        .client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .expect("rpc")
+        .into_inner();
+    assert!(schema.server_capabilities.expect("capabilities").plan_destroy);
+    let block = schema.provider.expect("provider").block.expect("block");
+    let token = block.attributes.iter().find(|a| a.name == "auth_token").expect("auth_token");
+    assert!(token.sensitive && token.optional);
+    for name in ["region", "project_id", "endpoint", "language", "access_key", "secret_key", "max_retries"] {
+        assert!(block.attributes.iter().any(|a| a.name == name), "{name}");
+    }
+    let resource = schema.resource_schemas["taurusdb_replication_pause"]
+        .block
+        .clone()
+        .expect("block");
+    let find = |n: &str| resource.attributes.iter().find(|a| a.name == n).cloned().expect(n);
+    assert!(find("instance_id").required && find("task_name").required);
+    assert!(find("project_id").optional && find("project_id").computed);
+    assert!(find("job_id").computed && !find("job_id").optional);
+    assert!(find("id").computed);
+    assert_eq!(find("task_name").r#type, b"\"string\"");
+}
+
+#[tokio::test]
+async fn metadata_lists_the_resource() {
+    let mut provider = start_provider(&[]).await;
+    let meta = provider
+        .client
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .expect("rpc")
+        .into_inner();
+    assert_eq!(meta.resources[0].type_name, "taurusdb_replication_pause");
+}
+
+#[tokio::test]
+async fn validation_points_at_the_offending_attribute() {
+    let mut provider = start_provider(&[]).await;
+    let ty = resource_type();
+    let cases = [
+        (
+            resource_value(&[
+                ("instance_id", Value::string(INSTANCE)),
+                ("task_name", Value::string("no-dashes")),
+            ]),
+            "task_name",
+        ),
+        (
+            resource_value(&[
+                ("instance_id", Value::string("")),
+                ("task_name", Value::string(TASK)),
+            ]),
+            "instance_id",
+        ),
+        (
+            resource_value(&[
+                ("instance_id", Value::string(INSTANCE)),
+                ("task_name", Value::string("ab")),
+            ]),
+            "task_name",
+        ),
+    ];
+    for (config, attribute) in cases {
+        let diags = provider
+            .client
+            .validate_resource_config(pb::validate_resource_config::Request {
+                type_name: "taurusdb_replication_pause".into(),
+                config: Some(dv(&config, &ty)),
+                client_capabilities: None,
+            })
+            .await
+            .expect("rpc")
+            .into_inner()
+            .diagnostics;
+        let errs = errors(&diags);
+        assert_eq!(errs.len(), 1, "{diags:?}");
+        assert_eq!(path_of(errs[0]), vec![attribute.to_string()]);
+    }
+    // Unknown values are fine at validation time.
+    let unknown = resource_value(&[("instance_id", Value::Unknown), ("task_name", Value::Unknown)]);
+    let diags = provider
+        .client
+        .validate_resource_config(pb::validate_resource_config::Request {
+            type_name: "taurusdb_replication_pause".into(),
+            config: Some(dv(&unknown, &ty)),
+            client_capabilities: None,
+        })
+        .await
+        .expect("rpc")
+        .into_inner()
+        .diagnostics;
+    assert!(diags.is_empty(), "{diags:?}");
+}
+
+#[tokio::test]
+async fn provider_config_validation_and_unknown_values() {
+    let mut provider = start_provider(&[]).await;
+    let diags = provider
+        .client
+        .validate_provider_config(pb::validate_provider_config::Request {
+            config: Some(dv(
+                &provider_config(&[("language", Value::string("fr-fr"))]),
+                &provider_type(),
+            )),
+        })
+        .await
+        .expect("rpc")
+        .into_inner()
+        .diagnostics;
+    assert_eq!(path_of(errors(&diags)[0]), vec!["language".to_string()]);
+
+    let diags = configure(&mut provider, provider_config(&[("auth_token", Value::Unknown)])).await;
+    let err = errors(&diags)[0];
+    assert!(err.summary.contains("auth_token"), "{err:?}");
+    assert!(err.detail.contains("HW_AUTH_TOKEN"), "{err:?}");
+    assert_eq!(path_of(err), vec!["auth_token".to_string()]);
+}
+
+#[tokio::test]
+async fn plan_create_calls_no_api_and_leaves_job_id_unknown() {
+    let sim = start_sim().await;
+    let mut provider = configured_provider(&sim).await;
+    let response = plan(&mut provider, &Value::Null, &config_for(TASK)).await;
+    assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics);
+    let planned = undv(&response.planned_state, &resource_type());
+    assert_eq!(attr(&planned, "job_id"), &Value::Unknown);
+    assert_eq!(attr(&planned, "id"), &Value::string(format!("{INSTANCE}/{TASK}")));
+    assert_eq!(attr(&planned, "project_id"), &Value::string(PROJECT));
+    assert!(sim.requests().is_empty(), "plan must not call the API");
+}
+
+#[tokio::test]
+async fn apply_pauses_once_and_stores_the_job_id() {
+    let sim = start_sim().await;
+    let mut provider = configured_provider(&sim).await;
+    let response = create(&mut provider, TASK).await;
+    assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics);
+    let state = undv(&response.new_state, &resource_type());
+    let job_id = attr(&state, "job_id").as_str().expect("job_id known").to_string();
+    let job = sim.job(&job_id).expect("the simulator knows the job");
+    assert_eq!(job.task_name, TASK);
+    assert_eq!(sim.count("POST", "/replication/pause"), 1);
+    assert_eq!(sim.task_stage(PROJECT, INSTANCE, TASK).as_deref(), Some("Paused"));
+
+    let request = &sim.requests()[0];
+    assert_eq!(
+        request.path,
+        format!("/v3/{PROJECT}/instances/{INSTANCE}/starrocks/databases/replication/pause")
+    );
+    assert_eq!(request.header("x-auth-token"), Some(TOKEN));
+    assert!(request.header("content-type").unwrap_or("").starts_with("application/json"));
+    let body: serde_json::Value = serde_json::from_str(&request.body).expect("json body");
+    assert_eq!(body, serde_json::json!({"task_name": TASK}));
+}
+
+#[tokio::test]
+async fn language_header_is_sent_when_configured() {
+    let sim = start_sim().await;
+    let mut provider = start_provider(&[("HW_LANGUAGE", "zh-cn")]).await;
+    let diags = configure(
+        &mut provider,
+        provider_config(&[
+            ("endpoint", Value::string(sim.endpoint())),
+            ("project_id", Value::string(PROJECT)),
+            ("auth_token", Value::string(TOKEN)),
+        ]),
+    )
+    .await;
+    assert!(diags.is_empty(), "{diags:?}");
+    let response = create(&mut provider, TASK).await;
+    assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics);
+    assert_eq!(sim.requests()[0].header("x-language"), Some("zh-cn"));
+}
+
+#[tokio::test]
+async fn replan_after_apply_is_empty_and_changes_replace() {
+    let sim = start_sim().await;
+    let mut provider = configured_provider(&sim).await;
+    let created = create(&mut provider, TASK).await;
+    let state = undv(&created.new_state, &resource_type());
+
+    let same = plan(&mut provider, &state, &config_for(TASK)).await;
+    assert!(same.requires_replace.is_empty());
+    assert_eq!(undv(&same.planned_state, &resource_type()), state);
+
+    let changed = plan(&mut provider, &state, &config_for("users_sync")).await;
+    let replaced: Vec<Vec<String>> = changed
+        .requires_replace
+        .iter()
+        .map(|p| {
+            path_of(&pb::Diagnostic {
+                attribute: Some(p.clone()),
+                ..Default::default()
+            })
+        })
+        .collect();
+    assert_eq!(replaced, vec![vec!["task_name".to_string()]]);
+    let planned = undv(&changed.planned_state, &resource_type());
+    assert_eq!(attr(&planned, "job_id"), &Value::Unknown);
+    assert_eq!(sim.count("POST", "/replication/pause"), 1, "plan calls no API");
+}
+
+#[tokio::test]
+async fn api_errors_become_diagnostics_with_status_code_and_request_id() {
+    let sim = start_sim().await;
+    let mut provider = configured_provider(&sim).await;
+    let config = resource_value(&[
+        ("instance_id", Value::string("0000000000000000000000000000000in07")),
+        ("task_name", Value::string(TASK)),
+    ]);
+    let planned = undv(&plan(&mut provider, &Value::Null, &config).await.planned_state, &resource_type());
+    let response = apply(&mut provider, &Value::Null, &planned, &config).await;
+    let err = errors(&response.diagnostics)[0].clone();
+    assert!(err.detail.contains("HTTP 400"), "{err:?}");
+    assert!(err.detail.contains("DBS.200022"), "{err:?}");
+    assert!(err.detail.contains("Instance not found."), "{err:?}");
+    let request_id = sim.requests()[0].response_request_id.clone().expect("request id");
+    assert!(err.detail.contains(&request_id), "{err:?}");
+    assert_eq!(path_of(&err), vec!["instance_id".to_string()]);
+    assert_eq!(undv(&response.new_state, &resource_type()), Value::Null, "nothing created");
+}
+
+#[tokio::test]
+async fn unknown_task_points_at_task_name() {
+    let sim = start_sim().await;
+    let mut provider = configured_provider(&sim).await;
+    let response = create(&mut provider, "no_such_task").await;
+    let err = errors(&response.diagnostics)[0].clone();
+    assert!(err.detail.contains("DBS.270022"), "{err:?}");
+    assert_eq!(path_of(&err), vec!["task_name".to_string()]);
+}
+
+#[tokio::test]
+async fn server_errors_non_json_bodies_and_missing_job_ids_are_reported() {
+    let sim = start_sim().await;
+    let mut provider = configured_provider(&sim).await;
+    let cases = [
+        (
+            FaultKind::Respond {
+                status: 500,
+                body: r#"{"error_code":"DBS.05000001","error_msg":"Internal error."}"#.into(),
+                content_type: "application/json".into(),
+            },
+            vec!["HTTP 500", "DBS.05000001", "Internal error."],
+        ),
+        (
+            FaultKind::Respond {
+                status: 502,
+                body: "<html>upstream gone</html>".into(),
+                content_type: "text/html".into(),
+            },
+            vec!["HTTP 502", "upstream gone"],
+        ),
+        (
+            FaultKind::Respond {
+                status: 200,
+                body: "{}".into(),
+                content_type: "application/json".into(),
+            },
+            vec!["HTTP 200", "no job_id"],
+        ),
+    ];
+    for (fault, expected) in cases {
+        sim.inject(Fault::on("POST", "/replication/pause", fault));
+        let response = create(&mut provider, TASK).await;
+        let errs = errors(&response.diagnostics);
+        assert_eq!(errs.len(), 1, "{:?}", response.diagnostics);
+        for part in expected {
+            assert!(errs[0].detail.contains(part), "{part:?} not in {:?}", errs[0].detail);
+        }
+        assert_eq!(undv(&response.new_state, &resource_type()), Value::Null);
+    }
+    assert_eq!(sim.count("POST", "/replication/pause"), 3, "a failed POST is not re-sent");
+}
+
+#[tokio::test]
+async fn refused_connections_are_reported() {
+    // Bind and drop a listener: nothing listens on that port afterwards.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let mut provider = start_provider(&[]).await;
+    let diags = configure(
+        &mut provider,
+        provider_config(&[
+            ("endpoint", Value::string(format!("http://127.0.0.1:{port}"))),
+            ("project_id", Value::string(PROJECT)),
+            ("auth_token", Value::string(TOKEN)),
+        ]),
+    )
+    .await;
+    assert!(diags.is_empty());
+    let response = create(&mut provider, TASK).await;
+    let err = errors(&response.diagnostics)[0];
+    assert!(err.detail.contains("could not connect"), "{err:?}");
+    assert!(!err.detail.contains(TOKEN));
+}
+
+#[tokio::test]
+async fn wrong_token_is_an_auth_error_without_the_token() {
+    let sim = start_sim().await;
+    let mut provider = start_provider(&[("HW_AUTH_TOKEN", "wrong-token")]).await;
+    let diags = configure(
+        &mut provider,
+        provider_config(&[
+            ("endpoint", Value::string(sim.endpoint())),
+            ("project_id", Value::string(PROJECT)),
+        ]),
+    )
+    .await;
+    assert!(diags.is_empty());
+    let response = create(&mut provider, TASK).await;
+    let err = errors(&response.diagnostics)[0];
+    assert!(err.detail.contains("HTTP 401") && err.detail.contains("APIGW.0301"), "{err:?}");
+    assert!(err.detail.contains("HW_AUTH_TOKEN"));
+    assert!(!err.detail.contains("wrong-token"));
+}
+
+#[tokio::test]
+async fn missing_credentials_fail_the_plan_naming_the_variable() {
+    let sim = start_sim().await;
+    let mut provider = start_provider(&[]).await;
+    let diags = configure(
+        &mut provider,
+        provider_config(&[
+            ("endpoint", Value::string(sim.endpoint())),
+            ("project_id", Value::string(PROJECT)),
+        ]),
+    )
+    .await;
+    assert!(diags.is_empty(), "configure succeeds; credentials are needed later");
+    let response = plan(&mut provider, &Value::Null, &config_for(TASK)).await;
+    let err = errors(&response.diagnostics)[0];
+    assert!(err.detail.contains("auth_token") && err.detail.contains("HW_AUTH_TOKEN"), "{err:?}");
+}
+
+#[tokio::test]
+async fn destroy_calls_nothing_and_warns() {
+    let sim = start_sim().await;
+    let mut provider = configured_provider(&sim).await;
+    let created = create(&mut provider, TASK).await;
+    let state = undv(&created.new_state, &resource_type());
+    let planned = plan(&mut provider, &state, &Value::Null).await;
+    assert_eq!(undv(&planned.planned_state, &resource_type()), Value::Null);
+    let destroyed = apply(&mut provider, &state, &Value::Null, &Value::Null).await;
+    assert_eq!(undv(&destroyed.new_state, &resource_type()), Value::Null);
+    let warning = &destroyed.diagnostics[0];
+    assert_eq!(warning.severity, 2);
+    assert!(warning.detail.contains("only removes it from Terraform state"));
+    assert_eq!(sim.requests().len(), 1, "only the create's pause call");
+}
+
+#[tokio::test]
+async fn import_builds_state_from_the_id() {
+    let sim = start_sim().await;
+    let mut provider = configured_provider(&sim).await;
+    let response = provider
+        .client
+        .import_resource_state(pb::import_resource_state::Request {
+            type_name: "taurusdb_replication_pause".into(),
+            id: format!("{INSTANCE}/{TASK}"),
+            ..Default::default()
+        })
+        .await
+        .expect("rpc")
+        .into_inner();
+    assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics);
+    let state = undv(&response.imported_resources[0].state, &resource_type());
+    assert_eq!(attr(&state, "instance_id"), &Value::string(INSTANCE));
+    assert_eq!(attr(&state, "task_name"), &Value::string(TASK));
+    assert_eq!(attr(&state, "project_id"), &Value::string(PROJECT));
+    assert_eq!(attr(&state, "id"), &Value::string(format!("{INSTANCE}/{TASK}")));
+
+    // Planning the matching config against the imported state changes nothing.
+    let replan = plan(&mut provider, &state, &config_for(TASK)).await;
+    assert!(replan.requires_replace.is_empty());
+    assert_eq!(undv(&replan.planned_state, &resource_type()), state);
+
+    let bad = provider
+        .client
+        .import_resource_state(pb::import_resource_state::Request {
+            type_name: "taurusdb_replication_pause".into(),
+            id: "just-one-part".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("rpc")
+        .into_inner();
+    assert!(bad.imported_resources.is_empty());
+    assert!(errors(&bad.diagnostics)[0].detail.contains("<instance_id>/<task_name>"));
+    assert!(sim.requests().is_empty());
+}
+
+#[tokio::test]
+async fn malformed_dynamic_values_give_diagnostics_and_the_server_keeps_working() {
+    let mut provider = start_provider(&[]).await;
+    for garbage in [vec![0xc1], vec![0x85, 0xa2], b"\xd4\x05\x00".to_vec(), vec![0x92, 0x01]] {
+        let response = provider
+            .client
+            .plan_resource_change(pb::plan_resource_change::Request {
+                type_name: "taurusdb_replication_pause".into(),
+                prior_state: None,
+                proposed_new_state: Some(pb::DynamicValue {
+                    msgpack: garbage.clone(),
+                    json: Vec::new(),
+                }),
+                config: Some(pb::DynamicValue {
+                    msgpack: garbage,
+                    json: Vec::new(),
+                }),
+                ..Default::default()
+            })
+            .await
+            .expect("a diagnostic, not a gRPC error")
+            .into_inner();
+        let errs = errors(&response.diagnostics);
+        assert_eq!(errs.len(), 1, "{:?}", response.diagnostics);
+        assert!(errs[0].summary.starts_with("Malformed"), "{:?}", errs[0]);
+    }
+    let schema = provider
+        .client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await;
+    assert!(schema.is_ok(), "the server still answers");
+}
+
+#[tokio::test]
+async fn stored_json_state_is_upgraded_to_msgpack() {
+    let mut provider = start_provider(&[]).await;
+    let json = serde_json::json!({
+        "id": format!("{INSTANCE}/{TASK}"),
+        "instance_id": INSTANCE,
+        "task_name": TASK,
+        "project_id": PROJECT,
+        "job_id": "job-1",
+        "attribute_from_an_old_version": true
+    });
+    let response = provider
+        .client
+        .upgrade_resource_state(pb::upgrade_resource_state::Request {
+            type_name: "taurusdb_replication_pause".into(),
+            version: 0,
+            raw_state: Some(pb::RawState {
+                json: serde_json::to_vec(&json).expect("json"),
+                flatmap: Default::default(),
+            }),
+        })
+        .await
+        .expect("rpc")
+        .into_inner();
+    assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics);
+    let state = undv(&response.upgraded_state, &resource_type());
+    assert_eq!(attr(&state, "job_id"), &Value::string("job-1"));
+
+    let newer = provider
+        .client
+        .upgrade_resource_state(pb::upgrade_resource_state::Request {
+            type_name: "taurusdb_replication_pause".into(),
+            version: 7,
+            raw_state: Some(pb::RawState {
+                json: serde_json::to_vec(&json).expect("json"),
+                flatmap: Default::default(),
+            }),
+        })
+        .await
+        .expect("rpc")
+        .into_inner();
+    assert!(errors(&newer.diagnostics)[0].summary.contains("newer"));
+}
+
+#[tokio::test]
+async fn read_keeps_the_state() {
+    let mut provider = start_provider(&[]).await;
+    let state = resource_value(&[
+        ("id", Value::string(format!("{INSTANCE}/{TASK}"))),
+        ("instance_id", Value::string(INSTANCE)),
+        ("task_name", Value::string(TASK)),
+        ("project_id", Value::string(PROJECT)),
+        ("job_id", Value::string("job-1")),
+    ]);
+    let response = provider
+        .client
+        .read_resource(pb::read_resource::Request {
+            type_name: "taurusdb_replication_pause".into(),
+            current_state: Some(dv(&state, &resource_type())),
+            ..Default::default()
+        })
+        .await
+        .expect("rpc")
+        .into_inner();
+    assert!(response.diagnostics.is_empty());
+    assert_eq!(undv(&response.new_state, &resource_type()), state);
+}
+
+#[tokio::test]
+async fn unknown_resource_types_are_diagnostics() {
+    let mut provider = start_provider(&[]).await;
+    let response = provider
+        .client
+        .validate_resource_config(pb::validate_resource_config::Request {
+            type_name: "taurusdb_nonsense".into(),
+            config: None,
+            client_capabilities: None,
+        })
+        .await
+        .expect("rpc")
+        .into_inner();
+    assert!(errors(&response.diagnostics)[0].detail.contains("taurusdb_nonsense"));
+}
+
+#[tokio::test]
+async fn stop_provider_cancels_an_in_flight_apply() {
+    let sim = start_sim().await;
+    let mut provider = configured_provider(&sim).await;
+    sim.inject(Fault::on("POST", "/replication/pause", FaultKind::Hang));
+    let config = config_for(TASK);
+    let planned = undv(&plan(&mut provider, &Value::Null, &config).await.planned_state, &resource_type());
+    let mut applier = provider.client.clone();
+    let in_flight = tokio::spawn(async move {
+        let ty = resource_type();
+        applier
+            .apply_resource_change(pb::apply_resource_change::Request {
+                type_name: "taurusdb_replication_pause".into(),
+                prior_state: Some(dv(&Value::Null, &ty)),
+                planned_state: Some(dv(&planned, &ty)),
+                config: Some(dv(&config, &ty)),
+                ..Default::default()
+            })
+            .await
+            .expect("rpc")
+            .into_inner()
+    });
+    sim.wait_for_requests(1).await;
+    provider
+        .client
+        .stop_provider(pb::stop_provider::Request {})
+        .await
+        .expect("stop");
+    let response = in_flight.await.expect("apply task");
+    let err = errors(&response.diagnostics)[0];
+    assert!(err.detail.contains("cancelled"), "{err:?}");
+
+    // The server keeps serving after StopProvider, and new work is not cancelled.
+    let response = create(&mut provider, "users_sync").await;
+    assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics);
+}
