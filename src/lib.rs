@@ -11,7 +11,7 @@
 pub mod logging;
 pub mod plugin;
 pub mod proto;
-//SIM pub mod sim;
+pub mod sim;
 pub mod taurusdb;
 pub mod tf;
 

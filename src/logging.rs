@@ -119,12 +119,19 @@ impl<W: for<'a> MakeWriter<'a> + 'static> HclogLayer<W> {
         }
     }
 
-    /// Whether a callsite with this metadata should be recorded.
+    /// Whether a callsite with this metadata should be recorded. Libraries (h2,
+    /// hyper, rustls, ...) are heard only at WARN and above: their frame-level
+    /// chatter would drown the provider's lines and cost time on every RPC.
     fn wants(&self, metadata: &Metadata<'_>) -> bool {
         let limit = if metadata.is_span() {
             self.span_level
         } else {
             self.max_level
+        };
+        let limit = if is_own_target(metadata.target()) {
+            limit
+        } else {
+            limit.min(Level::WARN)
         };
         *metadata.level() <= limit
     }
@@ -137,6 +144,17 @@ impl<W> fmt::Debug for HclogLayer<W> {
             .field("span_level", &self.span_level)
             .finish_non_exhaustive()
     }
+}
+
+/// Whether a tracing target belongs to this crate (library or binary).
+fn is_own_target(target: &str) -> bool {
+    ["taurusdb_provider", "terraform_provider_taurusdb"]
+        .iter()
+        .any(|own| {
+            target
+                .strip_prefix(own)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+        })
 }
 
 /// Fields recorded on a span, stored in the span's extensions.

@@ -13,7 +13,11 @@ use taurusdb_provider::plugin::serve::{self, HostEnv};
 use taurusdb_provider::{logging, provider_routes, sim, taurusdb};
 
 #[derive(Parser)]
-#[command(name = "terraform-provider-taurusdb", version, about = "Terraform provider for TaurusDB HTAP (StarRocks) replication pauses")]
+#[command(
+    name = "terraform-provider-taurusdb",
+    version,
+    about = "Terraform provider for TaurusDB HTAP (StarRocks) replication pauses"
+)]
 struct Cli {
     /// Serve for Terraform's debug mode and print the TF_REATTACH_PROVIDERS value.
     #[arg(long)]
@@ -35,7 +39,12 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8790")]
         listen: SocketAddr,
         /// The token clients must send as X-Auth-Token.
-        #[arg(long, env = "SIM_AUTH_TOKEN", default_value = "demo-token", hide_env_values = true)]
+        #[arg(
+            long,
+            env = "SIM_AUTH_TOKEN",
+            default_value = "demo-token",
+            hide_env_values = true
+        )]
         token: String,
     },
     /// Print the version.
@@ -55,7 +64,11 @@ fn main() -> ExitCode {
     }
     let level = logging::level_from_env(|key| std::env::var(key).ok());
     // Outside plugin mode a person is watching: log at info unless told otherwise.
-    let level = if plugin_mode { level } else { level.or(Some(tracing::Level::INFO)) };
+    let level = if plugin_mode {
+        level
+    } else {
+        level.or(Some(tracing::Level::INFO))
+    };
     logging::init_stderr(level);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -60,7 +60,11 @@ async fn apply(
 async fn create(provider: &mut TestProvider, task: &str) -> pb::apply_resource_change::Response {
     let config = config_for(task);
     let planned = plan(provider, &Value::Null, &config).await;
-    assert!(errors(&planned.diagnostics).is_empty(), "{:?}", planned.diagnostics);
+    assert!(
+        errors(&planned.diagnostics).is_empty(),
+        "{:?}",
+        planned.diagnostics
+    );
     let planned = undv(&planned.planned_state, &resource_type());
     apply(provider, &Value::Null, &planned, &config).await
 }
@@ -74,18 +78,42 @@ async fn schema_describes_provider_and_resource() {
         .await
         .expect("rpc")
         .into_inner();
-    assert!(schema.server_capabilities.expect("capabilities").plan_destroy);
+    assert!(
+        schema
+            .server_capabilities
+            .expect("capabilities")
+            .plan_destroy
+    );
     let block = schema.provider.expect("provider").block.expect("block");
-    let token = block.attributes.iter().find(|a| a.name == "auth_token").expect("auth_token");
+    let token = block
+        .attributes
+        .iter()
+        .find(|a| a.name == "auth_token")
+        .expect("auth_token");
     assert!(token.sensitive && token.optional);
-    for name in ["region", "project_id", "endpoint", "language", "access_key", "secret_key", "max_retries"] {
+    for name in [
+        "region",
+        "project_id",
+        "endpoint",
+        "language",
+        "access_key",
+        "secret_key",
+        "max_retries",
+    ] {
         assert!(block.attributes.iter().any(|a| a.name == name), "{name}");
     }
     let resource = schema.resource_schemas["taurusdb_replication_pause"]
         .block
         .clone()
         .expect("block");
-    let find = |n: &str| resource.attributes.iter().find(|a| a.name == n).cloned().expect(n);
+    let find = |n: &str| {
+        resource
+            .attributes
+            .iter()
+            .find(|a| a.name == n)
+            .cloned()
+            .expect(n)
+    };
     assert!(find("instance_id").required && find("task_name").required);
     assert!(find("project_id").optional && find("project_id").computed);
     assert!(find("job_id").computed && !find("job_id").optional);
@@ -149,7 +177,10 @@ async fn validation_points_at_the_offending_attribute() {
         assert_eq!(path_of(errs[0]), vec![attribute.to_string()]);
     }
     // Unknown values are fine at validation time.
-    let unknown = resource_value(&[("instance_id", Value::Unknown), ("task_name", Value::Unknown)]);
+    let unknown = resource_value(&[
+        ("instance_id", Value::Unknown),
+        ("task_name", Value::Unknown),
+    ]);
     let diags = provider
         .client
         .validate_resource_config(pb::validate_resource_config::Request {
@@ -181,7 +212,11 @@ async fn provider_config_validation_and_unknown_values() {
         .diagnostics;
     assert_eq!(path_of(errors(&diags)[0]), vec!["language".to_string()]);
 
-    let diags = configure(&mut provider, provider_config(&[("auth_token", Value::Unknown)])).await;
+    let diags = configure(
+        &mut provider,
+        provider_config(&[("auth_token", Value::Unknown)]),
+    )
+    .await;
     let err = errors(&diags)[0];
     assert!(err.summary.contains("auth_token"), "{err:?}");
     assert!(err.detail.contains("HW_AUTH_TOKEN"), "{err:?}");
@@ -193,10 +228,17 @@ async fn plan_create_calls_no_api_and_leaves_job_id_unknown() {
     let sim = start_sim().await;
     let mut provider = configured_provider(&sim).await;
     let response = plan(&mut provider, &Value::Null, &config_for(TASK)).await;
-    assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics);
+    assert!(
+        response.diagnostics.is_empty(),
+        "{:?}",
+        response.diagnostics
+    );
     let planned = undv(&response.planned_state, &resource_type());
     assert_eq!(attr(&planned, "job_id"), &Value::Unknown);
-    assert_eq!(attr(&planned, "id"), &Value::string(format!("{INSTANCE}/{TASK}")));
+    assert_eq!(
+        attr(&planned, "id"),
+        &Value::string(format!("{INSTANCE}/{TASK}"))
+    );
     assert_eq!(attr(&planned, "project_id"), &Value::string(PROJECT));
     assert!(sim.requests().is_empty(), "plan must not call the API");
 }
@@ -206,13 +248,23 @@ async fn apply_pauses_once_and_stores_the_job_id() {
     let sim = start_sim().await;
     let mut provider = configured_provider(&sim).await;
     let response = create(&mut provider, TASK).await;
-    assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics);
+    assert!(
+        response.diagnostics.is_empty(),
+        "{:?}",
+        response.diagnostics
+    );
     let state = undv(&response.new_state, &resource_type());
-    let job_id = attr(&state, "job_id").as_str().expect("job_id known").to_string();
+    let job_id = attr(&state, "job_id")
+        .as_str()
+        .expect("job_id known")
+        .to_string();
     let job = sim.job(&job_id).expect("the simulator knows the job");
     assert_eq!(job.task_name, TASK);
     assert_eq!(sim.count("POST", "/replication/pause"), 1);
-    assert_eq!(sim.task_stage(PROJECT, INSTANCE, TASK).as_deref(), Some("Paused"));
+    assert_eq!(
+        sim.task_stage(PROJECT, INSTANCE, TASK).as_deref(),
+        Some("Paused")
+    );
 
     let request = &sim.requests()[0];
     assert_eq!(
@@ -220,7 +272,12 @@ async fn apply_pauses_once_and_stores_the_job_id() {
         format!("/v3/{PROJECT}/instances/{INSTANCE}/starrocks/databases/replication/pause")
     );
     assert_eq!(request.header("x-auth-token"), Some(TOKEN));
-    assert!(request.header("content-type").unwrap_or("").starts_with("application/json"));
+    assert!(
+        request
+            .header("content-type")
+            .unwrap_or("")
+            .starts_with("application/json")
+    );
     let body: serde_json::Value = serde_json::from_str(&request.body).expect("json body");
     assert_eq!(body, serde_json::json!({"task_name": TASK}));
 }
@@ -240,7 +297,11 @@ async fn language_header_is_sent_when_configured() {
     .await;
     assert!(diags.is_empty(), "{diags:?}");
     let response = create(&mut provider, TASK).await;
-    assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics);
+    assert!(
+        response.diagnostics.is_empty(),
+        "{:?}",
+        response.diagnostics
+    );
     assert_eq!(sim.requests()[0].header("x-language"), Some("zh-cn"));
 }
 
@@ -269,7 +330,11 @@ async fn replan_after_apply_is_empty_and_changes_replace() {
     assert_eq!(replaced, vec![vec!["task_name".to_string()]]);
     let planned = undv(&changed.planned_state, &resource_type());
     assert_eq!(attr(&planned, "job_id"), &Value::Unknown);
-    assert_eq!(sim.count("POST", "/replication/pause"), 1, "plan calls no API");
+    assert_eq!(
+        sim.count("POST", "/replication/pause"),
+        1,
+        "plan calls no API"
+    );
 }
 
 #[tokio::test]
@@ -277,19 +342,31 @@ async fn api_errors_become_diagnostics_with_status_code_and_request_id() {
     let sim = start_sim().await;
     let mut provider = configured_provider(&sim).await;
     let config = resource_value(&[
-        ("instance_id", Value::string("0000000000000000000000000000000in07")),
+        (
+            "instance_id",
+            Value::string("0000000000000000000000000000000in07"),
+        ),
         ("task_name", Value::string(TASK)),
     ]);
-    let planned = undv(&plan(&mut provider, &Value::Null, &config).await.planned_state, &resource_type());
+    let planned = undv(
+        &plan(&mut provider, &Value::Null, &config)
+            .await
+            .planned_state,
+        &resource_type(),
+    );
     let response = apply(&mut provider, &Value::Null, &planned, &config).await;
     let err = errors(&response.diagnostics)[0].clone();
     assert!(err.detail.contains("HTTP 400"), "{err:?}");
     assert!(err.detail.contains("DBS.200022"), "{err:?}");
     assert!(err.detail.contains("Instance not found."), "{err:?}");
-    let request_id = sim.requests()[0].response_request_id.clone().expect("request id");
+    let request_id = sim.requests()[0].request_id.clone();
     assert!(err.detail.contains(&request_id), "{err:?}");
     assert_eq!(path_of(&err), vec!["instance_id".to_string()]);
-    assert_eq!(undv(&response.new_state, &resource_type()), Value::Null, "nothing created");
+    assert_eq!(
+        undv(&response.new_state, &resource_type()),
+        Value::Null,
+        "nothing created"
+    );
 }
 
 #[tokio::test]
@@ -338,11 +415,19 @@ async fn server_errors_non_json_bodies_and_missing_job_ids_are_reported() {
         let errs = errors(&response.diagnostics);
         assert_eq!(errs.len(), 1, "{:?}", response.diagnostics);
         for part in expected {
-            assert!(errs[0].detail.contains(part), "{part:?} not in {:?}", errs[0].detail);
+            assert!(
+                errs[0].detail.contains(part),
+                "{part:?} not in {:?}",
+                errs[0].detail
+            );
         }
         assert_eq!(undv(&response.new_state, &resource_type()), Value::Null);
     }
-    assert_eq!(sim.count("POST", "/replication/pause"), 3, "a failed POST is not re-sent");
+    assert_eq!(
+        sim.count("POST", "/replication/pause"),
+        3,
+        "a failed POST is not re-sent"
+    );
 }
 
 #[tokio::test]
@@ -356,7 +441,10 @@ async fn refused_connections_are_reported() {
     let diags = configure(
         &mut provider,
         provider_config(&[
-            ("endpoint", Value::string(format!("http://127.0.0.1:{port}"))),
+            (
+                "endpoint",
+                Value::string(format!("http://127.0.0.1:{port}")),
+            ),
             ("project_id", Value::string(PROJECT)),
             ("auth_token", Value::string(TOKEN)),
         ]),
@@ -384,7 +472,10 @@ async fn wrong_token_is_an_auth_error_without_the_token() {
     assert!(diags.is_empty());
     let response = create(&mut provider, TASK).await;
     let err = errors(&response.diagnostics)[0];
-    assert!(err.detail.contains("HTTP 401") && err.detail.contains("APIGW.0301"), "{err:?}");
+    assert!(
+        err.detail.contains("HTTP 401") && err.detail.contains("APIGW.0301"),
+        "{err:?}"
+    );
     assert!(err.detail.contains("HW_AUTH_TOKEN"));
     assert!(!err.detail.contains("wrong-token"));
 }
@@ -401,10 +492,16 @@ async fn missing_credentials_fail_the_plan_naming_the_variable() {
         ]),
     )
     .await;
-    assert!(diags.is_empty(), "configure succeeds; credentials are needed later");
+    assert!(
+        diags.is_empty(),
+        "configure succeeds; credentials are needed later"
+    );
     let response = plan(&mut provider, &Value::Null, &config_for(TASK)).await;
     let err = errors(&response.diagnostics)[0];
-    assert!(err.detail.contains("auth_token") && err.detail.contains("HW_AUTH_TOKEN"), "{err:?}");
+    assert!(
+        err.detail.contains("auth_token") && err.detail.contains("HW_AUTH_TOKEN"),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -419,7 +516,11 @@ async fn destroy_calls_nothing_and_warns() {
     assert_eq!(undv(&destroyed.new_state, &resource_type()), Value::Null);
     let warning = &destroyed.diagnostics[0];
     assert_eq!(warning.severity, 2);
-    assert!(warning.detail.contains("only removes it from Terraform state"));
+    assert!(
+        warning
+            .detail
+            .contains("only removes it from Terraform state")
+    );
     assert_eq!(sim.requests().len(), 1, "only the create's pause call");
 }
 
@@ -437,12 +538,19 @@ async fn import_builds_state_from_the_id() {
         .await
         .expect("rpc")
         .into_inner();
-    assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics);
+    assert!(
+        response.diagnostics.is_empty(),
+        "{:?}",
+        response.diagnostics
+    );
     let state = undv(&response.imported_resources[0].state, &resource_type());
     assert_eq!(attr(&state, "instance_id"), &Value::string(INSTANCE));
     assert_eq!(attr(&state, "task_name"), &Value::string(TASK));
     assert_eq!(attr(&state, "project_id"), &Value::string(PROJECT));
-    assert_eq!(attr(&state, "id"), &Value::string(format!("{INSTANCE}/{TASK}")));
+    assert_eq!(
+        attr(&state, "id"),
+        &Value::string(format!("{INSTANCE}/{TASK}"))
+    );
 
     // Planning the matching config against the imported state changes nothing.
     let replan = plan(&mut provider, &state, &config_for(TASK)).await;
@@ -460,14 +568,23 @@ async fn import_builds_state_from_the_id() {
         .expect("rpc")
         .into_inner();
     assert!(bad.imported_resources.is_empty());
-    assert!(errors(&bad.diagnostics)[0].detail.contains("<instance_id>/<task_name>"));
+    assert!(
+        errors(&bad.diagnostics)[0]
+            .detail
+            .contains("<instance_id>/<task_name>")
+    );
     assert!(sim.requests().is_empty());
 }
 
 #[tokio::test]
 async fn malformed_dynamic_values_give_diagnostics_and_the_server_keeps_working() {
     let mut provider = start_provider(&[]).await;
-    for garbage in [vec![0xc1], vec![0x85, 0xa2], b"\xd4\x05\x00".to_vec(), vec![0x92, 0x01]] {
+    for garbage in [
+        vec![0xc1],
+        vec![0x85, 0xa2],
+        b"\xd4\x05\x00".to_vec(),
+        vec![0x92, 0x01],
+    ] {
         let response = provider
             .client
             .plan_resource_change(pb::plan_resource_change::Request {
@@ -521,7 +638,11 @@ async fn stored_json_state_is_upgraded_to_msgpack() {
         .await
         .expect("rpc")
         .into_inner();
-    assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics);
+    assert!(
+        response.diagnostics.is_empty(),
+        "{:?}",
+        response.diagnostics
+    );
     let state = undv(&response.upgraded_state, &resource_type());
     assert_eq!(attr(&state, "job_id"), &Value::string("job-1"));
 
@@ -578,7 +699,11 @@ async fn unknown_resource_types_are_diagnostics() {
         .await
         .expect("rpc")
         .into_inner();
-    assert!(errors(&response.diagnostics)[0].detail.contains("taurusdb_nonsense"));
+    assert!(
+        errors(&response.diagnostics)[0]
+            .detail
+            .contains("taurusdb_nonsense")
+    );
 }
 
 #[tokio::test]
@@ -587,7 +712,12 @@ async fn stop_provider_cancels_an_in_flight_apply() {
     let mut provider = configured_provider(&sim).await;
     sim.inject(Fault::on("POST", "/replication/pause", FaultKind::Hang));
     let config = config_for(TASK);
-    let planned = undv(&plan(&mut provider, &Value::Null, &config).await.planned_state, &resource_type());
+    let planned = undv(
+        &plan(&mut provider, &Value::Null, &config)
+            .await
+            .planned_state,
+        &resource_type(),
+    );
     let mut applier = provider.client.clone();
     let in_flight = tokio::spawn(async move {
         let ty = resource_type();
@@ -615,5 +745,9 @@ async fn stop_provider_cancels_an_in_flight_apply() {
 
     // The server keeps serving after StopProvider, and new work is not cancelled.
     let response = create(&mut provider, "users_sync").await;
-    assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics);
+    assert!(
+        response.diagnostics.is_empty(),
+        "{:?}",
+        response.diagnostics
+    );
 }

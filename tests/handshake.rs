@@ -41,8 +41,12 @@ fn go_plugin_client_identity() -> ClientIdentity {
         rcgen::ExtendedKeyUsagePurpose::ClientAuth,
         rcgen::ExtendedKeyUsagePurpose::ServerAuth,
     ];
-    params.distinguished_name.push(rcgen::DnType::OrganizationName, "HashiCorp");
-    params.distinguished_name.push(rcgen::DnType::CommonName, "localhost");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::OrganizationName, "HashiCorp");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
     let cert = params.self_signed(&key).expect("self-signed");
     ClientIdentity {
         pem: cert.pem(),
@@ -70,7 +74,9 @@ impl ServerCertVerifier for PinnedServer {
         if end_entity.as_ref() == self.der.as_slice() {
             Ok(ServerCertVerified::assertion())
         } else {
-            Err(rustls::Error::General("not the handshake certificate".into()))
+            Err(rustls::Error::General(
+                "not the handshake certificate".into(),
+            ))
         }
     }
 
@@ -149,7 +155,9 @@ fn start_plugin(client_cert_pem: Option<&str>) -> Plugin {
     let mut child = command.spawn().expect("spawn provider");
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("handshake line");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("handshake line");
     let fields: Vec<String> = line.trim_end().split('|').map(str::to_string).collect();
     Plugin { child, fields }
 }
@@ -235,19 +243,30 @@ fn a_host_without_protocol_6_is_refused() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("protocol"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn automtls_accepts_only_the_hosts_certificate() {
     let identity = go_plugin_client_identity();
     let mut plugin = start_plugin(Some(&identity.pem));
     assert_eq!(&plugin.fields[..3], ["1", "6", "unix"]);
     assert_eq!(plugin.fields[4], "grpc");
-    assert!(plugin.socket().exists(), "socket is bound before the line is printed");
+    assert!(
+        plugin.socket().exists(),
+        "socket is bound before the line is printed"
+    );
     assert!(!plugin.fields[5].ends_with('='), "no base64 padding");
 
     // The host's own certificate works, over TLS with ALPN h2.
-    let channel = tls_channel(&plugin, Some(&identity)).await.expect("mTLS connect");
-    let schema = schema_call(channel.clone()).await.expect("GetProviderSchema");
-    assert!(schema.resource_schemas.contains_key("taurusdb_replication_pause"));
+    let channel = tls_channel(&plugin, Some(&identity))
+        .await
+        .expect("mTLS connect");
+    let schema = schema_call(channel.clone())
+        .await
+        .expect("GetProviderSchema");
+    assert!(
+        schema
+            .resource_schemas
+            .contains_key("taurusdb_replication_pause")
+    );
     let health = HealthClient::new(channel.clone())
         .check(tonic_health::pb::HealthCheckRequest {
             service: "plugin".into(),
@@ -295,7 +314,9 @@ async fn without_a_client_certificate_it_serves_plaintext() {
         .connect_with_connector(tower::service_fn(move |_| {
             let socket = socket.clone();
             async move {
-                Ok::<_, std::io::Error>(TokioIo::new(tokio::net::UnixStream::connect(socket).await?))
+                Ok::<_, std::io::Error>(TokioIo::new(
+                    tokio::net::UnixStream::connect(socket).await?,
+                ))
             }
         }))
         .await

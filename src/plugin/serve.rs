@@ -28,6 +28,9 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
 }
 
+/// How long in-flight RPCs may finish after Shutdown before connections are cut.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Environment the host hands to its plugin.
 #[derive(Debug, Clone, Default)]
 pub struct HostEnv {
@@ -99,13 +102,7 @@ pub async fn serve_plugin(routes: Routes, env: HostEnv) -> Result<(), ServeError
 
     let shutdown = CancellationToken::new();
     spawn_signal_handlers(shutdown.clone(), false);
-    let result = serve_routes(
-        routes,
-        listener,
-        tls.map(|(_, config)| config),
-        shutdown,
-    )
-    .await;
+    let result = serve_routes(routes, listener, tls.map(|(_, config)| config), shutdown).await;
     drop(socket);
     result
 }
@@ -174,10 +171,18 @@ pub async fn serve_routes(
         .add_service(health)
         .add_service(Controller::server(shutdown.clone()))
         .add_service(Stdio::server(shutdown.clone()));
-    let stop = shutdown.clone();
-    router
-        .serve_with_incoming_shutdown(incoming(listener, tls), stop.cancelled_owned())
-        .await?;
+    let serve = router
+        .serve_with_incoming_shutdown(incoming(listener, tls), shutdown.clone().cancelled_owned());
+    // Graceful shutdown waits for clients to acknowledge; a host that stopped
+    // reading must not keep the process alive (go-plugin kills it after 2 s anyway).
+    let grace_over = async {
+        shutdown.cancelled().await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        result = serve => result?,
+        () = grace_over => tracing::debug!("shutdown grace period over; closing connections"),
+    }
     tracing::debug!("plugin server stopped");
     Ok(())
 }

@@ -45,9 +45,10 @@ impl ServerIdentity {
     pub fn generate() -> Result<Self, TlsError> {
         let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
         let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()])?;
-        params
-            .distinguished_name
-            .push(rcgen::DnType::OrganizationName, "terraform-provider-taurusdb");
+        params.distinguished_name.push(
+            rcgen::DnType::OrganizationName,
+            "terraform-provider-taurusdb",
+        );
         params
             .distinguished_name
             .push(rcgen::DnType::CommonName, "localhost");
@@ -185,8 +186,16 @@ mod tests {
         let other = ServerIdentity::generate().expect("identity");
         let verifier = PinnedClientCert::new(pinned.cert_der.clone(), &provider);
         let now = UnixTime::now();
-        assert!(verifier.verify_client_cert(&pinned.cert_der, &[], now).is_ok());
-        assert!(verifier.verify_client_cert(&other.cert_der, &[], now).is_err());
+        assert!(
+            verifier
+                .verify_client_cert(&pinned.cert_der, &[], now)
+                .is_ok()
+        );
+        assert!(
+            verifier
+                .verify_client_cert(&other.cert_der, &[], now)
+                .is_err()
+        );
     }
 
     #[test]

@@ -40,15 +40,40 @@ pub fn schema() -> Schema {
         0,
         Block {
             attributes: vec![
-                text(attrs::REGION, "Huawei Cloud region, e.g. `cn-north-4`; picks the regional endpoint. Env: `HW_REGION_NAME`."),
-                text(attrs::PROJECT_ID, "Default project ID for resources. Env: `HW_PROJECT_ID`."),
-                text(attrs::AUTH_TOKEN, "IAM token sent as `X-Auth-Token`. Env: `HW_AUTH_TOKEN`.").sensitive(),
-                text(attrs::ACCESS_KEY, "Access key for AK/SK request signing. Env: `HW_ACCESS_KEY`.").sensitive(),
-                text(attrs::SECRET_KEY, "Secret key for AK/SK request signing. Env: `HW_SECRET_KEY`.").sensitive(),
-                text(attrs::ENDPOINT, "TaurusDB API endpoint; overrides the regional one. Env: `HW_TAURUSDB_ENDPOINT`."),
-                text(attrs::LANGUAGE, "Language of API messages: `en-us` or `zh-cn` (`X-Language`). Env: `HW_LANGUAGE`."),
-                Attribute::new(attrs::MAX_RETRIES.0, Type::Number, Presence::Optional)
-                    .describe("How often a throttled request is retried (default 5). Env: `HW_MAX_RETRIES`."),
+                text(
+                    attrs::REGION,
+                    "Huawei Cloud region, e.g. `cn-north-4`; picks the regional endpoint. Env: `HW_REGION_NAME`.",
+                ),
+                text(
+                    attrs::PROJECT_ID,
+                    "Default project ID for resources. Env: `HW_PROJECT_ID`.",
+                ),
+                text(
+                    attrs::AUTH_TOKEN,
+                    "IAM token sent as `X-Auth-Token`. Env: `HW_AUTH_TOKEN`.",
+                )
+                .sensitive(),
+                text(
+                    attrs::ACCESS_KEY,
+                    "Access key for AK/SK request signing. Env: `HW_ACCESS_KEY`.",
+                )
+                .sensitive(),
+                text(
+                    attrs::SECRET_KEY,
+                    "Secret key for AK/SK request signing. Env: `HW_SECRET_KEY`.",
+                )
+                .sensitive(),
+                text(
+                    attrs::ENDPOINT,
+                    "TaurusDB API endpoint; overrides the regional one. Env: `HW_TAURUSDB_ENDPOINT`.",
+                ),
+                text(
+                    attrs::LANGUAGE,
+                    "Language of API messages: `en-us` or `zh-cn` (`X-Language`). Env: `HW_LANGUAGE`.",
+                ),
+                Attribute::new(attrs::MAX_RETRIES.0, Type::Number, Presence::Optional).describe(
+                    "How often a throttled request is retried (default 5). Env: `HW_MAX_RETRIES`.",
+                ),
             ],
             blocks: Vec::new(),
             description: "Pauses TaurusDB HTAP (StarRocks) data synchronization tasks.",
@@ -87,7 +112,11 @@ impl ProviderConfig {
     pub fn validate(&self) -> Diagnostics {
         let mut diagnostics = Diagnostics::new();
         if let Some(language) = self.language.known() {
-            diagnostics.extend(check_language(language, attrs::LANGUAGE.0).into_iter().collect());
+            diagnostics.extend(
+                check_language(language, attrs::LANGUAGE.0)
+                    .into_iter()
+                    .collect(),
+            );
         }
         if let Some(endpoint) = self.endpoint.known() {
             diagnostics.extend(check_endpoint(endpoint).into_iter().collect());
@@ -109,8 +138,11 @@ impl ProviderConfig {
         ] {
             if attr.known().is_some_and(|v| v.trim().is_empty()) {
                 diagnostics.push(
-                    Diagnostic::error(format!("Empty {name}"), format!("{name} must not be empty when set."))
-                        .at(AttrPath::attr(name)),
+                    Diagnostic::error(
+                        format!("Empty {name}"),
+                        format!("{name} must not be empty when set."),
+                    )
+                    .at(AttrPath::attr(name)),
                 );
             }
         }
@@ -175,22 +207,27 @@ impl Settings {
         let max_retries = match &config.max_retries {
             Attr::Known(n) => *n,
             Attr::Unknown => {
-                diagnostics.push(unknown_at_configure(attrs::MAX_RETRIES.0, attrs::MAX_RETRIES.1));
+                diagnostics.push(unknown_at_configure(
+                    attrs::MAX_RETRIES.0,
+                    attrs::MAX_RETRIES.1,
+                ));
                 DEFAULT_MAX_RETRIES
             }
-            Attr::Null => match env(attrs::MAX_RETRIES.1) {
-                None => DEFAULT_MAX_RETRIES,
-                Some(raw) => match raw.trim().parse::<i64>() {
-                    Ok(n) if (0..=100).contains(&n) => n,
-                    _ => {
-                        diagnostics.push(Diagnostic::error(
+            Attr::Null => {
+                match env(attrs::MAX_RETRIES.1) {
+                    None => DEFAULT_MAX_RETRIES,
+                    Some(raw) => match raw.trim().parse::<i64>() {
+                        Ok(n) if (0..=100).contains(&n) => n,
+                        _ => {
+                            diagnostics.push(Diagnostic::error(
                             "Invalid HW_MAX_RETRIES",
                             format!("HW_MAX_RETRIES must be a whole number from 0 to 100, got {raw:?}."),
                         ));
-                        DEFAULT_MAX_RETRIES
-                    }
-                },
-            },
+                            DEFAULT_MAX_RETRIES
+                        }
+                    },
+                }
+            }
         };
         // Values from the environment get the same checks as configured ones.
         if config.language.is_null()
@@ -208,7 +245,9 @@ impl Settings {
         {
             diagnostics.push(Diagnostic::error(
                 "Invalid HW_TAURUSDB_ENDPOINT",
-                format!("HW_TAURUSDB_ENDPOINT must be an http:// or https:// URL, got {endpoint:?}."),
+                format!(
+                    "HW_TAURUSDB_ENDPOINT must be an http:// or https:// URL, got {endpoint:?}."
+                ),
             ));
         }
         if diagnostics.has_errors() {
@@ -281,9 +320,8 @@ fn build_client(settings: &Settings) -> Result<ApiClient, Diagnostic> {
     };
     let mut config = ClientConfig::new(endpoint, token);
     config.language = settings.language.clone();
-    ApiClient::new(config).map_err(|err| {
-        Diagnostic::error("Invalid TaurusDB client configuration", err.to_string())
-    })
+    ApiClient::new(config)
+        .map_err(|err| Diagnostic::error("Invalid TaurusDB client configuration", err.to_string()))
 }
 
 #[cfg(test)]
@@ -307,7 +345,10 @@ mod tests {
         };
         let settings = Settings::resolve(
             &config,
-            &*env(&[("HW_REGION_NAME", "ap-southeast-1"), ("HW_PROJECT_ID", "p1")]),
+            &*env(&[
+                ("HW_REGION_NAME", "ap-southeast-1"),
+                ("HW_PROJECT_ID", "p1"),
+            ]),
         )
         .expect("settings");
         assert_eq!(settings.region.as_deref(), Some("cn-north-4"));
@@ -333,9 +374,11 @@ mod tests {
 
     #[test]
     fn missing_credentials_are_reported_when_a_client_is_needed() {
-        let settings =
-            Settings::resolve(&ProviderConfig::default(), &*env(&[("HW_REGION_NAME", "cn-north-4")]))
-                .expect("settings");
+        let settings = Settings::resolve(
+            &ProviderConfig::default(),
+            &*env(&[("HW_REGION_NAME", "cn-north-4")]),
+        )
+        .expect("settings");
         let configured = Configured::new(settings);
         let err = configured.client().expect_err("no token");
         assert!(err.detail.contains("HW_AUTH_TOKEN"));
@@ -343,8 +386,11 @@ mod tests {
 
     #[test]
     fn bad_language_from_env_is_rejected() {
-        let err = Settings::resolve(&ProviderConfig::default(), &*env(&[("HW_LANGUAGE", "fr-fr")]))
-            .expect_err("bad language");
+        let err = Settings::resolve(
+            &ProviderConfig::default(),
+            &*env(&[("HW_LANGUAGE", "fr-fr")]),
+        )
+        .expect_err("bad language");
         assert!(err.0[0].summary.contains("HW_LANGUAGE"));
     }
 }

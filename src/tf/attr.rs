@@ -145,7 +145,10 @@ mod tests {
             ("c", Value::Null),
             ("d", Value::Bool(true)),
         ]);
-        assert_eq!(Attr::<String>::read(&object, "a"), Ok(Attr::Known("x".into())));
+        assert_eq!(
+            Attr::<String>::read(&object, "a"),
+            Ok(Attr::Known("x".into()))
+        );
         assert_eq!(Attr::<String>::read(&object, "b"), Ok(Attr::Unknown));
         assert_eq!(Attr::<String>::read(&object, "c"), Ok(Attr::Null));
         assert_eq!(Attr::<String>::read(&object, "missing"), Ok(Attr::Null));

@@ -146,12 +146,19 @@ mod tests {
         assert_eq!(steps.len(), 2);
         assert_eq!(
             steps[1].selector,
-            Some(pb::attribute_path::step::Selector::AttributeName("create".into()))
+            Some(pb::attribute_path::step::Selector::AttributeName(
+                "create".into()
+            ))
         );
     }
 
     #[test]
     fn root_path_is_dropped() {
-        assert!(Diagnostic::error("x", "").at(AttrPath::root()).path.is_none());
+        assert!(
+            Diagnostic::error("x", "")
+                .at(AttrPath::root())
+                .path
+                .is_none()
+        );
     }
 }

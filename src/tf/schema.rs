@@ -56,8 +56,14 @@ impl Attribute {
             nested_type: None,
             description: self.description.to_string(),
             required: self.presence == Presence::Required,
-            optional: matches!(self.presence, Presence::Optional | Presence::OptionalComputed),
-            computed: matches!(self.presence, Presence::Computed | Presence::OptionalComputed),
+            optional: matches!(
+                self.presence,
+                Presence::Optional | Presence::OptionalComputed
+            ),
+            computed: matches!(
+                self.presence,
+                Presence::Computed | Presence::OptionalComputed
+            ),
             sensitive: self.sensitive,
             description_kind: pb::StringKind::Markdown as i32,
             deprecated: false,
@@ -198,7 +204,11 @@ mod tests {
                     type_name: "timeouts",
                     nesting: Nesting::Single,
                     block: Block {
-                        attributes: vec![Attribute::new("create", Type::String, Presence::Optional)],
+                        attributes: vec![Attribute::new(
+                            "create",
+                            Type::String,
+                            Presence::Optional,
+                        )],
                         ..Block::default()
                     },
                     max_items: 0,
@@ -221,7 +231,14 @@ mod tests {
     fn proto_flags_follow_presence() {
         let proto = sample().to_proto();
         let block = proto.block.expect("block");
-        let by_name = |n: &str| block.attributes.iter().find(|a| a.name == n).cloned().expect(n);
+        let by_name = |n: &str| {
+            block
+                .attributes
+                .iter()
+                .find(|a| a.name == n)
+                .cloned()
+                .expect(n)
+        };
         assert!(by_name("name").required && !by_name("name").optional);
         assert!(by_name("secret").sensitive && by_name("secret").optional);
         assert!(by_name("id").computed && !by_name("id").optional);

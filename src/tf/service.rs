@@ -373,7 +373,13 @@ impl ProviderRpc for ProviderService {
                     match decode(req.current_state.as_ref(), ty, "current state") {
                         Ok(current) => {
                             let read = resource
-                                .read(&ctx, ReadRequest { current, private: req.private })
+                                .read(
+                                    &ctx,
+                                    ReadRequest {
+                                        current,
+                                        private: req.private,
+                                    },
+                                )
                                 .await;
                             let mut diagnostics = read.diagnostics;
                             match encode(&read.new_state, ty, "state") {

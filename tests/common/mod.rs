@@ -186,5 +186,7 @@ pub fn errors(diags: &[pb::Diagnostic]) -> Vec<&pb::Diagnostic> {
 }
 
 pub fn attr<'a>(value: &'a Value, name: &str) -> &'a Value {
-    value.attr(name).unwrap_or_else(|| panic!("attribute {name}"))
+    value
+        .attr(name)
+        .unwrap_or_else(|| panic!("attribute {name}"))
 }

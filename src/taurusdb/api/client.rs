@@ -87,15 +87,15 @@ impl ApiClient {
             .timeout(config.request_timeout)
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(90))
-            .user_agent(concat!("terraform-provider-taurusdb/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!(
+                "terraform-provider-taurusdb/",
+                env!("CARGO_PKG_VERSION")
+            ))
             .build()
             .map_err(|err| ApiError::Config(err.to_string()))?;
         Ok(Self {
             http,
-            config: ClientConfig {
-                endpoint,
-                ..config
-            },
+            config: ClientConfig { endpoint, ..config },
         })
     }
 
@@ -322,6 +322,9 @@ mod tests {
             request_id: Some("r".into()),
             body: bytes::Bytes::from_static(b"{}"),
         };
-        assert!(matches!(job_started(reply), Err(ApiError::InvalidResponse { .. })));
+        assert!(matches!(
+            job_started(reply),
+            Err(ApiError::InvalidResponse { .. })
+        ));
     }
 }

@@ -21,12 +21,21 @@ mod tests {
 
     #[test]
     fn regions_map_to_their_service_names_and_domains() {
-        assert_eq!(regional("cn-north-4"), "https://gaussdb.cn-north-4.myhuaweicloud.com");
+        assert_eq!(
+            regional("cn-north-4"),
+            "https://gaussdb.cn-north-4.myhuaweicloud.com"
+        );
         assert_eq!(
             regional("ap-southeast-1"),
             "https://gaussdbformysql.ap-southeast-1.myhuaweicloud.com"
         );
-        assert_eq!(regional("af-south-1"), "https://gaussdb-mysql.af-south-1.myhuaweicloud.com");
-        assert_eq!(regional("eu-west-101"), "https://gaussdb.eu-west-101.myhuaweicloud.eu");
+        assert_eq!(
+            regional("af-south-1"),
+            "https://gaussdb-mysql.af-south-1.myhuaweicloud.com"
+        );
+        assert_eq!(
+            regional("eu-west-101"),
+            "https://gaussdb.eu-west-101.myhuaweicloud.eu"
+        );
     }
 }

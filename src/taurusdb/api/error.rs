@@ -56,9 +56,17 @@ impl ApiError {
     }
 }
 
-fn describe_status(status: u16, code: Option<&str>, message: &str, request_id: Option<&str>) -> String {
+fn describe_status(
+    status: u16,
+    code: Option<&str>,
+    message: &str,
+    request_id: Option<&str>,
+) -> String {
     let code = code.map(|c| format!(" {c}")).unwrap_or_default();
-    format!("HTTP {status}{code}: {message}{}", request_suffix(request_id))
+    format!(
+        "HTTP {status}{code}: {message}{}",
+        request_suffix(request_id)
+    )
 }
 
 fn request_suffix(request_id: Option<&str>) -> String {

@@ -33,8 +33,11 @@ pub fn validate(config: &PauseState) -> Diagnostics {
         && let Some(problem) = task_name_problem(name)
     {
         diagnostics.push(
-            Diagnostic::error("Invalid task_name", format!("task_name {name:?} {problem}."))
-                .at(AttrPath::attr(attrs::TASK_NAME)),
+            Diagnostic::error(
+                "Invalid task_name",
+                format!("task_name {name:?} {problem}."),
+            )
+            .at(AttrPath::attr(attrs::TASK_NAME)),
         );
     }
     if let Some(id) = config.instance_id.known()

@@ -1,0 +1,331 @@
+//! The real Terraform CLI drives the provider binary (dev_overrides) against the
+//! simulator. Skipped, with a message, only where no terraform/tofu binary exists.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::*;
+use taurusdb_provider::sim::SimHandle;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_terraform-provider-taurusdb");
+
+/// The terraform (or tofu) executable, if one is on PATH or named by TF_TEST_BINARY.
+fn terraform_binary() -> Option<PathBuf> {
+    if let Ok(explicit) = std::env::var("TF_TEST_BINARY") {
+        return Some(PathBuf::from(explicit));
+    }
+    let path = std::env::var_os("PATH")?;
+    for name in ["terraform", "tofu"] {
+        for dir in std::env::split_paths(&path) {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+        }
+    }
+    None
+}
+
+macro_rules! require_terraform {
+    () => {
+        match terraform_binary() {
+            Some(binary) => binary,
+            None => {
+                eprintln!("SKIPPED: no terraform or tofu binary on PATH; end-to-end test not run");
+                return;
+            }
+        }
+    };
+}
+
+/// A working directory with a CLI config whose dev_overrides point at our binary.
+struct Workspace {
+    terraform: PathBuf,
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+struct Run {
+    status: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+impl Workspace {
+    fn new(terraform: PathBuf, sim: &SimHandle) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let provider_dir = Path::new(BINARY).parent().expect("binary dir");
+        let cli_config = dir.path().join("terraform.rc");
+        std::fs::write(
+            &cli_config,
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/taurusdb/taurusdb\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                provider_dir.display()
+            ),
+        )
+        .expect("cli config");
+        let env = vec![
+            (
+                "TF_CLI_CONFIG_FILE".into(),
+                cli_config.display().to_string(),
+            ),
+            ("CHECKPOINT_DISABLE".into(), "1".into()),
+            ("TF_IN_AUTOMATION".into(), "1".into()),
+            ("HW_AUTH_TOKEN".into(), TOKEN.into()),
+            ("HW_TAURUSDB_ENDPOINT".into(), sim.endpoint()),
+            ("HW_PROJECT_ID".into(), PROJECT.into()),
+        ];
+        Self {
+            terraform,
+            dir,
+            env,
+        }
+    }
+
+    fn write_config(&self, resources: &str) {
+        let main = format!(
+            "terraform {{\n  required_providers {{\n    taurusdb = {{ source = \"taurusdb/taurusdb\" }}\n  }}\n}}\n\nprovider \"taurusdb\" {{}}\n\n{resources}\n"
+        );
+        std::fs::write(self.dir.path().join("main.tf"), main).expect("main.tf");
+    }
+
+    async fn run(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Run {
+        let mut command = tokio::process::Command::new(&self.terraform);
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("TF_LOG")
+            .env_remove("TF_LOG_PROVIDER")
+            .env_remove("TF_LOG_PATH")
+            .kill_on_drop(true);
+        for (k, v) in &self.env {
+            command.env(k, v);
+        }
+        for (k, v) in extra_env {
+            command.env(k, v);
+        }
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = command.output().await.expect("run terraform");
+        Run {
+            status: status.code(),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        }
+    }
+
+    async fn ok(&self, args: &[&str]) -> Run {
+        let run = self.run(args, &[]).await;
+        assert_eq!(
+            run.status,
+            Some(0),
+            "terraform {args:?} failed:\n{}",
+            run.all()
+        );
+        run
+    }
+
+    async fn state_json(&self) -> serde_json::Value {
+        let run = self.ok(&["show", "-json", "-no-color"]).await;
+        serde_json::from_str(&run.stdout).expect("show -json")
+    }
+}
+
+fn pause_block(name: &str, instance: &str, task: &str) -> String {
+    format!(
+        "resource \"taurusdb_replication_pause\" \"{name}\" {{\n  instance_id = \"{instance}\"\n  task_name   = \"{task}\"\n}}\n\noutput \"{name}_job_id\" {{\n  value = taurusdb_replication_pause.{name}.job_id\n}}\n"
+    )
+}
+
+fn resource_values(state: &serde_json::Value) -> serde_json::Value {
+    state["values"]["root_module"]["resources"][0]["values"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_replan_replace_and_destroy() {
+    let terraform = require_terraform!();
+    let sim = start_sim().await;
+    let ws = Workspace::new(terraform, &sim);
+    ws.write_config(&pause_block("nightly", INSTANCE, TASK));
+
+    let apply = ws
+        .ok(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .await;
+    assert_eq!(sim.count("POST", "/replication/pause"), 1);
+    let state = ws.state_json().await;
+    let values = resource_values(&state);
+    let job_id = values["job_id"]
+        .as_str()
+        .expect("job_id in state")
+        .to_string();
+    assert!(
+        sim.job(&job_id).is_some(),
+        "the simulator issued job {job_id}"
+    );
+    assert_eq!(values["id"], format!("{INSTANCE}/{TASK}"));
+    assert_eq!(values["project_id"], PROJECT);
+    assert!(
+        apply.stdout.contains(&job_id),
+        "apply prints the job_id output"
+    );
+
+    // Re-plan after apply is empty.
+    let replan = ws
+        .run(
+            &["plan", "-detailed-exitcode", "-input=false", "-no-color"],
+            &[],
+        )
+        .await;
+    assert_eq!(replan.status, Some(0), "plan not empty:\n{}", replan.all());
+    assert_eq!(
+        sim.count("POST", "/replication/pause"),
+        1,
+        "plan calls no API"
+    );
+
+    // Changing task_name plans a replacement and pauses again.
+    ws.write_config(&pause_block("nightly", INSTANCE, "users_sync"));
+    let plan = ws
+        .run(
+            &["plan", "-detailed-exitcode", "-input=false", "-no-color"],
+            &[],
+        )
+        .await;
+    assert_eq!(plan.status, Some(2), "{}", plan.all());
+    assert!(plan.stdout.contains("must be replaced"), "{}", plan.stdout);
+    ws.ok(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .await;
+    assert_eq!(sim.count("POST", "/replication/pause"), 2);
+    let values = resource_values(&ws.state_json().await);
+    assert_ne!(
+        values["job_id"].as_str(),
+        Some(job_id.as_str()),
+        "a new job"
+    );
+    assert_eq!(
+        sim.task_stage(PROJECT, INSTANCE, "users_sync").as_deref(),
+        Some("Paused")
+    );
+
+    // Destroy makes no API call and says why.
+    let before = sim.requests().len();
+    let destroy = ws
+        .ok(&["destroy", "-auto-approve", "-input=false", "-no-color"])
+        .await;
+    assert_eq!(sim.requests().len(), before, "destroy calls no API");
+    assert!(
+        destroy
+            .all()
+            .contains("only removes it from Terraform state"),
+        "{}",
+        destroy.all()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_instance_fails_apply_with_the_api_error() {
+    let terraform = require_terraform!();
+    let sim = start_sim().await;
+    let ws = Workspace::new(terraform, &sim);
+    ws.write_config(&pause_block(
+        "x",
+        "0000000000000000000000000000000in07",
+        TASK,
+    ));
+    let run = ws
+        .run(
+            &["apply", "-auto-approve", "-input=false", "-no-color"],
+            &[],
+        )
+        .await;
+    assert_eq!(run.status, Some(1), "{}", run.all());
+    let output = run.all();
+    assert!(output.contains("DBS.200022"), "{output}");
+    assert!(output.contains("Instance not found."), "{output}");
+    assert!(output.contains("instance_id"), "{output}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_task_name_fails_at_plan_naming_the_attribute() {
+    let terraform = require_terraform!();
+    let sim = start_sim().await;
+    let ws = Workspace::new(terraform, &sim);
+    ws.write_config(&pause_block("x", INSTANCE, "bad-name!"));
+    let run = ws.run(&["plan", "-input=false", "-no-color"], &[]).await;
+    assert_eq!(run.status, Some(1), "{}", run.all());
+    let output = run.all();
+    assert!(output.contains("Invalid task_name"), "{output}");
+    assert!(
+        output.contains("task_name   = \"bad-name!\""),
+        "the config line is shown: {output}"
+    );
+    assert!(sim.requests().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_then_plan_is_empty() {
+    let terraform = require_terraform!();
+    let sim = start_sim().await;
+    let ws = Workspace::new(terraform, &sim);
+    ws.write_config(&pause_block("imported", INSTANCE, TASK));
+    let id = format!("{INSTANCE}/{TASK}");
+    ws.ok(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "taurusdb_replication_pause.imported",
+        &id,
+    ])
+    .await;
+    let values = resource_values(&ws.state_json().await);
+    assert_eq!(values["instance_id"], INSTANCE);
+    assert_eq!(values["task_name"], TASK);
+    assert_eq!(values["id"], id);
+    let plan = ws
+        .run(
+            &["plan", "-detailed-exitcode", "-input=false", "-no-color"],
+            &[],
+        )
+        .await;
+    assert_eq!(plan.status, Some(0), "{}", plan.all());
+    assert!(sim.requests().is_empty(), "import calls no API");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_logs_carry_rpc_fields_and_never_the_token() {
+    let terraform = require_terraform!();
+    let sim = start_sim().await;
+    let ws = Workspace::new(terraform, &sim);
+    ws.write_config(&pause_block("logged", INSTANCE, TASK));
+    let run = ws
+        .run(
+            &["apply", "-auto-approve", "-input=false", "-no-color"],
+            &[("TF_LOG", "trace")],
+        )
+        .await;
+    assert_eq!(run.status, Some(0), "{}", run.all());
+    let logs = run.stderr;
+    for expected in [
+        "tf_rpc=ApplyResourceChange",
+        "tf_req_id=",
+        "tf_resource_type=taurusdb_replication_pause",
+        "TaurusDB API call",
+        "http_status=200",
+    ] {
+        assert!(
+            logs.contains(expected),
+            "{expected:?} not in the provider's log lines"
+        );
+    }
+    assert!(!logs.contains(TOKEN), "the token leaked into the logs");
+}
