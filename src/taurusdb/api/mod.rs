@@ -5,6 +5,7 @@ pub mod client;
 pub mod endpoint;
 pub mod error;
 pub mod secret;
+pub mod signer;
 
 pub use client::{ApiClient, ClientConfig, JobStarted};
 pub use error::ApiError;
