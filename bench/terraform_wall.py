@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Terraform wall time and CPU: N taurusdb_replication_pause resources against the
+simulator versus N terraform_data resources (the floor), apply + destroy, as ratios.
+
+Usage: python3 bench/terraform_wall.py [--count 500] [--runs 3] [--parallelism 10]
+Builds the release binary first. Needs terraform (or tofu) on PATH.
+"""
+import argparse, os, resource, shutil, statistics, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "terraform-provider-taurusdb")
+TOKEN = "bench-token"
+
+
+def terraform():
+    for name in ("terraform", "tofu"):
+        path = shutil.which(name)
+        if path:
+            return path
+    sys.exit("no terraform or tofu on PATH")
+
+
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run_cycle(tf, workdir, env, parallelism):
+    """apply + destroy; returns (wall seconds, cpu seconds of terraform and its plugins)."""
+    cpu0, t0 = children_cpu(), time.perf_counter()
+    for args in (["apply"], ["destroy"]):
+        subprocess.run(
+            [tf, *args, "-auto-approve", "-input=false", "-no-color", f"-parallelism={parallelism}"],
+            cwd=workdir, env=env, check=True, stdout=subprocess.DEVNULL,
+        )
+    return time.perf_counter() - t0, children_cpu() - cpu0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--count", type=int, default=500)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--parallelism", type=int, default=10)
+    a = ap.parse_args()
+    tf = terraform()
+    subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=ROOT, check=True)
+
+    sim = subprocess.Popen([BIN, "sim", "--listen", "127.0.0.1:0", "--token", TOKEN],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    banner = sim.stdout.readline().split()
+    endpoint = next(w for w in banner if w.startswith("http"))
+    fields = dict(w.split("=", 1) for w in banner if "=" in w)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            rc = os.path.join(tmp, "terraform.rc")
+            with open(rc, "w") as f:
+                f.write('provider_installation {\n dev_overrides {\n  "registry.terraform.io/taurusdb/taurusdb" = "%s"\n }\n direct {}\n}\n'
+                        % os.path.dirname(BIN))
+            env = dict(os.environ, TF_CLI_CONFIG_FILE=rc, CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1",
+                       HW_TAURUSDB_ENDPOINT=endpoint, HW_AUTH_TOKEN=TOKEN, HW_PROJECT_ID=fields["project_id"])
+            for k in ("TF_LOG", "TF_LOG_PROVIDER", "TF_LOG_PATH"):
+                env.pop(k, None)
+            pause = os.path.join(tmp, "pause"); os.mkdir(pause)
+            floor = os.path.join(tmp, "floor"); os.mkdir(floor)
+            with open(os.path.join(pause, "main.tf"), "w") as f:
+                f.write('terraform {\n required_providers {\n  taurusdb = { source = "taurusdb/taurusdb" }\n }\n}\n'
+                        'resource "taurusdb_replication_pause" "p" {\n count = %d\n instance_id = "%s"\n task_name = "orders_sync"\n}\n'
+                        % (a.count, fields["instance_id"]))
+            with open(os.path.join(floor, "main.tf"), "w") as f:
+                f.write('resource "terraform_data" "d" {\n count = %d\n input = "orders_sync"\n}\n' % a.count)
+            # terraform_data needs the builtin provider only; init creates no files of note.
+            subprocess.run([tf, "init", "-input=false", "-no-color"], cwd=floor, env=env, check=True,
+                           stdout=subprocess.DEVNULL)
+            results = {"pause": [], "floor": []}
+            for _ in range(a.runs):
+                for name, wd in (("floor", floor), ("pause", pause)):
+                    results[name].append(run_cycle(tf, wd, env, a.parallelism))
+    finally:
+        sim.terminate(); sim.wait()
+
+    def med(name, i):
+        return statistics.median(r[i] for r in results[name])
+    fw, fc, pw, pc = med("floor", 0), med("floor", 1), med("pause", 0), med("pause", 1)
+    print(f"{a.count} resources, -parallelism={a.parallelism}, apply+destroy, median of {a.runs} runs")
+    print(f"  terraform_data (floor):      wall {fw:6.2f} s  cpu {fc:6.2f} s")
+    print(f"  taurusdb_replication_pause:  wall {pw:6.2f} s  cpu {pc:6.2f} s")
+    print(f"  ratio: wall {pw / fw:.2f}x  cpu {pc / fc:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
