@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use taurusdb_provider::proto::tfplugin6 as pb;
 use taurusdb_provider::sim::{Fault, FaultKind};
-use taurusdb_provider::tf::value::Value;
+use taurusdb_provider::tf::value::{Number, Value};
 
 fn config_for(task: &str) -> Value {
     resource_value(&[
@@ -447,6 +447,7 @@ async fn refused_connections_are_reported() {
             ),
             ("project_id", Value::string(PROJECT)),
             ("auth_token", Value::string(TOKEN)),
+            ("max_retries", Value::Number(Number::Int(0))),
         ]),
     )
     .await;
@@ -521,7 +522,11 @@ async fn destroy_calls_nothing_and_warns() {
             .detail
             .contains("only removes it from Terraform state")
     );
-    assert_eq!(sim.requests().len(), 1, "only the create's pause call");
+    let posts = sim.requests().iter().filter(|r| r.method == "POST").count();
+    assert_eq!(
+        posts, 1,
+        "only the create's pause call; destroy posts nothing"
+    );
 }
 
 #[tokio::test]
@@ -662,28 +667,91 @@ async fn stored_json_state_is_upgraded_to_msgpack() {
     assert!(errors(&newer.diagnostics)[0].summary.contains("newer"));
 }
 
-#[tokio::test]
-async fn read_keeps_the_state() {
-    let mut provider = start_provider(&[]).await;
-    let state = resource_value(&[
+fn stored_state(stage: &str) -> Value {
+    resource_value(&[
         ("id", Value::string(format!("{INSTANCE}/{TASK}"))),
         ("instance_id", Value::string(INSTANCE)),
         ("task_name", Value::string(TASK)),
         ("project_id", Value::string(PROJECT)),
         ("job_id", Value::string("job-1")),
-    ]);
-    let response = provider
+        ("stage", Value::string(stage)),
+        ("wait_for_completion", Value::Bool(true)),
+        ("resume_on_destroy", Value::Bool(false)),
+    ])
+}
+
+async fn read(provider: &mut TestProvider, state: &Value) -> pb::read_resource::Response {
+    provider
         .client
         .read_resource(pb::read_resource::Request {
             type_name: "taurusdb_replication_pause".into(),
-            current_state: Some(dv(&state, &resource_type())),
+            current_state: Some(dv(state, &resource_type())),
             ..Default::default()
         })
         .await
         .expect("rpc")
-        .into_inner();
-    assert!(response.diagnostics.is_empty());
+        .into_inner()
+}
+
+#[tokio::test]
+async fn read_without_credentials_keeps_the_state_and_warns() {
+    let mut provider = start_provider(&[]).await;
+    let state = stored_state("Paused");
+    let response = read(&mut provider, &state).await;
+    assert!(errors(&response.diagnostics).is_empty());
+    assert_eq!(response.diagnostics[0].severity, 2, "a warning");
     assert_eq!(undv(&response.new_state, &resource_type()), state);
+}
+
+#[tokio::test]
+async fn read_refreshes_the_stage_and_drift_plans_a_replacement() {
+    let sim = start_sim().await;
+    let mut provider = configured_provider(&sim).await;
+    let created = create(&mut provider, TASK).await;
+    let state = undv(&created.new_state, &resource_type());
+    assert_eq!(attr(&state, "stage"), &Value::string("Paused"));
+
+    // Someone resumes the task behind Terraform's back.
+    sim.set_task_stage(PROJECT, INSTANCE, TASK, "Incremental");
+    let refreshed = read(&mut provider, &state).await;
+    assert!(
+        refreshed.diagnostics.is_empty(),
+        "{:?}",
+        refreshed.diagnostics
+    );
+    let refreshed = undv(&refreshed.new_state, &resource_type());
+    assert_eq!(attr(&refreshed, "stage"), &Value::string("Incremental"));
+
+    let replan = plan(&mut provider, &refreshed, &config_for(TASK)).await;
+    let replaced: Vec<Vec<String>> = replan
+        .requires_replace
+        .iter()
+        .map(|p| {
+            path_of(&pb::Diagnostic {
+                attribute: Some(p.clone()),
+                ..Default::default()
+            })
+        })
+        .collect();
+    assert_eq!(replaced, vec![vec!["stage".to_string()]]);
+}
+
+#[tokio::test]
+async fn read_of_a_vanished_task_removes_it_with_a_warning() {
+    let sim = start_sim().await;
+    let mut provider = configured_provider(&sim).await;
+    let state = resource_value(&[
+        ("id", Value::string(format!("{INSTANCE}/gone_task"))),
+        ("instance_id", Value::string(INSTANCE)),
+        ("task_name", Value::string("gone_task")),
+        ("project_id", Value::string(PROJECT)),
+        ("job_id", Value::string("job-1")),
+        ("stage", Value::string("Paused")),
+    ]);
+    let response = read(&mut provider, &state).await;
+    assert_eq!(undv(&response.new_state, &resource_type()), Value::Null);
+    assert_eq!(response.diagnostics[0].severity, 2);
+    assert!(response.diagnostics[0].summary.contains("no longer exists"));
 }
 
 #[tokio::test]

@@ -217,12 +217,13 @@ async fn apply_replan_replace_and_destroy() {
         Some("Paused")
     );
 
-    // Destroy makes no API call and says why.
-    let before = sim.requests().len();
+    // Destroy pauses or resumes nothing (its refresh only reads) and says why.
+    let changes = |sim: &SimHandle| sim.requests().iter().filter(|r| r.method != "GET").count();
+    let before = changes(&sim);
     let destroy = ws
         .ok(&["destroy", "-auto-approve", "-input=false", "-no-color"])
         .await;
-    assert_eq!(sim.requests().len(), before, "destroy calls no API");
+    assert_eq!(changes(&sim), before, "destroy changes nothing remotely");
     assert!(
         destroy
             .all()
@@ -278,6 +279,8 @@ async fn import_then_plan_is_empty() {
     let sim = start_sim().await;
     let ws = Workspace::new(terraform, &sim);
     ws.write_config(&pause_block("imported", INSTANCE, TASK));
+    // A task paused earlier (outside Terraform) is adopted as it is.
+    sim.set_task_stage(PROJECT, INSTANCE, TASK, "Paused");
     let id = format!("{INSTANCE}/{TASK}");
     ws.ok(&[
         "import",
@@ -298,7 +301,44 @@ async fn import_then_plan_is_empty() {
         )
         .await;
     assert_eq!(plan.status, Some(0), "{}", plan.all());
-    assert!(sim.requests().is_empty(), "import calls no API");
+    assert!(
+        sim.requests().iter().all(|r| r.method == "GET"),
+        "import and plan only read"
+    );
+    assert_eq!(values_of(&ws).await["stage"], "Paused");
+
+    // Importing a task that is running plans a pause (a replacement).
+    ws.write_config(&format!(
+        "{}
+{}",
+        pause_block("imported", INSTANCE, TASK),
+        pause_block("running", INSTANCE, "users_sync")
+    ));
+    ws.ok(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "taurusdb_replication_pause.running",
+        &format!("{INSTANCE}/users_sync"),
+    ])
+    .await;
+    let plan = ws
+        .run(
+            &["plan", "-detailed-exitcode", "-input=false", "-no-color"],
+            &[],
+        )
+        .await;
+    assert_eq!(plan.status, Some(2), "{}", plan.all());
+    assert!(
+        plan.stdout
+            .contains("taurusdb_replication_pause.running must be replaced"),
+        "{}",
+        plan.stdout
+    );
+}
+
+async fn values_of(ws: &Workspace) -> serde_json::Value {
+    resource_values(&ws.state_json().await)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,10 +2,15 @@
 //! falls back to its environment variable.
 //!
 //! Rules: a configured value wins over its environment variable; a value unknown at
-//! configure time is an error naming the attribute and variable; missing credentials
-//! are reported only when a resource needs them (see [`Configured::client`]).
+//! configure time is an error naming the attribute and variable; credentials are chosen
+//! in the order token > AK/SK > password; half-given credentials are an error at
+//! configure time; missing ones are reported only when a resource needs them (see
+//! [`Configured::client`]).
 
-use crate::taurusdb::api::{ApiClient, ClientConfig, Secret, endpoint};
+use crate::taurusdb::api::retry::RetryPolicy;
+use crate::taurusdb::api::{
+    ApiClient, ClientConfig, Credentials, IamPassword, ProjectScope, Secret, endpoint, signer,
+};
 use crate::tf::attr::Attr;
 use crate::tf::diagnostics::{Diagnostic, Diagnostics};
 use crate::tf::path::AttrPath;
@@ -13,16 +18,34 @@ use crate::tf::schema::{Attribute, Block, Presence, Schema};
 use crate::tf::types::Type;
 use crate::tf::value::Value;
 
+/// One provider setting: attribute name and environment variable.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    pub attr: &'static str,
+    pub env: &'static str,
+}
+
 /// Attribute names of the provider block, with their environment variables.
 pub mod attrs {
-    pub const REGION: (&str, &str) = ("region", "HW_REGION_NAME");
-    pub const PROJECT_ID: (&str, &str) = ("project_id", "HW_PROJECT_ID");
-    pub const AUTH_TOKEN: (&str, &str) = ("auth_token", "HW_AUTH_TOKEN");
-    pub const ACCESS_KEY: (&str, &str) = ("access_key", "HW_ACCESS_KEY");
-    pub const SECRET_KEY: (&str, &str) = ("secret_key", "HW_SECRET_KEY");
-    pub const ENDPOINT: (&str, &str) = ("endpoint", "HW_TAURUSDB_ENDPOINT");
-    pub const LANGUAGE: (&str, &str) = ("language", "HW_LANGUAGE");
-    pub const MAX_RETRIES: (&str, &str) = ("max_retries", "HW_MAX_RETRIES");
+    use super::Setting;
+    const fn s(attr: &'static str, env: &'static str) -> Setting {
+        Setting { attr, env }
+    }
+    pub const REGION: Setting = s("region", "HW_REGION_NAME");
+    pub const PROJECT_ID: Setting = s("project_id", "HW_PROJECT_ID");
+    pub const AUTH_TOKEN: Setting = s("auth_token", "HW_AUTH_TOKEN");
+    pub const ACCESS_KEY: Setting = s("access_key", "HW_ACCESS_KEY");
+    pub const SECRET_KEY: Setting = s("secret_key", "HW_SECRET_KEY");
+    pub const SECURITY_TOKEN: Setting = s("security_token", "HW_SECURITY_TOKEN");
+    pub const USER_NAME: Setting = s("user_name", "HW_USER_NAME");
+    pub const PASSWORD: Setting = s("password", "HW_USER_PASSWORD");
+    pub const DOMAIN_NAME: Setting = s("domain_name", "HW_DOMAIN_NAME");
+    pub const AUTH_URL: Setting = s("auth_url", "HW_AUTH_URL");
+    pub const ENDPOINT: Setting = s("endpoint", "HW_TAURUSDB_ENDPOINT");
+    pub const LANGUAGE: Setting = s("language", "HW_LANGUAGE");
+    pub const MAX_RETRIES: Setting = s("max_retries", "HW_MAX_RETRIES");
+    pub const INSECURE: Setting = s("insecure", "HW_INSECURE");
+    pub const CA_FILE: Setting = s("ca_file", "HW_CA_FILE");
 }
 
 pub const LANGUAGES: [&str; 2] = ["en-us", "zh-cn"];
@@ -33,47 +56,30 @@ pub type EnvLookup = dyn Fn(&str) -> Option<String> + Send + Sync;
 
 /// The provider block's schema.
 pub fn schema() -> Schema {
-    let text = |(name, _): (&'static str, &'static str), description: &'static str| {
-        Attribute::new(name, Type::String, Presence::Optional).describe(description)
+    let text = |setting: Setting, description: &'static str| {
+        Attribute::new(setting.attr, Type::String, Presence::Optional).describe(description)
     };
     Schema::new(
         0,
         Block {
             attributes: vec![
-                text(
-                    attrs::REGION,
-                    "Huawei Cloud region, e.g. `cn-north-4`; picks the regional endpoint. Env: `HW_REGION_NAME`.",
-                ),
-                text(
-                    attrs::PROJECT_ID,
-                    "Default project ID for resources. Env: `HW_PROJECT_ID`.",
-                ),
-                text(
-                    attrs::AUTH_TOKEN,
-                    "IAM token sent as `X-Auth-Token`. Env: `HW_AUTH_TOKEN`.",
-                )
-                .sensitive(),
-                text(
-                    attrs::ACCESS_KEY,
-                    "Access key for AK/SK request signing. Env: `HW_ACCESS_KEY`.",
-                )
-                .sensitive(),
-                text(
-                    attrs::SECRET_KEY,
-                    "Secret key for AK/SK request signing. Env: `HW_SECRET_KEY`.",
-                )
-                .sensitive(),
-                text(
-                    attrs::ENDPOINT,
-                    "TaurusDB API endpoint; overrides the regional one. Env: `HW_TAURUSDB_ENDPOINT`.",
-                ),
-                text(
-                    attrs::LANGUAGE,
-                    "Language of API messages: `en-us` or `zh-cn` (`X-Language`). Env: `HW_LANGUAGE`.",
-                ),
-                Attribute::new(attrs::MAX_RETRIES.0, Type::Number, Presence::Optional).describe(
-                    "How often a throttled request is retried (default 5). Env: `HW_MAX_RETRIES`.",
-                ),
+                text(attrs::REGION, "Huawei Cloud region, e.g. `cn-north-4`; picks the regional endpoints. Env: `HW_REGION_NAME`."),
+                text(attrs::PROJECT_ID, "Default project ID for resources. Env: `HW_PROJECT_ID`."),
+                text(attrs::AUTH_TOKEN, "IAM token sent as `X-Auth-Token`; used before any other credential. Env: `HW_AUTH_TOKEN`.").sensitive(),
+                text(attrs::ACCESS_KEY, "Access key for AK/SK request signing. Env: `HW_ACCESS_KEY`.").sensitive(),
+                text(attrs::SECRET_KEY, "Secret key for AK/SK request signing. Env: `HW_SECRET_KEY`.").sensitive(),
+                text(attrs::SECURITY_TOKEN, "Security token of temporary AK/SK credentials. Env: `HW_SECURITY_TOKEN`.").sensitive(),
+                text(attrs::USER_NAME, "IAM user name for password authentication. Env: `HW_USER_NAME`."),
+                text(attrs::PASSWORD, "IAM user password. Env: `HW_USER_PASSWORD`.").sensitive(),
+                text(attrs::DOMAIN_NAME, "Account (domain) name of the IAM user. Env: `HW_DOMAIN_NAME`."),
+                text(attrs::AUTH_URL, "IAM endpoint, e.g. `https://iam.cn-north-4.myhuaweicloud.com/v3`; derived from region when unset. Env: `HW_AUTH_URL`."),
+                text(attrs::ENDPOINT, "TaurusDB API endpoint; overrides the regional one. Env: `HW_TAURUSDB_ENDPOINT`."),
+                text(attrs::LANGUAGE, "Language of API messages: `en-us` or `zh-cn` (`X-Language`). Env: `HW_LANGUAGE`."),
+                Attribute::new(attrs::MAX_RETRIES.attr, Type::Number, Presence::Optional)
+                    .describe("How often a throttled or busy request is retried (default 5). Env: `HW_MAX_RETRIES`."),
+                Attribute::new(attrs::INSECURE.attr, Type::Bool, Presence::Optional)
+                    .describe("Skip TLS certificate verification (private clouds only). Env: `HW_INSECURE`."),
+                text(attrs::CA_FILE, "PEM file with extra CA certificates to trust. Env: `HW_CA_FILE`."),
             ],
             blocks: Vec::new(),
             description: "Pauses TaurusDB HTAP (StarRocks) data synchronization tasks.",
@@ -89,22 +95,36 @@ pub struct ProviderConfig {
     pub auth_token: Attr<String>,
     pub access_key: Attr<String>,
     pub secret_key: Attr<String>,
+    pub security_token: Attr<String>,
+    pub user_name: Attr<String>,
+    pub password: Attr<String>,
+    pub domain_name: Attr<String>,
+    pub auth_url: Attr<String>,
     pub endpoint: Attr<String>,
     pub language: Attr<String>,
     pub max_retries: Attr<i64>,
+    pub insecure: Attr<bool>,
+    pub ca_file: Attr<String>,
 }
 
 impl ProviderConfig {
     pub fn from_value(value: &Value) -> Result<Self, Diagnostic> {
         Ok(Self {
-            region: Attr::read(value, attrs::REGION.0)?,
-            project_id: Attr::read(value, attrs::PROJECT_ID.0)?,
-            auth_token: Attr::read(value, attrs::AUTH_TOKEN.0)?,
-            access_key: Attr::read(value, attrs::ACCESS_KEY.0)?,
-            secret_key: Attr::read(value, attrs::SECRET_KEY.0)?,
-            endpoint: Attr::read(value, attrs::ENDPOINT.0)?,
-            language: Attr::read(value, attrs::LANGUAGE.0)?,
-            max_retries: Attr::read(value, attrs::MAX_RETRIES.0)?,
+            region: Attr::read(value, attrs::REGION.attr)?,
+            project_id: Attr::read(value, attrs::PROJECT_ID.attr)?,
+            auth_token: Attr::read(value, attrs::AUTH_TOKEN.attr)?,
+            access_key: Attr::read(value, attrs::ACCESS_KEY.attr)?,
+            secret_key: Attr::read(value, attrs::SECRET_KEY.attr)?,
+            security_token: Attr::read(value, attrs::SECURITY_TOKEN.attr)?,
+            user_name: Attr::read(value, attrs::USER_NAME.attr)?,
+            password: Attr::read(value, attrs::PASSWORD.attr)?,
+            domain_name: Attr::read(value, attrs::DOMAIN_NAME.attr)?,
+            auth_url: Attr::read(value, attrs::AUTH_URL.attr)?,
+            endpoint: Attr::read(value, attrs::ENDPOINT.attr)?,
+            language: Attr::read(value, attrs::LANGUAGE.attr)?,
+            max_retries: Attr::read(value, attrs::MAX_RETRIES.attr)?,
+            insecure: Attr::read(value, attrs::INSECURE.attr)?,
+            ca_file: Attr::read(value, attrs::CA_FILE.attr)?,
         })
     }
 
@@ -113,13 +133,20 @@ impl ProviderConfig {
         let mut diagnostics = Diagnostics::new();
         if let Some(language) = self.language.known() {
             diagnostics.extend(
-                check_language(language, attrs::LANGUAGE.0)
+                check_language(language, attrs::LANGUAGE)
                     .into_iter()
                     .collect(),
             );
         }
-        if let Some(endpoint) = self.endpoint.known() {
-            diagnostics.extend(check_endpoint(endpoint).into_iter().collect());
+        for setting in [attrs::ENDPOINT, attrs::AUTH_URL] {
+            let attr = if setting.attr == attrs::ENDPOINT.attr {
+                &self.endpoint
+            } else {
+                &self.auth_url
+            };
+            if let Some(url) = attr.known() {
+                diagnostics.extend(check_url(url, setting).into_iter().collect());
+            }
         }
         if let Some(retries) = self.max_retries.known()
             && !(0..=100).contains(retries)
@@ -129,20 +156,20 @@ impl ProviderConfig {
                     "Invalid max_retries",
                     format!("max_retries must be between 0 and 100, got {retries}."),
                 )
-                .at(AttrPath::attr(attrs::MAX_RETRIES.0)),
+                .at(AttrPath::attr(attrs::MAX_RETRIES.attr)),
             );
         }
-        for (attr, name) in [
-            (&self.region, attrs::REGION.0),
-            (&self.project_id, attrs::PROJECT_ID.0),
+        for (attr, setting) in [
+            (&self.region, attrs::REGION),
+            (&self.project_id, attrs::PROJECT_ID),
         ] {
             if attr.known().is_some_and(|v| v.trim().is_empty()) {
                 diagnostics.push(
                     Diagnostic::error(
-                        format!("Empty {name}"),
-                        format!("{name} must not be empty when set."),
+                        format!("Empty {}", setting.attr),
+                        format!("{} must not be empty when set.", setting.attr),
                     )
-                    .at(AttrPath::attr(name)),
+                    .at(AttrPath::attr(setting.attr)),
                 );
             }
         }
@@ -150,119 +177,212 @@ impl ProviderConfig {
     }
 }
 
-fn check_language(language: &str, attr: &str) -> Option<Diagnostic> {
+fn check_language(language: &str, setting: Setting) -> Option<Diagnostic> {
     (!LANGUAGES.contains(&language)).then(|| {
         Diagnostic::error(
             "Invalid language",
             format!("language must be one of {LANGUAGES:?}, got {language:?}."),
         )
-        .at(AttrPath::attr(attr))
+        .at(AttrPath::attr(setting.attr))
     })
 }
 
-fn check_endpoint(endpoint: &str) -> Option<Diagnostic> {
-    let ok = endpoint.starts_with("https://") || endpoint.starts_with("http://");
+fn check_url(url: &str, setting: Setting) -> Option<Diagnostic> {
+    let ok = url.starts_with("https://") || url.starts_with("http://");
     (!ok).then(|| {
         Diagnostic::error(
-            "Invalid endpoint",
-            format!("endpoint must be an http:// or https:// URL, got {endpoint:?}."),
+            format!("Invalid {}", setting.attr),
+            format!(
+                "{} must be an http:// or https:// URL, got {url:?}.",
+                setting.attr
+            ),
         )
-        .at(AttrPath::attr(attrs::ENDPOINT.0))
+        .at(AttrPath::attr(setting.attr))
     })
 }
 
 /// Settings after environment fallbacks; secrets wrapped so they never print.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Settings {
     pub region: Option<String>,
     pub project_id: Option<String>,
     pub auth_token: Option<Secret>,
     pub access_key: Option<Secret>,
     pub secret_key: Option<Secret>,
+    pub security_token: Option<Secret>,
+    pub user_name: Option<String>,
+    pub password: Option<Secret>,
+    pub domain_name: Option<String>,
+    pub auth_url: Option<String>,
     pub endpoint: Option<String>,
     pub language: Option<String>,
     pub max_retries: i64,
+    pub insecure: bool,
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+/// Resolves each setting from config, then environment, collecting diagnostics.
+struct Resolver<'a> {
+    env: &'a EnvLookup,
+    diagnostics: Diagnostics,
+}
+
+impl Resolver<'_> {
+    fn text(&mut self, attr: &Attr<String>, setting: Setting) -> Option<String> {
+        match attr {
+            Attr::Known(v) => Some(v.clone()),
+            Attr::Unknown => {
+                self.diagnostics.push(unknown_at_configure(setting));
+                None
+            }
+            Attr::Null => (self.env)(setting.env).filter(|v| !v.trim().is_empty()),
+        }
+    }
+
+    fn secret(&mut self, attr: &Attr<String>, setting: Setting) -> Option<Secret> {
+        self.text(attr, setting).map(Secret::new)
+    }
+
+    /// A value from the environment gets the same check as a configured one.
+    fn env_checked(
+        &mut self,
+        attr_is_null: bool,
+        value: Option<String>,
+        setting: Setting,
+        check: impl Fn(&str, Setting) -> Option<Diagnostic>,
+    ) -> Option<String> {
+        if attr_is_null
+            && let Some(v) = &value
+            && let Some(problem) = check(v, setting)
+        {
+            self.diagnostics.push(Diagnostic::error(
+                format!("Invalid {}", setting.env),
+                format!(
+                    "{} (from {}): {}",
+                    setting.attr, setting.env, problem.detail
+                ),
+            ));
+        }
+        value
+    }
+
+    fn number(&mut self, attr: &Attr<i64>, setting: Setting, default: i64) -> i64 {
+        match attr {
+            Attr::Known(n) => *n,
+            Attr::Unknown => {
+                self.diagnostics.push(unknown_at_configure(setting));
+                default
+            }
+            Attr::Null => match (self.env)(setting.env) {
+                None => default,
+                Some(raw) => match raw.trim().parse::<i64>() {
+                    Ok(n) if (0..=100).contains(&n) => n,
+                    _ => {
+                        self.diagnostics.push(Diagnostic::error(
+                            format!("Invalid {}", setting.env),
+                            format!(
+                                "{} must be a whole number from 0 to 100, got {raw:?}.",
+                                setting.env
+                            ),
+                        ));
+                        default
+                    }
+                },
+            },
+        }
+    }
+
+    fn flag(&mut self, attr: &Attr<bool>, setting: Setting) -> bool {
+        match attr {
+            Attr::Known(b) => *b,
+            Attr::Unknown => {
+                self.diagnostics.push(unknown_at_configure(setting));
+                false
+            }
+            Attr::Null => match (self.env)(setting.env).as_deref().map(str::trim) {
+                None | Some("") => false,
+                Some(raw) => match raw.to_ascii_lowercase().as_str() {
+                    "1" | "true" => true,
+                    "0" | "false" => false,
+                    _ => {
+                        self.diagnostics.push(Diagnostic::error(
+                            format!("Invalid {}", setting.env),
+                            format!("{} must be true or false, got {raw:?}.", setting.env),
+                        ));
+                        false
+                    }
+                },
+            },
+        }
+    }
 }
 
 impl Settings {
     pub fn resolve(config: &ProviderConfig, env: &EnvLookup) -> Result<Self, Diagnostics> {
-        let mut diagnostics = config.validate();
-        let mut text = |attr: &Attr<String>, (name, var): (&str, &str)| -> Option<String> {
-            match attr {
-                Attr::Known(v) => Some(v.clone()),
-                Attr::Unknown => {
-                    diagnostics.push(unknown_at_configure(name, var));
-                    None
-                }
-                Attr::Null => env(var).filter(|v| !v.trim().is_empty()),
-            }
+        let mut r = Resolver {
+            env,
+            diagnostics: config.validate(),
         };
-        let region = text(&config.region, attrs::REGION);
-        let project_id = text(&config.project_id, attrs::PROJECT_ID);
-        let auth_token = text(&config.auth_token, attrs::AUTH_TOKEN).map(Secret::new);
-        let access_key = text(&config.access_key, attrs::ACCESS_KEY).map(Secret::new);
-        let secret_key = text(&config.secret_key, attrs::SECRET_KEY).map(Secret::new);
-        let endpoint = text(&config.endpoint, attrs::ENDPOINT);
-        let language = text(&config.language, attrs::LANGUAGE);
-        let max_retries = match &config.max_retries {
-            Attr::Known(n) => *n,
-            Attr::Unknown => {
-                diagnostics.push(unknown_at_configure(
-                    attrs::MAX_RETRIES.0,
-                    attrs::MAX_RETRIES.1,
-                ));
-                DEFAULT_MAX_RETRIES
+        let language = r.text(&config.language, attrs::LANGUAGE);
+        let language = r.env_checked(
+            config.language.is_null(),
+            language,
+            attrs::LANGUAGE,
+            check_language,
+        );
+        let endpoint = r.text(&config.endpoint, attrs::ENDPOINT);
+        let endpoint = r.env_checked(
+            config.endpoint.is_null(),
+            endpoint,
+            attrs::ENDPOINT,
+            check_url,
+        );
+        let auth_url = r.text(&config.auth_url, attrs::AUTH_URL);
+        let auth_url = r.env_checked(
+            config.auth_url.is_null(),
+            auth_url,
+            attrs::AUTH_URL,
+            check_url,
+        );
+        let ca_file = r.text(&config.ca_file, attrs::CA_FILE);
+        let ca_pem = ca_file.and_then(|path| match std::fs::read(&path) {
+            Ok(pem) => Some(pem),
+            Err(err) => {
+                r.diagnostics.push(
+                    Diagnostic::error(
+                        "Unreadable ca_file",
+                        format!("Could not read the CA file {path:?}: {err}."),
+                    )
+                    .at(AttrPath::attr(attrs::CA_FILE.attr)),
+                );
+                None
             }
-            Attr::Null => {
-                match env(attrs::MAX_RETRIES.1) {
-                    None => DEFAULT_MAX_RETRIES,
-                    Some(raw) => match raw.trim().parse::<i64>() {
-                        Ok(n) if (0..=100).contains(&n) => n,
-                        _ => {
-                            diagnostics.push(Diagnostic::error(
-                            "Invalid HW_MAX_RETRIES",
-                            format!("HW_MAX_RETRIES must be a whole number from 0 to 100, got {raw:?}."),
-                        ));
-                            DEFAULT_MAX_RETRIES
-                        }
-                    },
-                }
-            }
+        });
+        let settings = Self {
+            region: r.text(&config.region, attrs::REGION),
+            project_id: r.text(&config.project_id, attrs::PROJECT_ID),
+            auth_token: r.secret(&config.auth_token, attrs::AUTH_TOKEN),
+            access_key: r.secret(&config.access_key, attrs::ACCESS_KEY),
+            secret_key: r.secret(&config.secret_key, attrs::SECRET_KEY),
+            security_token: r.secret(&config.security_token, attrs::SECURITY_TOKEN),
+            user_name: r.text(&config.user_name, attrs::USER_NAME),
+            password: r.secret(&config.password, attrs::PASSWORD),
+            domain_name: r.text(&config.domain_name, attrs::DOMAIN_NAME),
+            auth_url,
+            endpoint,
+            language,
+            max_retries: r.number(&config.max_retries, attrs::MAX_RETRIES, DEFAULT_MAX_RETRIES),
+            insecure: r.flag(&config.insecure, attrs::INSECURE),
+            ca_pem,
         };
-        // Values from the environment get the same checks as configured ones.
-        if config.language.is_null()
-            && let Some(language) = &language
-            && !LANGUAGES.contains(&language.as_str())
-        {
-            diagnostics.push(Diagnostic::error(
-                "Invalid HW_LANGUAGE",
-                format!("HW_LANGUAGE must be one of {LANGUAGES:?}, got {language:?}."),
-            ));
-        }
-        if config.endpoint.is_null()
-            && let Some(endpoint) = &endpoint
-            && check_endpoint(endpoint).is_some()
-        {
-            diagnostics.push(Diagnostic::error(
-                "Invalid HW_TAURUSDB_ENDPOINT",
-                format!(
-                    "HW_TAURUSDB_ENDPOINT must be an http:// or https:// URL, got {endpoint:?}."
-                ),
-            ));
+        let mut diagnostics = r.diagnostics;
+        if let Err(CredentialProblem::HalfGiven(d)) = settings.credentials() {
+            diagnostics.push(d);
         }
         if diagnostics.has_errors() {
             return Err(diagnostics);
         }
-        Ok(Self {
-            region,
-            project_id,
-            auth_token,
-            access_key,
-            secret_key,
-            endpoint,
-            language,
-            max_retries,
-        })
+        Ok(settings)
     }
 
     /// The endpoint to call: the override, else the region's.
@@ -271,16 +391,85 @@ impl Settings {
             .clone()
             .or_else(|| self.region.as_deref().map(endpoint::regional))
     }
+
+    /// The credentials to use, in the order token > AK/SK > password.
+    pub fn credentials(&self) -> Result<Credentials, CredentialProblem> {
+        if let Some(token) = &self.auth_token {
+            return Ok(Credentials::Token(token.clone()));
+        }
+        match (&self.access_key, &self.secret_key) {
+            (Some(access_key), Some(secret_key)) => {
+                return Ok(Credentials::AkSk(signer::Credentials {
+                    access_key: access_key.clone(),
+                    secret_key: secret_key.clone(),
+                    security_token: self.security_token.clone(),
+                }));
+            }
+            (Some(_), None) => return Err(half_given(attrs::ACCESS_KEY, attrs::SECRET_KEY)),
+            (None, Some(_)) => return Err(half_given(attrs::SECRET_KEY, attrs::ACCESS_KEY)),
+            (None, None) => {}
+        }
+        if self.user_name.is_none() && self.password.is_none() {
+            return Err(CredentialProblem::Missing);
+        }
+        let (Some(user_name), Some(password)) = (&self.user_name, &self.password) else {
+            return Err(if self.user_name.is_some() {
+                half_given(attrs::USER_NAME, attrs::PASSWORD)
+            } else {
+                half_given(attrs::PASSWORD, attrs::USER_NAME)
+            });
+        };
+        let Some(domain_name) = &self.domain_name else {
+            return Err(half_given(attrs::USER_NAME, attrs::DOMAIN_NAME));
+        };
+        let auth_url = match (&self.auth_url, &self.region) {
+            (Some(url), _) => url.clone(),
+            (None, Some(region)) => endpoint::iam(region),
+            (None, None) => return Err(half_given(attrs::USER_NAME, attrs::AUTH_URL)),
+        };
+        let scope = match (&self.project_id, &self.region) {
+            (Some(id), _) => ProjectScope::Id(id.clone()),
+            (None, Some(region)) => ProjectScope::Name(region.clone()),
+            (None, None) => return Err(half_given(attrs::USER_NAME, attrs::PROJECT_ID)),
+        };
+        Ok(Credentials::Password(IamPassword {
+            user_name: user_name.clone(),
+            password: password.clone(),
+            domain_name: domain_name.clone(),
+            auth_url,
+            scope,
+        }))
+    }
 }
 
-fn unknown_at_configure(name: &str, var: &str) -> Diagnostic {
-    Diagnostic::error(
-        format!("Provider attribute {name} is unknown"),
+/// Why no credentials can be used.
+#[derive(Debug, Clone)]
+pub enum CredentialProblem {
+    /// None given at all: reported when a resource needs the API.
+    Missing,
+    /// Given in part: reported at configure time.
+    HalfGiven(Diagnostic),
+}
+
+fn half_given(given: Setting, missing: Setting) -> CredentialProblem {
+    CredentialProblem::HalfGiven(Diagnostic::error(
+        "Incomplete TaurusDB credentials",
         format!(
-            "The value of {name} depends on something known only after apply, but the provider must be configured before planning. Use a known value, or set {var} in the environment instead."
+            "{} ({}) is set, but {} ({}) is not. Set both, or use auth_token (HW_AUTH_TOKEN).",
+            given.attr, given.env, missing.attr, missing.env
+        ),
+    ))
+}
+
+fn unknown_at_configure(setting: Setting) -> Diagnostic {
+    Diagnostic::error(
+        format!("Provider attribute {} is unknown", setting.attr),
+        format!(
+            "The value of {} depends on something known only after apply, but the provider must be configured before planning. Use a known value, or set {} in the environment instead.",
+            setting.attr, setting.env
         ),
     )
-    .at(AttrPath::attr(name))
+    .at(AttrPath::attr(setting.attr))
 }
 
 /// The provider after ConfigureProvider: settings plus the API client, or the reason
@@ -310,16 +499,21 @@ fn build_client(settings: &Settings) -> Result<ApiClient, Diagnostic> {
             "Set region (or HW_REGION_NAME) so the regional endpoint is used, or endpoint (or HW_TAURUSDB_ENDPOINT) in the provider block.",
         ));
     };
-    let Some(token) = settings.auth_token.clone() else {
-        let detail = if settings.access_key.is_some() || settings.secret_key.is_some() {
-            "access_key/secret_key (HW_ACCESS_KEY/HW_SECRET_KEY) were given, but AK/SK request signing is not available in this version yet. Set auth_token (or HW_AUTH_TOKEN) in the provider block."
-        } else {
-            "Set auth_token (or HW_AUTH_TOKEN) in the provider block to an IAM token."
-        };
-        return Err(Diagnostic::error("Missing TaurusDB credentials", detail));
-    };
-    let mut config = ClientConfig::new(endpoint, token);
+    let credentials = settings.credentials().map_err(|problem| match problem {
+        CredentialProblem::HalfGiven(d) => d,
+        CredentialProblem::Missing => Diagnostic::error(
+            "Missing TaurusDB credentials",
+            "Set one of: auth_token (HW_AUTH_TOKEN); access_key and secret_key (HW_ACCESS_KEY, HW_SECRET_KEY); or user_name, password and domain_name (HW_USER_NAME, HW_USER_PASSWORD, HW_DOMAIN_NAME) in the provider block or the environment.",
+        ),
+    })?;
+    let mut config = ClientConfig::new(endpoint, credentials);
     config.language = settings.language.clone();
+    config.retry = RetryPolicy {
+        max_retries: u32::try_from(settings.max_retries).unwrap_or(0),
+        ..RetryPolicy::default()
+    };
+    config.ca_pem = settings.ca_pem.clone();
+    config.insecure = settings.insecure;
     ApiClient::new(config)
         .map_err(|err| Diagnostic::error("Invalid TaurusDB client configuration", err.to_string()))
 }
@@ -337,18 +531,22 @@ mod tests {
         Box::new(move |key| map.get(key).cloned())
     }
 
+    fn resolve(config: &ProviderConfig, pairs: &[(&str, &str)]) -> Result<Settings, Diagnostics> {
+        Settings::resolve(config, &*env(pairs))
+    }
+
     #[test]
     fn config_wins_over_environment() {
         let config = ProviderConfig {
             region: Attr::Known("cn-north-4".into()),
             ..Default::default()
         };
-        let settings = Settings::resolve(
+        let settings = resolve(
             &config,
-            &*env(&[
+            &[
                 ("HW_REGION_NAME", "ap-southeast-1"),
                 ("HW_PROJECT_ID", "p1"),
-            ]),
+            ],
         )
         .expect("settings");
         assert_eq!(settings.region.as_deref(), Some("cn-north-4"));
@@ -365,7 +563,7 @@ mod tests {
             auth_token: Attr::Unknown,
             ..Default::default()
         };
-        let err = Settings::resolve(&config, &*env(&[])).expect_err("unknown token");
+        let err = resolve(&config, &[]).expect_err("unknown token");
         let d = &err.0[0];
         assert!(d.summary.contains("auth_token"));
         assert!(d.detail.contains("HW_AUTH_TOKEN"));
@@ -374,23 +572,98 @@ mod tests {
 
     #[test]
     fn missing_credentials_are_reported_when_a_client_is_needed() {
-        let settings = Settings::resolve(
+        let settings = resolve(
             &ProviderConfig::default(),
-            &*env(&[("HW_REGION_NAME", "cn-north-4")]),
+            &[("HW_REGION_NAME", "cn-north-4")],
         )
         .expect("settings");
         let configured = Configured::new(settings);
-        let err = configured.client().expect_err("no token");
+        let err = configured.client().expect_err("no credentials");
         assert!(err.detail.contains("HW_AUTH_TOKEN"));
+        assert!(err.detail.contains("HW_ACCESS_KEY"));
     }
 
     #[test]
     fn bad_language_from_env_is_rejected() {
-        let err = Settings::resolve(
-            &ProviderConfig::default(),
-            &*env(&[("HW_LANGUAGE", "fr-fr")]),
-        )
-        .expect_err("bad language");
+        let err = resolve(&ProviderConfig::default(), &[("HW_LANGUAGE", "fr-fr")])
+            .expect_err("bad language");
         assert!(err.0[0].summary.contains("HW_LANGUAGE"));
+    }
+
+    #[test]
+    fn credentials_follow_token_then_aksk_then_password() {
+        let all = [
+            ("HW_AUTH_TOKEN", "t"),
+            ("HW_ACCESS_KEY", "ak"),
+            ("HW_SECRET_KEY", "sk"),
+            ("HW_USER_NAME", "u"),
+            ("HW_USER_PASSWORD", "p"),
+            ("HW_DOMAIN_NAME", "d"),
+            ("HW_REGION_NAME", "cn-north-4"),
+        ];
+        let kind = |pairs: &[(&str, &str)]| {
+            resolve(&ProviderConfig::default(), pairs)
+                .expect("settings")
+                .credentials()
+                .map(|c| c.kind())
+                .ok()
+        };
+        assert_eq!(kind(&all), Some("token"));
+        assert_eq!(kind(&all[1..]), Some("aksk"));
+        assert_eq!(kind(&all[3..]), Some("password"));
+    }
+
+    #[test]
+    fn password_auth_derives_iam_url_and_scope_from_region() {
+        let settings = resolve(
+            &ProviderConfig::default(),
+            &[
+                ("HW_USER_NAME", "u"),
+                ("HW_USER_PASSWORD", "p"),
+                ("HW_DOMAIN_NAME", "d"),
+                ("HW_REGION_NAME", "eu-west-101"),
+            ],
+        )
+        .expect("settings");
+        let Ok(Credentials::Password(iam)) = settings.credentials() else {
+            panic!("password credentials expected");
+        };
+        assert_eq!(iam.auth_url, "https://iam.eu-west-101.myhuaweicloud.eu/v3");
+        assert_eq!(iam.scope, ProjectScope::Name("eu-west-101".into()));
+    }
+
+    #[test]
+    fn half_given_credentials_are_an_error_at_configure() {
+        let err = resolve(&ProviderConfig::default(), &[("HW_ACCESS_KEY", "ak")])
+            .expect_err("secret key missing");
+        let detail = &err.0[0].detail;
+        assert!(
+            detail.contains("secret_key") && detail.contains("HW_SECRET_KEY"),
+            "{detail}"
+        );
+        assert!(!detail.contains("ak\""), "no secret values in diagnostics");
+        let err = resolve(
+            &ProviderConfig::default(),
+            &[("HW_USER_NAME", "u"), ("HW_USER_PASSWORD", "p")],
+        )
+        .expect_err("domain missing");
+        assert!(err.0[0].detail.contains("HW_DOMAIN_NAME"));
+    }
+
+    #[test]
+    fn unreadable_ca_file_points_at_the_attribute() {
+        let config = ProviderConfig {
+            ca_file: Attr::Known("/nonexistent/ca.pem".into()),
+            ..Default::default()
+        };
+        let err = resolve(&config, &[]).expect_err("unreadable");
+        assert_eq!(err.0[0].path, Some(AttrPath::attr("ca_file")));
+    }
+
+    #[test]
+    fn insecure_reads_booleans_from_env() {
+        let settings = resolve(&ProviderConfig::default(), &[("HW_INSECURE", "true")]).expect("ok");
+        assert!(settings.insecure);
+        assert!(resolve(&ProviderConfig::default(), &[("HW_INSECURE", "maybe")]).is_err());
     }
 }

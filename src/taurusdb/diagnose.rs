@@ -1,44 +1,129 @@
-//! API errors turned into what a Terraform user reads: the HTTP status, error_code,
-//! error_msg and request id, pointed at the attribute the error is about.
+//! API and wait failures turned into what a Terraform user reads: the HTTP status,
+//! error_code, error_msg and request id, pointed at the attribute the error is about,
+//! with a hint where one helps.
 
 use crate::taurusdb::api::ApiError;
+use crate::taurusdb::api::wait::WaitError;
 use crate::taurusdb::pause::model::attrs;
 use crate::tf::diagnostics::Diagnostic;
 use crate::tf::path::AttrPath;
 
-/// The diagnostic for a failed pause call.
-pub fn pause_failed(err: &ApiError, project: &str, instance: &str, task: &str) -> Diagnostic {
-    let summary = format!("Failed to pause replication task {task:?}");
-    let hint = match err.code() {
-        Some("DBS.200022") => Some((
-            attrs::INSTANCE_ID,
-            format!("No StarRocks instance {instance:?} exists in project {project:?}."),
-        )),
-        Some("DBS.270022") => Some((
-            attrs::TASK_NAME,
-            format!("Instance {instance:?} has no synchronization task {task:?}."),
-        )),
-        _ => None,
+/// What the provider was doing when the API failed.
+#[derive(Debug, Clone, Copy)]
+pub struct Operation<'a> {
+    /// "pause", "resume" or "read".
+    pub action: &'a str,
+    pub project: &'a str,
+    pub instance: &'a str,
+    pub task: &'a str,
+}
+
+/// The diagnostic for a failed API call.
+pub fn api_failed(err: &ApiError, op: Operation<'_>) -> Diagnostic {
+    let summary = match op.action {
+        "read" => format!("Failed to read replication task {:?}", op.task),
+        action => format!("Failed to {action} replication task {:?}", op.task),
     };
-    let auth_hint = matches!(err.status(), Some(401 | 403))
-        .then_some("Check the provider's credentials (auth_token / HW_AUTH_TOKEN).");
     let mut detail = format!("TaurusDB API error: {err}");
-    if let Some((_, text)) = &hint {
-        detail = format!("{detail}\n\n{text}");
+    let mut path = None;
+    match err.code() {
+        Some("DBS.200022") => {
+            detail.push_str(&format!(
+                "\n\nNo StarRocks instance {:?} exists in project {:?}.",
+                op.instance, op.project
+            ));
+            path = Some(attrs::INSTANCE_ID);
+        }
+        Some("DBS.270022") => {
+            detail.push_str(&format!(
+                "\n\nInstance {:?} has no synchronization task {:?}.",
+                op.instance, op.task
+            ));
+            path = Some(attrs::TASK_NAME);
+        }
+        _ => {}
     }
-    if let Some(text) = auth_hint {
-        detail = format!("{detail}\n\n{text}");
+    if matches!(err, ApiError::IamToken(_)) {
+        detail.push_str(
+            "\n\nCheck user_name, password and domain_name (HW_USER_NAME, HW_USER_PASSWORD, HW_DOMAIN_NAME) and auth_url (HW_AUTH_URL).",
+        );
+    } else if matches!(err.status(), Some(401 | 403)) {
+        detail.push_str(
+            "\n\nThe credentials were rejected. Check auth_token (HW_AUTH_TOKEN), or access_key/secret_key (HW_ACCESS_KEY/HW_SECRET_KEY) and the machine's clock.",
+        );
     }
     let diagnostic = Diagnostic::error(summary, detail);
-    match hint {
-        Some((attr, _)) => diagnostic.at(AttrPath::attr(attr)),
+    match path {
+        Some(attr) => diagnostic.at(AttrPath::attr(attr)),
         None => diagnostic,
     }
+}
+
+/// The diagnostic for a wait that did not end well. `job_id` is in state already.
+pub fn wait_failed(err: &WaitError, op: Operation<'_>, job_id: &str) -> Diagnostic {
+    let kept = format!(
+        "The job ID {job_id} is recorded in state; the resource is marked tainted, so the next apply pauses again."
+    );
+    let (summary, detail) = match err {
+        WaitError::JobFailed { reason, .. } => (
+            format!("The {} job for task {:?} failed", op.action, op.task),
+            format!("Job {job_id} failed: {reason}\n\n{kept}"),
+        ),
+        WaitError::TimedOut {
+            waited, last_seen, ..
+        } => (
+            format!(
+                "Timed out waiting for the {} of task {:?}",
+                op.action, op.task
+            ),
+            format!(
+                "Waited {waited:.0?} for job {job_id}; last seen: {last_seen}. Raise timeouts.{} if the service is slow.\n\n{kept}",
+                if op.action == "resume" {
+                    "delete"
+                } else {
+                    "create"
+                }
+            ),
+        ),
+        WaitError::Cancelled => (
+            format!(
+                "Stopped waiting for the {} of task {:?}",
+                op.action, op.task
+            ),
+            format!(
+                "Terraform asked the provider to stop while job {job_id} was running.\n\n{kept}"
+            ),
+        ),
+        WaitError::TaskGone { .. } => (
+            format!("Task {:?} disappeared during the {}", op.task, op.action),
+            format!("{err}.\n\n{kept}"),
+        ),
+        WaitError::JobNeverAppeared { .. } => (
+            format!(
+                "The {} job for task {:?} never appeared",
+                op.action, op.task
+            ),
+            format!("{err}.\n\n{kept}"),
+        ),
+        WaitError::Api(api) => {
+            let inner = api_failed(api, op);
+            (inner.summary, format!("{}\n\n{kept}", inner.detail))
+        }
+    };
+    Diagnostic::error(summary, detail)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    const OP: Operation<'static> = Operation {
+        action: "pause",
+        project: "p",
+        instance: "i",
+        task: "t",
+    };
 
     #[test]
     fn unknown_instance_points_at_instance_id() {
@@ -47,11 +132,29 @@ mod tests {
             code: Some("DBS.200022".into()),
             message: "Instance not found.".into(),
             request_id: Some("rid".into()),
+            retry_after: None,
         };
-        let d = pause_failed(&err, "p", "i", "t");
+        let d = api_failed(&err, OP);
         assert_eq!(d.path, Some(AttrPath::attr("instance_id")));
         for part in ["400", "DBS.200022", "Instance not found.", "rid"] {
             assert!(d.detail.contains(part), "{part} missing from {}", d.detail);
         }
+    }
+
+    #[test]
+    fn failed_jobs_carry_the_reason_and_the_job_id() {
+        let err = WaitError::JobFailed {
+            job_id: "j1".into(),
+            reason: "replication channel broken".into(),
+        };
+        let d = wait_failed(&err, OP, "j1");
+        assert!(d.detail.contains("replication channel broken") && d.detail.contains("j1"));
+        let timeout = WaitError::TimedOut {
+            job_id: "j1".into(),
+            waited: Duration::from_secs(2),
+            last_seen: "job Running 50%".into(),
+        };
+        let d = wait_failed(&timeout, OP, "j1");
+        assert!(d.detail.contains("timeouts.create") && d.detail.contains("Running"));
     }
 }

@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, RwLock};
 
+use crate::taurusdb::api::wait::WaitPolicy;
 use crate::taurusdb::config::{self, Configured, EnvLookup, ProviderConfig, Settings};
 use crate::taurusdb::pause::ReplicationPause;
 use crate::tf::diagnostics::{Diagnostic, Diagnostics};
@@ -45,6 +46,7 @@ pub struct TaurusDbProvider {
     schema: Schema,
     handle: Arc<ProviderHandle>,
     env: Box<EnvLookup>,
+    wait_policy: WaitPolicy,
 }
 
 impl TaurusDbProvider {
@@ -61,7 +63,14 @@ impl TaurusDbProvider {
                 configured: RwLock::new(None),
             }),
             env,
+            wait_policy: WaitPolicy::default(),
         }
+    }
+
+    /// Poll timing for waits (tests shorten it).
+    pub fn with_wait_policy(mut self, wait_policy: WaitPolicy) -> Self {
+        self.wait_policy = wait_policy;
+        self
     }
 }
 
@@ -78,7 +87,10 @@ impl Provider for TaurusDbProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        vec![Arc::new(ReplicationPause::new(self.handle.clone()))]
+        vec![Arc::new(ReplicationPause::new(
+            self.handle.clone(),
+            self.wait_policy,
+        ))]
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
@@ -98,7 +110,7 @@ impl Provider for TaurusDbProvider {
                 tracing::debug!(
                     region = settings.region.as_deref().unwrap_or(""),
                     endpoint = settings.api_endpoint().as_deref().unwrap_or(""),
-                    has_token = settings.auth_token.is_some(),
+                    credentials = settings.credentials().map(|c| c.kind()).unwrap_or("none"),
                     "provider configured"
                 );
                 self.handle.set(Configured::new(settings));

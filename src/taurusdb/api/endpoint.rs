@@ -7,12 +7,20 @@ pub fn regional(region: &str) -> String {
         "af-south-1" => "gaussdb-mysql",
         _ => "gaussdb",
     };
-    let domain = if region.starts_with("eu-west-1") {
+    format!("https://{service}.{region}.{}", domain(region))
+}
+
+/// The region's IAM v3 endpoint, e.g. `https://iam.cn-north-4.myhuaweicloud.com/v3`.
+pub fn iam(region: &str) -> String {
+    format!("https://iam.{region}.{}/v3", domain(region))
+}
+
+fn domain(region: &str) -> &'static str {
+    if region.starts_with("eu-west-1") {
         "myhuaweicloud.eu"
     } else {
         "myhuaweicloud.com"
-    };
-    format!("https://{service}.{region}.{domain}")
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@ pub enum ApiError {
         code: Option<String>,
         message: String,
         request_id: Option<String>,
+        /// The service's `Retry-After`, when it sent one.
+        retry_after: Option<Duration>,
     },
     /// The service answered 2xx with a body that is not what the API documents.
     #[error("HTTP {status}: unexpected response: {reason}{}", request_suffix(.request_id.as_deref()))]
@@ -32,6 +34,9 @@ pub enum ApiError {
     /// Terraform asked the provider to stop.
     #[error("cancelled: Terraform asked the provider to stop")]
     Cancelled,
+    /// IAM did not issue a token for the configured user.
+    #[error("could not obtain an IAM token: {0}")]
+    IamToken(Box<ApiError>),
     /// The client could not be built (bad endpoint, TLS setup).
     #[error("invalid client configuration: {0}")]
     Config(String),
@@ -42,6 +47,14 @@ impl ApiError {
     pub fn code(&self) -> Option<&str> {
         match self {
             ApiError::Status { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// How long the service asked us to wait before retrying.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ApiError::Status { retry_after, .. } => *retry_after,
             _ => None,
         }
     }
@@ -86,6 +99,7 @@ mod tests {
             code: Some("DBS.200022".into()),
             message: "Instance not found.".into(),
             request_id: Some("req-1".into()),
+            retry_after: None,
         };
         assert_eq!(
             err.to_string(),

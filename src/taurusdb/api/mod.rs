@@ -1,12 +1,16 @@
 //! A plain async client of the TaurusDB REST API. It knows nothing of Terraform:
 //! callers get typed results or an [`ApiError`].
 
+pub mod auth;
 pub mod client;
 pub mod endpoint;
 pub mod error;
+pub mod retry;
 pub mod secret;
 pub mod signer;
+pub mod wait;
 
-pub use client::{ApiClient, ClientConfig, JobStarted};
+pub use auth::{Credentials, IamPassword, ProjectScope};
+pub use client::{ApiClient, ClientConfig, Job, JobStarted, JobStatus, Replication};
 pub use error::ApiError;
 pub use secret::Secret;

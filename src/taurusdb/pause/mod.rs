@@ -1,15 +1,24 @@
 //! `taurusdb_replication_pause`: plan and apply turned into pause calls.
 //!
-//! Plan calls no API. Create pauses once and keeps the job ID. Changing instance_id,
-//! task_name or project_id plans a replacement (a new pause). Destroy calls nothing
-//! and warns that only the state entry goes. Import takes `<instance_id>/<task_name>`.
+//! Plan calls no API. Create pauses once, keeps the job ID, and (by default) waits
+//! until the job completed and the task reads Paused, within `timeouts.create`. If the
+//! pause happened but the wait did not end well, the state with the job ID is returned
+//! together with the error, so Terraform records it (tainted) and nothing is lost.
+//! Read refreshes `stage`; a task resumed behind Terraform's back plans a replacement,
+//! a task that no longer exists leaves state with a warning. Changing instance_id,
+//! task_name, project_id or triggers plans a replacement. Destroy calls nothing and
+//! warns, unless `resume_on_destroy` asks it to resume the task and wait.
 
 pub mod model;
 pub mod validate;
 
 use std::sync::Arc;
 
-use crate::taurusdb::diagnose;
+use tokio::time::Instant;
+
+use crate::taurusdb::api::wait::{self, TargetStage, WaitError, WaitPolicy, WaitTarget};
+use crate::taurusdb::api::{ApiClient, ApiError};
+use crate::taurusdb::diagnose::{self, Operation};
 use crate::taurusdb::provider::ProviderHandle;
 use crate::tf::attr::Attr;
 use crate::tf::diagnostics::{Diagnostic, Diagnostics};
@@ -25,13 +34,51 @@ use model::{ImportId, PauseState, REPLACING, SCHEMA_VERSION, TYPE_NAME, attrs};
 pub struct ReplicationPause {
     schema: Schema,
     provider: Arc<ProviderHandle>,
+    wait_policy: WaitPolicy,
+}
+
+/// The known identity of a planned or stored pause.
+struct Target<'a> {
+    project: &'a str,
+    instance: &'a str,
+    task: &'a str,
+}
+
+impl<'a> Target<'a> {
+    fn of(state: &'a PauseState) -> Result<Self, Diagnostic> {
+        match (
+            state.project_id.known(),
+            state.instance_id.known(),
+            state.task_name.known(),
+        ) {
+            (Some(project), Some(instance), Some(task)) => Ok(Self {
+                project,
+                instance,
+                task,
+            }),
+            _ => Err(Diagnostic::error(
+                "Values are not known",
+                "instance_id, task_name and project_id must be known here. This is a bug in the provider or Terraform.",
+            )),
+        }
+    }
+
+    fn operation(&self, action: &'a str) -> Operation<'a> {
+        Operation {
+            action,
+            project: self.project,
+            instance: self.instance,
+            task: self.task,
+        }
+    }
 }
 
 impl ReplicationPause {
-    pub fn new(provider: Arc<ProviderHandle>) -> Self {
+    pub fn new(provider: Arc<ProviderHandle>, wait_policy: WaitPolicy) -> Self {
         Self {
             schema: model::schema(),
             provider,
+            wait_policy,
         }
     }
 
@@ -41,6 +88,11 @@ impl ReplicationPause {
             .ok()
             .and_then(|c| c.settings.project_id.clone())
             .into()
+    }
+
+    fn client(&self) -> Result<ApiClient, Diagnostic> {
+        let configured = self.provider.configured()?;
+        configured.client().cloned()
     }
 
     fn plan_change(&self, req: &PlanRequest) -> Result<(PauseState, Vec<AttrPath>), Diagnostics> {
@@ -58,6 +110,10 @@ impl ReplicationPause {
             instance_id: config.instance_id,
             task_name: config.task_name,
             project_id: config.project_id.or(self.default_project()),
+            triggers: config.triggers,
+            wait_for_completion: config.wait_for_completion.or(Attr::Known(true)),
+            resume_on_destroy: config.resume_on_destroy.or(Attr::Known(false)),
+            timeouts: config.timeouts,
             ..PauseState::default()
         };
         if planned.project_id.is_null()
@@ -68,80 +124,225 @@ impl ReplicationPause {
         if planned.project_id.is_null() {
             return Err(missing_project().into());
         }
-        let mut replace = Vec::new();
-        match &prior {
-            Some(prior) => {
-                replace = REPLACING
-                    .iter()
-                    .filter(|name| planned.replacing(name) != prior.replacing(name))
-                    .map(|name| AttrPath::attr(*name))
-                    .collect();
-                if replace.is_empty() {
-                    planned.id = prior.id.clone().or(planned.derived_id());
-                    planned.job_id = prior.job_id.clone();
-                } else {
-                    planned.id = planned.derived_id();
-                    planned.job_id = Attr::Unknown;
-                }
-            }
-            None => {
-                // A create will need the API: say now, before anything is applied, if
-                // the provider cannot reach it.
-                self.provider
-                    .configured()
-                    .and_then(|c| c.client().map(|_| ()))
-                    .map_err(Diagnostics::from)?;
-                planned.id = planned.derived_id();
-                planned.job_id = Attr::Unknown;
-            }
+        let Some(prior) = prior else {
+            // A create will need the API: say now, before anything is applied, if the
+            // provider cannot reach it.
+            self.client().map_err(Diagnostics::from)?;
+            planned.id = planned.derived_id();
+            planned.job_id = Attr::Unknown;
+            planned.stage = Attr::Unknown;
+            return Ok((planned, Vec::new()));
+        };
+        let mut replace: Vec<AttrPath> = REPLACING
+            .iter()
+            .filter(|name| planned.replaces(&prior, name))
+            .map(|name| AttrPath::attr(*name))
+            .collect();
+        // Drift: the task was resumed behind Terraform's back. Pause it again.
+        let resumed = planned.waits() && prior.stage.known().is_some_and(|s| !wait::is_paused(s));
+        if resumed {
+            replace.push(AttrPath::attr(attrs::STAGE));
+        }
+        if replace.is_empty() {
+            planned.id = prior.id.clone().or(planned.derived_id());
+            planned.job_id = prior.job_id.clone();
+            planned.stage = prior.stage.clone();
+        } else {
+            planned.id = planned.derived_id();
+            planned.job_id = Attr::Unknown;
+            planned.stage = Attr::Unknown;
         }
         Ok((planned, replace))
     }
 
     async fn create(&self, ctx: &RequestContext, planned: &Value) -> ApplyResponse {
-        let result = async {
-            let mut state = PauseState::from_value(planned)?;
-            let configured = self.provider.configured()?;
-            let client = configured.client()?;
-            let (Some(project), Some(instance), Some(task)) = (
-                state.project_id.known(),
-                state.instance_id.known(),
-                state.task_name.known(),
-            ) else {
-                return Err(Diagnostic::error(
-                    "Planned values are not known",
-                    "instance_id, task_name and project_id must be known when the pause is applied. This is a bug in the provider or Terraform.",
-                ));
-            };
-            let job = client
-                .pause_replication(project, instance, task, &ctx.cancel)
-                .await
-                .map_err(|err| diagnose::pause_failed(&err, project, instance, task))?;
-            tracing::info!(
-                instance_id = %instance,
-                task_name = %task,
-                job_id = %job.job_id,
-                request_id = job.request_id.as_deref().unwrap_or(""),
-                "paused replication task"
-            );
-            state.id = state.derived_id();
-            state.job_id = Attr::Known(job.job_id);
-            Ok(state)
+        let mut state = match PauseState::from_value(planned) {
+            Ok(state) => state,
+            Err(d) => return failed(d),
+        };
+        let prepared = (|| {
+            let client = self.client()?;
+            let timeout = state.timeout(attrs::CREATE)?;
+            Ok::<_, Diagnostic>((client, timeout))
+        })();
+        let (client, timeout) = match prepared {
+            Ok(prepared) => prepared,
+            Err(d) => return failed(d),
+        };
+        let deadline = Instant::now() + timeout;
+        let target_state = state.clone();
+        let target = match Target::of(&target_state) {
+            Ok(target) => target,
+            Err(d) => return failed(d),
+        };
+        let paused = tokio::select! {
+            paused = client.pause_replication(target.project, target.instance, target.task, &ctx.cancel) => paused,
+            () = tokio::time::sleep_until(deadline) => Err(ApiError::Timeout {
+                endpoint: client.endpoint().to_string(),
+                timeout,
+            }),
+        };
+        let job = match paused {
+            Ok(job) => job,
+            Err(err) => return failed(diagnose::api_failed(&err, target.operation("pause"))),
+        };
+        tracing::info!(
+            instance_id = %target.instance,
+            task_name = %target.task,
+            job_id = %job.job_id,
+            request_id = job.request_id.as_deref().unwrap_or(""),
+            "paused replication task"
+        );
+        state.id = state.derived_id();
+        state.job_id = Attr::Known(job.job_id.clone());
+        state.stage = Attr::Null;
+        if !state.waits() {
+            return succeeded(state);
         }
+        let waited = wait::wait_for(
+            &client,
+            WaitTarget {
+                project_id: target.project,
+                instance_id: target.instance,
+                task_name: target.task,
+                job_id: &job.job_id,
+                stage: TargetStage::Paused,
+            },
+            deadline,
+            self.wait_policy,
+            &ctx.cancel,
+        )
         .await;
-        match result {
-            Ok(state) => ApplyResponse {
+        match waited {
+            Ok(stage) => {
+                state.stage = Attr::Known(stage);
+                succeeded(state)
+            }
+            Err(err) => ApplyResponse {
+                // The pause happened: keep its job ID in state along with the error.
                 new_state: state.to_value(),
                 private: Vec::new(),
-                diagnostics: Diagnostics::new(),
-            },
-            Err(diagnostic) => ApplyResponse {
-                new_state: Value::Null,
-                private: Vec::new(),
-                diagnostics: diagnostic.into(),
+                diagnostics: diagnose::wait_failed(&err, target.operation("pause"), &job.job_id)
+                    .into(),
             },
         }
     }
+
+    async fn destroy(&self, ctx: &RequestContext, prior: &Value) -> ApplyResponse {
+        let removed_only = || {
+            ApplyResponse {
+            new_state: Value::Null,
+            private: Vec::new(),
+            diagnostics: Diagnostic::warning(
+                "Replication task left paused",
+                "Destroying taurusdb_replication_pause only removes it from Terraform state. The data synchronization task stays as it is; set resume_on_destroy = true to resume it on destroy.",
+            )
+            .into(),
+        }
+        };
+        let state = match PauseState::from_value(prior) {
+            Ok(state) => state,
+            Err(d) => return kept(prior, d),
+        };
+        if !state.resumes_on_destroy() {
+            return removed_only();
+        }
+        let target = match Target::of(&state) {
+            Ok(target) => target,
+            Err(d) => return kept(prior, d),
+        };
+        let prepared = self
+            .client()
+            .and_then(|client| Ok((client, state.timeout(attrs::DELETE)?)));
+        let (client, timeout) = match prepared {
+            Ok(prepared) => prepared,
+            Err(d) => return kept(prior, d),
+        };
+        let deadline = Instant::now() + timeout;
+        let gone = |detail: String| ApplyResponse {
+            new_state: Value::Null,
+            private: Vec::new(),
+            diagnostics: Diagnostic::warning("Nothing to resume", detail).into(),
+        };
+        let job = match client
+            .resume_replication(target.project, target.instance, target.task, &ctx.cancel)
+            .await
+        {
+            Ok(job) => job,
+            Err(err) if task_vanished(&err) => {
+                return gone(format!(
+                    "The task no longer exists ({err}); it was removed from state."
+                ));
+            }
+            Err(err) => {
+                return kept(
+                    prior,
+                    diagnose::api_failed(&err, target.operation("resume")),
+                );
+            }
+        };
+        tracing::info!(task_name = %target.task, job_id = %job.job_id, "resumed replication task");
+        let waited = wait::wait_for(
+            &client,
+            WaitTarget {
+                project_id: target.project,
+                instance_id: target.instance,
+                task_name: target.task,
+                job_id: &job.job_id,
+                stage: TargetStage::NotPaused,
+            },
+            deadline,
+            self.wait_policy,
+            &ctx.cancel,
+        )
+        .await;
+        match waited {
+            Ok(_) => ApplyResponse {
+                new_state: Value::Null,
+                private: Vec::new(),
+                diagnostics: Diagnostics::new(),
+            },
+            Err(WaitError::TaskGone { .. }) => gone(
+                "The task disappeared while it was being resumed; it was removed from state."
+                    .into(),
+            ),
+            Err(err) => kept(
+                prior,
+                diagnose::wait_failed(&err, target.operation("resume"), &job.job_id),
+            ),
+        }
+    }
+}
+
+fn succeeded(state: PauseState) -> ApplyResponse {
+    ApplyResponse {
+        new_state: state.to_value(),
+        private: Vec::new(),
+        diagnostics: Diagnostics::new(),
+    }
+}
+
+/// Nothing happened remotely: no state, one error.
+fn failed(diagnostic: Diagnostic) -> ApplyResponse {
+    ApplyResponse {
+        new_state: Value::Null,
+        private: Vec::new(),
+        diagnostics: diagnostic.into(),
+    }
+}
+
+/// A destroy that did not finish: the resource stays in state.
+fn kept(prior: &Value, diagnostic: Diagnostic) -> ApplyResponse {
+    ApplyResponse {
+        new_state: prior.clone(),
+        private: Vec::new(),
+        diagnostics: diagnostic.into(),
+    }
+}
+
+/// The task (or its instance) does not exist any more.
+fn task_vanished(err: &ApiError) -> bool {
+    matches!(err.code(), Some("DBS.270022" | "DBS.200022"))
 }
 
 fn missing_project() -> Diagnostic {
@@ -196,20 +397,13 @@ impl Resource for ReplicationPause {
 
     async fn apply(&self, ctx: &RequestContext, req: ApplyRequest) -> ApplyResponse {
         if req.planned.is_null() {
-            return ApplyResponse {
-                new_state: Value::Null,
-                private: Vec::new(),
-                diagnostics: Diagnostic::warning(
-                    "Replication task left paused",
-                    "Destroying taurusdb_replication_pause only removes it from Terraform state. The data synchronization task stays as it is; resume it in the console or API if needed.",
-                )
-                .into(),
-            };
+            return self.destroy(ctx, &req.prior).await;
         }
         if req.prior.is_null() {
             return self.create(ctx, &req.planned).await;
         }
-        // Every change replaces, so an update only records what was planned.
+        // Every change of what was paused replaces; the rest (wait_for_completion,
+        // resume_on_destroy, timeouts) only needs recording.
         ApplyResponse {
             new_state: req.planned,
             private: req.planned_private,
@@ -217,11 +411,67 @@ impl Resource for ReplicationPause {
         }
     }
 
-    async fn read(&self, _ctx: &RequestContext, req: ReadRequest) -> ReadResponse {
-        ReadResponse {
-            new_state: req.current,
-            private: req.private,
-            diagnostics: Diagnostics::new(),
+    async fn read(&self, ctx: &RequestContext, req: ReadRequest) -> ReadResponse {
+        let unchanged = |diagnostics: Diagnostics| ReadResponse {
+            new_state: req.current.clone(),
+            private: req.private.clone(),
+            diagnostics,
+        };
+        if req.current.is_null() {
+            return unchanged(Diagnostics::new());
+        }
+        let mut state = match PauseState::from_value(&req.current) {
+            Ok(state) => state,
+            Err(d) => return unchanged(d.into()),
+        };
+        let client = match self.client() {
+            Ok(client) => client,
+            Err(d) => {
+                return unchanged(
+                    Diagnostic::warning(
+                        "Replication pause not refreshed",
+                        format!(
+                            "The task's stage could not be checked: {} {}",
+                            d.summary, d.detail
+                        ),
+                    )
+                    .into(),
+                );
+            }
+        };
+        let target = match Target::of(&state) {
+            Ok(target) => target,
+            Err(d) => return unchanged(d.into()),
+        };
+        let found = client
+            .find_replication(target.project, target.instance, target.task, &ctx.cancel)
+            .await;
+        let removed = |why: String| {
+            ReadResponse {
+            new_state: Value::Null,
+            private: Vec::new(),
+            diagnostics: Diagnostic::warning(
+                "Replication task no longer exists",
+                format!("{why} The resource was removed from state; the next apply pauses again if it is still configured."),
+            )
+            .into(),
+        }
+        };
+        match found {
+            Ok(Some(task)) => {
+                state.stage = task.stage.into();
+                ReadResponse {
+                    new_state: state.to_value(),
+                    private: req.private,
+                    diagnostics: Diagnostics::new(),
+                }
+            }
+            Ok(None) => removed(format!(
+                "Instance {:?} lists no synchronization task {:?}.",
+                target.instance, target.task
+            )),
+            Err(err) if task_vanished(&err) => removed(format!("TaurusDB answered: {err}.")),
+            Err(err) => unchanged(diagnose::api_failed(&err, target.operation("read")).into()),
         }
     }
 
@@ -237,11 +487,12 @@ impl Resource for ReplicationPause {
             };
         };
         let state = PauseState {
-            id: Attr::Null,
             instance_id: Attr::Known(import.instance_id),
             task_name: Attr::Known(import.task_name),
             project_id: Attr::from(import.project_id).or(self.default_project()),
-            job_id: Attr::Null,
+            wait_for_completion: Attr::Known(true),
+            resume_on_destroy: Attr::Known(false),
+            ..PauseState::default()
         };
         let mut diagnostics = validate::validate(&state);
         if diagnostics.has_errors() {
@@ -272,6 +523,10 @@ impl Resource for ReplicationPause {
             )
             .into());
         }
-        Ok(state)
+        let mut upgraded = PauseState::from_value(&state)?;
+        // Version 0 had no flags: give them their defaults so no plan shows a change.
+        upgraded.wait_for_completion = upgraded.wait_for_completion.or(Attr::Known(true));
+        upgraded.resume_on_destroy = upgraded.resume_on_destroy.or(Attr::Known(false));
+        Ok(upgraded.to_value())
     }
 }

@@ -2,14 +2,22 @@
 //!
 //! Attribute names live here once; everything else reads them through [`PauseState`].
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
 use crate::tf::attr::Attr;
-use crate::tf::diagnostics::Diagnostic;
-use crate::tf::schema::{Attribute, Block, Presence, Schema};
+use crate::tf::diagnostics::{Diagnostic, Diagnostics};
+use crate::tf::duration::parse_go_duration;
+use crate::tf::path::{AttrPath, PathStep};
+use crate::tf::schema::{Attribute, Block, NestedBlock, Nesting, Presence, Schema};
 use crate::tf::types::Type;
 use crate::tf::value::Value;
 
 pub const TYPE_NAME: &str = "taurusdb_replication_pause";
-pub const SCHEMA_VERSION: i64 = 0;
+/// Version 1 added stage, triggers, wait_for_completion, resume_on_destroy, timeouts.
+pub const SCHEMA_VERSION: i64 = 1;
+/// How long create (pause and wait) and delete (resume and wait) may take by default.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 pub mod attrs {
     pub const ID: &str = "id";
@@ -17,19 +25,23 @@ pub mod attrs {
     pub const TASK_NAME: &str = "task_name";
     pub const PROJECT_ID: &str = "project_id";
     pub const JOB_ID: &str = "job_id";
+    pub const STAGE: &str = "stage";
+    pub const TRIGGERS: &str = "triggers";
+    pub const WAIT_FOR_COMPLETION: &str = "wait_for_completion";
+    pub const RESUME_ON_DESTROY: &str = "resume_on_destroy";
+    pub const TIMEOUTS: &str = "timeouts";
+    pub const CREATE: &str = "create";
+    pub const DELETE: &str = "delete";
 }
-
-/// Attributes whose change plans a new pause.
-pub const REPLACING: [&str; 3] = [attrs::INSTANCE_ID, attrs::TASK_NAME, attrs::PROJECT_ID];
 
 pub fn schema() -> Schema {
     let string = |name, presence| Attribute::new(name, Type::String, presence);
+    let flag = |name| Attribute::new(name, Type::Bool, Presence::OptionalComputed);
     Schema::new(
         SCHEMA_VERSION,
         Block {
             attributes: vec![
-                string(attrs::ID, Presence::Computed)
-                    .describe("`<instance_id>/<task_name>`."),
+                string(attrs::ID, Presence::Computed).describe("`<instance_id>/<task_name>`."),
                 string(attrs::INSTANCE_ID, Presence::Required)
                     .describe("ID of the TaurusDB StarRocks instance. Changing it pauses again (replacement)."),
                 string(attrs::TASK_NAME, Presence::Required).describe(
@@ -39,11 +51,81 @@ pub fn schema() -> Schema {
                     .describe("Project of the instance; defaults to the provider's project_id. Changing it pauses again (replacement)."),
                 string(attrs::JOB_ID, Presence::Computed)
                     .describe("ID of the job the pause call started."),
+                string(attrs::STAGE, Presence::Computed).describe(
+                    "The task's stage as last seen (`Paused` after a completed pause). If the task is resumed outside Terraform, the next plan replaces this resource to pause it again.",
+                ),
+                Attribute::new(attrs::TRIGGERS, Type::map(Type::String), Presence::Optional)
+                    .describe("Arbitrary values; changing any of them pauses again (replacement)."),
+                flag(attrs::WAIT_FOR_COMPLETION).describe(
+                    "Wait until the pause job completed and the task reads Paused (default true).",
+                ),
+                flag(attrs::RESUME_ON_DESTROY).describe(
+                    "On destroy, resume the task and wait for it (default false: destroy only removes the state entry).",
+                ),
             ],
-            blocks: Vec::new(),
-            description: "Pauses a TaurusDB HTAP (StarRocks) data synchronization task. Destroying it only removes it from state.",
+            blocks: vec![NestedBlock {
+                type_name: attrs::TIMEOUTS,
+                nesting: Nesting::Single,
+                block: Block {
+                    attributes: vec![
+                        string(attrs::CREATE, Presence::Optional)
+                            .describe("Bound for pausing and waiting, e.g. `30m` (default)."),
+                        string(attrs::DELETE, Presence::Optional).describe(
+                            "Bound for resuming and waiting when resume_on_destroy is set, e.g. `30m` (default).",
+                        ),
+                    ],
+                    blocks: Vec::new(),
+                    description: "",
+                },
+                max_items: 0,
+            }],
+            description: "Pauses a TaurusDB HTAP (StarRocks) data synchronization task and keeps the job ID. Destroying it only removes it from state unless resume_on_destroy is set.",
         },
     )
+}
+
+/// The `timeouts` block; None when absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    pub create: Attr<String>,
+    pub delete: Attr<String>,
+}
+
+impl Timeouts {
+    fn read(value: &Value) -> Result<Option<Self>, Diagnostic> {
+        match value.attr(attrs::TIMEOUTS) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Unknown) => Ok(Some(Timeouts {
+                create: Attr::Unknown,
+                delete: Attr::Unknown,
+            })),
+            Some(block) => Ok(Some(Self {
+                create: Attr::read(block, attrs::CREATE)
+                    .map_err(|d| within_timeouts(d, attrs::CREATE))?,
+                delete: Attr::read(block, attrs::DELETE)
+                    .map_err(|d| within_timeouts(d, attrs::DELETE))?,
+            })),
+        }
+    }
+
+    fn to_value(timeouts: &Option<Self>) -> Value {
+        match timeouts {
+            None => Value::Null,
+            Some(t) => Value::object([
+                (attrs::CREATE, t.create.to_value()),
+                (attrs::DELETE, t.delete.to_value()),
+            ]),
+        }
+    }
+}
+
+fn within_timeouts(diagnostic: Diagnostic, name: &str) -> Diagnostic {
+    diagnostic.at(timeout_path(name))
+}
+
+/// `timeouts.<name>`.
+pub fn timeout_path(name: &str) -> AttrPath {
+    AttrPath::attr(attrs::TIMEOUTS).child(PathStep::Attribute(name.to_string()))
 }
 
 /// The resource's values, in plan, state or config.
@@ -54,6 +136,11 @@ pub struct PauseState {
     pub task_name: Attr<String>,
     pub project_id: Attr<String>,
     pub job_id: Attr<String>,
+    pub stage: Attr<String>,
+    pub triggers: Attr<BTreeMap<String, String>>,
+    pub wait_for_completion: Attr<bool>,
+    pub resume_on_destroy: Attr<bool>,
+    pub timeouts: Option<Timeouts>,
 }
 
 impl PauseState {
@@ -64,6 +151,11 @@ impl PauseState {
             task_name: Attr::read(value, attrs::TASK_NAME)?,
             project_id: Attr::read(value, attrs::PROJECT_ID)?,
             job_id: Attr::read(value, attrs::JOB_ID)?,
+            stage: Attr::read(value, attrs::STAGE)?,
+            triggers: Attr::read(value, attrs::TRIGGERS)?,
+            wait_for_completion: Attr::read(value, attrs::WAIT_FOR_COMPLETION)?,
+            resume_on_destroy: Attr::read(value, attrs::RESUME_ON_DESTROY)?,
+            timeouts: Timeouts::read(value)?,
         })
     }
 
@@ -74,15 +166,26 @@ impl PauseState {
             (attrs::TASK_NAME, self.task_name.to_value()),
             (attrs::PROJECT_ID, self.project_id.to_value()),
             (attrs::JOB_ID, self.job_id.to_value()),
+            (attrs::STAGE, self.stage.to_value()),
+            (attrs::TRIGGERS, self.triggers.to_value()),
+            (
+                attrs::WAIT_FOR_COMPLETION,
+                self.wait_for_completion.to_value(),
+            ),
+            (attrs::RESUME_ON_DESTROY, self.resume_on_destroy.to_value()),
+            (attrs::TIMEOUTS, Timeouts::to_value(&self.timeouts)),
         ])
     }
 
-    /// The value of a replacing attribute by name.
-    pub fn replacing(&self, name: &str) -> &Attr<String> {
+    /// Whether a change of `name` from `prior` to `self` forces a new pause. An empty
+    /// triggers map and no map mean the same.
+    pub fn replaces(&self, prior: &PauseState, name: &str) -> bool {
         match name {
-            attrs::INSTANCE_ID => &self.instance_id,
-            attrs::TASK_NAME => &self.task_name,
-            _ => &self.project_id,
+            attrs::INSTANCE_ID => self.instance_id != prior.instance_id,
+            attrs::TASK_NAME => self.task_name != prior.task_name,
+            attrs::PROJECT_ID => self.project_id != prior.project_id,
+            attrs::TRIGGERS => normalized(&self.triggers) != normalized(&prior.triggers),
+            _ => false,
         }
     }
 
@@ -93,7 +196,58 @@ impl PauseState {
             _ => Attr::Unknown,
         }
     }
+
+    /// wait_for_completion with its default (true).
+    pub fn waits(&self) -> bool {
+        !matches!(self.wait_for_completion, Attr::Known(false))
+    }
+
+    /// resume_on_destroy with its default (false).
+    pub fn resumes_on_destroy(&self) -> bool {
+        matches!(self.resume_on_destroy, Attr::Known(true))
+    }
+
+    /// A configured timeout, or the default.
+    pub fn timeout(&self, name: &str) -> Result<Duration, Diagnostic> {
+        let text = self.timeouts.as_ref().and_then(|t| match name {
+            attrs::CREATE => t.create.known(),
+            _ => t.delete.known(),
+        });
+        match text {
+            None => Ok(DEFAULT_TIMEOUT),
+            Some(text) => parse_go_duration(text).map_err(|problem| {
+                Diagnostic::error(
+                    format!("Invalid timeouts.{name}"),
+                    format!("{problem}. Use Go duration syntax such as \"30m\" or \"1h30m\"."),
+                )
+                .at(timeout_path(name))
+            }),
+        }
+    }
+
+    /// Problems with the timeouts block (unknown values pass).
+    pub fn validate_timeouts(&self) -> Diagnostics {
+        [attrs::CREATE, attrs::DELETE]
+            .into_iter()
+            .filter_map(|name| self.timeout(name).err())
+            .collect()
+    }
 }
+
+fn normalized(triggers: &Attr<BTreeMap<String, String>>) -> Attr<BTreeMap<String, String>> {
+    match triggers {
+        Attr::Known(map) if map.is_empty() => Attr::Null,
+        other => other.clone(),
+    }
+}
+
+/// Attributes whose change plans a new pause.
+pub const REPLACING: [&str; 4] = [
+    attrs::INSTANCE_ID,
+    attrs::TASK_NAME,
+    attrs::PROJECT_ID,
+    attrs::TRIGGERS,
+];
 
 /// The import ID: `<instance_id>/<task_name>` or `<project_id>/<instance_id>/<task_name>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,7 +307,53 @@ mod tests {
             task_name: Attr::Known("t".into()),
             project_id: Attr::Null,
             job_id: Attr::Unknown,
+            stage: Attr::Known("Paused".into()),
+            triggers: Attr::Known([("k".to_string(), "v".to_string())].into()),
+            wait_for_completion: Attr::Known(true),
+            resume_on_destroy: Attr::Null,
+            timeouts: Some(Timeouts {
+                create: Attr::Known("5m".into()),
+                delete: Attr::Null,
+            }),
         };
-        assert_eq!(PauseState::from_value(&state.to_value()), Ok(state));
+        let value = state.to_value();
+        assert_eq!(
+            crate::tf::value::decode_msgpack(
+                &crate::tf::value::encode_msgpack(&value, schema().value_type()).expect("encode"),
+                schema().value_type()
+            )
+            .expect("decode"),
+            value
+        );
+        assert_eq!(PauseState::from_value(&value), Ok(state));
+    }
+
+    #[test]
+    fn timeouts_default_parse_and_point_at_the_attribute() {
+        let mut state = PauseState::default();
+        assert_eq!(state.timeout(attrs::CREATE), Ok(DEFAULT_TIMEOUT));
+        state.timeouts = Some(Timeouts {
+            create: Attr::Known("90s".into()),
+            delete: Attr::Known("soon".into()),
+        });
+        assert_eq!(state.timeout(attrs::CREATE), Ok(Duration::from_secs(90)));
+        let err = state.timeout(attrs::DELETE).expect_err("invalid");
+        assert_eq!(err.path, Some(timeout_path("delete")));
+        assert_eq!(state.validate_timeouts().0.len(), 1);
+    }
+
+    #[test]
+    fn empty_and_absent_triggers_do_not_replace() {
+        let a = PauseState {
+            triggers: Attr::Known(BTreeMap::new()),
+            ..Default::default()
+        };
+        let b = PauseState::default();
+        assert!(!a.replaces(&b, attrs::TRIGGERS));
+        let c = PauseState {
+            triggers: Attr::Known([("k".to_string(), "v".to_string())].into()),
+            ..Default::default()
+        };
+        assert!(c.replaces(&b, attrs::TRIGGERS));
     }
 }

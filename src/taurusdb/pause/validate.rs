@@ -56,6 +56,7 @@ pub fn validate(config: &PauseState) -> Diagnostics {
                 .at(AttrPath::attr(attrs::PROJECT_ID)),
         );
     }
+    diagnostics.extend(config.validate_timeouts());
     diagnostics
 }
 

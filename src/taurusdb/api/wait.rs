@@ -1,0 +1,264 @@
+//! Waiting for a pause or resume to take effect.
+//!
+//! The pause call only starts a job. Done means: the job reached `Completed` (jobs API)
+//! AND the task's stage reads the target (list API, compared case-insensitively). A
+//! `Failed` job ends the wait at once with its `fail_reason`; a job the service does not
+//! know yet counts as pending for a grace period; a task that disappears ends the wait.
+//! Polls start at once and back off. The caller bounds the whole wait with a deadline,
+//! and cancellation (StopProvider, Ctrl-C) ends it promptly.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::taurusdb::api::client::{ApiClient, JobStatus};
+use crate::taurusdb::api::error::ApiError;
+
+/// Poll timing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitPolicy {
+    /// Pause before the first poll (jobs often finish quickly; the first look is free).
+    pub first_delay: Duration,
+    /// Interval after the first poll; doubles up to `max_interval`.
+    pub initial_interval: Duration,
+    pub max_interval: Duration,
+    /// How long a job the service does not know yet counts as pending.
+    pub not_found_grace: Duration,
+}
+
+impl Default for WaitPolicy {
+    fn default() -> Self {
+        Self {
+            first_delay: Duration::ZERO,
+            initial_interval: Duration::from_millis(500),
+            max_interval: Duration::from_secs(10),
+            not_found_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The stage a wait is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetStage {
+    Paused,
+    NotPaused,
+}
+
+impl TargetStage {
+    pub fn reached(self, stage: &str) -> bool {
+        let paused = is_paused(stage);
+        match self {
+            TargetStage::Paused => paused,
+            TargetStage::NotPaused => !paused,
+        }
+    }
+}
+
+/// Whether a stage reads "paused" (the service and its SDK disagree on case).
+pub fn is_paused(stage: &str) -> bool {
+    stage.trim().eq_ignore_ascii_case("paused")
+}
+
+/// What the wait is about.
+#[derive(Debug, Clone, Copy)]
+pub struct WaitTarget<'a> {
+    pub project_id: &'a str,
+    pub instance_id: &'a str,
+    pub task_name: &'a str,
+    pub job_id: &'a str,
+    pub stage: TargetStage,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WaitError {
+    #[error("job {job_id} failed: {reason}")]
+    JobFailed { job_id: String, reason: String },
+    #[error("job {job_id} was still unknown to the service after {waited:?}")]
+    JobNeverAppeared { job_id: String, waited: Duration },
+    #[error("synchronization task {task_name:?} no longer exists")]
+    TaskGone { task_name: String },
+    #[error("timed out after {waited:?} waiting for job {job_id} (last seen: {last_seen})")]
+    TimedOut {
+        job_id: String,
+        waited: Duration,
+        last_seen: String,
+    },
+    #[error("cancelled: Terraform asked the provider to stop")]
+    Cancelled,
+    #[error(transparent)]
+    Api(ApiError),
+}
+
+impl From<ApiError> for WaitError {
+    fn from(err: ApiError) -> Self {
+        match err {
+            ApiError::Cancelled => WaitError::Cancelled,
+            other => WaitError::Api(other),
+        }
+    }
+}
+
+/// Waits until the job completed and the task's stage reached the target; returns the
+/// final stage.
+pub async fn wait_for(
+    client: &ApiClient,
+    target: WaitTarget<'_>,
+    deadline: Instant,
+    policy: WaitPolicy,
+    cancel: &CancellationToken,
+) -> Result<String, WaitError> {
+    let started = Instant::now();
+    let last_seen = Mutex::new(String::from("nothing yet"));
+    let polling = poll(client, target, policy, &last_seen, cancel);
+    tokio::select! {
+        result = polling => result,
+        () = tokio::time::sleep_until(deadline) => Err(WaitError::TimedOut {
+            job_id: target.job_id.to_string(),
+            waited: started.elapsed(),
+            last_seen: match last_seen.lock() {
+                Ok(text) => text.clone(),
+                Err(poisoned) => poisoned.into_inner().clone(),
+            },
+        }),
+        () = cancel.cancelled() => Err(WaitError::Cancelled),
+    }
+}
+
+fn note(last_seen: &Mutex<String>, text: String) {
+    tracing::debug!(status = %text, "waiting");
+    match last_seen.lock() {
+        Ok(mut slot) => *slot = text,
+        Err(poisoned) => *poisoned.into_inner() = text,
+    }
+}
+
+async fn poll(
+    client: &ApiClient,
+    target: WaitTarget<'_>,
+    policy: WaitPolicy,
+    last_seen: &Mutex<String>,
+    cancel: &CancellationToken,
+) -> Result<String, WaitError> {
+    let started = Instant::now();
+    let mut backoff = Backoff::new(policy);
+    // Phase 1: the job.
+    loop {
+        backoff.wait().await;
+        match client
+            .show_job(target.project_id, target.job_id, cancel)
+            .await?
+        {
+            None => {
+                note(last_seen, format!("job {} not visible yet", target.job_id));
+                if started.elapsed() >= policy.not_found_grace {
+                    return Err(WaitError::JobNeverAppeared {
+                        job_id: target.job_id.to_string(),
+                        waited: started.elapsed(),
+                    });
+                }
+            }
+            Some(job) => {
+                let process = job.process.as_deref().unwrap_or("");
+                match job.status {
+                    JobStatus::Completed => break,
+                    JobStatus::Failed => {
+                        return Err(WaitError::JobFailed {
+                            job_id: target.job_id.to_string(),
+                            reason: job
+                                .fail_reason
+                                .unwrap_or_else(|| "the service gave no reason".to_string()),
+                        });
+                    }
+                    status => note(
+                        last_seen,
+                        format!("job {status:?} {process}").trim().to_string(),
+                    ),
+                }
+            }
+        }
+    }
+    note(last_seen, format!("job {} Completed", target.job_id));
+    // Phase 2: the task's stage.
+    let mut backoff = Backoff::new(policy);
+    loop {
+        backoff.wait().await;
+        let task = client
+            .find_replication(
+                target.project_id,
+                target.instance_id,
+                target.task_name,
+                cancel,
+            )
+            .await?;
+        let Some(task) = task else {
+            return Err(WaitError::TaskGone {
+                task_name: target.task_name.to_string(),
+            });
+        };
+        let stage = task.stage.unwrap_or_default();
+        if target.stage.reached(&stage) {
+            return Ok(stage);
+        }
+        note(last_seen, format!("job Completed, task stage {stage:?}"));
+    }
+}
+
+/// Poll delays: `first_delay`, then `initial_interval` doubling up to `max_interval`.
+struct Backoff {
+    policy: WaitPolicy,
+    next: Option<Duration>,
+}
+
+impl Backoff {
+    fn new(policy: WaitPolicy) -> Self {
+        Self { policy, next: None }
+    }
+
+    async fn wait(&mut self) {
+        let delay = match self.next {
+            None => self.policy.first_delay,
+            Some(delay) => delay,
+        };
+        self.next = Some(match self.next {
+            None => self.policy.initial_interval,
+            Some(delay) => (delay * 2).min(self.policy.max_interval),
+        });
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stages_compare_case_insensitively() {
+        assert!(TargetStage::Paused.reached("Paused"));
+        assert!(TargetStage::Paused.reached("paused"));
+        assert!(!TargetStage::Paused.reached("Incremental"));
+        assert!(TargetStage::NotPaused.reached("Incremental"));
+        assert!(!TargetStage::NotPaused.reached("PAUSED"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn backoff_starts_at_once_then_doubles_to_the_cap() {
+        let policy = WaitPolicy {
+            first_delay: Duration::ZERO,
+            initial_interval: Duration::from_millis(500),
+            max_interval: Duration::from_secs(2),
+            not_found_grace: Duration::from_secs(30),
+        };
+        let mut backoff = Backoff::new(policy);
+        let mut marks = Vec::new();
+        let start = Instant::now();
+        for _ in 0..5 {
+            backoff.wait().await;
+            marks.push(start.elapsed().as_millis());
+        }
+        assert_eq!(marks, vec![0, 500, 1500, 3500, 5500]);
+    }
+}
