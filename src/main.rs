@@ -46,9 +46,63 @@ enum Command {
             hide_env_values = true
         )]
         token: String,
+        /// Access key accepted in AK/SK (SDK-HMAC-SHA256) signatures; needs --secret-key.
+        #[arg(long, value_name = "AK")]
+        access_key: Option<String>,
+        /// Secret key of --access-key (prefer the environment variable to the flag).
+        #[arg(
+            long,
+            value_name = "SK",
+            env = "SIM_SECRET_KEY",
+            hide_env_values = true
+        )]
+        secret_key: Option<String>,
+        /// A user of the simulated IAM token endpoint (POST /v3/auth/tokens), as
+        /// NAME:PASSWORD:DOMAIN; repeatable (the environment variable holds one user).
+        #[arg(
+            long = "iam-user",
+            value_name = "NAME:PASSWORD:DOMAIN",
+            env = "SIM_IAM_USER",
+            hide_env_values = true
+        )]
+        iam_users: Vec<String>,
+        /// How long each pause/resume job runs before it completes, e.g. 2s or 500ms
+        /// (default: jobs complete at once).
+        #[arg(long, value_name = "DURATION", value_parser = sim::parse_duration)]
+        job_duration: Option<std::time::Duration>,
     },
     /// Print the version.
     Version,
+}
+
+/// The simulator settings of the `sim` flags. Errors never repeat a secret.
+fn sim_config(
+    token: String,
+    access_key: Option<String>,
+    secret_key: Option<String>,
+    iam_users: &[String],
+    job_duration: Option<std::time::Duration>,
+) -> Result<sim::SimConfig, String> {
+    let access_keys = match (access_key, secret_key) {
+        (Some(ak), Some(sk)) if !ak.is_empty() && !sk.is_empty() => vec![(ak, sk)],
+        (None, None) => Vec::new(),
+        (Some(_), None) => return Err("--access-key needs --secret-key (or SIM_SECRET_KEY)".into()),
+        (None, Some(_)) => return Err("--secret-key (or SIM_SECRET_KEY) needs --access-key".into()),
+        _ => return Err("--access-key and --secret-key must not be empty".into()),
+    };
+    let iam_users = iam_users
+        .iter()
+        .map(|spec| sim::IamUser::from_spec(spec).map_err(|e| format!("--iam-user: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(sim::SimConfig {
+        auth_token: token,
+        access_keys,
+        iam_users,
+        job_plan: sim::JobPlan {
+            duration: job_duration,
+            ..sim::JobPlan::default()
+        },
+    })
 }
 
 fn main() -> ExitCode {
@@ -93,9 +147,19 @@ fn main() -> ExitCode {
             Some(Command::Serve { listen }) => serve::serve_standalone(provider_routes(), &listen)
                 .await
                 .map_err(|e| e.to_string()),
-            Some(Command::Sim { listen, token }) => {
-                sim::run_cli(listen, token).await.map_err(|e| e.to_string())
-            }
+            Some(Command::Sim {
+                listen,
+                token,
+                access_key,
+                secret_key,
+                iam_users,
+                job_duration,
+            }) => match sim_config(token, access_key, secret_key, &iam_users, job_duration) {
+                Ok(config) => sim::run_cli_with(listen, config)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(err) => Err(err),
+            },
             Some(Command::Version) => Ok(()),
         }
     });

@@ -1,29 +1,169 @@
 //! Authentication of `/v3` requests, as the API gateway does it.
 //!
-//! Today only `X-Auth-Token` is checked against the configured token; AK/SK signatures will be
-//! added here, which is why the check lives in its own module behind one function.
+//! A request is let through when it carries either a valid `X-Auth-Token` (the configured one,
+//! or one the simulated IAM endpoint issued and that was not revoked) or a valid AK/SK
+//! signature (`Authorization: SDK-HMAC-SHA256 ...`, checked with the provider's own
+//! [`signer`]). Either one suffices; nothing is ever logged or answered that would reveal a
+//! token or secret key.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::SystemTime;
 
 use axum::http::HeaderMap;
 
+use super::config::{IamUser, SimConfig};
 use super::errors::ApiError;
+use crate::taurusdb::api::Secret;
+use crate::taurusdb::api::signer;
 
-/// Whether requests to `path` need credentials (everything under `/v3`).
-pub(crate) fn requires_auth(path: &str) -> bool {
-    path == "/v3" || path.starts_with("/v3/")
+/// The path of the IAM token endpoint, the one `/v3` path that needs no credentials.
+pub(crate) const IAM_TOKENS_PATH: &str = "/v3/auth/tokens";
+
+/// Everything the simulator accepts as credentials, fixed at start.
+pub(crate) struct Credentials {
+    /// The configured `X-Auth-Token`; empty means none.
+    token: String,
+    /// Secret key by access key.
+    access_keys: HashMap<String, Secret>,
+    /// Users of the IAM endpoint.
+    pub(crate) iam_users: Vec<IamUser>,
 }
 
-/// Checks the credentials of a request to `path`; `Err(Unauthorized)` if missing or wrong.
-pub(crate) fn check(expected_token: &str, path: &str, headers: &HeaderMap) -> Result<(), ApiError> {
-    if !requires_auth(path) {
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut access_keys: Vec<&str> = self.access_keys.keys().map(String::as_str).collect();
+        access_keys.sort_unstable();
+        f.debug_struct("Credentials")
+            .field("token", &"<redacted>")
+            .field("access_keys", &access_keys)
+            .field("iam_users", &self.iam_users)
+            .finish()
+    }
+}
+
+impl Credentials {
+    /// The credentials of a configuration.
+    pub(crate) fn from_config(config: &SimConfig) -> Credentials {
+        Credentials {
+            token: config.auth_token.clone(),
+            access_keys: config
+                .access_keys
+                .iter()
+                .map(|(ak, sk)| (ak.clone(), Secret::new(sk.clone())))
+                .collect(),
+            iam_users: config.iam_users.clone(),
+        }
+    }
+
+    /// Whether `presented` is the configured token (never true when none is configured).
+    fn is_configured_token(&self, presented: &[u8]) -> bool {
+        !self.token.is_empty() && constant_time_eq(presented, self.token.as_bytes())
+    }
+}
+
+/// The parts of a request authentication looks at.
+#[derive(Clone, Copy)]
+pub(crate) struct Incoming<'a> {
+    pub method: &'a str,
+    /// Path as sent (may be percent-encoded), without the query.
+    pub path: &'a str,
+    /// Raw query without `?`.
+    pub query: Option<&'a str>,
+    pub headers: &'a HeaderMap,
+    /// The body as received (empty when it could not be read).
+    pub body: &'a [u8],
+}
+
+/// Whether requests to `path` need credentials (everything under `/v3` except the IAM token
+/// endpoint).
+pub(crate) fn requires_auth(path: &str) -> bool {
+    (path == "/v3" || path.starts_with("/v3/")) && path != IAM_TOKENS_PATH
+}
+
+/// Checks the credentials of a request at time `now`; `is_issued_token` says whether a token
+/// was issued by the IAM endpoint and is still valid.
+///
+/// # Errors
+/// `Unauthorized` when no valid token and no signature is present, `SignatureInvalid` or
+/// `UnknownAccessKey` when a signature is present but wrong.
+pub(crate) fn check(
+    credentials: &Credentials,
+    request: &Incoming<'_>,
+    now: SystemTime,
+    is_issued_token: impl Fn(&str) -> bool,
+) -> Result<(), ApiError> {
+    if !requires_auth(request.path) {
         return Ok(());
     }
-    let presented = headers
-        .get("x-auth-token")
-        .map(axum::http::HeaderValue::as_bytes);
-    match presented {
-        Some(token) if constant_time_eq(token, expected_token.as_bytes()) => Ok(()),
-        _ => Err(ApiError::Unauthorized),
+    if let Some(token) = request.headers.get("x-auth-token") {
+        let bytes = token.as_bytes();
+        let issued = || std::str::from_utf8(bytes).is_ok_and(&is_issued_token);
+        if credentials.is_configured_token(bytes) || issued() {
+            return Ok(());
+        }
     }
+    let signature = request
+        .headers
+        .get(signer::HEADER_AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.trim_start().starts_with(signer::ALGORITHM));
+    match signature {
+        Some(authorization) => check_signature(credentials, request, authorization, now),
+        None => Err(ApiError::Unauthorized),
+    }
+}
+
+/// Verifies an `SDK-HMAC-SHA256` signature and its date.
+fn check_signature(
+    credentials: &Credentials,
+    request: &Incoming<'_>,
+    authorization: &str,
+    now: SystemTime,
+) -> Result<(), ApiError> {
+    let parsed = signer::parse_authorization(authorization).ok_or_else(|| {
+        tracing::debug!("AK/SK authentication failed: malformed Authorization header");
+        ApiError::SignatureInvalid
+    })?;
+    let secret_key = credentials
+        .access_keys
+        .get(&parsed.access_key)
+        .ok_or_else(|| ApiError::UnknownAccessKey(parsed.access_key.clone()))?;
+    let fail = |reason: &dyn fmt::Display| {
+        tracing::debug!(access_key = %parsed.access_key, %reason, "AK/SK authentication failed");
+        ApiError::SignatureInvalid
+    };
+    let security_token_signed = parsed
+        .signed_headers
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(signer::HEADER_SECURITY_TOKEN));
+    if request.headers.contains_key(signer::HEADER_SECURITY_TOKEN) && !security_token_signed {
+        return Err(fail(&"X-Security-Token is not among the signed headers"));
+    }
+    // Header values that are not visible ASCII/UTF-8 cannot have been signed by an SDK; a
+    // signed header left out here makes verification fail as "missing".
+    let headers: Vec<(&str, &str)> = request
+        .headers
+        .iter()
+        .filter_map(|(name, value)| value.to_str().ok().map(|v| (name.as_str(), v)))
+        .collect();
+    signer::verify(
+        authorization,
+        secret_key,
+        request.method,
+        request.path,
+        request.query,
+        &headers,
+        request.body,
+    )
+    .map_err(|e| fail(&e))?;
+    let date = request
+        .headers
+        .get(signer::HEADER_SDK_DATE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .trim();
+    signer::check_date_skew(date, now, signer::MAX_CLOCK_SKEW).map_err(|e| fail(&e))
 }
 
 /// Compares secrets without an early exit on the first differing byte.
@@ -34,28 +174,353 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::SimHandle;
     use crate::sim::test_support::{
-        DEMO_INSTANCE, DEMO_PROJECT, TOKEN, pause_body, pause_url, plain_client, start_demo,
+        ACCESS_KEY, DEMO_INSTANCE, DEMO_PROJECT, SECRET_KEY, TOKEN, list_url, pause_body,
+        pause_url, plain_client, start_demo, start_full, url_for,
     };
+    use crate::taurusdb::api::signer::{Credentials as AkSk, SignInput};
     use axum::http::HeaderValue;
+    use std::time::Duration;
+
+    fn credentials(token: &str) -> Credentials {
+        Credentials::from_config(&SimConfig {
+            auth_token: token.to_owned(),
+            ..SimConfig::default()
+        })
+    }
+
+    fn check_token(
+        credentials: &Credentials,
+        path: &str,
+        headers: &HeaderMap,
+    ) -> Result<(), ApiError> {
+        let incoming = Incoming {
+            method: "GET",
+            path,
+            query: None,
+            headers,
+            body: b"",
+        };
+        check(credentials, &incoming, SystemTime::now(), |t| t == "issued")
+    }
 
     #[test]
     fn check_rules() {
+        let creds = credentials("tok");
         let mut headers = HeaderMap::new();
         assert_eq!(
-            check("tok", "/v3/p/jobs", &headers),
+            check_token(&creds, "/v3/p/jobs", &headers),
             Err(ApiError::Unauthorized)
         );
-        assert_eq!(check("tok", "/health", &headers), Ok(()));
+        assert_eq!(check_token(&creds, "/health", &headers), Ok(()));
+        assert_eq!(check_token(&creds, "/v3/auth/tokens", &headers), Ok(()));
         headers.insert("x-auth-token", HeaderValue::from_static("tok2"));
         assert_eq!(
-            check("tok", "/v3/p/jobs", &headers),
+            check_token(&creds, "/v3/p/jobs", &headers),
             Err(ApiError::Unauthorized)
         );
         headers.insert("x-auth-token", HeaderValue::from_static("tok"));
-        assert_eq!(check("tok", "/v3/p/jobs", &headers), Ok(()));
+        assert_eq!(check_token(&creds, "/v3/p/jobs", &headers), Ok(()));
+        headers.insert("x-auth-token", HeaderValue::from_static("issued"));
+        assert_eq!(check_token(&creds, "/v3/p/jobs", &headers), Ok(()));
+        // An unrelated Authorization scheme is no credential.
+        headers.insert("x-auth-token", HeaderValue::from_static("nope"));
+        headers.insert("authorization", HeaderValue::from_static("Bearer tok"));
+        assert_eq!(
+            check_token(&creds, "/v3/p/jobs", &headers),
+            Err(ApiError::Unauthorized)
+        );
+        // A malformed signature is a signature failure.
+        headers.insert(
+            "authorization",
+            HeaderValue::from_static("SDK-HMAC-SHA256 junk"),
+        );
+        assert_eq!(
+            check_token(&creds, "/v3/p/jobs", &headers),
+            Err(ApiError::SignatureInvalid)
+        );
         assert!(requires_auth("/v3"));
         assert!(!requires_auth("/v30/x"));
+        assert!(!requires_auth("/v3/auth/tokens"));
+        assert!(requires_auth("/v3/auth/tokens/x"));
+    }
+
+    #[test]
+    fn an_empty_configured_token_never_matches() {
+        let creds = credentials("");
+        let mut headers = HeaderMap::new();
+        headers.insert("x-auth-token", HeaderValue::from_static(""));
+        assert_eq!(
+            check_token(&creds, "/v3/p/jobs", &headers),
+            Err(ApiError::Unauthorized)
+        );
+        assert!(!format!("{:?}", credentials("tok-secret")).contains("tok-secret"));
+    }
+
+    fn aksk(access_key: &str, secret_key: &str) -> AkSk {
+        AkSk {
+            access_key: Secret::new(access_key),
+            secret_key: Secret::new(secret_key),
+            security_token: None,
+        }
+    }
+
+    /// One request to sign and send: what is signed may differ from what is sent.
+    struct Signed<'a> {
+        method: &'a str,
+        path: &'a str,
+        query: Option<&'a str>,
+        body: &'a [u8],
+    }
+
+    /// Signs `signed` (with `Content-Type`, `Host` and `X-Project-Id`) at `now` and returns
+    /// the headers to send besides `Content-Type` and `X-Project-Id`.
+    fn sign_headers(
+        sim: &SimHandle,
+        creds: &AkSk,
+        signed: &Signed<'_>,
+        now: SystemTime,
+    ) -> Vec<(&'static str, String)> {
+        let host = sim.endpoint().trim_start_matches("http://").to_owned();
+        let headers = [
+            ("Content-Type", "application/json"),
+            ("Host", host.as_str()),
+            ("X-Project-Id", DEMO_PROJECT),
+        ];
+        let input = SignInput {
+            method: signed.method,
+            path: signed.path,
+            query: signed.query,
+            headers: &headers,
+            body: signed.body,
+        };
+        signer::sign(creds, &input, now)
+    }
+
+    /// Sends `sent` with the signature of `signed`.
+    async fn send_signed(
+        sim: &SimHandle,
+        signature: Vec<(&'static str, String)>,
+        sent: &Signed<'_>,
+    ) -> reqwest::Response {
+        let query = sent.query.map(|q| format!("?{q}")).unwrap_or_default();
+        let url = format!("{}{}{query}", sim.endpoint(), sent.path);
+        let method = reqwest::Method::from_bytes(sent.method.as_bytes()).expect("method");
+        let mut request = plain_client()
+            .request(method, url)
+            .header("Content-Type", "application/json")
+            .header("X-Project-Id", DEMO_PROJECT)
+            .body(sent.body.to_vec());
+        for (name, value) in signature {
+            request = request.header(name, value);
+        }
+        request.send().await.expect("request")
+    }
+
+    fn pause_path() -> String {
+        format!(
+            "/v3/{DEMO_PROJECT}/instances/{DEMO_INSTANCE}/starrocks/databases/replication/pause"
+        )
+    }
+
+    async fn expect_aksk_401(response: reqwest::Response, message: &str) {
+        assert_eq!(response.status().as_u16(), 401);
+        assert!(response.headers().contains_key("x-request-id"));
+        let text = response.text().await.expect("body");
+        assert!(!text.contains(SECRET_KEY), "{text}");
+        let body: serde_json::Value = serde_json::from_str(&text).expect("json");
+        assert_eq!(body["error_code"], "APIGW.0301");
+        assert_eq!(body["error_msg"], message);
+    }
+
+    const SIGNATURE_FAIL: &str =
+        "Incorrect IAM authentication information: verify aksk signature fail";
+
+    #[tokio::test]
+    async fn signed_requests_pass() {
+        let sim = start_full().await;
+        let path = pause_path();
+        let body = pause_body("orders_sync").to_string();
+        let pause = Signed {
+            method: "POST",
+            path: &path,
+            query: None,
+            body: body.as_bytes(),
+        };
+        let creds = aksk(ACCESS_KEY, SECRET_KEY);
+        let signature = sign_headers(&sim, &creds, &pause, SystemTime::now());
+        let response = send_signed(&sim, signature, &pause).await;
+        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(
+            sim.task_stage(DEMO_PROJECT, DEMO_INSTANCE, "orders_sync")
+                .as_deref(),
+            Some("Paused")
+        );
+
+        // A GET with a query, signed a few minutes off (within the gateway's 15 minutes).
+        let list_path = url_for(&sim, DEMO_PROJECT, DEMO_INSTANCE, "");
+        let list_path = list_path.trim_start_matches(&sim.endpoint()).to_owned();
+        let list = Signed {
+            method: "GET",
+            path: &list_path,
+            query: Some("offset=0&limit=2"),
+            body: b"",
+        };
+        let earlier = SystemTime::now() - Duration::from_secs(5 * 60);
+        let signature = sign_headers(&sim, &creds, &list, earlier);
+        let response = send_signed(&sim, signature, &list).await;
+        assert_eq!(response.status().as_u16(), 200);
+        let listed: serde_json::Value = response.json().await.expect("json");
+        assert_eq!(listed["replications"][0]["stage"], "Paused");
+
+        // A wrong X-Auth-Token next to a valid signature: either valid credential suffices.
+        let signature = sign_headers(&sim, &creds, &list, SystemTime::now());
+        let query = list.query.map(|q| format!("?{q}")).unwrap_or_default();
+        let mut request = plain_client()
+            .get(format!("{}{}{query}", sim.endpoint(), list.path))
+            .header("Content-Type", "application/json")
+            .header("X-Project-Id", DEMO_PROJECT)
+            .header("X-Auth-Token", "not-a-token");
+        for (name, value) in signature {
+            request = request.header(name, value);
+        }
+        assert_eq!(request.send().await.expect("list").status().as_u16(), 200);
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn tampered_or_misdated_or_foreign_signatures_are_apigw_0301() {
+        let sim = start_full().await;
+        let path = pause_path();
+        let body = pause_body("orders_sync").to_string();
+        let other_body = pause_body("users_sync").to_string();
+        let resume_path = path.replace("/pause", "/resume");
+        let pause = Signed {
+            method: "POST",
+            path: &path,
+            query: None,
+            body: body.as_bytes(),
+        };
+        let good = aksk(ACCESS_KEY, SECRET_KEY);
+        let now = SystemTime::now();
+
+        // Tampered body.
+        let signature = sign_headers(&sim, &good, &pause, now);
+        let tampered = Signed {
+            body: other_body.as_bytes(),
+            ..pause
+        };
+        expect_aksk_401(
+            send_signed(&sim, signature, &tampered).await,
+            SIGNATURE_FAIL,
+        )
+        .await;
+
+        // Tampered path.
+        let signature = sign_headers(&sim, &good, &pause, now);
+        let moved = Signed {
+            path: &resume_path,
+            ..pause
+        };
+        expect_aksk_401(send_signed(&sim, signature, &moved).await, SIGNATURE_FAIL).await;
+
+        // Tampered query.
+        let list_path = path.trim_end_matches("/pause").to_owned();
+        let list = Signed {
+            method: "GET",
+            path: &list_path,
+            query: Some("limit=1"),
+            body: b"",
+        };
+        let signature = sign_headers(&sim, &good, &list, now);
+        let requery = Signed {
+            query: Some("limit=2"),
+            ..list
+        };
+        expect_aksk_401(send_signed(&sim, signature, &requery).await, SIGNATURE_FAIL).await;
+
+        // Wrong secret key.
+        let signature = sign_headers(&sim, &aksk(ACCESS_KEY, "not-the-secret"), &pause, now);
+        expect_aksk_401(send_signed(&sim, signature, &pause).await, SIGNATURE_FAIL).await;
+
+        // Unknown access key.
+        let signature = sign_headers(&sim, &aksk("NOSUCHAK", SECRET_KEY), &pause, now);
+        expect_aksk_401(
+            send_signed(&sim, signature, &pause).await,
+            "Incorrect IAM authentication information: ak NOSUCHAK not exist",
+        )
+        .await;
+
+        // Signed 20 minutes ago, or 20 minutes ahead.
+        for skewed in [
+            now - Duration::from_secs(20 * 60),
+            now + Duration::from_secs(20 * 60),
+        ] {
+            let signature = sign_headers(&sim, &good, &pause, skewed);
+            expect_aksk_401(send_signed(&sim, signature, &pause).await, SIGNATURE_FAIL).await;
+        }
+
+        // Nothing got through.
+        assert_eq!(
+            sim.task_stage(DEMO_PROJECT, DEMO_INSTANCE, "orders_sync")
+                .as_deref(),
+            Some("Incremental")
+        );
+        assert!(sim.jobs().is_empty());
+        assert!(sim.requests().iter().all(|r| r.status == 401));
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_security_token_must_be_signed() {
+        let sim = start_full().await;
+        let path = pause_path();
+        let body = pause_body("orders_sync").to_string();
+        let pause = Signed {
+            method: "POST",
+            path: &path,
+            query: None,
+            body: body.as_bytes(),
+        };
+        let temporary = AkSk {
+            security_token: Some(Secret::new("temporary-security-token")),
+            ..aksk(ACCESS_KEY, SECRET_KEY)
+        };
+        let signature = sign_headers(&sim, &temporary, &pause, SystemTime::now());
+        assert!(
+            signature
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("x-security-token"))
+        );
+        assert_eq!(
+            send_signed(&sim, signature, &pause).await.status().as_u16(),
+            200
+        );
+
+        // The same token sent but left out of the signature.
+        let mut signature = sign_headers(
+            &sim,
+            &aksk(ACCESS_KEY, SECRET_KEY),
+            &pause,
+            SystemTime::now(),
+        );
+        signature.push(("X-Security-Token", "temporary-security-token".to_owned()));
+        expect_aksk_401(send_signed(&sim, signature, &pause).await, SIGNATURE_FAIL).await;
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn the_configured_token_still_works_next_to_access_keys() {
+        let sim = start_full().await;
+        let response = plain_client()
+            .get(list_url(&sim, ""))
+            .header("X-Auth-Token", TOKEN)
+            .send()
+            .await
+            .expect("list");
+        assert_eq!(response.status().as_u16(), 200);
+        sim.shutdown().await;
     }
 
     async fn expect_401(response: reqwest::Response) {

@@ -5,6 +5,7 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use super::config::{Seed, SimConfig};
 use super::handle::start;
@@ -13,12 +14,29 @@ use super::handle::start;
 /// SIGTERM. Prints exactly one line to stdout once listening.
 ///
 /// # Errors
+/// As [`run_cli_with`].
+pub async fn run_cli(listen: SocketAddr, token: String) -> std::io::Result<()> {
+    run_cli_with(
+        listen,
+        SimConfig {
+            auth_token: token,
+            ..SimConfig::default()
+        },
+    )
+    .await
+}
+
+/// Runs a simulator seeded with [`Seed::demo`] on `listen` with `config` (token, access keys,
+/// IAM users, job plan), until Ctrl-C or SIGTERM. Prints exactly one line to stdout once
+/// listening; it names no credential.
+///
+/// # Errors
 /// Fails if the address cannot be bound, stdout cannot be written, or signal handlers cannot be
 /// installed.
-pub async fn run_cli(listen: SocketAddr, token: String) -> std::io::Result<()> {
+pub async fn run_cli_with(listen: SocketAddr, config: SimConfig) -> std::io::Result<()> {
     let seed = Seed::demo();
     let line_seed = seed.clone();
-    let sim = start(listen, SimConfig { auth_token: token }, seed).await?;
+    let sim = start(listen, config, seed).await?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{}", banner(&sim.endpoint(), &line_seed))?;
     stdout.flush()?;
@@ -41,6 +59,34 @@ fn banner(endpoint: &str, seed: &Seed) -> String {
     )
 }
 
+const DURATION_HINT: &str = "expected a number with unit ms, s, m or h, e.g. 500ms, 2s, 1m";
+
+/// Parses a duration such as `2s`, `500ms`, `1.5s`, `2m` or `1h` (a bare number is seconds),
+/// for `--job-duration`.
+///
+/// # Errors
+/// When the text is not a non-negative number with one of those units.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale = match unit.trim() {
+        "ms" => 0.001,
+        "" | "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(DURATION_HINT.to_owned()),
+    };
+    number
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite())
+        .and_then(|n| Duration::try_from_secs_f64(n * scale).ok())
+        .ok_or_else(|| DURATION_HINT.to_owned())
+}
+
 /// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM.
 async fn wait_for_stop_signal() -> std::io::Result<()> {
     #[cfg(unix)]
@@ -61,6 +107,20 @@ async fn wait_for_stop_signal() -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+        for bad in ["", "s", "-1s", "2x", "1e3s", "1..2s", "2 days"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn banner_names_endpoint_project_and_instance() {

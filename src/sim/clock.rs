@@ -1,6 +1,7 @@
-//! Timestamps in the format the job API uses (`2024-09-11T10:21:37+0000`).
+//! Timestamps in the formats the job API (`2024-09-11T10:21:37+0000`) and IAM
+//! (`2024-09-11T10:21:37.000000Z`, RFC 3339) use.
 //!
-//! The crate has no date library, and the simulator only needs "now" in UTC, so the civil-date
+//! The crate has no date library, and the simulator only needs UTC instants, so the civil-date
 //! conversion lives here, small and tested.
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -12,6 +13,24 @@ pub(crate) fn now_timestamp() -> String {
         .map(|d| d.as_secs())
         .unwrap_or_default();
     format_unix(secs)
+}
+
+/// `at` as `YYYY-MM-DDTHH:MM:SS+0000` (UTC).
+pub(crate) fn format_time(at: SystemTime) -> String {
+    format_unix(
+        at.duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default(),
+    )
+}
+
+/// `at` as IAM writes `expires_at`: RFC 3339 in UTC with microseconds,
+/// `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+pub(crate) fn format_rfc3339(at: SystemTime) -> String {
+    let since = at.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let base = format_unix(since.as_secs());
+    let civil = base.strip_suffix("+0000").unwrap_or(&base);
+    format!("{civil}.{:06}Z", since.subsec_micros())
 }
 
 /// Formats seconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SS+0000`.
@@ -57,6 +76,13 @@ mod tests {
         assert_eq!(format_unix(1_000_000_000), "2001-09-09T01:46:40+0000");
         assert_eq!(format_unix(1_709_164_800), "2024-02-29T00:00:00+0000");
         assert_eq!(format_unix(1_735_689_599), "2024-12-31T23:59:59+0000");
+    }
+
+    #[test]
+    fn rfc3339_for_iam() {
+        let at = UNIX_EPOCH + std::time::Duration::from_micros(1_000_000_000_123_456);
+        assert_eq!(format_rfc3339(at), "2001-09-09T01:46:40.123456Z");
+        assert_eq!(format_rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000000Z");
     }
 
     #[test]

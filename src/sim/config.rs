@@ -5,18 +5,77 @@
 
 use std::fmt;
 
+use super::jobs::JobPlan;
+
 /// Settings of one simulator instance.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// Build it with struct-update syntax so new fields do not break callers:
+/// `SimConfig { auth_token: "t".to_owned(), ..Default::default() }`.
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct SimConfig {
-    /// The only value of `X-Auth-Token` the simulator accepts on `/v3` requests.
+    /// A value of `X-Auth-Token` the simulator always accepts on `/v3` requests (besides the
+    /// tokens its IAM endpoint issues). Empty disables it: an empty token never authenticates.
     pub auth_token: String,
+    /// AK/SK pairs accepted in `Authorization: SDK-HMAC-SHA256 ...` signatures.
+    pub access_keys: Vec<(String, String)>,
+    /// Users that may obtain a token from `POST /v3/auth/tokens`.
+    pub iam_users: Vec<IamUser>,
+    /// How jobs created by pause/resume progress (see [`JobPlan`]); the default finishes them
+    /// at once. [`SimHandle::set_job_plan`](super::SimHandle::set_job_plan) changes it later.
+    pub job_plan: JobPlan,
 }
 
 impl fmt::Debug for SimConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The token is a credential: never print it.
+        // Tokens and secret keys are credentials: never print them.
+        let access_keys: Vec<&str> = self.access_keys.iter().map(|(ak, _)| ak.as_str()).collect();
         f.debug_struct("SimConfig")
             .field("auth_token", &"<redacted>")
+            .field("access_keys", &access_keys)
+            .field("iam_users", &self.iam_users)
+            .field("job_plan", &self.job_plan)
+            .finish()
+    }
+}
+
+/// An IAM user of the simulated `POST /v3/auth/tokens` endpoint (password method).
+#[derive(Clone, PartialEq, Eq)]
+pub struct IamUser {
+    /// User name (`auth.identity.password.user.name`).
+    pub name: String,
+    /// Password (`auth.identity.password.user.password`).
+    pub password: String,
+    /// Account (domain) name (`auth.identity.password.user.domain.name`).
+    pub domain: String,
+}
+
+impl IamUser {
+    /// Parses `NAME:PASSWORD:DOMAIN` (the password may itself contain `:`; name and domain may
+    /// not). The error never repeats the input, which holds a password.
+    ///
+    /// # Errors
+    /// When a part is missing or empty.
+    pub fn from_spec(spec: &str) -> Result<IamUser, String> {
+        let invalid = || "an IAM user must be given as NAME:PASSWORD:DOMAIN".to_owned();
+        let (name, rest) = spec.split_once(':').ok_or_else(invalid)?;
+        let (password, domain) = rest.rsplit_once(':').ok_or_else(invalid)?;
+        if name.is_empty() || password.is_empty() || domain.is_empty() {
+            return Err(invalid());
+        }
+        Ok(IamUser {
+            name: name.to_owned(),
+            password: password.to_owned(),
+            domain: domain.to_owned(),
+        })
+    }
+}
+
+impl fmt::Debug for IamUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IamUser")
+            .field("name", &self.name)
+            .field("password", &"<redacted>")
+            .field("domain", &self.domain)
             .finish()
     }
 }
@@ -82,8 +141,41 @@ mod tests {
     fn config_debug_hides_the_token() {
         let config = SimConfig {
             auth_token: "super-secret".to_owned(),
+            access_keys: vec![("AKVISIBLE".to_owned(), "sk-hidden".to_owned())],
+            iam_users: vec![IamUser {
+                name: "alice".to_owned(),
+                password: "pw-hidden".to_owned(),
+                domain: "acme".to_owned(),
+            }],
+            ..Default::default()
         };
         let shown = format!("{config:?}");
         assert!(!shown.contains("super-secret"), "{shown}");
+        assert!(!shown.contains("sk-hidden"), "{shown}");
+        assert!(!shown.contains("pw-hidden"), "{shown}");
+        assert!(
+            shown.contains("AKVISIBLE") && shown.contains("alice"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn iam_user_specs() {
+        let user = IamUser::from_spec("alice:pa:ss:acme").expect("valid");
+        assert_eq!(user.name, "alice");
+        assert_eq!(user.password, "pa:ss");
+        assert_eq!(user.domain, "acme");
+        for bad in [
+            "",
+            "alice",
+            "alice:pw",
+            "alice::acme",
+            ":pw:acme",
+            "alice:pw:",
+        ] {
+            let err = IamUser::from_spec(bad).expect_err(bad);
+            assert!(!err.contains("pw"), "{err}");
+        }
+        assert_eq!(SimConfig::default().auth_token, "");
     }
 }

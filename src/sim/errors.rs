@@ -28,9 +28,19 @@ pub(crate) enum ApiError {
     /// A malformed body or query parameter; the text says what is wrong.
     #[error("{0}")]
     InvalidParameter(String),
-    /// Missing or wrong `X-Auth-Token`.
+    /// Missing or wrong (or revoked) `X-Auth-Token`, and no AK/SK signature.
     #[error("Incorrect IAM authentication information: verify token fail")]
     Unauthorized,
+    /// An AK/SK signature that does not verify (wrong secret, tampered request, stale or
+    /// missing `X-Sdk-Date`, unsigned `X-Security-Token`, malformed header).
+    #[error("Incorrect IAM authentication information: verify aksk signature fail")]
+    SignatureInvalid,
+    /// An AK/SK signature by an access key the simulator does not know.
+    #[error("Incorrect IAM authentication information: ak {0} not exist")]
+    UnknownAccessKey(String),
+    /// The gateway's rate limit (an injected throttling fault).
+    #[error("The throttling threshold has been reached: policy user over ratelimit")]
+    Throttled,
     /// No such route (or method) on the gateway.
     #[error("The API does not exist or has not been published in the environment.")]
     NoSuchApi,
@@ -52,7 +62,10 @@ impl ApiError {
             | ApiError::TaskNotFound
             | ApiError::JobNotFound
             | ApiError::InvalidParameter(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::SignatureInvalid | ApiError::UnknownAccessKey(_) => {
+                StatusCode::UNAUTHORIZED
+            }
+            ApiError::Throttled => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NoSuchApi => StatusCode::NOT_FOUND,
             ApiError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -65,7 +78,10 @@ impl ApiError {
             ApiError::TaskNotFound => "DBS.270022",
             ApiError::JobNotFound => "DBS.200009",
             ApiError::InvalidParameter(_) => "DBS.200001",
-            ApiError::Unauthorized => "APIGW.0301",
+            ApiError::Unauthorized | ApiError::SignatureInvalid | ApiError::UnknownAccessKey(_) => {
+                "APIGW.0301"
+            }
+            ApiError::Throttled => "APIGW.0308",
             ApiError::NoSuchApi => "APIGW.0101",
             ApiError::ShuttingDown => "SIM.0503",
         }
@@ -140,6 +156,13 @@ mod tests {
         assert_eq!(ApiError::TaskNotFound.code(), "DBS.270022");
         assert_eq!(ApiError::JobNotFound.code(), "DBS.200009");
         assert_eq!(ApiError::Unauthorized.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(ApiError::SignatureInvalid.code(), "APIGW.0301");
+        assert_eq!(
+            ApiError::UnknownAccessKey("AK1".to_owned()).to_string(),
+            "Incorrect IAM authentication information: ak AK1 not exist"
+        );
+        assert_eq!(ApiError::Throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(ApiError::Throttled.code(), "APIGW.0308");
         assert_eq!(ApiError::NoSuchApi.status(), StatusCode::NOT_FOUND);
     }
 

@@ -1,12 +1,20 @@
-//! Injected faults: canned replies and hung requests that replace the real handlers.
+//! Injected faults: canned replies, throttling, slow answers, hung requests and dropped
+//! connections.
 //!
-//! Client code must cope with throttling, gateway errors, garbage bodies and servers that never
-//! answer. Tests queue a [`Fault`] on the [`SimHandle`](super::SimHandle); the next matching
-//! request consumes it (FIFO) instead of reaching the simulated API, so it has no side effects.
+//! Client code must cope with throttling, gateway errors, garbage bodies, slow servers, servers
+//! that never answer and connections that die after the request was (or was not) processed.
+//! Tests queue a [`Fault`] on the [`SimHandle`](super::SimHandle); the next matching request
+//! consumes it (FIFO). Unless the kind says otherwise ([`FaultKind::Delay`],
+//! [`FaultKind::DropAfterHandling`]) the real handler does not run, so there are no side
+//! effects.
+
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+
+use super::errors::ApiError;
 
 /// A one-shot fault: the first request it matches is answered by `kind` instead of the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +42,23 @@ pub enum FaultKind {
     },
     /// Never answer: the request is held open until the simulator shuts down.
     Hang,
+    /// The gateway's throttling answer: 429 `{"error_code":"APIGW.0308","error_msg":"The
+    /// throttling threshold has been reached: policy user over ratelimit"}`, with
+    /// `Retry-After: N` when `retry_after` is set. The real handler does not run.
+    Throttle {
+        /// Seconds for the `Retry-After` header; `None` sends no such header.
+        retry_after: Option<u32>,
+    },
+    /// Wait this long, then authenticate and run the real handler as usual (a slow answer).
+    /// Shutting the simulator down ends the wait early with a 503.
+    Delay(Duration),
+    /// Authenticate and run the real handler (its side effects happen, e.g. a job is created),
+    /// then cut the connection without sending any byte of the response: the client sees a
+    /// connection error, not a status. Recorded with status 0.
+    DropAfterHandling,
+    /// Cut the connection without running the handler (no side effects) and without sending
+    /// anything. Recorded with status 0.
+    DropBeforeHandling,
 }
 
 impl Fault {
@@ -86,6 +111,17 @@ impl FaultKind {
             &serde_json::json!({ "error_code": code, "error_msg": message }),
         )
     }
+}
+
+/// Builds the response of a [`FaultKind::Throttle`] fault.
+pub(crate) fn throttle_response(retry_after: Option<u32>) -> Response {
+    let mut response = ApiError::Throttled.into_response();
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
 }
 
 /// Builds the response of a [`FaultKind::Respond`] fault.
@@ -306,5 +342,180 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(10), sim.shutdown())
             .await
             .expect("shutdown finishes");
+    }
+
+    #[tokio::test]
+    async fn throttle_fault_is_apigw_0308_with_retry_after() {
+        let sim = start_demo().await;
+        sim.inject(Fault::on(
+            "POST",
+            "/replication/pause",
+            FaultKind::Throttle {
+                retry_after: Some(7),
+            },
+        ));
+        sim.inject(Fault::any(FaultKind::Throttle { retry_after: None }));
+        let http = client();
+
+        let first = http
+            .post(pause_url(&sim))
+            .json(&pause_body("orders_sync"))
+            .send()
+            .await
+            .expect("pause");
+        assert_eq!(first.status().as_u16(), 429);
+        assert_eq!(first.headers()["retry-after"], "7");
+        assert!(first.headers().contains_key("x-request-id"));
+        let body: serde_json::Value = first.json().await.expect("json");
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "error_code": "APIGW.0308",
+                "error_msg": "The throttling threshold has been reached: policy user over ratelimit"
+            })
+        );
+        assert!(sim.jobs().is_empty(), "the handler must not run");
+
+        let second = http.get(list_url(&sim, "")).send().await.expect("list");
+        assert_eq!(second.status().as_u16(), 429);
+        assert!(second.headers().get("retry-after").is_none());
+
+        let third = http.get(list_url(&sim, "")).send().await.expect("list");
+        assert_eq!(third.status().as_u16(), 200);
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn inject_many_queues_a_burst() {
+        let sim = start_demo().await;
+        sim.inject_many(
+            Fault::any(FaultKind::Throttle {
+                retry_after: Some(1),
+            }),
+            3,
+        );
+        let http = client();
+        let mut statuses = Vec::new();
+        for _ in 0..4 {
+            let response = http.get(list_url(&sim, "")).send().await.expect("list");
+            statuses.push(response.status().as_u16());
+        }
+        assert_eq!(statuses, [429, 429, 429, 200]);
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn delay_fault_still_runs_the_handler() {
+        let sim = start_demo().await;
+        sim.inject(Fault::on(
+            "POST",
+            "/replication/pause",
+            FaultKind::Delay(Duration::from_millis(50)),
+        ));
+        let response = client()
+            .post(pause_url(&sim))
+            .json(&pause_body("orders_sync"))
+            .send()
+            .await
+            .expect("pause");
+        assert_eq!(response.status().as_u16(), 200);
+        let body: serde_json::Value = response.json().await.expect("json");
+        let job_id = body["job_id"].as_str().expect("job_id");
+        assert!(sim.job(job_id).is_some());
+        assert_eq!(
+            sim.task_stage(DEMO_PROJECT, DEMO_INSTANCE, "orders_sync")
+                .as_deref(),
+            Some("Paused")
+        );
+
+        // The delayed request is still authenticated.
+        sim.inject(Fault::any(FaultKind::Delay(Duration::from_millis(1))));
+        let anonymous = reqwest::Client::new()
+            .get(list_url(&sim, ""))
+            .send()
+            .await
+            .expect("list");
+        assert_eq!(anonymous.status().as_u16(), 401);
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn drop_after_handling_has_side_effects_but_no_answer() {
+        let sim = start_demo().await;
+        sim.inject(Fault::on(
+            "POST",
+            "/replication/pause",
+            FaultKind::DropAfterHandling,
+        ));
+        let http = client();
+        let err = http
+            .post(pause_url(&sim))
+            .json(&pause_body("orders_sync"))
+            .send()
+            .await
+            .expect_err("the connection is cut before any answer");
+        assert!(err.status().is_none(), "{err:?}");
+        assert!(!err.is_timeout(), "{err:?}");
+        // reqwest reports a failed request (the connection was reset), not a status.
+        assert!(err.is_request(), "{err:?}");
+
+        // The pause happened: a job exists and the task is paused.
+        let jobs = sim.jobs();
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].name, "PauseStarRocksDataReplication");
+        assert_eq!(jobs[0].task_name, "orders_sync");
+        assert_eq!(
+            sim.task_stage(DEMO_PROJECT, DEMO_INSTANCE, "orders_sync")
+                .as_deref(),
+            Some("Paused")
+        );
+        // Recorded once (no transparent retry), with no status since nothing was sent.
+        let records = sim.requests();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].status, 0);
+
+        // The same client recovers on a new connection.
+        let ok = http.get(list_url(&sim, "")).send().await.expect("list");
+        assert_eq!(ok.status().as_u16(), 200);
+        assert_eq!(sim.connections(), 2);
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn drop_before_handling_has_no_side_effects() {
+        let sim = start_demo().await;
+        sim.inject(Fault::on(
+            "POST",
+            "/replication/pause",
+            FaultKind::DropBeforeHandling,
+        ));
+        let http = client();
+        let err = http
+            .post(pause_url(&sim))
+            .json(&pause_body("orders_sync"))
+            .send()
+            .await
+            .expect_err("the connection is cut before any answer");
+        assert!(err.status().is_none(), "{err:?}");
+        assert!(sim.jobs().is_empty());
+        assert_eq!(
+            sim.task_stage(DEMO_PROJECT, DEMO_INSTANCE, "orders_sync")
+                .as_deref(),
+            Some("Incremental")
+        );
+        let records = sim.requests();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].status, 0);
+
+        // A retry goes through.
+        let retried = http
+            .post(pause_url(&sim))
+            .json(&pause_body("orders_sync"))
+            .send()
+            .await
+            .expect("retry");
+        assert_eq!(retried.status().as_u16(), 200);
+        assert_eq!(sim.jobs().len(), 1);
+        sim.shutdown().await;
     }
 }

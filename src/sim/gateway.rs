@@ -1,26 +1,38 @@
 //! The per-request pipeline in front of the API handlers, like Huawei's API gateway.
 //!
 //! For every request, in this order: assign an `X-Request-Id`, buffer and record the request,
-//! let a queued fault answer it, check credentials, run the handler, then stamp the request id
-//! on the response, store the status sent and log one line. Keeping this in one middleware
-//! guarantees that faults, 401s and 404s are recorded and tagged exactly like real answers.
+//! let a queued fault act on it, check credentials (token or AK/SK signature), run the
+//! handler, then stamp the request id on the response, store the status sent and log one line.
+//! Keeping this in one middleware guarantees that faults, 401s and 404s are recorded and tagged
+//! exactly like real answers.
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
-use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
+use axum::body::{Body, Bytes, to_bytes};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::HeaderValue;
+use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
 
 use super::auth;
 use super::errors::{ApiError, Lang};
-use super::faults::{FaultKind, canned_response};
+use super::faults::{FaultKind, canned_response, throttle_response};
+use super::listener::ConnMeta;
 use super::record::RecordedRequest;
 use super::state::Shared;
 
 /// Largest request body the simulator reads.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What becomes of a request.
+enum Outcome {
+    /// Send this response.
+    Reply(Response),
+    /// Send nothing and cut the connection.
+    Drop,
+}
 
 /// Axum middleware wrapping every route and the fallback.
 pub(crate) async fn gateway(
@@ -61,36 +73,111 @@ pub(crate) async fn gateway(
     shared.recorded.send_replace(recorded);
 
     let lang = Lang::from_headers(&parts.headers);
-    let mut response = match fault {
+    let connection = parts
+        .extensions
+        .get::<ConnectInfo<ConnMeta>>()
+        .map(|info| info.0.clone());
+    let outcome = match fault {
         Some(FaultKind::Respond {
             status,
             body,
             content_type,
-        }) => canned_response(status, &body, &content_type),
+        }) => Outcome::Reply(canned_response(status, &body, &content_type)),
         Some(FaultKind::Hang) => {
             shared.shutting_down().await;
-            ApiError::ShuttingDown.into_response_in(lang)
+            Outcome::Reply(ApiError::ShuttingDown.into_response_in(lang))
         }
-        None => match (auth::check(&shared.auth_token, &path, &parts.headers), body) {
-            (Err(err), _) => err.into_response_in(lang),
-            (Ok(()), None) => {
-                ApiError::invalid("The request body could not be read or exceeds 1 MiB.")
-                    .into_response_in(lang)
+        Some(FaultKind::Throttle { retry_after }) => Outcome::Reply(throttle_response(retry_after)),
+        Some(FaultKind::Delay(delay)) => {
+            let waited = tokio::select! {
+                () = tokio::time::sleep(delay) => true,
+                () = shared.shutting_down() => false,
+            };
+            if waited {
+                Outcome::Reply(handle(&shared, parts, body, next, lang).await)
+            } else {
+                Outcome::Reply(ApiError::ShuttingDown.into_response_in(lang))
             }
-            (Ok(()), Some(bytes)) => {
-                next.run(Request::from_parts(parts, Body::from(bytes)))
-                    .await
-            }
-        },
+        }
+        Some(FaultKind::DropBeforeHandling) => Outcome::Drop,
+        Some(FaultKind::DropAfterHandling) => {
+            let _discarded = handle(&shared, parts, body, next, lang).await;
+            Outcome::Drop
+        }
+        None => Outcome::Reply(handle(&shared, parts, body, next, lang).await),
     };
 
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert("x-request-id", value);
+    match outcome {
+        Outcome::Reply(mut response) => {
+            if let Ok(value) = HeaderValue::from_str(&request_id) {
+                response.headers_mut().insert("x-request-id", value);
+            }
+            let status = response.status().as_u16();
+            shared.lock().set_request_status(index, status);
+            tracing::info!(%method, %path, status, %request_id, "taurusdb simulator request");
+            response
+        }
+        Outcome::Drop => {
+            // The recorded status stays 0: nothing is sent.
+            let remote = connection.as_ref().map(|c| c.remote.to_string());
+            tracing::info!(
+                %method, %path, %request_id, remote = remote.as_deref().unwrap_or("-"),
+                "taurusdb simulator request: connection dropped by an injected fault"
+            );
+            match connection {
+                Some(connection) => {
+                    // The stream now refuses to write, so hyper never sends this response and
+                    // closes the connection instead.
+                    connection.control.abort();
+                    ApiError::ShuttingDown.into_response_in(lang)
+                }
+                // Served without the simulator's listener (no connection to cut): send a head
+                // whose body fails at once, which also aborts the connection.
+                None => broken_body_response(),
+            }
+        }
     }
-    let status = response.status().as_u16();
-    shared.lock().set_request_status(index, status);
-    tracing::info!(%method, %path, status, %request_id, "taurusdb simulator request");
-    response
+}
+
+/// Authenticates the request and, if allowed, runs the real handler.
+async fn handle(
+    shared: &Shared,
+    parts: Parts,
+    body: Option<Bytes>,
+    next: Next,
+    lang: Lang,
+) -> Response {
+    let now = SystemTime::now();
+    let incoming = auth::Incoming {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+        body: body.as_deref().unwrap_or_default(),
+    };
+    let checked = auth::check(&shared.credentials, &incoming, now, |token| {
+        shared.lock().token_is_valid(token, now)
+    });
+    match (checked, body) {
+        (Err(err), _) => err.into_response_in(lang),
+        (Ok(()), None) => ApiError::invalid("The request body could not be read or exceeds 1 MiB.")
+            .into_response_in(lang),
+        (Ok(()), Some(bytes)) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+    }
+}
+
+/// A response whose body errors on first read.
+fn broken_body_response() -> Response {
+    let failing = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "connection dropped by an injected fault",
+        ))
+    });
+    Response::new(Body::from_stream(failing))
 }
 
 #[cfg(test)]

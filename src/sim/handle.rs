@@ -1,22 +1,23 @@
 //! Starting a simulator and controlling it from the outside.
 //!
 //! [`start`] binds and spawns the server; the returned [`SimHandle`] is how the demo and tests
-//! reach into the simulated world (add tasks, read stages, inspect requests, inject faults) and
-//! how they stop it.
+//! reach into the simulated world (add or remove tasks, read stages, script jobs, inspect
+//! requests and connections, inject faults, revoke tokens) and how they stop it.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use super::config::{Seed, SimConfig};
 use super::faults::Fault;
+use super::jobs::{JobPlan, SimJob};
+use super::listener::{ConnMeta, SimListener};
 use super::record::RecordedRequest;
 use super::routes::router;
-use super::state::{Shared, SimJob};
+use super::state::Shared;
 
 /// How long [`SimHandle::shutdown`] waits for open connections before cutting them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -35,11 +36,9 @@ pub async fn start(
 ) -> std::io::Result<SimHandle> {
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
-    let shared = Arc::new(Shared::new(config.auth_token, &seed));
-    let app = router(shared.clone());
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
+    let shared = Arc::new(Shared::new(&config, &seed));
+    let app = router(shared.clone()).into_make_service_with_connect_info::<ConnMeta>();
+    let listener = SimListener::new(listener, shared.clone());
     let stop = shared.clone();
     let server = tokio::spawn(async move {
         let served = axum::serve(listener, app)
@@ -119,6 +118,41 @@ impl SimHandle {
             .set_task_stage(project_id, instance_id, task_name, stage);
     }
 
+    /// Removes a task: the list omits it and pause/resume answer `DBS.270022`. Returns whether
+    /// it existed. Jobs already running on it still finish, changing nothing.
+    pub fn remove_task(&self, project_id: &str, instance_id: &str, task_name: &str) -> bool {
+        self.shared
+            .lock()
+            .remove_task(project_id, instance_id, task_name)
+    }
+
+    /// Sets how jobs created from now on progress (jobs already created keep their plan).
+    pub fn set_job_plan(&self, plan: JobPlan) {
+        self.shared.lock().set_job_plan(plan);
+    }
+
+    /// Every job so far, in creation order, as it stands (reading them is not a poll).
+    pub fn jobs(&self) -> Vec<SimJob> {
+        self.shared.lock().jobs()
+    }
+
+    /// How many tokens the IAM endpoint has issued in total (revoked ones included).
+    pub fn issued_tokens(&self) -> usize {
+        self.shared.lock().tokens_issued()
+    }
+
+    /// Makes every token issued so far invalid: requests using one get 401 `APIGW.0301`
+    /// (`verify token fail`), so a client has to get a new token. The configured
+    /// `SimConfig::auth_token` keeps working.
+    pub fn revoke_issued_tokens(&self) {
+        self.shared.lock().revoke_tokens();
+    }
+
+    /// How many TCP connections the simulator has accepted so far.
+    pub fn connections(&self) -> usize {
+        self.shared.connection_count()
+    }
+
     /// Every request received so far, in arrival order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.lock().requests()
@@ -130,7 +164,7 @@ impl SimHandle {
         self.shared.lock().count(method, path_suffix)
     }
 
-    /// The job with this id, in any project.
+    /// The job with this id, in any project, as it stands (reading it is not a poll).
     pub fn job(&self, job_id: &str) -> Option<SimJob> {
         self.shared.lock().job(job_id)
     }
@@ -138,6 +172,11 @@ impl SimHandle {
     /// Queues a fault; the first later request it matches consumes it (FIFO among matches).
     pub fn inject(&self, fault: Fault) {
         self.shared.lock().inject(fault);
+    }
+
+    /// Queues `n` copies of a fault, e.g. a burst of throttling answers.
+    pub fn inject_many(&self, fault: Fault, n: usize) {
+        self.shared.lock().inject_many(&fault, n);
     }
 
     /// Resolves once at least `n` requests have been recorded (arrival, not answer), so tests
@@ -177,6 +216,7 @@ mod tests {
             SocketAddr::from(([0, 0, 0, 0], 0)),
             SimConfig {
                 auth_token: TOKEN.to_owned(),
+                ..Default::default()
             },
             Seed::demo(),
         )
@@ -239,5 +279,38 @@ mod tests {
         let after = client().get(&url).send().await;
         assert!(after.is_err(), "still serving after shutdown: {after:?}");
         other.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn sequential_requests_on_one_client_use_one_connection() {
+        let sim = start_demo().await;
+        assert_eq!(sim.connections(), 0);
+        let http = client();
+        for _ in 0..3 {
+            let response = http.get(list_url(&sim, "")).send().await.expect("list");
+            assert_eq!(response.status().as_u16(), 200);
+            // Reading the whole body hands the connection back to the pool.
+            let _ = response.bytes().await.expect("body");
+        }
+        let paused = http
+            .post(url_for(
+                &sim,
+                crate::sim::test_support::DEMO_PROJECT,
+                crate::sim::test_support::DEMO_INSTANCE,
+                "/pause",
+            ))
+            .json(&pause_body("orders_sync"))
+            .send()
+            .await
+            .expect("pause");
+        let _ = paused.bytes().await.expect("body");
+        assert_eq!(sim.connections(), 1);
+
+        // Another client opens its own connection.
+        let other = client();
+        let response = other.get(list_url(&sim, "")).send().await.expect("list");
+        let _ = response.bytes().await.expect("body");
+        assert_eq!(sim.connections(), 2);
+        sim.shutdown().await;
     }
 }

@@ -4,7 +4,11 @@
 //! tasks, show job). This module serves those endpoints from memory over plain HTTP so the demo
 //! and every test can run without a cloud account or network access. It mimics the real
 //! service's status codes, error codes and JSON shapes, records every request it receives, and
-//! lets tests inject faults (canned replies, hung requests) to exercise client error handling.
+//! lets tests inject faults (canned replies, throttling, slow or hung requests, dropped
+//! connections) to exercise client error handling. It authenticates like the API gateway
+//! (`X-Auth-Token`, or AK/SK `SDK-HMAC-SHA256` signatures verified with the provider's own
+//! signer), issues tokens like IAM (`POST /v3/auth/tokens`), and runs pause/resume as jobs that
+//! can be scripted to stay hidden, run for a while, fail, or never end ([`JobPlan`]).
 //!
 //! Start one with [`start`], drive and inspect it through the returned [`SimHandle`], or run it
 //! as a stand-alone process with [`run_cli`].
@@ -17,7 +21,10 @@ mod errors;
 mod faults;
 mod gateway;
 mod handle;
+mod iam;
 mod inputs;
+mod jobs;
+mod listener;
 mod record;
 mod routes;
 mod state;
@@ -25,9 +32,9 @@ mod state;
 #[cfg(test)]
 mod test_support;
 
-pub use cli::run_cli;
-pub use config::{Seed, SeedInstance, SimConfig};
+pub use cli::{parse_duration, run_cli, run_cli_with};
+pub use config::{IamUser, Seed, SeedInstance, SimConfig};
 pub use faults::{Fault, FaultKind};
 pub use handle::{SimHandle, start};
+pub use jobs::{JobOutcome, JobPlan, SimJob};
 pub use record::RecordedRequest;
-pub use state::SimJob;

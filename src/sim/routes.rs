@@ -1,8 +1,8 @@
 //! The simulated API endpoints and the router that ties them to the gateway middleware.
 //!
 //! Handlers are thin: they decode inputs (see `inputs`), call one method on the state, and shape
-//! the JSON exactly like the real TaurusDB API (string counts, job envelope). Unknown routes
-//! and methods get the gateway's `APIGW.0101` 404.
+//! the JSON exactly like the real TaurusDB API (string counts, job envelope). The IAM token
+//! endpoint lives in `iam`. Unknown routes and methods get the gateway's `APIGW.0101` 404.
 
 use std::sync::Arc;
 
@@ -15,10 +15,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
+use super::auth::IAM_TOKENS_PATH;
 use super::errors::{ApiError, Lang, respond};
 use super::gateway::gateway;
+use super::iam::issue_token;
 use super::inputs::{paging, query_value, task_name_from_body};
-use super::state::{ReplicationAction, Shared, SimJob};
+use super::jobs::SimJob;
+use super::state::{ReplicationAction, Shared};
 
 const REPLICATION: &str =
     "/v3/{project_id}/instances/{instance_id}/starrocks/databases/replication";
@@ -30,6 +33,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(&format!("{REPLICATION}/pause"), post(pause))
         .route(&format!("{REPLICATION}/resume"), post(resume))
         .route("/v3/{project_id}/jobs", get(show_job))
+        .route(IAM_TOKENS_PATH, post(issue_token))
         .fallback(no_such_api)
         .method_not_allowed_fallback(no_such_api)
         .layer(middleware::from_fn_with_state(shared.clone(), gateway))
@@ -133,7 +137,7 @@ fn job(
     let job_id = query_value(query, "id")
         .filter(|id| !id.is_empty())
         .ok_or_else(|| ApiError::invalid("Parameter id is mandatory."))?;
-    let job = shared.lock().job_in_project(&project_id, &job_id)?;
+    let job = shared.lock().poll_job(&project_id, &job_id)?;
     Ok(job_json(&job))
 }
 
@@ -144,7 +148,7 @@ fn job_json(job: &SimJob) -> Value {
             "name": job.name,
             "status": job.status,
             "process": job.process,
-            "fail_reason": "",
+            "fail_reason": job.fail_reason,
             "created": job.created,
             "ended": job.ended,
             "instance": { "id": job.instance_id },
@@ -163,6 +167,7 @@ mod tests {
         DEMO_INSTANCE, DEMO_PROJECT, client, jobs_url, list_url, pause_body, pause_url, resume_url,
         start_demo, url_for,
     };
+    use crate::sim::{JobOutcome, JobPlan};
 
     async fn json_of(response: reqwest::Response) -> Value {
         response.json().await.expect("json body")
@@ -483,6 +488,201 @@ mod tests {
             "DBS.200009",
         )
         .await;
+        sim.shutdown().await;
+    }
+
+    async fn start_pause(
+        http: &reqwest::Client,
+        sim: &crate::sim::SimHandle,
+        task: &str,
+    ) -> String {
+        let response = http
+            .post(pause_url(sim))
+            .json(&pause_body(task))
+            .send()
+            .await
+            .expect("pause");
+        assert_eq!(response.status().as_u16(), 200);
+        let body = json_of(response).await;
+        body["job_id"].as_str().expect("job_id").to_owned()
+    }
+
+    async fn listed_stage(
+        http: &reqwest::Client,
+        sim: &crate::sim::SimHandle,
+        task: &str,
+    ) -> Value {
+        let listed = json_of(http.get(list_url(sim, "")).send().await.expect("list")).await;
+        listed["replications"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|r| r["task_name"] == task)
+            .map(|r| r["stage"].clone())
+            .unwrap_or(Value::Null)
+    }
+
+    #[tokio::test]
+    async fn planned_job_is_hidden_then_running_then_completed() {
+        let sim = start_demo().await;
+        let http = client();
+        sim.set_job_plan(JobPlan {
+            hidden_polls: 2,
+            running_polls: 2,
+            ..JobPlan::default()
+        });
+        let job_id = start_pause(&http, &sim, "orders_sync").await;
+
+        for _ in 0..2 {
+            // Exactly the answer for an unknown job.
+            let body = expect_error(
+                http.get(jobs_url(&sim, &job_id)).send().await.expect("job"),
+                400,
+                "DBS.200009",
+            )
+            .await;
+            assert_eq!(body["error_msg"], "Job not found.");
+            assert_eq!(
+                listed_stage(&http, &sim, "orders_sync").await,
+                "Incremental"
+            );
+        }
+        for expected in ["33%", "66%"] {
+            let shown = json_of(http.get(jobs_url(&sim, &job_id)).send().await.expect("job")).await;
+            assert_eq!(shown["job"]["status"], "Running");
+            assert_eq!(shown["job"]["process"], expected);
+            assert_eq!(shown["job"]["ended"], "");
+            assert_eq!(
+                listed_stage(&http, &sim, "orders_sync").await,
+                "Incremental"
+            );
+            assert_eq!(
+                sim.task_stage(DEMO_PROJECT, DEMO_INSTANCE, "orders_sync")
+                    .as_deref(),
+                Some("Incremental")
+            );
+        }
+        let done = json_of(http.get(jobs_url(&sim, &job_id)).send().await.expect("job")).await;
+        assert_eq!(done["job"]["status"], "Completed");
+        assert_eq!(done["job"]["process"], "100%");
+        assert_eq!(done["job"]["fail_reason"], "");
+        assert_ne!(done["job"]["ended"], "");
+        assert_eq!(listed_stage(&http, &sim, "orders_sync").await, "Paused");
+        assert_eq!(
+            sim.job(&job_id).map(|j| j.status).as_deref(),
+            Some("Completed")
+        );
+
+        // The plan applies to later jobs too; resume's stage is Incremental on completion.
+        let resume = json_of(
+            http.post(resume_url(&sim))
+                .json(&pause_body("orders_sync"))
+                .send()
+                .await
+                .expect("resume"),
+        )
+        .await;
+        let resume_id = resume["job_id"].as_str().expect("job_id");
+        for _ in 0..4 {
+            let _ = http
+                .get(jobs_url(&sim, resume_id))
+                .send()
+                .await
+                .expect("job");
+            assert_eq!(listed_stage(&http, &sim, "orders_sync").await, "Paused");
+        }
+        let _ = http
+            .get(jobs_url(&sim, resume_id))
+            .send()
+            .await
+            .expect("job");
+        assert_eq!(
+            listed_stage(&http, &sim, "orders_sync").await,
+            "Incremental"
+        );
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn failed_job_reports_its_reason_and_keeps_the_stage() {
+        let sim = start_demo().await;
+        let http = client();
+        sim.set_job_plan(JobPlan {
+            running_polls: 1,
+            outcome: JobOutcome::Fail("The instance is being backed up.".to_owned()),
+            ..JobPlan::default()
+        });
+        let job_id = start_pause(&http, &sim, "users_sync").await;
+        let running = json_of(http.get(jobs_url(&sim, &job_id)).send().await.expect("job")).await;
+        assert_eq!(running["job"]["status"], "Running");
+        let failed = json_of(http.get(jobs_url(&sim, &job_id)).send().await.expect("job")).await;
+        assert_eq!(failed["job"]["status"], "Failed");
+        assert_eq!(
+            failed["job"]["fail_reason"],
+            "The instance is being backed up."
+        );
+        assert_eq!(listed_stage(&http, &sim, "users_sync").await, "Incremental");
+        let again = json_of(http.get(jobs_url(&sim, &job_id)).send().await.expect("job")).await;
+        assert_eq!(again["job"]["status"], "Failed");
+
+        // With no running polls the job has failed by the first query.
+        sim.set_job_plan(JobPlan {
+            outcome: JobOutcome::Fail("boom".to_owned()),
+            ..JobPlan::default()
+        });
+        let job_id = start_pause(&http, &sim, "users_sync").await;
+        let failed = json_of(http.get(jobs_url(&sim, &job_id)).send().await.expect("job")).await;
+        assert_eq!(failed["job"]["status"], "Failed");
+        assert_eq!(failed["job"]["fail_reason"], "boom");
+        assert_eq!(listed_stage(&http, &sim, "users_sync").await, "Incremental");
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn never_ending_job_stays_running() {
+        let sim = start_demo().await;
+        let http = client();
+        sim.set_job_plan(JobPlan {
+            outcome: JobOutcome::Never,
+            ..JobPlan::default()
+        });
+        let job_id = start_pause(&http, &sim, "payments_sync").await;
+        for _ in 0..10 {
+            let shown = json_of(http.get(jobs_url(&sim, &job_id)).send().await.expect("job")).await;
+            assert_eq!(shown["job"]["status"], "Running");
+        }
+        assert_eq!(
+            listed_stage(&http, &sim, "payments_sync").await,
+            "Incremental"
+        );
+
+        // Back to the default: jobs complete at creation again.
+        sim.set_job_plan(JobPlan::default());
+        start_pause(&http, &sim, "orders_sync").await;
+        assert_eq!(listed_stage(&http, &sim, "orders_sync").await, "Paused");
+        assert_eq!(sim.jobs().len(), 2);
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn removed_task_vanishes_from_the_list_and_cannot_be_paused() {
+        let sim = start_demo().await;
+        let http = client();
+        assert!(sim.remove_task(DEMO_PROJECT, DEMO_INSTANCE, "users_sync"));
+        let listed = json_of(http.get(list_url(&sim, "")).send().await.expect("list")).await;
+        assert_eq!(listed["total_count"], "2");
+        assert_eq!(listed_stage(&http, &sim, "users_sync").await, Value::Null);
+        expect_error(
+            http.post(pause_url(&sim))
+                .json(&pause_body("users_sync"))
+                .send()
+                .await
+                .expect("pause"),
+            400,
+            "DBS.270022",
+        )
+        .await;
+        assert!(!sim.remove_task(DEMO_PROJECT, DEMO_INSTANCE, "users_sync"));
         sim.shutdown().await;
     }
 

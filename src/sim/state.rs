@@ -1,19 +1,23 @@
-//! The simulator's world: instances, replication tasks, jobs, the request log and the fault
-//! queue, behind one `std::sync::Mutex`.
+//! The simulator's world: instances, replication tasks, jobs, issued IAM tokens, the request
+//! log and the fault queue, behind one `std::sync::Mutex`.
 //!
 //! All mutations of the simulated service happen here, in plain synchronous methods, so the
 //! rules (which errors, which stage, which job) are testable without HTTP and the lock is never
 //! held across an `.await`.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
 
+use super::auth::Credentials;
 use super::clock::now_timestamp;
-use super::config::Seed;
+use super::config::{Seed, SimConfig};
 use super::errors::ApiError;
 use super::faults::{Fault, FaultKind};
+use super::jobs::{JobPlan, JobRecord, SimJob, StageChange};
 use super::record::RecordedRequest;
 
 /// Stage of a task that is replicating.
@@ -21,30 +25,10 @@ pub(crate) const STAGE_INCREMENTAL: &str = "Incremental";
 /// Stage of a paused task.
 pub(crate) const STAGE_PAUSED: &str = "Paused";
 
-/// A job as the simulator recorded it (what `GET /v3/{project}/jobs?id=` reports).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SimJob {
-    /// Job id, as returned in `job_id`.
-    pub id: String,
-    /// Job name, e.g. `PauseStarRocksDataReplication`.
-    pub name: String,
-    /// `Completed` (simulated jobs finish at once).
-    pub status: String,
-    /// Instance the job ran on.
-    pub instance_id: String,
-    /// Task the job paused or resumed.
-    pub task_name: String,
-    /// Project the job belongs to.
-    pub project_id: String,
-    /// Progress, e.g. `100%`.
-    pub process: String,
-    /// Creation time, `YYYY-MM-DDTHH:MM:SS+0000`.
-    pub created: String,
-    /// End time, same format.
-    pub ended: String,
-}
+/// How long an issued IAM token stays valid.
+pub(crate) const TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
-/// A replication action that changes a task's stage and leaves a job behind.
+/// A replication action that creates a job which, on completion, changes a task's stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ReplicationAction {
     /// `POST .../replication/pause`.
@@ -61,7 +45,7 @@ impl ReplicationAction {
         }
     }
 
-    fn target_stage(self) -> &'static str {
+    pub(crate) fn target_stage(self) -> &'static str {
         match self {
             ReplicationAction::Pause => STAGE_PAUSED,
             ReplicationAction::Resume => STAGE_INCREMENTAL,
@@ -90,7 +74,14 @@ impl Task {
 pub(crate) struct SimState {
     /// Instances keyed by (project id, instance id); tasks in insertion order.
     instances: HashMap<(String, String), Vec<Task>>,
-    jobs: HashMap<String, SimJob>,
+    /// Jobs in creation order.
+    jobs: Vec<JobRecord>,
+    /// Plan given to jobs created from now on.
+    job_plan: JobPlan,
+    /// Tokens issued by the IAM endpoint and not revoked, with their expiry.
+    tokens: HashMap<String, SystemTime>,
+    /// How many tokens the IAM endpoint issued in total.
+    tokens_issued: usize,
     requests: Vec<RecordedRequest>,
     faults: VecDeque<Fault>,
 }
@@ -137,13 +128,27 @@ impl SimState {
             .find(|t| t.name == task)
     }
 
-    /// The stage of a task, if the task exists.
+    /// Removes a task; returns whether it existed.
+    pub(crate) fn remove_task(&mut self, project_id: &str, instance_id: &str, task: &str) -> bool {
+        let Some(tasks) = self
+            .instances
+            .get_mut(&(project_id.to_owned(), instance_id.to_owned()))
+        else {
+            return false;
+        };
+        let before = tasks.len();
+        tasks.retain(|t| t.name != task);
+        tasks.len() != before
+    }
+
+    /// The stage of a task, if the task exists (after finishing jobs whose time has come).
     pub(crate) fn task_stage(
-        &self,
+        &mut self,
         project_id: &str,
         instance_id: &str,
         task: &str,
     ) -> Option<String> {
+        self.tick_jobs(Instant::now());
         self.instances
             .get(&(project_id.to_owned(), instance_id.to_owned()))?
             .iter()
@@ -164,15 +169,22 @@ impl SimState {
         }
     }
 
-    /// The tasks of an instance, in insertion order.
-    pub(crate) fn tasks(&self, project_id: &str, instance_id: &str) -> Result<Vec<Task>, ApiError> {
+    /// The tasks of an instance, in insertion order, with their current stages (after
+    /// finishing jobs whose time has come).
+    pub(crate) fn tasks(
+        &mut self,
+        project_id: &str,
+        instance_id: &str,
+    ) -> Result<Vec<Task>, ApiError> {
+        self.tick_jobs(Instant::now());
         self.instances
             .get(&(project_id.to_owned(), instance_id.to_owned()))
             .cloned()
             .ok_or(ApiError::InstanceNotFound)
     }
 
-    /// Pauses or resumes a task and records the (already completed) job.
+    /// Starts a pause or resume job on a task, following the current [`JobPlan`]; the task's
+    /// stage changes when (and if) the job completes, which may be right away.
     pub(crate) fn apply(
         &mut self,
         project_id: &str,
@@ -180,48 +192,125 @@ impl SimState {
         task_name: &str,
         action: ReplicationAction,
     ) -> Result<SimJob, ApiError> {
-        let key = (project_id.to_owned(), instance_id.to_owned());
+        self.apply_at(project_id, instance_id, task_name, action, Instant::now())
+    }
+
+    fn apply_at(
+        &mut self,
+        project_id: &str,
+        instance_id: &str,
+        task_name: &str,
+        action: ReplicationAction,
+        now: Instant,
+    ) -> Result<SimJob, ApiError> {
+        self.tick_jobs(now);
         let tasks = self
             .instances
-            .get_mut(&key)
+            .get(&(project_id.to_owned(), instance_id.to_owned()))
             .ok_or(ApiError::InstanceNotFound)?;
-        let task = tasks
-            .iter_mut()
-            .find(|t| t.name == task_name)
-            .ok_or(ApiError::TaskNotFound)?;
-        action.target_stage().clone_into(&mut task.stage);
-        let now = now_timestamp();
+        if !tasks.iter().any(|t| t.name == task_name) {
+            return Err(ApiError::TaskNotFound);
+        }
         let job = SimJob {
             id: uuid::Uuid::new_v4().to_string(),
             name: action.job_name().to_owned(),
-            status: "Completed".to_owned(),
+            status: String::new(),
             instance_id: instance_id.to_owned(),
             task_name: task_name.to_owned(),
             project_id: project_id.to_owned(),
-            process: "100%".to_owned(),
-            created: now.clone(),
-            ended: now,
+            process: String::new(),
+            fail_reason: String::new(),
+            created: now_timestamp(),
+            ended: String::new(),
         };
-        self.jobs.insert(job.id.clone(), job.clone());
+        let (record, change) =
+            JobRecord::start(job, self.job_plan.clone(), action.target_stage(), now);
+        let job = record.job().clone();
+        self.jobs.push(record);
+        self.apply_change(change);
         Ok(job)
     }
 
-    /// A job by id, in any project.
-    pub(crate) fn job(&self, job_id: &str) -> Option<SimJob> {
-        self.jobs.get(job_id).cloned()
+    fn apply_change(&mut self, change: Option<StageChange>) {
+        if let Some(c) = change {
+            self.set_task_stage(&c.project_id, &c.instance_id, &c.task_name, c.stage);
+        }
     }
 
-    /// A job by id, only if it belongs to `project_id`.
-    pub(crate) fn job_in_project(
-        &self,
+    /// Finishes wall-time jobs whose duration has passed.
+    fn tick_jobs(&mut self, now: Instant) {
+        let changes: Vec<StageChange> = self
+            .jobs
+            .iter_mut()
+            .filter_map(|record| record.tick(now))
+            .collect();
+        for change in changes {
+            self.apply_change(Some(change));
+        }
+    }
+
+    /// Sets the plan of jobs created from now on.
+    pub(crate) fn set_job_plan(&mut self, plan: JobPlan) {
+        self.job_plan = plan;
+    }
+
+    /// A job by id, in any project, as it stands (not counted as a poll).
+    pub(crate) fn job(&mut self, job_id: &str) -> Option<SimJob> {
+        self.tick_jobs(Instant::now());
+        self.jobs
+            .iter()
+            .find(|r| r.job().id == job_id)
+            .map(|r| r.job().clone())
+    }
+
+    /// Every job, in creation order.
+    pub(crate) fn jobs(&mut self) -> Vec<SimJob> {
+        self.tick_jobs(Instant::now());
+        self.jobs.iter().map(|r| r.job().clone()).collect()
+    }
+
+    /// Answers one job query in `project_id`: advances the job's plan, and reports it unless
+    /// it is still hidden (then, like an unknown job, `JobNotFound`).
+    pub(crate) fn poll_job(&mut self, project_id: &str, job_id: &str) -> Result<SimJob, ApiError> {
+        self.poll_job_at(project_id, job_id, Instant::now())
+    }
+
+    fn poll_job_at(
+        &mut self,
         project_id: &str,
         job_id: &str,
+        now: Instant,
     ) -> Result<SimJob, ApiError> {
-        self.jobs
-            .get(job_id)
-            .filter(|j| j.project_id == project_id)
-            .cloned()
-            .ok_or(ApiError::JobNotFound)
+        self.tick_jobs(now);
+        let record = self
+            .jobs
+            .iter_mut()
+            .find(|r| r.job().id == job_id && r.job().project_id == project_id)
+            .ok_or(ApiError::JobNotFound)?;
+        let (shown, change) = record.poll(now);
+        self.apply_change(change);
+        shown.ok_or(ApiError::JobNotFound)
+    }
+
+    /// Records a newly issued IAM token valid until `expires_at`.
+    pub(crate) fn issue_token(&mut self, token: String, expires_at: SystemTime) {
+        self.tokens.insert(token, expires_at);
+        self.tokens_issued += 1;
+    }
+
+    /// Whether `token` was issued, not revoked, and has not expired at `now`.
+    pub(crate) fn token_is_valid(&self, token: &str, now: SystemTime) -> bool {
+        self.tokens.get(token).is_some_and(|expires| now < *expires)
+    }
+
+    /// How many tokens were issued in total.
+    pub(crate) fn tokens_issued(&self) -> usize {
+        self.tokens_issued
+    }
+
+    /// Makes every issued token invalid.
+    pub(crate) fn revoke_tokens(&mut self) {
+        self.tokens.clear();
     }
 
     /// Appends a request to the log; returns its index and the new log length.
@@ -256,6 +345,11 @@ impl SimState {
         self.faults.push_back(fault);
     }
 
+    /// Queues `n` copies of a fault.
+    pub(crate) fn inject_many(&mut self, fault: &Fault, n: usize) {
+        self.faults.extend(std::iter::repeat_n(fault, n).cloned());
+    }
+
     /// Removes and returns the oldest queued fault matching this request, if any.
     pub(crate) fn take_fault(&mut self, method: &str, path: &str) -> Option<FaultKind> {
         let position = self.faults.iter().position(|f| f.matches(method, path))?;
@@ -266,8 +360,12 @@ impl SimState {
 /// Everything the server tasks and the handles share.
 pub(crate) struct Shared {
     state: Mutex<SimState>,
-    /// The accepted `X-Auth-Token`.
-    pub(crate) auth_token: String,
+    /// The configured token, access keys and IAM users.
+    pub(crate) credentials: Credentials,
+    /// Project reported in tokens scoped by project name (the seed's project).
+    pub(crate) default_project_id: String,
+    /// TCP connections accepted so far.
+    pub(crate) connections: AtomicUsize,
     /// Flips to `true` when the simulator shuts down (releases hung requests, stops serving).
     pub(crate) shutdown: watch::Sender<bool>,
     /// Number of requests recorded so far (lets tests wait without sleeping).
@@ -276,22 +374,36 @@ pub(crate) struct Shared {
 
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The token is a credential: never print it.
+        // `Credentials` prints no secret.
         f.debug_struct("Shared")
-            .field("auth_token", &"<redacted>")
+            .field("credentials", &self.credentials)
             .finish_non_exhaustive()
     }
 }
 
 impl Shared {
-    /// Shared state for a simulator with this token and starting world.
-    pub(crate) fn new(auth_token: String, seed: &Seed) -> Shared {
+    /// Shared state for a simulator with these settings and starting world.
+    pub(crate) fn new(config: &SimConfig, seed: &Seed) -> Shared {
+        let mut state = SimState::from_seed(seed);
+        state.set_job_plan(config.job_plan.clone());
         Shared {
-            state: Mutex::new(SimState::from_seed(seed)),
-            auth_token,
+            state: Mutex::new(state),
+            credentials: Credentials::from_config(config),
+            default_project_id: seed.project_id.clone(),
+            connections: AtomicUsize::new(0),
             shutdown: watch::Sender::new(false),
             recorded: watch::Sender::new(0),
         }
+    }
+
+    /// Counts one accepted TCP connection.
+    pub(crate) fn count_connection(&self) {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// TCP connections accepted so far.
+    pub(crate) fn connection_count(&self) -> usize {
+        self.connections.load(Ordering::Relaxed)
     }
 
     /// Locks the world. A panic elsewhere while holding the lock does not make it unusable.
@@ -320,7 +432,7 @@ mod tests {
 
     #[test]
     fn seeded_tasks_start_incremental_in_order() {
-        let state = world();
+        let mut state = world();
         let tasks = state.tasks(P, I).expect("instance");
         let names: Vec<&str> = tasks.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["orders_sync", "users_sync", "payments_sync"]);
@@ -352,10 +464,8 @@ mod tests {
             Some("Paused")
         );
         assert_eq!(state.job(&job.id), Some(job.clone()));
-        assert_eq!(
-            state.job_in_project("other", &job.id),
-            Err(ApiError::JobNotFound)
-        );
+        assert_eq!(state.poll_job("other", &job.id), Err(ApiError::JobNotFound));
+        assert_eq!(state.poll_job(P, &job.id), Ok(job.clone()));
         let job = state
             .apply(P, I, "orders_sync", ReplicationAction::Resume)
             .expect("resume");
@@ -379,6 +489,93 @@ mod tests {
     }
 
     #[test]
+    fn planned_jobs_change_the_stage_only_on_completion() {
+        let mut state = world();
+        let now = Instant::now();
+        state.set_job_plan(JobPlan {
+            hidden_polls: 1,
+            running_polls: 1,
+            ..JobPlan::default()
+        });
+        let job = state
+            .apply_at(P, I, "orders_sync", ReplicationAction::Pause, now)
+            .expect("pause");
+        assert_eq!(job.status, "Running");
+        assert_eq!(job.ended, "");
+        assert_eq!(state.jobs(), vec![job.clone()]);
+        assert_eq!(
+            state.poll_job_at(P, &job.id, now),
+            Err(ApiError::JobNotFound)
+        );
+        let running = state.poll_job_at(P, &job.id, now).expect("visible");
+        assert_eq!(running.status, "Running");
+        assert_eq!(
+            state.task_stage(P, I, "orders_sync").as_deref(),
+            Some("Incremental")
+        );
+        let done = state.poll_job_at(P, &job.id, now).expect("visible");
+        assert_eq!(done.status, "Completed");
+        assert_eq!(
+            state.task_stage(P, I, "orders_sync").as_deref(),
+            Some("Paused")
+        );
+
+        // A timed job completes when due, seen through the task list without any job query.
+        state.set_job_plan(JobPlan::timed(Duration::from_secs(30)));
+        let job = state
+            .apply_at(P, I, "orders_sync", ReplicationAction::Resume, now)
+            .expect("resume");
+        state.tick_jobs(now + Duration::from_secs(29));
+        assert_eq!(
+            state.job(&job.id).map(|j| j.status).as_deref(),
+            Some("Running")
+        );
+        state.tick_jobs(now + Duration::from_secs(30));
+        let tasks = state.tasks(P, I).expect("tasks");
+        assert_eq!(tasks[0].stage, "Incremental");
+    }
+
+    #[test]
+    fn removed_tasks_are_gone_and_their_jobs_change_nothing() {
+        let mut state = world();
+        state.set_job_plan(JobPlan {
+            running_polls: 1,
+            ..JobPlan::default()
+        });
+        let job = state
+            .apply(P, I, "users_sync", ReplicationAction::Pause)
+            .expect("pause");
+        assert!(state.remove_task(P, I, "users_sync"));
+        assert!(!state.remove_task(P, I, "users_sync"));
+        assert!(!state.remove_task(P, "nope", "users_sync"));
+        assert_eq!(state.task_stage(P, I, "users_sync"), None);
+        assert_eq!(state.tasks(P, I).map(|t| t.len()), Ok(2));
+        assert_eq!(
+            state.apply(P, I, "users_sync", ReplicationAction::Pause),
+            Err(ApiError::TaskNotFound)
+        );
+        let _ = state.poll_job(P, &job.id);
+        let done = state.poll_job(P, &job.id).expect("job");
+        assert_eq!(done.status, "Completed");
+        assert_eq!(state.task_stage(P, I, "users_sync"), None);
+    }
+
+    #[test]
+    fn issued_tokens_expire_and_can_be_revoked() {
+        let mut state = SimState::default();
+        let now = SystemTime::now();
+        state.issue_token("a".to_owned(), now + TOKEN_LIFETIME);
+        state.issue_token("b".to_owned(), now + TOKEN_LIFETIME);
+        assert_eq!(state.tokens_issued(), 2);
+        assert!(state.token_is_valid("a", now));
+        assert!(!state.token_is_valid("a", now + TOKEN_LIFETIME));
+        assert!(!state.token_is_valid("c", now));
+        state.revoke_tokens();
+        assert!(!state.token_is_valid("a", now));
+        assert_eq!(state.tokens_issued(), 2);
+    }
+
+    #[test]
     fn faults_are_taken_fifo_among_matches() {
         let mut state = SimState::default();
         let first = FaultKind::api_error(500, "A", "a");
@@ -389,5 +586,9 @@ mod tests {
         assert_eq!(state.take_fault("GET", "/list"), None);
         assert_eq!(state.take_fault("POST", "/x/pause"), Some(first));
         assert_eq!(state.take_fault("POST", "/x/pause"), None);
+        state.inject_many(&Fault::any(FaultKind::Hang), 2);
+        assert_eq!(state.take_fault("GET", "/a"), Some(FaultKind::Hang));
+        assert_eq!(state.take_fault("GET", "/a"), Some(FaultKind::Hang));
+        assert_eq!(state.take_fault("GET", "/a"), None);
     }
 }

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use super::config::{DEMO_INSTANCE_ID, DEMO_PROJECT_ID};
-use super::{Seed, SimConfig, SimHandle, start};
+use super::{IamUser, Seed, SimConfig, SimHandle, start};
 
 /// The token the test simulators accept.
 pub(crate) const TOKEN: &str = "test-token-0123456789";
@@ -20,6 +20,7 @@ pub(crate) async fn start_demo() -> SimHandle {
         SocketAddr::from(([127, 0, 0, 1], 0)),
         SimConfig {
             auth_token: TOKEN.to_owned(),
+            ..Default::default()
         },
         Seed::demo(),
     )
@@ -76,4 +77,59 @@ pub(crate) fn jobs_url(sim: &SimHandle, job_id: &str) -> String {
 /// `{"task_name": task}`.
 pub(crate) fn pause_body(task: &str) -> serde_json::Value {
     serde_json::json!({ "task_name": task })
+}
+
+/// Access key accepted by [`start_full`].
+pub(crate) const ACCESS_KEY: &str = "SIMTESTAK0123456789";
+/// Secret key of [`ACCESS_KEY`].
+pub(crate) const SECRET_KEY: &str = "sim-test-secret-key-abcdef";
+/// IAM user accepted by [`start_full`].
+pub(crate) const IAM_USER: &str = "alice";
+/// Password of [`IAM_USER`].
+pub(crate) const IAM_PASSWORD: &str = "s3cret-Passw0rd";
+/// Account (domain) of [`IAM_USER`].
+pub(crate) const IAM_DOMAIN: &str = "acme";
+
+/// A demo-seeded simulator accepting [`TOKEN`], the AK/SK pair [`ACCESS_KEY`]/[`SECRET_KEY`]
+/// and the IAM user [`IAM_USER`].
+pub(crate) async fn start_full() -> SimHandle {
+    start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        SimConfig {
+            auth_token: TOKEN.to_owned(),
+            access_keys: vec![(ACCESS_KEY.to_owned(), SECRET_KEY.to_owned())],
+            iam_users: vec![IamUser {
+                name: IAM_USER.to_owned(),
+                password: IAM_PASSWORD.to_owned(),
+                domain: IAM_DOMAIN.to_owned(),
+            }],
+            ..Default::default()
+        },
+        Seed::demo(),
+    )
+    .await
+    .expect("simulator starts")
+}
+
+/// The IAM password-method token request body, with an optional `scope`.
+pub(crate) fn token_body(
+    user: &str,
+    password: &str,
+    domain: &str,
+    scope: Option<serde_json::Value>,
+) -> serde_json::Value {
+    let mut body = serde_json::json!({
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": { "name": user, "password": password, "domain": { "name": domain } }
+                }
+            }
+        }
+    });
+    if let Some(scope) = scope {
+        body["auth"]["scope"] = scope;
+    }
+    body
 }

@@ -30,6 +30,7 @@ pub async fn start_sim() -> SimHandle {
         "127.0.0.1:0".parse().expect("addr"),
         SimConfig {
             auth_token: TOKEN.to_string(),
+            ..Default::default()
         },
         Seed::demo(),
     )
