@@ -1,0 +1,618 @@
+//! The REST client against the simulator over real HTTP: request shapes, AK/SK
+//! signatures, IAM tokens, retry rules, waiting, one connection pool.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use taurusdb_provider::sim::{Fault, FaultKind, IamUser, JobOutcome, JobPlan, Seed, SimConfig};
+use taurusdb_provider::taurusdb::api::retry::RetryPolicy;
+use taurusdb_provider::taurusdb::api::wait::{
+    self, TargetStage, WaitError, WaitPolicy, WaitTarget,
+};
+use taurusdb_provider::taurusdb::api::{
+    ApiClient, ApiError, ClientConfig, Credentials, IamPassword, ProjectScope, Secret, signer,
+};
+use tokio_util::sync::CancellationToken;
+
+const AK: &str = "SIMACCESSKEY0001";
+const SK: &str = "sim-secret-key-0001";
+
+fn fast_retries(max_retries: u32) -> RetryPolicy {
+    RetryPolicy {
+        max_retries,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(50),
+        max_retry_after: Duration::from_secs(5),
+    }
+}
+
+fn fast_waits() -> WaitPolicy {
+    WaitPolicy {
+        first_delay: Duration::ZERO,
+        initial_interval: Duration::from_millis(10),
+        max_interval: Duration::from_millis(40),
+        not_found_grace: Duration::from_secs(30),
+    }
+}
+
+async fn sim_with_all_credentials() -> taurusdb_provider::sim::SimHandle {
+    taurusdb_provider::sim::start(
+        "127.0.0.1:0".parse().expect("addr"),
+        SimConfig {
+            auth_token: TOKEN.to_string(),
+            access_keys: vec![(AK.to_string(), SK.to_string())],
+            iam_users: vec![IamUser {
+                name: "ops".into(),
+                password: "ops-password-1".into(),
+                domain: "acme".into(),
+            }],
+            ..Default::default()
+        },
+        Seed::demo(),
+    )
+    .await
+    .expect("simulator")
+}
+
+fn client(endpoint: String, credentials: Credentials, retry: RetryPolicy) -> ApiClient {
+    let mut config = ClientConfig::new(endpoint, credentials);
+    config.retry = retry;
+    config.request_timeout = Duration::from_secs(5);
+    ApiClient::new(config).expect("client")
+}
+
+fn token_client(sim: &taurusdb_provider::sim::SimHandle) -> ApiClient {
+    client(
+        sim.endpoint(),
+        Credentials::Token(Secret::new(TOKEN)),
+        fast_retries(5),
+    )
+}
+
+fn aksk() -> Credentials {
+    Credentials::AkSk(signer::Credentials {
+        access_key: Secret::new(AK),
+        secret_key: Secret::new(SK),
+        security_token: None,
+    })
+}
+
+fn password(sim: &taurusdb_provider::sim::SimHandle, pw: &str) -> Credentials {
+    Credentials::Password(IamPassword {
+        user_name: "ops".into(),
+        password: Secret::new(pw),
+        domain_name: "acme".into(),
+        auth_url: format!("{}/v3", sim.endpoint()),
+        scope: ProjectScope::Id(PROJECT.into()),
+    })
+}
+
+fn never() -> CancellationToken {
+    CancellationToken::new()
+}
+
+#[tokio::test]
+async fn every_call_has_the_documented_shape() {
+    let sim = sim_with_all_credentials().await;
+    let api = token_client(&sim);
+    let job = api
+        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .await
+        .expect("pause");
+    let resumed = api
+        .resume_replication(PROJECT, INSTANCE, TASK, &never())
+        .await
+        .expect("resume");
+    let tasks = api
+        .list_replications(PROJECT, INSTANCE, &never())
+        .await
+        .expect("list");
+    let shown = api
+        .show_job(PROJECT, &job.job_id, &never())
+        .await
+        .expect("job");
+    assert_eq!(tasks.len(), 3);
+    assert_eq!(shown.expect("known job").id, job.job_id);
+    assert_ne!(job.job_id, resumed.job_id);
+
+    let requests = sim.requests();
+    let base = format!("/v3/{PROJECT}/instances/{INSTANCE}/starrocks/databases/replication");
+    assert_eq!(requests[0].method, "POST");
+    assert_eq!(requests[0].path, format!("{base}/pause"));
+    assert_eq!(requests[1].path, format!("{base}/resume"));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&requests[1].body).expect("json"),
+        serde_json::json!({"task_name": TASK})
+    );
+    assert_eq!(requests[2].method, "GET");
+    assert_eq!(requests[2].path, base);
+    assert_eq!(requests[2].query.as_deref(), Some("limit=100&offset=0"));
+    assert_eq!(requests[3].path, format!("/v3/{PROJECT}/jobs"));
+    assert_eq!(
+        requests[3].query.as_deref(),
+        Some(format!("id={}", job.job_id).as_str())
+    );
+    for request in &requests {
+        assert_eq!(request.header("x-auth-token"), Some(TOKEN));
+        assert_eq!(request.header("accept"), Some("application/json"));
+    }
+    assert!(
+        requests[0]
+            .header("content-type")
+            .unwrap_or("")
+            .starts_with("application/json")
+    );
+    assert_eq!(
+        requests[2].header("content-type"),
+        None,
+        "GETs have no body"
+    );
+}
+
+#[tokio::test]
+async fn aksk_requests_are_signed_and_accepted() {
+    let sim = sim_with_all_credentials().await;
+    let api = client(sim.endpoint(), aksk(), fast_retries(0));
+    api.pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .await
+        .expect("signed pause");
+    api.list_replications(PROJECT, INSTANCE, &never())
+        .await
+        .expect("signed list");
+    for request in sim.requests() {
+        let auth = request
+            .header("authorization")
+            .expect("Authorization header");
+        assert!(
+            auth.starts_with("SDK-HMAC-SHA256 Access=SIMACCESSKEY0001, SignedHeaders="),
+            "{auth}"
+        );
+        assert!(request.header("x-sdk-date").is_some());
+        assert_eq!(request.header("x-project-id"), Some(PROJECT));
+        assert_eq!(request.header("x-auth-token"), None);
+        assert!(!auth.contains(SK));
+    }
+    let signed =
+        signer::parse_authorization(sim.requests()[0].header("authorization").unwrap_or(""))
+            .expect("parsable");
+    assert_eq!(
+        signed.signed_headers,
+        ["content-type", "host", "x-project-id", "x-sdk-date"]
+    );
+
+    let wrong = client(
+        sim.endpoint(),
+        Credentials::AkSk(signer::Credentials {
+            access_key: Secret::new(AK),
+            secret_key: Secret::new("not-the-secret"),
+            security_token: None,
+        }),
+        fast_retries(0),
+    );
+    let err = wrong
+        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .await
+        .expect_err("bad signature");
+    assert_eq!(err.status(), Some(401));
+    assert_eq!(err.code(), Some("APIGW.0301"));
+}
+
+#[tokio::test]
+async fn a_throttled_pause_is_sent_again_with_a_fresh_signature() {
+    let sim = sim_with_all_credentials().await;
+    sim.inject(Fault::on(
+        "POST",
+        "/replication/pause",
+        FaultKind::Throttle {
+            retry_after: Some(1),
+        },
+    ));
+    let api = client(sim.endpoint(), aksk(), fast_retries(5));
+    api.pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .await
+        .expect("pause after 429");
+    let pauses: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/pause"))
+        .collect();
+    assert_eq!(pauses.len(), 2);
+    assert_eq!(pauses[0].status, 429);
+    assert_eq!(pauses[1].status, 200);
+    assert_ne!(
+        pauses[0].header("authorization"),
+        pauses[1].header("authorization"),
+        "each attempt is signed afresh"
+    );
+}
+
+#[tokio::test]
+async fn a_server_error_on_pause_is_not_retried() {
+    let sim = sim_with_all_credentials().await;
+    sim.inject(Fault::on(
+        "POST",
+        "/replication/pause",
+        FaultKind::api_error(500, "DBS.05000001", "Internal error."),
+    ));
+    let err = token_client(&sim)
+        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .await
+        .expect_err("500");
+    assert_eq!(err.status(), Some(500));
+    assert_eq!(sim.count("POST", "/replication/pause"), 1);
+}
+
+#[tokio::test]
+async fn a_pause_whose_answer_was_lost_is_not_retried() {
+    let sim = sim_with_all_credentials().await;
+    sim.inject(Fault::on(
+        "POST",
+        "/replication/pause",
+        FaultKind::DropAfterHandling,
+    ));
+    let err = token_client(&sim)
+        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .await
+        .expect_err("no answer");
+    assert!(matches!(err, ApiError::Transport { .. }), "{err:?}");
+    assert_eq!(
+        sim.count("POST", "/replication/pause"),
+        1,
+        "never sent twice"
+    );
+}
+
+#[tokio::test]
+async fn a_busy_instance_is_waited_for() {
+    let sim = sim_with_all_credentials().await;
+    sim.inject(Fault::on(
+        "POST",
+        "/replication/pause",
+        FaultKind::api_error(409, "DBS.200019", "Another operation is in progress."),
+    ));
+    token_client(&sim)
+        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .await
+        .expect("pause after 409");
+    assert_eq!(sim.count("POST", "/replication/pause"), 2);
+}
+
+#[tokio::test]
+async fn reads_are_retried_on_server_errors_and_timeouts() {
+    let sim = sim_with_all_credentials().await;
+    sim.inject(Fault::on(
+        "GET",
+        "/replication",
+        FaultKind::api_error(503, "APIGW.0503", "Service unavailable."),
+    ));
+    let tasks = token_client(&sim)
+        .list_replications(PROJECT, INSTANCE, &never())
+        .await
+        .expect("list after 503");
+    assert_eq!(tasks.len(), 3);
+    assert_eq!(sim.count("GET", "/replication"), 2);
+
+    sim.inject(Fault::on("GET", "/replication", FaultKind::Hang));
+    let mut config = ClientConfig::new(sim.endpoint(), Credentials::Token(Secret::new(TOKEN)));
+    config.retry = fast_retries(2);
+    config.request_timeout = Duration::from_millis(300);
+    let impatient = ApiClient::new(config).expect("client");
+    impatient
+        .list_replications(PROJECT, INSTANCE, &never())
+        .await
+        .expect("list after a timeout");
+    assert_eq!(sim.count("GET", "/replication"), 4);
+}
+
+#[tokio::test]
+async fn max_retries_is_honoured() {
+    let sim = sim_with_all_credentials().await;
+    for _ in 0..5 {
+        sim.inject(Fault::on(
+            "POST",
+            "/replication/pause",
+            FaultKind::Throttle {
+                retry_after: Some(0),
+            },
+        ));
+    }
+    let api = client(
+        sim.endpoint(),
+        Credentials::Token(Secret::new(TOKEN)),
+        fast_retries(2),
+    );
+    let err = api
+        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .await
+        .expect_err("still throttled");
+    assert_eq!(err.status(), Some(429));
+    assert_eq!(err.code(), Some("APIGW.0308"));
+    assert_eq!(
+        sim.count("POST", "/replication/pause"),
+        3,
+        "1 try + 2 retries"
+    );
+}
+
+#[tokio::test]
+async fn refused_connections_are_retried_then_reported() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let api = client(
+        format!("http://127.0.0.1:{port}"),
+        Credentials::Token(Secret::new(TOKEN)),
+        fast_retries(2),
+    );
+    let err = api
+        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, ApiError::Connect { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn one_iam_token_serves_concurrent_calls_and_is_renewed_once() {
+    let sim = sim_with_all_credentials().await;
+    let api = client(
+        sim.endpoint(),
+        password(&sim, "ops-password-1"),
+        fast_retries(0),
+    );
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let api = api.clone();
+            tokio::spawn(async move { api.list_replications(PROJECT, INSTANCE, &never()).await })
+        })
+        .collect();
+    for call in calls {
+        call.await.expect("task").expect("list with IAM token");
+    }
+    assert_eq!(sim.issued_tokens(), 1, "one token request for all");
+    let token_request = sim
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/v3/auth/tokens")
+        .expect("token request");
+    let body: serde_json::Value = serde_json::from_str(&token_request.body).expect("json");
+    assert_eq!(body["auth"]["scope"]["project"]["id"], PROJECT);
+
+    sim.revoke_issued_tokens();
+    api.list_replications(PROJECT, INSTANCE, &never())
+        .await
+        .expect("renewed");
+    assert_eq!(sim.issued_tokens(), 2, "renewed exactly once");
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_an_iam_error() {
+    let sim = sim_with_all_credentials().await;
+    let api = client(sim.endpoint(), password(&sim, "wrong"), fast_retries(0));
+    let err = api
+        .list_replications(PROJECT, INSTANCE, &never())
+        .await
+        .expect_err("rejected");
+    assert!(matches!(err, ApiError::IamToken(_)), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("The username or password is wrong."),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("wrong\""));
+}
+
+#[tokio::test]
+async fn sequential_calls_share_one_pooled_connection() {
+    let sim = sim_with_all_credentials().await;
+    let api = token_client(&sim);
+    for _ in 0..5 {
+        api.list_replications(PROJECT, INSTANCE, &never())
+            .await
+            .expect("list");
+    }
+    assert_eq!(sim.connections(), 1);
+}
+
+fn target<'a>(job_id: &'a str, stage: TargetStage) -> WaitTarget<'a> {
+    WaitTarget {
+        project_id: PROJECT,
+        instance_id: INSTANCE,
+        task_name: TASK,
+        job_id,
+        stage,
+    }
+}
+
+fn in_secs(secs: u64) -> tokio::time::Instant {
+    tokio::time::Instant::now() + Duration::from_secs(secs)
+}
+
+#[tokio::test]
+async fn waiting_sees_a_hidden_then_running_job_through_to_paused() {
+    let sim = sim_with_all_credentials().await;
+    sim.set_job_plan(JobPlan {
+        hidden_polls: 1,
+        running_polls: 2,
+        outcome: JobOutcome::Complete,
+        duration: None,
+    });
+    let api = token_client(&sim);
+    let job = api
+        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .await
+        .expect("pause");
+    assert_eq!(
+        sim.task_stage(PROJECT, INSTANCE, TASK).as_deref(),
+        Some("Incremental")
+    );
+    let stage = wait::wait_for(
+        &api,
+        target(&job.job_id, TargetStage::Paused),
+        in_secs(30),
+        fast_waits(),
+        &never(),
+    )
+    .await
+    .expect("paused");
+    assert_eq!(stage, "Paused");
+    assert_eq!(
+        sim.count("GET", "/jobs"),
+        4,
+        "hidden, running, running, completed"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_job_ends_the_wait_with_its_reason() {
+    let sim = sim_with_all_credentials().await;
+    sim.set_job_plan(JobPlan {
+        hidden_polls: 0,
+        running_polls: 1,
+        outcome: JobOutcome::Fail("source database unreachable".into()),
+        duration: None,
+    });
+    let api = token_client(&sim);
+    let job = api
+        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .await
+        .expect("pause");
+    let err = wait::wait_for(
+        &api,
+        target(&job.job_id, TargetStage::Paused),
+        in_secs(3600),
+        fast_waits(),
+        &never(),
+    )
+    .await
+    .expect_err("failed");
+    let WaitError::JobFailed { reason, .. } = err else {
+        panic!("JobFailed expected, got {err:?}");
+    };
+    assert_eq!(reason, "source database unreachable");
+}
+
+#[tokio::test]
+async fn a_job_that_never_ends_times_out_and_cancellation_stops_the_wait() {
+    let sim = sim_with_all_credentials().await;
+    sim.set_job_plan(JobPlan {
+        hidden_polls: 0,
+        running_polls: 0,
+        outcome: JobOutcome::Never,
+        duration: None,
+    });
+    let api = token_client(&sim);
+    let job = api
+        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .await
+        .expect("pause");
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(200);
+    let err = wait::wait_for(
+        &api,
+        target(&job.job_id, TargetStage::Paused),
+        deadline,
+        fast_waits(),
+        &never(),
+    )
+    .await
+    .expect_err("timeout");
+    assert!(matches!(err, WaitError::TimedOut { .. }), "{err:?}");
+    assert!(err.to_string().contains(&job.job_id));
+
+    let cancel = CancellationToken::new();
+    let waiter = {
+        let api = api.clone();
+        let cancel = cancel.clone();
+        let job_id = job.job_id.clone();
+        tokio::spawn(async move {
+            wait::wait_for(
+                &api,
+                target(&job_id, TargetStage::Paused),
+                in_secs(3600),
+                fast_waits(),
+                &cancel,
+            )
+            .await
+        })
+    };
+    let before = sim.count("GET", "/jobs");
+    sim.wait_for_requests(sim.requests().len() + 1).await;
+    assert!(sim.count("GET", "/jobs") > before, "the waiter is polling");
+    cancel.cancel();
+    let err = waiter.await.expect("task").expect_err("cancelled");
+    assert!(matches!(err, WaitError::Cancelled), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_job_that_never_appears_ends_after_the_grace_period() {
+    let sim = sim_with_all_credentials().await;
+    sim.set_job_plan(JobPlan {
+        hidden_polls: u32::MAX,
+        running_polls: 0,
+        outcome: JobOutcome::Complete,
+        duration: None,
+    });
+    let api = token_client(&sim);
+    let job = api
+        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .await
+        .expect("pause");
+    let policy = WaitPolicy {
+        not_found_grace: Duration::from_millis(50),
+        ..fast_waits()
+    };
+    let err = wait::wait_for(
+        &api,
+        target(&job.job_id, TargetStage::Paused),
+        in_secs(3600),
+        policy,
+        &never(),
+    )
+    .await
+    .expect_err("never appeared");
+    assert!(matches!(err, WaitError::JobNeverAppeared { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn waiting_for_a_resume_and_for_a_vanished_task() {
+    let sim = sim_with_all_credentials().await;
+    let api = token_client(&sim);
+    let resumed = api
+        .resume_replication(PROJECT, INSTANCE, TASK, &never())
+        .await
+        .expect("resume");
+    let stage = wait::wait_for(
+        &api,
+        target(&resumed.job_id, TargetStage::NotPaused),
+        in_secs(30),
+        fast_waits(),
+        &never(),
+    )
+    .await
+    .expect("not paused");
+    assert!(!wait::is_paused(&stage));
+
+    sim.set_job_plan(JobPlan {
+        hidden_polls: 0,
+        running_polls: 1,
+        outcome: JobOutcome::Complete,
+        duration: None,
+    });
+    let job = api
+        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .await
+        .expect("pause");
+    sim.remove_task(PROJECT, INSTANCE, TASK);
+    let err = wait::wait_for(
+        &api,
+        target(&job.job_id, TargetStage::Paused),
+        in_secs(30),
+        fast_waits(),
+        &never(),
+    )
+    .await
+    .expect_err("gone");
+    assert!(matches!(err, WaitError::TaskGone { .. }), "{err:?}");
+}
