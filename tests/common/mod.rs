@@ -13,6 +13,7 @@ use taurusdb_provider::proto::tfplugin6 as pb;
 use taurusdb_provider::proto::tfplugin6::provider_client::ProviderClient;
 use taurusdb_provider::sim::{self, Seed, SimConfig, SimHandle};
 use taurusdb_provider::taurusdb::TaurusDbProvider;
+use taurusdb_provider::taurusdb::api::wait::WaitPolicy;
 use taurusdb_provider::taurusdb::pause::model;
 use taurusdb_provider::tf::types::Type;
 use taurusdb_provider::tf::value::{self, Value};
@@ -24,12 +25,17 @@ pub const PROJECT: &str = "2f6c8a4e1b3d4c5f9a7e6d5c4b3a2918";
 pub const INSTANCE: &str = "5c1f0e9a2b7d4e3f8a6c1d2e3f4a5b6cin17";
 pub const TASK: &str = "orders_sync";
 
-/// A simulator seeded with the demo project, accepting [`TOKEN`].
+pub const ACCESS_KEY: &str = "SIMACCESSKEY0001";
+pub const SECRET_KEY: &str = "sim-secret-key-0001";
+
+/// A simulator seeded with the demo project, accepting [`TOKEN`] and the
+/// [`ACCESS_KEY`]/[`SECRET_KEY`] pair.
 pub async fn start_sim() -> SimHandle {
     sim::start(
         "127.0.0.1:0".parse().expect("addr"),
         SimConfig {
             auth_token: TOKEN.to_string(),
+            access_keys: vec![(ACCESS_KEY.to_string(), SECRET_KEY.to_string())],
             ..Default::default()
         },
         Seed::demo(),
@@ -54,11 +60,27 @@ impl Drop for TestProvider {
 
 /// Serves a provider whose environment is exactly `env`.
 pub async fn start_provider(env: &[(&str, &str)]) -> TestProvider {
+    start_provider_with(env, fast_waits()).await
+}
+
+/// Poll timing that keeps tests quick: first look at once, then every 10-40 ms.
+pub fn fast_waits() -> WaitPolicy {
+    WaitPolicy {
+        first_delay: std::time::Duration::ZERO,
+        initial_interval: std::time::Duration::from_millis(10),
+        max_interval: std::time::Duration::from_millis(40),
+        not_found_grace: std::time::Duration::from_secs(30),
+    }
+}
+
+/// Serves a provider with the given environment and wait timing.
+pub async fn start_provider_with(env: &[(&str, &str)], waits: WaitPolicy) -> TestProvider {
     let env: HashMap<String, String> = env
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    let provider = TaurusDbProvider::with_env(Box::new(move |key| env.get(key).cloned()));
+    let provider = TaurusDbProvider::with_env(Box::new(move |key| env.get(key).cloned()))
+        .with_wait_policy(waits);
     let routes = taurusdb_provider::provider_routes_for(Arc::new(provider));
     let dir = tempfile::tempdir().expect("tempdir");
     let socket = dir.path().join("provider.sock");

@@ -1,0 +1,444 @@
+//! The resource's production behaviour through the gRPC service: waiting for the pause,
+//! failed and timed-out jobs (state kept), cancellation, AK/SK credentials, triggers,
+//! resume_on_destroy, timeouts validation and state upgrades.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use taurusdb_provider::proto::tfplugin6 as pb;
+use taurusdb_provider::sim::{JobOutcome, JobPlan, SimHandle};
+use taurusdb_provider::tf::value::Value;
+
+const TYPE: &str = "taurusdb_replication_pause";
+
+fn config(extra: &[(&str, Value)]) -> Value {
+    let mut attrs = vec![
+        ("instance_id", Value::string(INSTANCE)),
+        ("task_name", Value::string(TASK)),
+    ];
+    attrs.extend(extra.iter().cloned());
+    resource_value(&attrs)
+}
+
+fn timeouts(create: &str, delete: Option<&str>) -> (&'static str, Value) {
+    (
+        "timeouts",
+        Value::object([
+            ("create", Value::string(create)),
+            ("delete", delete.map_or(Value::Null, Value::string)),
+        ]),
+    )
+}
+
+async fn plan(
+    p: &mut TestProvider,
+    prior: &Value,
+    config: &Value,
+) -> pb::plan_resource_change::Response {
+    let ty = resource_type();
+    p.client
+        .plan_resource_change(pb::plan_resource_change::Request {
+            type_name: TYPE.into(),
+            prior_state: Some(dv(prior, &ty)),
+            proposed_new_state: Some(dv(config, &ty)),
+            config: Some(dv(config, &ty)),
+            ..Default::default()
+        })
+        .await
+        .expect("rpc")
+        .into_inner()
+}
+
+async fn apply(
+    p: &mut TestProvider,
+    prior: &Value,
+    planned: &Value,
+    config: &Value,
+) -> pb::apply_resource_change::Response {
+    let ty = resource_type();
+    p.client
+        .apply_resource_change(pb::apply_resource_change::Request {
+            type_name: TYPE.into(),
+            prior_state: Some(dv(prior, &ty)),
+            planned_state: Some(dv(planned, &ty)),
+            config: Some(dv(config, &ty)),
+            ..Default::default()
+        })
+        .await
+        .expect("rpc")
+        .into_inner()
+}
+
+/// Plan then apply a create; returns the new state and the apply diagnostics.
+async fn create(p: &mut TestProvider, config: &Value) -> (Value, Vec<pb::Diagnostic>) {
+    let planned = plan(p, &Value::Null, config).await;
+    assert!(
+        errors(&planned.diagnostics).is_empty(),
+        "{:?}",
+        planned.diagnostics
+    );
+    let planned = undv(&planned.planned_state, &resource_type());
+    let applied = apply(p, &Value::Null, &planned, config).await;
+    (
+        undv(&applied.new_state, &resource_type()),
+        applied.diagnostics,
+    )
+}
+
+fn plan_of(outcome: JobOutcome, running_polls: u32) -> JobPlan {
+    JobPlan {
+        hidden_polls: 1,
+        running_polls,
+        outcome,
+        duration: None,
+    }
+}
+
+fn job_id_of(state: &Value) -> String {
+    attr(state, "job_id")
+        .as_str()
+        .expect("job_id known")
+        .to_string()
+}
+
+#[tokio::test]
+async fn create_waits_for_the_job_and_the_paused_stage() {
+    let sim = start_sim().await;
+    sim.set_job_plan(plan_of(JobOutcome::Complete, 2));
+    let mut p = configured_provider(&sim).await;
+    let (state, diags) = create(&mut p, &config(&[])).await;
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(attr(&state, "stage"), &Value::string("Paused"));
+    assert_eq!(attr(&state, "wait_for_completion"), &Value::Bool(true));
+    assert_eq!(attr(&state, "resume_on_destroy"), &Value::Bool(false));
+    assert_eq!(
+        sim.count("GET", "/jobs"),
+        4,
+        "not found, running x2, completed"
+    );
+    assert!(
+        sim.count("GET", "/replication") >= 1,
+        "stage confirmed from the list"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_job_is_reported_with_its_reason_and_the_job_id_is_kept() {
+    let sim = start_sim().await;
+    sim.set_job_plan(plan_of(JobOutcome::Fail("DRS channel is broken".into()), 1));
+    let mut p = configured_provider(&sim).await;
+    let (state, diags) = create(&mut p, &config(&[])).await;
+    let errs = errors(&diags);
+    assert_eq!(errs.len(), 1, "{diags:?}");
+    assert!(
+        errs[0].detail.contains("DRS channel is broken"),
+        "{:?}",
+        errs[0]
+    );
+    let job_id = job_id_of(&state);
+    assert!(errs[0].detail.contains(&job_id));
+    assert_eq!(sim.job(&job_id).expect("job").status, "Failed");
+}
+
+#[tokio::test]
+async fn a_timeout_returns_the_state_with_the_job_id_and_an_error() {
+    let sim = start_sim().await;
+    sim.set_job_plan(plan_of(JobOutcome::Never, 0));
+    let mut p = configured_provider(&sim).await;
+    let (state, diags) = create(&mut p, &config(&[timeouts("300ms", None)])).await;
+    let errs = errors(&diags);
+    assert!(errs[0].summary.contains("Timed out"), "{:?}", errs[0]);
+    assert!(errs[0].detail.contains("timeouts.create"));
+    let job_id = job_id_of(&state);
+    assert!(sim.job(&job_id).is_some());
+    assert_eq!(
+        attr(&state, "id"),
+        &Value::string(format!("{INSTANCE}/{TASK}"))
+    );
+}
+
+#[tokio::test]
+async fn stop_provider_ends_the_wait_and_keeps_the_job_id() {
+    let sim = start_sim().await;
+    sim.set_job_plan(plan_of(JobOutcome::Never, 0));
+    let mut p = configured_provider(&sim).await;
+    let cfg = config(&[]);
+    let planned = undv(
+        &plan(&mut p, &Value::Null, &cfg).await.planned_state,
+        &resource_type(),
+    );
+    let mut applier = p.client.clone();
+    let in_flight = tokio::spawn(async move {
+        let ty = resource_type();
+        applier
+            .apply_resource_change(pb::apply_resource_change::Request {
+                type_name: TYPE.into(),
+                prior_state: Some(dv(&Value::Null, &ty)),
+                planned_state: Some(dv(&planned, &ty)),
+                config: Some(dv(&cfg, &ty)),
+                ..Default::default()
+            })
+            .await
+            .expect("rpc")
+            .into_inner()
+    });
+    // The pause, then at least two job polls: the provider is waiting.
+    sim.wait_for_requests(3).await;
+    p.client
+        .stop_provider(pb::stop_provider::Request {})
+        .await
+        .expect("stop");
+    let response = in_flight.await.expect("task");
+    let errs = errors(&response.diagnostics);
+    assert!(errs[0].summary.contains("Stopped waiting"), "{:?}", errs[0]);
+    let state = undv(&response.new_state, &resource_type());
+    assert!(
+        sim.job(&job_id_of(&state)).is_some(),
+        "the job ID survives the cancellation"
+    );
+}
+
+#[tokio::test]
+async fn without_waiting_only_the_pause_is_called() {
+    let sim = start_sim().await;
+    sim.set_job_plan(plan_of(JobOutcome::Never, 0));
+    let mut p = configured_provider(&sim).await;
+    let (state, diags) = create(
+        &mut p,
+        &config(&[("wait_for_completion", Value::Bool(false))]),
+    )
+    .await;
+    assert!(diags.is_empty(), "{diags:?}");
+    assert!(!job_id_of(&state).is_empty());
+    assert_eq!(attr(&state, "stage"), &Value::Null);
+    assert_eq!(sim.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn aksk_credentials_sign_every_call() {
+    let sim = start_sim().await;
+    let mut p =
+        start_provider(&[("HW_ACCESS_KEY", ACCESS_KEY), ("HW_SECRET_KEY", SECRET_KEY)]).await;
+    let diags = configure(
+        &mut p,
+        provider_config(&[
+            ("endpoint", Value::string(sim.endpoint())),
+            ("project_id", Value::string(PROJECT)),
+        ]),
+    )
+    .await;
+    assert!(diags.is_empty(), "{diags:?}");
+    let (_, diags) = create(&mut p, &config(&[])).await;
+    assert!(diags.is_empty(), "{diags:?}");
+    for request in sim.requests() {
+        assert!(
+            request
+                .header("authorization")
+                .is_some_and(|a| a.starts_with("SDK-HMAC-SHA256"))
+        );
+        assert_eq!(request.status, 200, "{} {}", request.method, request.path);
+    }
+}
+
+#[tokio::test]
+async fn half_given_or_rejected_credentials_are_clear() {
+    let sim = start_sim().await;
+    let mut p = start_provider(&[("HW_ACCESS_KEY", ACCESS_KEY)]).await;
+    let diags = configure(
+        &mut p,
+        provider_config(&[("endpoint", Value::string(sim.endpoint()))]),
+    )
+    .await;
+    let err = errors(&diags)[0];
+    assert!(
+        err.detail.contains("secret_key") && err.detail.contains("HW_SECRET_KEY"),
+        "{err:?}"
+    );
+
+    let mut p = start_provider(&[
+        ("HW_ACCESS_KEY", ACCESS_KEY),
+        ("HW_SECRET_KEY", "wrong-secret"),
+    ])
+    .await;
+    let diags = configure(
+        &mut p,
+        provider_config(&[
+            ("endpoint", Value::string(sim.endpoint())),
+            ("project_id", Value::string(PROJECT)),
+        ]),
+    )
+    .await;
+    assert!(diags.is_empty());
+    let (_, diags) = create(&mut p, &config(&[])).await;
+    let err = errors(&diags)[0];
+    assert!(
+        err.detail.contains("HTTP 401") && err.detail.contains("APIGW.0301"),
+        "{err:?}"
+    );
+    assert!(err.detail.contains("HW_ACCESS_KEY"));
+    assert!(!err.detail.contains("wrong-secret"));
+}
+
+#[tokio::test]
+async fn changing_triggers_replaces_and_flags_update_in_place() {
+    let sim = start_sim().await;
+    let mut p = configured_provider(&sim).await;
+    let triggers = |v: &str| {
+        (
+            "triggers",
+            Value::Map(BTreeMap::from([("release".to_string(), Value::string(v))])),
+        )
+    };
+    let first = config(&[triggers("v1")]);
+    let (state, diags) = create(&mut p, &first).await;
+    assert!(diags.is_empty(), "{diags:?}");
+
+    let replan = plan(&mut p, &state, &config(&[triggers("v2")])).await;
+    assert_eq!(replan.requires_replace.len(), 1);
+    assert_eq!(
+        path_of(&pb::Diagnostic {
+            attribute: Some(replan.requires_replace[0].clone()),
+            ..Default::default()
+        }),
+        vec!["triggers".to_string()]
+    );
+
+    let flags = config(&[triggers("v1"), ("resume_on_destroy", Value::Bool(true))]);
+    let update = plan(&mut p, &state, &flags).await;
+    assert!(update.requires_replace.is_empty());
+    let planned = undv(&update.planned_state, &resource_type());
+    assert_eq!(attr(&planned, "resume_on_destroy"), &Value::Bool(true));
+    assert_eq!(attr(&planned, "job_id"), attr(&state, "job_id"));
+    let applied = apply(&mut p, &state, &planned, &flags).await;
+    assert_eq!(undv(&applied.new_state, &resource_type()), planned);
+    assert_eq!(
+        sim.count("POST", "/replication/pause"),
+        1,
+        "no new pause for a flag"
+    );
+}
+
+async fn destroy(p: &mut TestProvider, state: &Value) -> pb::apply_resource_change::Response {
+    apply(p, state, &Value::Null, &Value::Null).await
+}
+
+#[tokio::test]
+async fn resume_on_destroy_resumes_and_waits() {
+    let sim = start_sim().await;
+    let mut p = configured_provider(&sim).await;
+    let (state, _) = create(&mut p, &config(&[("resume_on_destroy", Value::Bool(true))])).await;
+    assert_eq!(
+        sim.task_stage(PROJECT, INSTANCE, TASK).as_deref(),
+        Some("Paused")
+    );
+    sim.set_job_plan(plan_of(JobOutcome::Complete, 1));
+    let response = destroy(&mut p, &state).await;
+    assert!(
+        response.diagnostics.is_empty(),
+        "{:?}",
+        response.diagnostics
+    );
+    assert_eq!(undv(&response.new_state, &resource_type()), Value::Null);
+    assert_eq!(sim.count("POST", "/replication/resume"), 1);
+    assert_eq!(
+        sim.task_stage(PROJECT, INSTANCE, TASK).as_deref(),
+        Some("Incremental")
+    );
+}
+
+#[tokio::test]
+async fn a_failed_resume_keeps_the_resource() {
+    let sim = start_sim().await;
+    let mut p = configured_provider(&sim).await;
+    let (state, _) = create(&mut p, &config(&[("resume_on_destroy", Value::Bool(true))])).await;
+    sim.set_job_plan(plan_of(JobOutcome::Fail("instance is frozen".into()), 0));
+    let response = destroy(&mut p, &state).await;
+    assert!(
+        errors(&response.diagnostics)[0]
+            .detail
+            .contains("instance is frozen")
+    );
+    assert_eq!(
+        undv(&response.new_state, &resource_type()),
+        state,
+        "still in state"
+    );
+}
+
+#[tokio::test]
+async fn destroy_of_a_vanished_task_with_resume_warns_and_forgets() {
+    let sim: SimHandle = start_sim().await;
+    let mut p = configured_provider(&sim).await;
+    let (state, _) = create(&mut p, &config(&[("resume_on_destroy", Value::Bool(true))])).await;
+    sim.remove_task(PROJECT, INSTANCE, TASK);
+    let response = destroy(&mut p, &state).await;
+    assert!(
+        errors(&response.diagnostics).is_empty(),
+        "{:?}",
+        response.diagnostics
+    );
+    assert_eq!(response.diagnostics[0].severity, 2);
+    assert_eq!(undv(&response.new_state, &resource_type()), Value::Null);
+}
+
+#[tokio::test]
+async fn invalid_timeouts_fail_validation_at_the_attribute() {
+    let mut p = start_provider(&[]).await;
+    let diags = p
+        .client
+        .validate_resource_config(pb::validate_resource_config::Request {
+            type_name: TYPE.into(),
+            config: Some(dv(
+                &config(&[timeouts("30 minutes", Some("1h"))]),
+                &resource_type(),
+            )),
+            client_capabilities: None,
+        })
+        .await
+        .expect("rpc")
+        .into_inner()
+        .diagnostics;
+    let errs = errors(&diags);
+    assert_eq!(errs.len(), 1, "{diags:?}");
+    assert_eq!(
+        path_of(errs[0]),
+        vec!["timeouts".to_string(), "create".to_string()]
+    );
+}
+
+#[tokio::test]
+async fn version_0_state_gains_the_new_defaults() {
+    let mut p = start_provider(&[]).await;
+    let old = serde_json::json!({
+        "id": format!("{INSTANCE}/{TASK}"),
+        "instance_id": INSTANCE,
+        "task_name": TASK,
+        "project_id": PROJECT,
+        "job_id": "job-0"
+    });
+    let response = p
+        .client
+        .upgrade_resource_state(pb::upgrade_resource_state::Request {
+            type_name: TYPE.into(),
+            version: 0,
+            raw_state: Some(pb::RawState {
+                json: serde_json::to_vec(&old).expect("json"),
+                flatmap: Default::default(),
+            }),
+        })
+        .await
+        .expect("rpc")
+        .into_inner();
+    assert!(
+        response.diagnostics.is_empty(),
+        "{:?}",
+        response.diagnostics
+    );
+    let state = undv(&response.upgraded_state, &resource_type());
+    assert_eq!(attr(&state, "job_id"), &Value::string("job-0"));
+    assert_eq!(attr(&state, "wait_for_completion"), &Value::Bool(true));
+    assert_eq!(attr(&state, "resume_on_destroy"), &Value::Bool(false));
+    assert_eq!(attr(&state, "stage"), &Value::Null);
+}
