@@ -369,3 +369,185 @@ async fn trace_logs_carry_rpc_fields_and_never_the_token() {
     }
     assert!(!logs.contains(TOKEN), "the token leaked into the logs");
 }
+
+impl Workspace {
+    /// Replaces an environment variable for later runs (None removes it).
+    fn set_env(&mut self, key: &str, value: Option<&str>) {
+        self.env.retain(|(k, _)| k != key);
+        if let Some(value) = value {
+            self.env.push((key.to_string(), value.to_string()));
+        }
+    }
+}
+
+fn resource_entry(state: &serde_json::Value) -> serde_json::Value {
+    state["values"]["root_module"]["resources"][0].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aksk_authentication_end_to_end() {
+    let terraform = require_terraform!();
+    let sim = start_sim().await;
+    let mut ws = Workspace::new(terraform, &sim);
+    ws.set_env("HW_AUTH_TOKEN", None);
+    ws.set_env("HW_ACCESS_KEY", Some(ACCESS_KEY));
+    ws.set_env("HW_SECRET_KEY", Some(SECRET_KEY));
+    ws.write_config(&pause_block("signed", INSTANCE, TASK));
+    ws.ok(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .await;
+    let requests = sim.requests();
+    assert!(!requests.is_empty());
+    for request in &requests {
+        let auth = request.header("authorization").unwrap_or("");
+        assert!(
+            auth.starts_with("SDK-HMAC-SHA256 Access=SIMACCESSKEY0001"),
+            "{auth}"
+        );
+        assert_eq!(request.status, 200);
+    }
+    assert_eq!(
+        sim.task_stage(PROJECT, INSTANCE, TASK).as_deref(),
+        Some("Paused")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_task_is_paused_again() {
+    let terraform = require_terraform!();
+    let sim = start_sim().await;
+    let ws = Workspace::new(terraform, &sim);
+    ws.write_config(&pause_block("nightly", INSTANCE, TASK));
+    ws.ok(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .await;
+    let first_job = resource_values(&ws.state_json().await)["job_id"].clone();
+
+    // Someone resumes the task outside Terraform.
+    sim.set_task_stage(PROJECT, INSTANCE, TASK, "Incremental");
+    let plan = ws
+        .run(
+            &["plan", "-detailed-exitcode", "-input=false", "-no-color"],
+            &[],
+        )
+        .await;
+    assert_eq!(plan.status, Some(2), "{}", plan.all());
+    assert!(plan.stdout.contains("must be replaced"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("# forces replacement"),
+        "{}",
+        plan.stdout
+    );
+
+    ws.ok(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .await;
+    assert_eq!(sim.count("POST", "/replication/pause"), 2);
+    assert_eq!(
+        sim.task_stage(PROJECT, INSTANCE, TASK).as_deref(),
+        Some("Paused")
+    );
+    let values = resource_values(&ws.state_json().await);
+    assert_ne!(values["job_id"], first_job);
+    assert_eq!(values["stage"], "Paused");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_on_destroy_resumes_the_task() {
+    let terraform = require_terraform!();
+    let sim = start_sim().await;
+    let ws = Workspace::new(terraform, &sim);
+    ws.write_config(&format!(
+        "resource \"taurusdb_replication_pause\" \"window\" {{\n  instance_id       = \"{INSTANCE}\"\n  task_name         = \"{TASK}\"\n  resume_on_destroy = true\n}}\n"
+    ));
+    ws.ok(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .await;
+    assert_eq!(
+        sim.task_stage(PROJECT, INSTANCE, TASK).as_deref(),
+        Some("Paused")
+    );
+    let destroy = ws
+        .ok(&["destroy", "-auto-approve", "-input=false", "-no-color"])
+        .await;
+    assert_eq!(sim.count("POST", "/replication/resume"), 1);
+    assert_eq!(
+        sim.task_stage(PROJECT, INSTANCE, TASK).as_deref(),
+        Some("Incremental")
+    );
+    assert!(!destroy.all().contains("Replication task left paused"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timeout_leaves_a_tainted_resource_with_its_job_id() {
+    let terraform = require_terraform!();
+    let sim = start_sim().await;
+    sim.set_job_plan(taurusdb_provider::sim::JobPlan {
+        hidden_polls: 0,
+        running_polls: 0,
+        outcome: taurusdb_provider::sim::JobOutcome::Never,
+        duration: None,
+    });
+    let ws = Workspace::new(terraform, &sim);
+    ws.write_config(&format!(
+        "resource \"taurusdb_replication_pause\" \"slow\" {{\n  instance_id = \"{INSTANCE}\"\n  task_name   = \"{TASK}\"\n  timeouts {{\n    create = \"1s\"\n  }}\n}}\n"
+    ));
+    let run = ws
+        .run(
+            &["apply", "-auto-approve", "-input=false", "-no-color"],
+            &[],
+        )
+        .await;
+    assert_eq!(run.status, Some(1), "{}", run.all());
+    assert!(run.all().contains("Timed out waiting"), "{}", run.all());
+    let entry = resource_entry(&ws.state_json().await);
+    assert_eq!(entry["tainted"], true, "{entry}");
+    let job_id = entry["values"]["job_id"].as_str().expect("job_id kept");
+    assert!(sim.job(job_id).is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_timeout_fails_at_plan() {
+    let terraform = require_terraform!();
+    let sim = start_sim().await;
+    let ws = Workspace::new(terraform, &sim);
+    ws.write_config(&format!(
+        "resource \"taurusdb_replication_pause\" \"x\" {{\n  instance_id = \"{INSTANCE}\"\n  task_name   = \"{TASK}\"\n  timeouts {{\n    create = \"half an hour\"\n  }}\n}}\n"
+    ));
+    let run = ws.run(&["plan", "-input=false", "-no-color"], &[]).await;
+    assert_eq!(run.status, Some(1));
+    assert!(
+        run.all().contains("Invalid timeouts.create"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.all().contains("create = \"half an hour\""),
+        "{}",
+        run.all()
+    );
+    assert!(sim.requests().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_authentication_gets_one_iam_token() {
+    let terraform = require_terraform!();
+    let sim = start_sim().await;
+    let mut ws = Workspace::new(terraform, &sim);
+    ws.set_env("HW_AUTH_TOKEN", None);
+    ws.set_env("HW_USER_NAME", Some(IAM_USER));
+    ws.set_env("HW_USER_PASSWORD", Some(IAM_PASSWORD));
+    ws.set_env("HW_DOMAIN_NAME", Some(IAM_DOMAIN));
+    ws.set_env("HW_AUTH_URL", Some(&format!("{}/v3", sim.endpoint())));
+    let blocks: String = ["orders_sync", "users_sync", "payments_sync"]
+        .iter()
+        .map(|task| pause_block(task, INSTANCE, task))
+        .collect();
+    ws.write_config(&blocks);
+    let run = ws
+        .run(
+            &["apply", "-auto-approve", "-input=false", "-no-color"],
+            &[("TF_LOG_PROVIDER", "debug")],
+        )
+        .await;
+    assert_eq!(run.status, Some(0), "{}", run.stdout);
+    assert_eq!(sim.count("POST", "/replication/pause"), 3);
+    assert_eq!(sim.issued_tokens(), 1, "one token for the whole apply");
+    assert!(!run.all().contains(IAM_PASSWORD), "the password leaked");
+}

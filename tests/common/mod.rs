@@ -27,6 +27,9 @@ pub const TASK: &str = "orders_sync";
 
 pub const ACCESS_KEY: &str = "SIMACCESSKEY0001";
 pub const SECRET_KEY: &str = "sim-secret-key-0001";
+pub const IAM_USER: &str = "ops";
+pub const IAM_PASSWORD: &str = "ops-password-1";
+pub const IAM_DOMAIN: &str = "acme";
 
 /// A simulator seeded with the demo project, accepting [`TOKEN`] and the
 /// [`ACCESS_KEY`]/[`SECRET_KEY`] pair.
@@ -36,6 +39,11 @@ pub async fn start_sim() -> SimHandle {
         SimConfig {
             auth_token: TOKEN.to_string(),
             access_keys: vec![(ACCESS_KEY.to_string(), SECRET_KEY.to_string())],
+            iam_users: vec![sim::IamUser {
+                name: IAM_USER.to_string(),
+                password: IAM_PASSWORD.to_string(),
+                domain: IAM_DOMAIN.to_string(),
+            }],
             ..Default::default()
         },
         Seed::demo(),
