@@ -34,11 +34,39 @@ pub async fn start(
     config: SimConfig,
     seed: Seed,
 ) -> std::io::Result<SimHandle> {
+    start_with_tls(listen, config, seed, None).await
+}
+
+/// Like [`start`], serving HTTPS with the given TLS configuration (for tests of custom
+/// CA files and `insecure`).
+///
+/// # Errors
+/// Fails if the address cannot be bound.
+pub async fn start_https(
+    listen: SocketAddr,
+    config: SimConfig,
+    seed: Seed,
+    tls: Arc<rustls::ServerConfig>,
+) -> std::io::Result<SimHandle> {
+    start_with_tls(listen, config, seed, Some(tls)).await
+}
+
+async fn start_with_tls(
+    listen: SocketAddr,
+    config: SimConfig,
+    seed: Seed,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> std::io::Result<SimHandle> {
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let shared = Arc::new(Shared::new(&config, &seed));
     let app = router(shared.clone()).into_make_service_with_connect_info::<ConnMeta>();
-    let listener = SimListener::new(listener, shared.clone());
+    let listener = SimListener::new(
+        listener,
+        shared.clone(),
+        tls.map(tokio_rustls::TlsAcceptor::from),
+    );
     let stop = shared.clone();
     let server = tokio::spawn(async move {
         let served = axum::serve(listener, app)
@@ -51,6 +79,7 @@ pub async fn start(
     tracing::info!(%addr, "taurusdb simulator listening");
     Ok(SimHandle {
         addr,
+        scheme,
         shared,
         server: Arc::new(Mutex::new(Some(server))),
     })
@@ -60,6 +89,7 @@ pub async fn start(
 #[derive(Clone, Debug)]
 pub struct SimHandle {
     addr: SocketAddr,
+    scheme: &'static str,
     shared: Arc<Shared>,
     server: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
@@ -78,7 +108,11 @@ impl SimHandle {
             IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
             ip => ip,
         };
-        format!("http://{}", SocketAddr::new(ip, self.addr.port()))
+        format!(
+            "{}://{}",
+            self.scheme,
+            SocketAddr::new(ip, self.addr.port())
+        )
     }
 
     /// Creates an instance with no tasks; no-op if it exists.

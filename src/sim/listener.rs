@@ -18,18 +18,99 @@ use axum::extract::connect_info::Connected;
 use axum::serve::{IncomingStream, Listener};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
 
 use super::state::Shared;
 
-/// A TCP listener that counts connections and wraps each in a [`SimStream`].
+/// A TCP listener that counts connections and wraps each in a [`SimStream`],
+/// terminating TLS first when it serves HTTPS.
 pub(crate) struct SimListener {
     inner: TcpListener,
     shared: Arc<Shared>,
+    tls: Option<TlsAcceptor>,
 }
 
 impl SimListener {
-    pub(crate) fn new(inner: TcpListener, shared: Arc<Shared>) -> SimListener {
-        SimListener { inner, shared }
+    pub(crate) fn new(
+        inner: TcpListener,
+        shared: Arc<Shared>,
+        tls: Option<TlsAcceptor>,
+    ) -> SimListener {
+        SimListener { inner, shared, tls }
+    }
+}
+
+/// The connection under a [`SimStream`]: plain TCP or TLS over TCP.
+enum SimIo {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl SimIo {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            SimIo::Plain(tcp) => tcp,
+            SimIo::Tls(tls) => tls.get_ref().0,
+        }
+    }
+}
+
+macro_rules! delegate {
+    ($self:ident, $io:ident => $call:expr) => {
+        match $self.get_mut() {
+            SimIo::Plain($io) => {
+                let $io = Pin::new($io);
+                $call
+            }
+            SimIo::Tls($io) => {
+                let $io = Pin::new(&mut **$io);
+                $call
+            }
+        }
+    };
+}
+
+impl AsyncRead for SimIo {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        delegate!(self, io => io.poll_read(cx, buf))
+    }
+}
+
+impl AsyncWrite for SimIo {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        delegate!(self, io => io.poll_write(cx, buf))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        delegate!(self, io => io.poll_write_vectored(cx, bufs))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            SimIo::Plain(tcp) => tcp.is_write_vectored(),
+            SimIo::Tls(tls) => tls.is_write_vectored(),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        delegate!(self, io => io.poll_flush(cx))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        delegate!(self, io => io.poll_shutdown(cx))
     }
 }
 
@@ -38,17 +119,31 @@ impl Listener for SimListener {
     type Addr = ConnMeta;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        // axum's own accept loop retries (and logs) accept errors.
-        let (tcp, remote) = Listener::accept(&mut self.inner).await;
-        let _ = tcp.set_nodelay(true);
-        self.shared.count_connection();
-        let control = Arc::new(ConnControl::default());
-        let stream = SimStream {
-            inner: tcp,
-            control: control.clone(),
-            reset: false,
-        };
-        (stream, ConnMeta { remote, control })
+        loop {
+            // axum's own accept loop retries (and logs) accept errors.
+            let (tcp, remote) = Listener::accept(&mut self.inner).await;
+            let _ = tcp.set_nodelay(true);
+            let io = match &self.tls {
+                None => SimIo::Plain(tcp),
+                // A client that fails the TLS handshake (e.g. it does not trust our
+                // certificate) never becomes a connection; keep accepting.
+                Some(acceptor) => match acceptor.accept(tcp).await {
+                    Ok(tls) => SimIo::Tls(Box::new(tls)),
+                    Err(err) => {
+                        tracing::debug!(%remote, error = %err, "TLS handshake failed");
+                        continue;
+                    }
+                },
+            };
+            self.shared.count_connection();
+            let control = Arc::new(ConnControl::default());
+            let stream = SimStream {
+                inner: io,
+                control: control.clone(),
+                reset: false,
+            };
+            return (stream, ConnMeta { remote, control });
+        }
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
@@ -93,7 +188,7 @@ impl ConnControl {
 
 /// A TCP stream that fails every operation once its [`ConnControl`] is tripped.
 pub(crate) struct SimStream {
-    inner: TcpStream,
+    inner: SimIo,
     control: Arc<ConnControl>,
     /// Whether `SO_LINGER 0` was set, so that closing sends a reset.
     reset: bool,
@@ -107,7 +202,7 @@ impl SimStream {
         }
         if !self.reset {
             self.reset = true;
-            let _ = self.inner.set_zero_linger();
+            let _ = self.inner.tcp().set_zero_linger();
         }
         Some(io::Error::new(
             io::ErrorKind::ConnectionAborted,

@@ -35,6 +35,6 @@ mod test_support;
 pub use cli::{parse_duration, run_cli, run_cli_with};
 pub use config::{IamUser, Seed, SeedInstance, SimConfig};
 pub use faults::{Fault, FaultKind};
-pub use handle::{SimHandle, start};
+pub use handle::{SimHandle, start, start_https};
 pub use jobs::{JobOutcome, JobPlan, SimJob};
 pub use record::RecordedRequest;

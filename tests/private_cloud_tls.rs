@@ -1,0 +1,155 @@
+//! Private clouds: an HTTPS endpoint whose certificate comes from the user's own CA.
+//! The provider trusts it through `ca_file`, refuses it without, and `insecure` skips
+//! the check. Real TLS on both sides: the simulator serves HTTPS with rustls.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use taurusdb_provider::sim::{self, Seed, SimConfig, SimHandle};
+use taurusdb_provider::tf::value::{Number, Value};
+
+/// A private CA and a server certificate it signed for 127.0.0.1.
+struct PrivatePki {
+    ca_pem: String,
+    server: Arc<rustls::ServerConfig>,
+}
+
+fn private_pki() -> PrivatePki {
+    let ca_key = rcgen::KeyPair::generate().expect("CA key");
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Private Cloud Root CA");
+    ca_params.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::CrlSign,
+    ];
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).expect("CA");
+
+    let server_key = rcgen::KeyPair::generate().expect("server key");
+    let mut params =
+        rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+            .expect("server params");
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    let cert = params.signed_by(&server_key, &ca).expect("server cert");
+    let server = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![cert.der().clone()],
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der())),
+    )
+    .expect("server config");
+    PrivatePki {
+        ca_pem: ca.pem(),
+        server: Arc::new(server),
+    }
+}
+
+async fn https_sim(pki: &PrivatePki) -> SimHandle {
+    sim::start_https(
+        "127.0.0.1:0".parse().expect("addr"),
+        SimConfig {
+            auth_token: TOKEN.to_string(),
+            ..Default::default()
+        },
+        Seed::demo(),
+        pki.server.clone(),
+    )
+    .await
+    .expect("https simulator")
+}
+
+async fn pause_with(
+    sim: &SimHandle,
+    extra: &[(&str, Value)],
+) -> Vec<taurusdb_provider::proto::tfplugin6::Diagnostic> {
+    let mut provider = start_provider(&[]).await;
+    let mut attrs = vec![
+        ("endpoint", Value::string(sim.endpoint())),
+        ("project_id", Value::string(PROJECT)),
+        ("auth_token", Value::string(TOKEN)),
+        ("max_retries", Value::Number(Number::Int(0))),
+    ];
+    attrs.extend(extra.iter().cloned());
+    let diags = configure(&mut provider, provider_config(&attrs)).await;
+    assert!(diags.is_empty(), "{diags:?}");
+    let ty = resource_type();
+    let config = resource_value(&[
+        ("instance_id", Value::string(INSTANCE)),
+        ("task_name", Value::string(TASK)),
+    ]);
+    let planned = provider
+        .client
+        .plan_resource_change(
+            taurusdb_provider::proto::tfplugin6::plan_resource_change::Request {
+                type_name: "taurusdb_replication_pause".into(),
+                prior_state: Some(dv(&Value::Null, &ty)),
+                proposed_new_state: Some(dv(&config, &ty)),
+                config: Some(dv(&config, &ty)),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("plan")
+        .into_inner();
+    provider
+        .client
+        .apply_resource_change(
+            taurusdb_provider::proto::tfplugin6::apply_resource_change::Request {
+                type_name: "taurusdb_replication_pause".into(),
+                prior_state: Some(dv(&Value::Null, &ty)),
+                planned_state: planned.planned_state,
+                config: Some(dv(&config, &ty)),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("apply")
+        .into_inner()
+        .diagnostics
+}
+
+#[tokio::test]
+async fn a_private_ca_is_trusted_through_ca_file() {
+    let pki = private_pki();
+    let sim = https_sim(&pki).await;
+    assert!(sim.endpoint().starts_with("https://"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, &pki.ca_pem).expect("write CA");
+
+    let diags = pause_with(
+        &sim,
+        &[("ca_file", Value::string(ca_file.display().to_string()))],
+    )
+    .await;
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(sim.count("POST", "/replication/pause"), 1);
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_refused_unless_insecure() {
+    let pki = private_pki();
+    let sim = https_sim(&pki).await;
+    let diags = pause_with(&sim, &[]).await;
+    let err = errors(&diags)[0];
+    assert!(err.detail.contains("could not connect"), "{err:?}");
+    assert!(err.detail.to_lowercase().contains("certificate"), "{err:?}");
+    assert_eq!(
+        sim.count("POST", "/replication/pause"),
+        0,
+        "nothing reached the service"
+    );
+
+    let diags = pause_with(&sim, &[("insecure", Value::Bool(true))]).await;
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(sim.count("POST", "/replication/pause"), 1);
+}
