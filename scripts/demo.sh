@@ -23,7 +23,7 @@ trap cleanup EXIT
 
 echo "==> starting the embedded TaurusDB simulator"
 token="demo-token-$RANDOM$RANDOM"
-exec 3< <(SIM_AUTH_TOKEN="$token" exec "$bin" sim --listen 127.0.0.1:0 2>"$work/sim.log")
+exec 3< <(SIM_AUTH_TOKEN="$token" exec "$bin" sim --listen 127.0.0.1:0 --job-duration 2s 2>"$work/sim.log")
 sim_pid=$!
 read -r banner <&3
 echo "    $banner"
