@@ -616,3 +616,50 @@ async fn waiting_for_a_resume_and_for_a_vanished_task() {
     .expect_err("gone");
     assert!(matches!(err, WaitError::TaskGone { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn concurrent_lists_of_one_instance_share_a_single_request() {
+    let sim = sim_with_all_credentials().await;
+    // Hold the first list long enough for every other reader to arrive while it is in
+    // flight (the readers start within microseconds; the margin is seconds).
+    sim.inject(Fault::on(
+        "GET",
+        "/replication",
+        FaultKind::Delay(Duration::from_secs(2)),
+    ));
+    let api = token_client(&sim);
+    let first = {
+        let api = api.clone();
+        tokio::spawn(async move { api.list_replications(PROJECT, INSTANCE, &never()).await })
+    };
+    sim.wait_for_requests(1).await;
+    let others: Vec<_> = (0..7)
+        .map(|_| {
+            let api = api.clone();
+            tokio::spawn(async move {
+                api.find_replication(PROJECT, INSTANCE, TASK, &never())
+                    .await
+            })
+        })
+        .collect();
+    assert_eq!(first.await.expect("task").expect("list").len(), 3);
+    for other in others {
+        let task = other
+            .await
+            .expect("task")
+            .expect("find")
+            .expect("orders_sync exists");
+        assert_eq!(task.task_name, TASK);
+    }
+    assert_eq!(
+        sim.count("GET", "/replication"),
+        1,
+        "one request for eight readers"
+    );
+
+    // Once it has answered, the next reader asks again (no stale cache).
+    api.list_replications(PROJECT, INSTANCE, &never())
+        .await
+        .expect("list");
+    assert_eq!(sim.count("GET", "/replication"), 2);
+}

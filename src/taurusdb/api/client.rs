@@ -2,8 +2,12 @@
 //! documented headers and credentials, safe retries, and responses and failures turned
 //! into typed results.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
+
+use futures_util::FutureExt as _;
+use futures_util::future::{BoxFuture, Shared};
 
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
@@ -113,14 +117,24 @@ struct Reply {
     body: bytes::Bytes,
 }
 
-/// A TaurusDB API client. Cheap to clone; clones share the connection pool and the
-/// IAM token.
+/// A TaurusDB API client. Cheap to clone; clones share the connection pool, the IAM
+/// token and in-flight task lists.
 #[derive(Debug, Clone)]
 pub struct ApiClient {
-    http: reqwest::Client,
-    config: Arc<ClientConfig>,
-    token: Arc<TokenCache>,
+    inner: Arc<Inner>,
+    lists: Arc<Mutex<HashMap<(String, String), SharedList>>>,
 }
+
+/// What sends requests: the pool, the configuration and the IAM token.
+#[derive(Debug)]
+struct Inner {
+    http: reqwest::Client,
+    config: ClientConfig,
+    token: TokenCache,
+}
+
+/// One task-list fetch that every concurrent reader of the same instance awaits.
+type SharedList = Shared<BoxFuture<'static, Result<Arc<Vec<Replication>>, ApiError>>>;
 
 #[derive(Debug, Deserialize)]
 struct ErrorBody {
@@ -201,23 +215,17 @@ impl ApiClient {
             .build()
             .map_err(|err| ApiError::Config(err.to_string()))?;
         Ok(Self {
-            http,
-            config: Arc::new(ClientConfig { endpoint, ..config }),
-            token: Arc::new(TokenCache::default()),
+            inner: Arc::new(Inner {
+                http,
+                config: ClientConfig { endpoint, ..config },
+                token: TokenCache::default(),
+            }),
+            lists: Arc::new(Mutex::new(HashMap::new())),
         })
     }
 
     pub fn endpoint(&self) -> &str {
-        &self.config.endpoint
-    }
-
-    fn replication_url(&self, project_id: &str, instance_id: &str, action: &str) -> String {
-        format!(
-            "{}/v3/{}/instances/{}/starrocks/databases/replication{action}",
-            self.config.endpoint,
-            encode_segment(project_id),
-            encode_segment(instance_id)
-        )
+        &self.inner.config.endpoint
     }
 
     /// Pauses a StarRocks data synchronization task; the service answers with the
@@ -256,10 +264,11 @@ impl ApiClient {
         let body = serde_json::to_vec(&serde_json::json!({ "task_name": task_name }))
             .map_err(|err| ApiError::Config(err.to_string()))?;
         let reply = self
+            .inner
             .send(
                 Call {
                     method: Method::POST,
-                    url: self.replication_url(project_id, instance_id, action),
+                    url: self.inner.replication_url(project_id, instance_id, action),
                     project_id: Some(project_id),
                     body: Some(body),
                     authenticated: true,
@@ -277,8 +286,116 @@ impl ApiClient {
         }
     }
 
-    /// Every synchronization task of an instance (all pages).
+    /// Every synchronization task of an instance (all pages). Concurrent calls for the
+    /// same instance share one fetch: a refresh of many pauses on one instance costs one
+    /// list, not one per resource.
     pub async fn list_replications(
+        &self,
+        project_id: &str,
+        instance_id: &str,
+        cancel: &CancellationToken,
+    ) -> Result<Arc<Vec<Replication>>, ApiError> {
+        let key = (project_id.to_string(), instance_id.to_string());
+        let fetch = {
+            let mut lists = self.lists.lock().unwrap_or_else(|p| p.into_inner());
+            lists
+                .entry(key.clone())
+                .or_insert_with(|| {
+                    let inner = self.inner.clone();
+                    let (project, instance) = key.clone();
+                    async move {
+                        // Not tied to one caller's cancellation: others may be waiting.
+                        let never = CancellationToken::new();
+                        inner
+                            .fetch_replications(&project, &instance, &never)
+                            .await
+                            .map(Arc::new)
+                    }
+                    .boxed()
+                    .shared()
+                })
+                .clone()
+        };
+        let result = tokio::select! {
+            result = fetch.clone() => result,
+            () = cancel.cancelled() => return Err(ApiError::Cancelled),
+        };
+        let mut lists = self.lists.lock().unwrap_or_else(|p| p.into_inner());
+        if lists.get(&key).is_some_and(|f| f.ptr_eq(&fetch)) {
+            lists.remove(&key);
+        }
+        result
+    }
+
+    /// One task by name, or None when the instance has no such task.
+    pub async fn find_replication(
+        &self,
+        project_id: &str,
+        instance_id: &str,
+        task_name: &str,
+        cancel: &CancellationToken,
+    ) -> Result<Option<Replication>, ApiError> {
+        let tasks = self
+            .list_replications(project_id, instance_id, cancel)
+            .await?;
+        Ok(tasks.iter().find(|t| t.task_name == task_name).cloned())
+    }
+
+    /// A job by ID, or None when the service does not know it (yet).
+    pub async fn show_job(
+        &self,
+        project_id: &str,
+        job_id: &str,
+        cancel: &CancellationToken,
+    ) -> Result<Option<Job>, ApiError> {
+        let url = format!(
+            "{}/v3/{}/jobs?id={}",
+            self.inner.config.endpoint,
+            encode_segment(project_id),
+            encode_segment(job_id)
+        );
+        let result = self
+            .inner
+            .send(
+                Call {
+                    method: Method::GET,
+                    url,
+                    project_id: Some(project_id),
+                    body: None,
+                    authenticated: true,
+                },
+                cancel,
+            )
+            .await;
+        let reply = match result {
+            Ok(reply) => reply,
+            Err(err) if is_job_not_found(&err) => return Ok(None),
+            Err(err) => return Err(err),
+        };
+        let envelope: JobEnvelope = parse_body(&reply)?;
+        let Some(job) = envelope.job else {
+            return Ok(None);
+        };
+        Ok(Some(Job {
+            id: job.id.unwrap_or_else(|| job_id.to_string()),
+            status: JobStatus::parse(job.status.as_deref().unwrap_or("")),
+            process: job.process,
+            fail_reason: job.fail_reason.filter(|r| !r.is_empty()),
+        }))
+    }
+}
+
+impl Inner {
+    fn replication_url(&self, project_id: &str, instance_id: &str, action: &str) -> String {
+        format!(
+            "{}/v3/{}/instances/{}/starrocks/databases/replication{action}",
+            self.config.endpoint,
+            encode_segment(project_id),
+            encode_segment(instance_id)
+        )
+    }
+
+    async fn fetch_replications(
         &self,
         project_id: &str,
         instance_id: &str,
@@ -312,62 +429,6 @@ impl ApiClient {
                 return Ok(tasks);
             }
         }
-    }
-
-    /// One task by name, or None when the instance has no such task.
-    pub async fn find_replication(
-        &self,
-        project_id: &str,
-        instance_id: &str,
-        task_name: &str,
-        cancel: &CancellationToken,
-    ) -> Result<Option<Replication>, ApiError> {
-        let tasks = self
-            .list_replications(project_id, instance_id, cancel)
-            .await?;
-        Ok(tasks.into_iter().find(|t| t.task_name == task_name))
-    }
-
-    /// A job by ID, or None when the service does not know it (yet).
-    pub async fn show_job(
-        &self,
-        project_id: &str,
-        job_id: &str,
-        cancel: &CancellationToken,
-    ) -> Result<Option<Job>, ApiError> {
-        let url = format!(
-            "{}/v3/{}/jobs?id={}",
-            self.config.endpoint,
-            encode_segment(project_id),
-            encode_segment(job_id)
-        );
-        let result = self
-            .send(
-                Call {
-                    method: Method::GET,
-                    url,
-                    project_id: Some(project_id),
-                    body: None,
-                    authenticated: true,
-                },
-                cancel,
-            )
-            .await;
-        let reply = match result {
-            Ok(reply) => reply,
-            Err(err) if is_job_not_found(&err) => return Ok(None),
-            Err(err) => return Err(err),
-        };
-        let envelope: JobEnvelope = parse_body(&reply)?;
-        let Some(job) = envelope.job else {
-            return Ok(None);
-        };
-        Ok(Some(Job {
-            id: job.id.unwrap_or_else(|| job_id.to_string()),
-            status: JobStatus::parse(job.status.as_deref().unwrap_or("")),
-            process: job.process,
-            fail_reason: job.fail_reason.filter(|r| !r.is_empty()),
-        }))
     }
 
     /// Sends a call, retrying what is safe to retry (see [`retry`]), and with password

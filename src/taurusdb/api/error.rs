@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     /// The service answered with an error status.
     #[error("{}", describe_status(*.status, .code.as_deref(), .message, .request_id.as_deref()))]

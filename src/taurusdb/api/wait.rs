@@ -1,7 +1,8 @@
 //! Waiting for a pause or resume to take effect.
 //!
 //! The pause call only starts a job. Done means: the job reached `Completed` (jobs API)
-//! AND the task's stage reads the target (list API, compared case-insensitively). A
+//! AND the task's stage reads the target (list API, compared case-insensitively). Each
+//! poll reads both at once, so a job that is already done costs one round trip. A
 //! `Failed` job ends the wait at once with its `fail_reason`; a job the service does not
 //! know yet counts as pending for a grace period; a task that disappears ends the wait.
 //! Polls start at once and back off. The caller bounds the whole wait with a deadline,
@@ -143,56 +144,50 @@ async fn poll(
 ) -> Result<String, WaitError> {
     let started = Instant::now();
     let mut backoff = Backoff::new(policy);
-    // Phase 1: the job.
     loop {
         backoff.wait().await;
-        match client
-            .show_job(target.project_id, target.job_id, cancel)
-            .await?
-        {
-            None => {
-                note(last_seen, format!("job {} not visible yet", target.job_id));
-                if started.elapsed() >= policy.not_found_grace {
-                    return Err(WaitError::JobNeverAppeared {
-                        job_id: target.job_id.to_string(),
-                        waited: started.elapsed(),
-                    });
-                }
-            }
-            Some(job) => {
-                let process = job.process.as_deref().unwrap_or("");
-                match job.status {
-                    JobStatus::Completed => break,
-                    JobStatus::Failed => {
-                        return Err(WaitError::JobFailed {
-                            job_id: target.job_id.to_string(),
-                            reason: job
-                                .fail_reason
-                                .unwrap_or_else(|| "the service gave no reason".to_string()),
-                        });
-                    }
-                    status => note(
-                        last_seen,
-                        format!("job {status:?} {process}").trim().to_string(),
-                    ),
-                }
-            }
-        }
-    }
-    note(last_seen, format!("job {} Completed", target.job_id));
-    // Phase 2: the task's stage.
-    let mut backoff = Backoff::new(policy);
-    loop {
-        backoff.wait().await;
-        let task = client
-            .find_replication(
+        // The job and the task list are read together: done is "job Completed and stage
+        // reached", and a quick job should not cost a second round trip.
+        let (job, task) = tokio::join!(
+            client.show_job(target.project_id, target.job_id, cancel),
+            client.find_replication(
                 target.project_id,
                 target.instance_id,
                 target.task_name,
-                cancel,
-            )
-            .await?;
-        let Some(task) = task else {
+                cancel
+            ),
+        );
+        let Some(job) = job? else {
+            note(last_seen, format!("job {} not visible yet", target.job_id));
+            if started.elapsed() >= policy.not_found_grace {
+                return Err(WaitError::JobNeverAppeared {
+                    job_id: target.job_id.to_string(),
+                    waited: started.elapsed(),
+                });
+            }
+            continue;
+        };
+        match job.status {
+            JobStatus::Completed => {}
+            JobStatus::Failed => {
+                return Err(WaitError::JobFailed {
+                    job_id: target.job_id.to_string(),
+                    reason: job
+                        .fail_reason
+                        .unwrap_or_else(|| "the service gave no reason".to_string()),
+                });
+            }
+            status => {
+                let process = job.process.as_deref().unwrap_or("");
+                note(
+                    last_seen,
+                    format!("job {status:?} {process}").trim().to_string(),
+                );
+                continue;
+            }
+        }
+        // The job completed: now the stage decides.
+        let Some(task) = task? else {
             return Err(WaitError::TaskGone {
                 task_name: target.task_name.to_string(),
             });
