@@ -323,3 +323,92 @@ async fn without_a_client_certificate_it_serves_plaintext() {
         .expect("plaintext connect");
     assert!(schema_call(channel).await.is_ok());
 }
+
+/// Reads lines from a child's stdout until one contains `marker`.
+fn line_with(child: &mut Child, marker: &str) -> String {
+    let stdout = child.stdout.take().expect("stdout");
+    let mut reader = BufReader::new(stdout);
+    loop {
+        let mut line = String::new();
+        let read = reader.read_line(&mut line).expect("read stdout");
+        assert!(read > 0, "stdout ended before {marker:?}");
+        if line.contains(marker) {
+            return line;
+        }
+    }
+}
+
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    wait_for_exit(child)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standalone_serve_answers_any_grpc_client() {
+    let mut child = Command::new(BINARY)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let line = line_with(&mut child, "serving tfplugin6 on ");
+    let addr = line.trim().rsplit(' ').next().expect("address").to_string();
+    let mut client = ProviderClient::connect(format!("http://{addr}"))
+        .await
+        .expect("connect over TCP");
+    let schema = client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .expect("schema")
+        .into_inner();
+    assert!(
+        schema
+            .resource_schemas
+            .contains_key("taurusdb_replication_pause")
+    );
+    assert!(terminate(&mut child).success(), "SIGTERM stops it cleanly");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn debug_mode_prints_a_reattach_line_terraform_understands() {
+    let mut child = Command::new(BINARY)
+        .arg("--debug")
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn --debug");
+    let line = line_with(&mut child, "TF_REATTACH_PROVIDERS=");
+    let json = line
+        .trim()
+        .trim_start_matches("TF_REATTACH_PROVIDERS=")
+        .trim_matches('\'');
+    let reattach: serde_json::Value = serde_json::from_str(json).expect("reattach JSON");
+    let entry = &reattach["registry.terraform.io/taurusdb/taurusdb"];
+    assert_eq!(entry["ProtocolVersion"], 6);
+    assert_eq!(
+        entry["Test"], true,
+        "without Test:true Terraform assumes protocol 5"
+    );
+    assert_eq!(entry["Addr"]["Network"], "unix");
+    let socket = PathBuf::from(entry["Addr"]["String"].as_str().expect("socket path"));
+    let channel = Endpoint::from_static("http://localhost")
+        .connect_with_connector(tower::service_fn(move |_| {
+            let socket = socket.clone();
+            async move {
+                Ok::<_, std::io::Error>(TokioIo::new(
+                    tokio::net::UnixStream::connect(socket).await?,
+                ))
+            }
+        }))
+        .await
+        .expect("connect to the debug socket");
+    let schema = schema_call(channel).await;
+    assert!(schema.is_ok(), "{schema:?}");
+    assert!(terminate(&mut child).success());
+}

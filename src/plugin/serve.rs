@@ -22,7 +22,7 @@ pub enum ServeError {
     Tls(#[from] TlsError),
     #[error("could not listen on {addr}: {source}")]
     Listen { addr: String, source: io::Error },
-    #[error("could not write the handshake line: {0}")]
+    #[error("could not write to stdout: {0}")]
     Stdout(io::Error),
     #[error("the gRPC server failed: {0}")]
     Transport(#[from] tonic::transport::Error),
@@ -121,9 +121,13 @@ pub async fn serve_debug(routes: Routes, provider_address: &str) -> Result<(), S
             "Addr": {"Network": "unix", "String": socket.0.display().to_string()},
         }
     });
-    print_line(&format!(
-        "Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the following:\n\n\tTF_REATTACH_PROVIDERS='{reattach}'\n"
-    ))?;
+    // A person reads this; if they close the pipe, keep serving the Terraform they
+    // pointed at the socket.
+    if let Err(err) = print_line(&format!(
+        "Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the following:\n\n\tTF_REATTACH_PROVIDERS='{reattach}'"
+    )) {
+        tracing::warn!(error = %err, "could not print the reattach instructions");
+    }
     let shutdown = CancellationToken::new();
     spawn_signal_handlers(shutdown.clone(), true);
     let result = serve_routes(routes, listener, None, shutdown).await;
@@ -187,9 +191,14 @@ pub async fn serve_routes(
     Ok(())
 }
 
+/// Writes `line` and its newline to stdout in one write, then flushes.
 fn print_line(line: &str) -> Result<(), ServeError> {
     let mut stdout = io::stdout().lock();
-    writeln!(stdout, "{line}")
+    let mut text = String::with_capacity(line.len() + 1);
+    text.push_str(line);
+    text.push('\n');
+    stdout
+        .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
         .map_err(ServeError::Stdout)
 }
