@@ -5,11 +5,9 @@ API counted from the simulator's side.
 
 Usage: python3 bench/parallel_apply.py [--count 1000] [--parallelism 100]
 """
-import argparse, json, os, shutil, subprocess, sys, tempfile, time
+import argparse, json, os, subprocess, sys, tempfile, time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "terraform-provider-taurusdb")
-TOKEN = "bench-token"
+from harness import build_release, pause_config, start_sim, terraform, terraform_env
 
 
 def main():
@@ -17,29 +15,17 @@ def main():
     ap.add_argument("--count", type=int, default=1000)
     ap.add_argument("--parallelism", type=int, default=100)
     a = ap.parse_args()
-    tf = shutil.which("terraform") or shutil.which("tofu") or sys.exit("no terraform/tofu")
-    subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=ROOT, check=True)
+    tf = terraform()
+    build_release()
+    # The simulator logs one line per request; it goes to a file, never to a pipe that
+    # nobody reads (a full pipe would stall the simulator).
     sim_log_file = tempfile.TemporaryFile(mode="w+")
-    sim = subprocess.Popen([BIN, "sim", "--listen", "127.0.0.1:0", "--token", TOKEN],
-                           stdout=subprocess.PIPE, stderr=sim_log_file, text=True,
-                           env=dict(os.environ, TF_LOG="info"))
-    banner = sim.stdout.readline().split()
-    endpoint = next(w for w in banner if w.startswith("http"))
-    fields = dict(w.split("=", 1) for w in banner if "=" in w)
+    sim, endpoint, fields = start_sim(sim_log_file, "info")
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            rc = os.path.join(tmp, "terraform.rc")
-            with open(rc, "w") as f:
-                f.write('provider_installation {\n dev_overrides {\n  "registry.terraform.io/taurusdb/taurusdb" = "%s"\n }\n direct {}\n}\n'
-                        % os.path.dirname(BIN))
-            env = dict(os.environ, TF_CLI_CONFIG_FILE=rc, CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1",
-                       HW_TAURUSDB_ENDPOINT=endpoint, HW_AUTH_TOKEN=TOKEN, HW_PROJECT_ID=fields["project_id"])
-            for k in ("TF_LOG", "TF_LOG_PROVIDER", "TF_LOG_PATH"):
-                env.pop(k, None)
+            env = terraform_env(tmp, endpoint, fields["project_id"])
             with open(os.path.join(tmp, "main.tf"), "w") as f:
-                f.write('terraform {\n required_providers {\n  taurusdb = { source = "taurusdb/taurusdb" }\n }\n}\n'
-                        'resource "taurusdb_replication_pause" "p" {\n count = %d\n instance_id = "%s"\n task_name = "orders_sync"\n}\n'
-                        % (a.count, fields["instance_id"]))
+                f.write(pause_config(a.count, fields["instance_id"]))
             t0 = time.perf_counter()
             run = subprocess.run([tf, "apply", "-auto-approve", "-input=false", "-no-color",
                                   f"-parallelism={a.parallelism}"], cwd=tmp, env=env,

@@ -5,19 +5,9 @@ simulator versus N terraform_data resources (the floor), apply + destroy, as rat
 Usage: python3 bench/terraform_wall.py [--count 500] [--runs 3] [--parallelism 10]
 Builds the release binary first. Needs terraform (or tofu) on PATH.
 """
-import argparse, os, resource, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, os, resource, statistics, subprocess, tempfile, time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "terraform-provider-taurusdb")
-TOKEN = "bench-token"
-
-
-def terraform():
-    for name in ("terraform", "tofu"):
-        path = shutil.which(name)
-        if path:
-            return path
-    sys.exit("no terraform or tofu on PATH")
+from harness import build_release, pause_config, start_sim, terraform, terraform_env
 
 
 def children_cpu():
@@ -54,29 +44,15 @@ def main():
     ap.add_argument("--extra", default="", help="extra HCL inside each pause resource, e.g. 'wait_for_completion = false'")
     a = ap.parse_args()
     tf = terraform()
-    subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=ROOT, check=True)
-
-    sim = subprocess.Popen([BIN, "sim", "--listen", "127.0.0.1:0", "--token", TOKEN],
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    banner = sim.stdout.readline().split()
-    endpoint = next(w for w in banner if w.startswith("http"))
-    fields = dict(w.split("=", 1) for w in banner if "=" in w)
+    build_release()
+    sim, endpoint, fields = start_sim()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            rc = os.path.join(tmp, "terraform.rc")
-            with open(rc, "w") as f:
-                f.write('provider_installation {\n dev_overrides {\n  "registry.terraform.io/taurusdb/taurusdb" = "%s"\n }\n direct {}\n}\n'
-                        % os.path.dirname(BIN))
-            env = dict(os.environ, TF_CLI_CONFIG_FILE=rc, CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1",
-                       HW_TAURUSDB_ENDPOINT=endpoint, HW_AUTH_TOKEN=TOKEN, HW_PROJECT_ID=fields["project_id"])
-            for k in ("TF_LOG", "TF_LOG_PROVIDER", "TF_LOG_PATH"):
-                env.pop(k, None)
+            env = terraform_env(tmp, endpoint, fields["project_id"])
             pause = os.path.join(tmp, "pause"); os.mkdir(pause)
             floor = os.path.join(tmp, "floor"); os.mkdir(floor)
             with open(os.path.join(pause, "main.tf"), "w") as f:
-                f.write('terraform {\n required_providers {\n  taurusdb = { source = "taurusdb/taurusdb" }\n }\n}\n'
-                        'resource "taurusdb_replication_pause" "p" {\n count = %d\n instance_id = "%s"\n task_name = "orders_sync"\n %s\n}\n'
-                        % (a.count, fields["instance_id"], a.extra))
+                f.write(pause_config(a.count, fields["instance_id"], a.extra))
             with open(os.path.join(floor, "main.tf"), "w") as f:
                 f.write('resource "terraform_data" "d" {\n count = %d\n input = "orders_sync"\n}\n' % a.count)
             # terraform_data needs the builtin provider only; init creates no files of note.

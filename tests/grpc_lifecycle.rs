@@ -11,8 +11,6 @@ use taurusdb_provider::proto::tfplugin6 as pb;
 use taurusdb_provider::sim::{JobOutcome, JobPlan, SimHandle};
 use taurusdb_provider::tf::value::Value;
 
-const TYPE: &str = "taurusdb_replication_pause";
-
 fn config(extra: &[(&str, Value)]) -> Value {
     let mut attrs = vec![
         ("instance_id", Value::string(INSTANCE)),
@@ -32,55 +30,9 @@ fn timeouts(create: &str, delete: Option<&str>) -> (&'static str, Value) {
     )
 }
 
-async fn plan(
-    p: &mut TestProvider,
-    prior: &Value,
-    config: &Value,
-) -> pb::plan_resource_change::Response {
-    let ty = resource_type();
-    p.client
-        .plan_resource_change(pb::plan_resource_change::Request {
-            type_name: TYPE.into(),
-            prior_state: Some(dv(prior, &ty)),
-            proposed_new_state: Some(dv(config, &ty)),
-            config: Some(dv(config, &ty)),
-            ..Default::default()
-        })
-        .await
-        .expect("rpc")
-        .into_inner()
-}
-
-async fn apply(
-    p: &mut TestProvider,
-    prior: &Value,
-    planned: &Value,
-    config: &Value,
-) -> pb::apply_resource_change::Response {
-    let ty = resource_type();
-    p.client
-        .apply_resource_change(pb::apply_resource_change::Request {
-            type_name: TYPE.into(),
-            prior_state: Some(dv(prior, &ty)),
-            planned_state: Some(dv(planned, &ty)),
-            config: Some(dv(config, &ty)),
-            ..Default::default()
-        })
-        .await
-        .expect("rpc")
-        .into_inner()
-}
-
 /// Plan then apply a create; returns the new state and the apply diagnostics.
 async fn create(p: &mut TestProvider, config: &Value) -> (Value, Vec<pb::Diagnostic>) {
-    let planned = plan(p, &Value::Null, config).await;
-    assert!(
-        errors(&planned.diagnostics).is_empty(),
-        "{:?}",
-        planned.diagnostics
-    );
-    let planned = undv(&planned.planned_state, &resource_type());
-    let applied = apply(p, &Value::Null, &planned, config).await;
+    let applied = plan_and_create(p, config).await;
     (
         undv(&applied.new_state, &resource_type()),
         applied.diagnostics,
@@ -174,7 +126,7 @@ async fn stop_provider_ends_the_wait_and_keeps_the_job_id() {
         let ty = resource_type();
         applier
             .apply_resource_change(pb::apply_resource_change::Request {
-                type_name: TYPE.into(),
+                type_name: RESOURCE_TYPE.into(),
                 prior_state: Some(dv(&Value::Null, &ty)),
                 planned_state: Some(dv(&planned, &ty)),
                 config: Some(dv(&cfg, &ty)),
@@ -389,7 +341,7 @@ async fn invalid_timeouts_fail_validation_at_the_attribute() {
     let diags = p
         .client
         .validate_resource_config(pb::validate_resource_config::Request {
-            type_name: TYPE.into(),
+            type_name: RESOURCE_TYPE.into(),
             config: Some(dv(
                 &config(&[timeouts("30 minutes", Some("1h"))]),
                 &resource_type(),
@@ -421,7 +373,7 @@ async fn version_0_state_gains_the_new_defaults() {
     let response = p
         .client
         .upgrade_resource_state(pb::upgrade_resource_state::Request {
-            type_name: TYPE.into(),
+            type_name: RESOURCE_TYPE.into(),
             version: 0,
             raw_state: Some(pb::RawState {
                 json: serde_json::to_vec(&old).expect("json"),

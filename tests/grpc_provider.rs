@@ -15,58 +15,9 @@ fn config_for(task: &str) -> Value {
     ])
 }
 
-async fn plan(
-    provider: &mut TestProvider,
-    prior: &Value,
-    config: &Value,
-) -> pb::plan_resource_change::Response {
-    let ty = resource_type();
-    provider
-        .client
-        .plan_resource_change(pb::plan_resource_change::Request {
-            type_name: "taurusdb_replication_pause".into(),
-            prior_state: Some(dv(prior, &ty)),
-            proposed_new_state: Some(dv(config, &ty)),
-            config: Some(dv(config, &ty)),
-            ..Default::default()
-        })
-        .await
-        .expect("rpc")
-        .into_inner()
-}
-
-async fn apply(
-    provider: &mut TestProvider,
-    prior: &Value,
-    planned: &Value,
-    config: &Value,
-) -> pb::apply_resource_change::Response {
-    let ty = resource_type();
-    provider
-        .client
-        .apply_resource_change(pb::apply_resource_change::Request {
-            type_name: "taurusdb_replication_pause".into(),
-            prior_state: Some(dv(prior, &ty)),
-            planned_state: Some(dv(planned, &ty)),
-            config: Some(dv(config, &ty)),
-            ..Default::default()
-        })
-        .await
-        .expect("rpc")
-        .into_inner()
-}
-
-/// Plans and applies a create; returns the apply response.
+/// Plans and applies a create of `task`; returns the apply response.
 async fn create(provider: &mut TestProvider, task: &str) -> pb::apply_resource_change::Response {
-    let config = config_for(task);
-    let planned = plan(provider, &Value::Null, &config).await;
-    assert!(
-        errors(&planned.diagnostics).is_empty(),
-        "{:?}",
-        planned.diagnostics
-    );
-    let planned = undv(&planned.planned_state, &resource_type());
-    apply(provider, &Value::Null, &planned, &config).await
+    plan_and_create(provider, &config_for(task)).await
 }
 
 #[tokio::test]

@@ -81,40 +81,11 @@ async fn pause_with(
     attrs.extend(extra.iter().cloned());
     let diags = configure(&mut provider, provider_config(&attrs)).await;
     assert!(diags.is_empty(), "{diags:?}");
-    let ty = resource_type();
     let config = resource_value(&[
         ("instance_id", Value::string(INSTANCE)),
         ("task_name", Value::string(TASK)),
     ]);
-    let planned = provider
-        .client
-        .plan_resource_change(
-            taurusdb_provider::proto::tfplugin6::plan_resource_change::Request {
-                type_name: "taurusdb_replication_pause".into(),
-                prior_state: Some(dv(&Value::Null, &ty)),
-                proposed_new_state: Some(dv(&config, &ty)),
-                config: Some(dv(&config, &ty)),
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("plan")
-        .into_inner();
-    provider
-        .client
-        .apply_resource_change(
-            taurusdb_provider::proto::tfplugin6::apply_resource_change::Request {
-                type_name: "taurusdb_replication_pause".into(),
-                prior_state: Some(dv(&Value::Null, &ty)),
-                planned_state: planned.planned_state,
-                config: Some(dv(&config, &ty)),
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("apply")
-        .into_inner()
-        .diagnostics
+    plan_and_create(&mut provider, &config).await.diagnostics
 }
 
 #[tokio::test]

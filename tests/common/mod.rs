@@ -221,3 +221,63 @@ pub fn attr<'a>(value: &'a Value, name: &str) -> &'a Value {
         .attr(name)
         .unwrap_or_else(|| panic!("attribute {name}"))
 }
+
+pub const RESOURCE_TYPE: &str = "taurusdb_replication_pause";
+
+/// PlanResourceChange with `config` as both proposed state and configuration.
+pub async fn plan(
+    provider: &mut TestProvider,
+    prior: &Value,
+    config: &Value,
+) -> pb::plan_resource_change::Response {
+    let ty = resource_type();
+    provider
+        .client
+        .plan_resource_change(pb::plan_resource_change::Request {
+            type_name: RESOURCE_TYPE.into(),
+            prior_state: Some(dv(prior, &ty)),
+            proposed_new_state: Some(dv(config, &ty)),
+            config: Some(dv(config, &ty)),
+            ..Default::default()
+        })
+        .await
+        .expect("rpc")
+        .into_inner()
+}
+
+/// ApplyResourceChange from `prior` to `planned`.
+pub async fn apply(
+    provider: &mut TestProvider,
+    prior: &Value,
+    planned: &Value,
+    config: &Value,
+) -> pb::apply_resource_change::Response {
+    let ty = resource_type();
+    provider
+        .client
+        .apply_resource_change(pb::apply_resource_change::Request {
+            type_name: RESOURCE_TYPE.into(),
+            prior_state: Some(dv(prior, &ty)),
+            planned_state: Some(dv(planned, &ty)),
+            config: Some(dv(config, &ty)),
+            ..Default::default()
+        })
+        .await
+        .expect("rpc")
+        .into_inner()
+}
+
+/// Plans a create of `config` (which must succeed) and applies it.
+pub async fn plan_and_create(
+    provider: &mut TestProvider,
+    config: &Value,
+) -> pb::apply_resource_change::Response {
+    let planned = plan(provider, &Value::Null, config).await;
+    assert!(
+        errors(&planned.diagnostics).is_empty(),
+        "{:?}",
+        planned.diagnostics
+    );
+    let planned = undv(&planned.planned_state, &resource_type());
+    apply(provider, &Value::Null, &planned, config).await
+}
