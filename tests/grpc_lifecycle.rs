@@ -394,3 +394,42 @@ async fn version_0_state_gains_the_new_defaults() {
     assert_eq!(attr(&state, "resume_on_destroy"), &Value::Bool(false));
     assert_eq!(attr(&state, "stage"), &Value::Null);
 }
+
+#[tokio::test]
+async fn triggers_unknown_at_plan_are_carried_and_force_a_new_pause() {
+    let sim = start_sim().await;
+    let mut p = configured_provider(&sim).await;
+    let known = (
+        "triggers",
+        Value::Map(BTreeMap::from([(
+            "release".to_string(),
+            Value::string("v1"),
+        )])),
+    );
+    let (state, diags) = create(&mut p, &config(&[known])).await;
+    assert!(diags.is_empty(), "{diags:?}");
+
+    // The new release comes from another resource: unknown until apply.
+    let partly_unknown = Value::Map(BTreeMap::from([
+        ("release".to_string(), Value::Unknown),
+        ("team".to_string(), Value::string("data")),
+    ]));
+    let response = plan(
+        &mut p,
+        &state,
+        &config(&[("triggers", partly_unknown.clone())]),
+    )
+    .await;
+    assert!(
+        errors(&response.diagnostics).is_empty(),
+        "{:?}",
+        response.diagnostics
+    );
+    let planned = undv(&response.planned_state, &resource_type());
+    assert_eq!(
+        attr(&planned, "triggers"),
+        &partly_unknown,
+        "the plan keeps the config"
+    );
+    assert_eq!(response.requires_replace.len(), 1);
+}

@@ -439,6 +439,18 @@ impl Resource for ReplicationPause {
                 );
             }
         };
+        // State imported before any project was known: the provider's default applies.
+        state.project_id = state.project_id.clone().or(self.default_project());
+        if state.project_id.is_null() {
+            return unchanged(
+                Diagnostic::warning(
+                    "Replication pause not refreshed",
+                    "This resource has no project_id and the provider has none either, so its task cannot be looked up. Set project_id.",
+                )
+                .at(AttrPath::attr(attrs::PROJECT_ID))
+                .into(),
+            );
+        }
         let target = match Target::of(&state) {
             Ok(target) => target,
             Err(d) => return unchanged(d.into()),

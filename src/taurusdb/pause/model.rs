@@ -129,7 +129,7 @@ pub fn timeout_path(name: &str) -> AttrPath {
 }
 
 /// The resource's values, in plan, state or config.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PauseState {
     pub id: Attr<String>,
     pub instance_id: Attr<String>,
@@ -137,7 +137,7 @@ pub struct PauseState {
     pub project_id: Attr<String>,
     pub job_id: Attr<String>,
     pub stage: Attr<String>,
-    pub triggers: Attr<BTreeMap<String, String>>,
+    pub triggers: Triggers,
     pub wait_for_completion: Attr<bool>,
     pub resume_on_destroy: Attr<bool>,
     pub timeouts: Option<Timeouts>,
@@ -152,7 +152,7 @@ impl PauseState {
             project_id: Attr::read(value, attrs::PROJECT_ID)?,
             job_id: Attr::read(value, attrs::JOB_ID)?,
             stage: Attr::read(value, attrs::STAGE)?,
-            triggers: Attr::read(value, attrs::TRIGGERS)?,
+            triggers: Triggers::read(value)?,
             wait_for_completion: Attr::read(value, attrs::WAIT_FOR_COMPLETION)?,
             resume_on_destroy: Attr::read(value, attrs::RESUME_ON_DESTROY)?,
             timeouts: Timeouts::read(value)?,
@@ -167,7 +167,7 @@ impl PauseState {
             (attrs::PROJECT_ID, self.project_id.to_value()),
             (attrs::JOB_ID, self.job_id.to_value()),
             (attrs::STAGE, self.stage.to_value()),
-            (attrs::TRIGGERS, self.triggers.to_value()),
+            (attrs::TRIGGERS, self.triggers.0.clone()),
             (
                 attrs::WAIT_FOR_COMPLETION,
                 self.wait_for_completion.to_value(),
@@ -184,7 +184,7 @@ impl PauseState {
             attrs::INSTANCE_ID => self.instance_id != prior.instance_id,
             attrs::TASK_NAME => self.task_name != prior.task_name,
             attrs::PROJECT_ID => self.project_id != prior.project_id,
-            attrs::TRIGGERS => normalized(&self.triggers) != normalized(&prior.triggers),
+            attrs::TRIGGERS => !self.triggers.same_as(&prior.triggers),
             _ => false,
         }
     }
@@ -234,10 +234,68 @@ impl PauseState {
     }
 }
 
-fn normalized(triggers: &Attr<BTreeMap<String, String>>) -> Attr<BTreeMap<String, String>> {
-    match triggers {
-        Attr::Known(map) if map.is_empty() => Attr::Null,
-        other => other.clone(),
+/// The `triggers` map as Terraform sent it. Kept as a value, not a Rust map, because
+/// its elements may be unknown at plan time and the plan must carry them unchanged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Triggers(pub Value);
+
+impl Default for Triggers {
+    fn default() -> Self {
+        Self(Value::Null)
+    }
+}
+
+impl Triggers {
+    fn read(object: &Value) -> Result<Self, Diagnostic> {
+        let value = object.attr(attrs::TRIGGERS).cloned().unwrap_or(Value::Null);
+        let valid = match &value {
+            Value::Null | Value::Unknown => true,
+            Value::Map(entries) => entries
+                .values()
+                .all(|v| matches!(v, Value::String(_) | Value::Unknown | Value::Null)),
+            _ => false,
+        };
+        if valid {
+            Ok(Self(value))
+        } else {
+            Err(Diagnostic::error(
+                "Invalid attribute value",
+                "The value of triggers must be a map of strings.",
+            )
+            .at(AttrPath::attr(attrs::TRIGGERS)))
+        }
+    }
+
+    /// A map of known strings (an empty map and no map are the same).
+    fn known(&self) -> Option<BTreeMap<&str, Option<&str>>> {
+        match &self.0 {
+            Value::Null => Some(BTreeMap::new()),
+            Value::Map(entries) if entries.values().all(|v| !v.is_unknown()) => Some(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Whether two trigger sets are certainly equal; anything unknown is a change.
+    pub fn same_as(&self, other: &Triggers) -> bool {
+        match (self.known(), other.known()) {
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl From<BTreeMap<String, String>> for Triggers {
+    fn from(map: BTreeMap<String, String>) -> Self {
+        Self(Value::Map(
+            map.into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        ))
     }
 }
 
@@ -308,7 +366,7 @@ mod tests {
             project_id: Attr::Null,
             job_id: Attr::Unknown,
             stage: Attr::Known("Paused".into()),
-            triggers: Attr::Known([("k".to_string(), "v".to_string())].into()),
+            triggers: BTreeMap::from([("k".to_string(), "v".to_string())]).into(),
             wait_for_completion: Attr::Known(true),
             resume_on_destroy: Attr::Null,
             timeouts: Some(Timeouts {
@@ -343,17 +401,31 @@ mod tests {
     }
 
     #[test]
-    fn empty_and_absent_triggers_do_not_replace() {
+    fn empty_and_absent_triggers_do_not_replace_but_unknown_ones_do() {
         let a = PauseState {
-            triggers: Attr::Known(BTreeMap::new()),
+            triggers: BTreeMap::new().into(),
             ..Default::default()
         };
         let b = PauseState::default();
         assert!(!a.replaces(&b, attrs::TRIGGERS));
         let c = PauseState {
-            triggers: Attr::Known([("k".to_string(), "v".to_string())].into()),
+            triggers: BTreeMap::from([("k".to_string(), "v".to_string())]).into(),
             ..Default::default()
         };
         assert!(c.replaces(&b, attrs::TRIGGERS));
+        assert!(!c.replaces(&c.clone(), attrs::TRIGGERS));
+        let partly_unknown = PauseState {
+            triggers: Triggers(Value::Map(BTreeMap::from([
+                ("k".to_string(), Value::string("v")),
+                ("later".to_string(), Value::Unknown),
+            ]))),
+            ..Default::default()
+        };
+        assert!(partly_unknown.replaces(&c, attrs::TRIGGERS));
+        let read = PauseState::from_value(&partly_unknown.to_value()).expect("decodes");
+        assert_eq!(
+            read.triggers, partly_unknown.triggers,
+            "unknown elements survive"
+        );
     }
 }
