@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use common::*;
 use taurusdb_provider::proto::tfplugin6 as pb;
-use taurusdb_provider::sim::{JobOutcome, JobPlan, SimHandle};
+use taurusdb_provider::sim::{Fault, FaultKind, JobOutcome, JobPlan, SimHandle};
 use taurusdb_provider::tf::value::Value;
 
 fn config(extra: &[(&str, Value)]) -> Value {
@@ -234,7 +234,7 @@ async fn half_given_or_rejected_credentials_are_clear() {
 }
 
 #[tokio::test]
-async fn changing_triggers_replaces_and_flags_update_in_place() {
+async fn changing_triggers_pauses_again_in_place_without_resuming() {
     let sim = start_sim().await;
     let mut p = configured_provider(&sim).await;
     let triggers = |v: &str| {
@@ -243,21 +243,38 @@ async fn changing_triggers_replaces_and_flags_update_in_place() {
             Value::Map(BTreeMap::from([("release".to_string(), Value::string(v))])),
         )
     };
-    let first = config(&[triggers("v1")]);
+    let first = config(&[triggers("v1"), ("resume_on_destroy", Value::Bool(true))]);
     let (state, diags) = create(&mut p, &first).await;
     assert!(diags.is_empty(), "{diags:?}");
 
-    let replan = plan(&mut p, &state, &config(&[triggers("v2")])).await;
-    assert_eq!(replan.requires_replace.len(), 1);
-    assert_eq!(
-        path_of(&pb::Diagnostic {
-            attribute: Some(replan.requires_replace[0].clone()),
-            ..Default::default()
-        }),
-        vec!["triggers".to_string()]
+    let second = config(&[triggers("v2"), ("resume_on_destroy", Value::Bool(true))]);
+    let replan = plan(&mut p, &state, &second).await;
+    assert!(
+        replan.requires_replace.is_empty(),
+        "same task: no replacement"
     );
+    let planned = undv(&replan.planned_state, &resource_type());
+    assert_eq!(attr(&planned, "job_id"), &Value::Unknown);
+    assert_eq!(attr(&planned, "id"), attr(&state, "id"));
+    let applied = apply(&mut p, &state, &planned, &second).await;
+    assert!(applied.diagnostics.is_empty(), "{:?}", applied.diagnostics);
+    let updated = undv(&applied.new_state, &resource_type());
+    assert_ne!(attr(&updated, "job_id"), attr(&state, "job_id"));
+    assert_eq!(attr(&updated, "stage"), &Value::string("Paused"));
+    assert_eq!(sim.count("POST", "/replication/pause"), 2);
+    assert_eq!(
+        sim.count("POST", "/replication/resume"),
+        0,
+        "resume_on_destroy must not resume between two pauses"
+    );
+}
 
-    let flags = config(&[triggers("v1"), ("resume_on_destroy", Value::Bool(true))]);
+#[tokio::test]
+async fn changing_only_flags_updates_in_place_without_api_calls() {
+    let sim = start_sim().await;
+    let mut p = configured_provider(&sim).await;
+    let (state, _) = create(&mut p, &config(&[])).await;
+    let flags = config(&[("resume_on_destroy", Value::Bool(true))]);
     let update = plan(&mut p, &state, &flags).await;
     assert!(update.requires_replace.is_empty());
     let planned = undv(&update.planned_state, &resource_type());
@@ -269,6 +286,45 @@ async fn changing_triggers_replaces_and_flags_update_in_place() {
         sim.count("POST", "/replication/pause"),
         1,
         "no new pause for a flag"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_re_pause_keeps_the_change_pending() {
+    let sim = start_sim().await;
+    let mut p = configured_provider(&sim).await;
+    let (state, _) = create(&mut p, &config(&[])).await;
+    sim.set_task_stage(PROJECT, INSTANCE, TASK, "Incremental");
+    let mut drifted = state.clone();
+    if let Value::Object(attrs) = &mut drifted {
+        attrs.insert("stage".into(), Value::string("Incremental"));
+    }
+    sim.set_job_plan(plan_of(JobOutcome::Fail("DRS channel is broken".into()), 0));
+    let replan = plan(&mut p, &drifted, &config(&[])).await;
+    let planned = undv(&replan.planned_state, &resource_type());
+    let applied = apply(&mut p, &drifted, &planned, &config(&[])).await;
+    assert!(
+        errors(&applied.diagnostics)[0]
+            .detail
+            .contains("DRS channel is broken")
+    );
+    let kept = undv(&applied.new_state, &resource_type());
+    assert_eq!(
+        attr(&kept, "stage"),
+        &Value::string("Incremental"),
+        "still drifted"
+    );
+    assert_ne!(
+        attr(&kept, "job_id"),
+        attr(&state, "job_id"),
+        "the new job is recorded"
+    );
+    let again = plan(&mut p, &kept, &config(&[])).await;
+    let again = undv(&again.planned_state, &resource_type());
+    assert_eq!(
+        attr(&again, "job_id"),
+        &Value::Unknown,
+        "the next apply pauses again"
     );
 }
 
@@ -396,7 +452,7 @@ async fn version_0_state_gains_the_new_defaults() {
 }
 
 #[tokio::test]
-async fn triggers_unknown_at_plan_are_carried_and_force_a_new_pause() {
+async fn triggers_unknown_at_plan_are_carried_and_pause_again() {
     let sim = start_sim().await;
     let mut p = configured_provider(&sim).await;
     let known = (
@@ -431,5 +487,106 @@ async fn triggers_unknown_at_plan_are_carried_and_force_a_new_pause() {
         &partly_unknown,
         "the plan keeps the config"
     );
-    assert_eq!(response.requires_replace.len(), 1);
+    assert!(response.requires_replace.is_empty());
+    assert_eq!(attr(&planned, "job_id"), &Value::Unknown, "pauses again");
+}
+
+#[tokio::test]
+async fn a_pause_whose_answer_was_lost_is_recorded_without_a_job_id() {
+    let sim = start_sim().await;
+    sim.inject(Fault::on(
+        "POST",
+        "/replication/pause",
+        FaultKind::DropAfterHandling,
+    ));
+    let mut p = configured_provider(&sim).await;
+    let (state, diags) = create(&mut p, &config(&[])).await;
+    let err = errors(&diags)[0];
+    assert!(
+        err.summary.contains("may or may not have happened"),
+        "{err:?}"
+    );
+    assert_eq!(attr(&state, "job_id"), &Value::Null);
+    assert_eq!(
+        attr(&state, "id"),
+        &Value::string(format!("{INSTANCE}/{TASK}"))
+    );
+    assert_eq!(sim.count("POST", "/replication/pause"), 1, "not re-sent");
+}
+
+#[tokio::test]
+async fn timeouts_delete_bounds_a_throttled_resume() {
+    let sim = start_sim().await;
+    let mut p = configured_provider(&sim).await;
+    let cfg = config(&[
+        ("resume_on_destroy", Value::Bool(true)),
+        timeouts("30m", Some("300ms")),
+    ]);
+    let (state, _) = create(&mut p, &cfg).await;
+    // The gateway asks for a minute's patience; the delete timeout is shorter.
+    sim.inject(Fault::on(
+        "POST",
+        "/replication/resume",
+        FaultKind::Throttle {
+            retry_after: Some(60),
+        },
+    ));
+    let response = destroy(&mut p, &state).await;
+    let err = errors(&response.diagnostics)[0];
+    assert!(
+        err.summary.contains("Timed out before the resume"),
+        "{err:?}"
+    );
+    assert!(err.detail.contains("timeouts.delete"), "{err:?}");
+    assert_eq!(undv(&response.new_state, &resource_type()), state, "kept");
+    assert_eq!(sim.count("POST", "/replication/resume"), 1);
+}
+
+#[tokio::test]
+async fn current_version_state_is_read_as_is() {
+    let mut p = start_provider(&[]).await;
+    let stored = serde_json::json!({
+        "id": format!("{INSTANCE}/{TASK}"),
+        "instance_id": INSTANCE,
+        "task_name": TASK,
+        "project_id": PROJECT,
+        "job_id": "job-1",
+        "stage": "Paused",
+        "triggers": {"release": "v1"},
+        "wait_for_completion": false,
+        "resume_on_destroy": true,
+        "timeouts": {"create": "5m", "delete": null}
+    });
+    let response = p
+        .client
+        .upgrade_resource_state(pb::upgrade_resource_state::Request {
+            type_name: RESOURCE_TYPE.into(),
+            version: 1,
+            raw_state: Some(pb::RawState {
+                json: serde_json::to_vec(&stored).expect("json"),
+                flatmap: Default::default(),
+            }),
+        })
+        .await
+        .expect("rpc")
+        .into_inner();
+    assert!(
+        response.diagnostics.is_empty(),
+        "{:?}",
+        response.diagnostics
+    );
+    let state = undv(&response.upgraded_state, &resource_type());
+    assert_eq!(attr(&state, "wait_for_completion"), &Value::Bool(false));
+    assert_eq!(attr(&state, "resume_on_destroy"), &Value::Bool(true));
+    assert_eq!(
+        attr(attr(&state, "timeouts"), "create"),
+        &Value::string("5m")
+    );
+    assert_eq!(
+        attr(&state, "triggers"),
+        &Value::Map(BTreeMap::from([(
+            "release".to_string(),
+            Value::string("v1")
+        )]))
+    );
 }

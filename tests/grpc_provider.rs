@@ -342,6 +342,7 @@ async fn server_errors_non_json_bodies_and_missing_job_ids_are_reported() {
                 content_type: "application/json".into(),
             },
             vec!["HTTP 500", "DBS.05000001", "Internal error."],
+            false,
         ),
         (
             FaultKind::Respond {
@@ -350,6 +351,7 @@ async fn server_errors_non_json_bodies_and_missing_job_ids_are_reported() {
                 content_type: "text/html".into(),
             },
             vec!["HTTP 502", "upstream gone"],
+            false,
         ),
         (
             FaultKind::Respond {
@@ -357,22 +359,28 @@ async fn server_errors_non_json_bodies_and_missing_job_ids_are_reported() {
                 body: "{}".into(),
                 content_type: "application/json".into(),
             },
-            vec!["HTTP 200", "no job_id"],
+            vec!["HTTP 200", "no job_id", "may or may not have happened"],
+            true,
         ),
     ];
-    for (fault, expected) in cases {
+    // `recorded`: the service said 200, so the pause probably happened; the resource is
+    // kept (without a job ID) so Terraform taints it and the next apply pauses again.
+    for (fault, expected, recorded) in cases {
         sim.inject(Fault::on("POST", "/replication/pause", fault));
         let response = create(&mut provider, TASK).await;
         let errs = errors(&response.diagnostics);
         assert_eq!(errs.len(), 1, "{:?}", response.diagnostics);
+        let text = format!("{}\n{}", errs[0].summary, errs[0].detail);
         for part in expected {
-            assert!(
-                errs[0].detail.contains(part),
-                "{part:?} not in {:?}",
-                errs[0].detail
-            );
+            assert!(text.contains(part), "{part:?} not in {text:?}");
         }
-        assert_eq!(undv(&response.new_state, &resource_type()), Value::Null);
+        let state = undv(&response.new_state, &resource_type());
+        if recorded {
+            assert_eq!(attr(&state, "job_id"), &Value::Null);
+            assert_eq!(attr(&state, "task_name"), &Value::string(TASK));
+        } else {
+            assert_eq!(state, Value::Null);
+        }
     }
     assert_eq!(
         sim.count("POST", "/replication/pause"),
@@ -655,7 +663,7 @@ async fn read_without_credentials_keeps_the_state_and_warns() {
 }
 
 #[tokio::test]
-async fn read_refreshes_the_stage_and_drift_plans_a_replacement() {
+async fn read_refreshes_the_stage_and_drift_plans_a_new_pause() {
     let sim = start_sim().await;
     let mut provider = configured_provider(&sim).await;
     let created = create(&mut provider, TASK).await;
@@ -674,17 +682,13 @@ async fn read_refreshes_the_stage_and_drift_plans_a_replacement() {
     assert_eq!(attr(&refreshed, "stage"), &Value::string("Incremental"));
 
     let replan = plan(&mut provider, &refreshed, &config_for(TASK)).await;
-    let replaced: Vec<Vec<String>> = replan
-        .requires_replace
-        .iter()
-        .map(|p| {
-            path_of(&pb::Diagnostic {
-                attribute: Some(p.clone()),
-                ..Default::default()
-            })
-        })
-        .collect();
-    assert_eq!(replaced, vec![vec!["stage".to_string()]]);
+    assert!(
+        replan.requires_replace.is_empty(),
+        "same task: paused again in place"
+    );
+    let planned = undv(&replan.planned_state, &resource_type());
+    assert_eq!(attr(&planned, "job_id"), &Value::Unknown);
+    assert_eq!(attr(&planned, "stage"), &Value::Unknown);
 }
 
 #[tokio::test]
@@ -760,7 +764,14 @@ async fn stop_provider_cancels_an_in_flight_apply() {
         .expect("stop");
     let response = in_flight.await.expect("apply task");
     let err = errors(&response.diagnostics)[0];
-    assert!(err.detail.contains("cancelled"), "{err:?}");
+    assert!(
+        err.summary.contains("may or may not have happened"),
+        "{err:?}"
+    );
+    assert!(err.detail.contains("interrupted"), "{err:?}");
+    // The request was in flight: the resource is recorded (tainted) without a job ID.
+    let state = undv(&response.new_state, &resource_type());
+    assert_eq!(attr(&state, "job_id"), &Value::Null);
 
     // The server keeps serving after StopProvider, and new work is not cancelled.
     let response = create(&mut provider, "users_sync").await;

@@ -307,7 +307,7 @@ async fn import_then_plan_is_empty() {
     );
     assert_eq!(values_of(&ws).await["stage"], "Paused");
 
-    // Importing a task that is running plans a pause (a replacement).
+    // Importing a task that is running plans a pause (in place).
     ws.write_config(&format!(
         "{}
 {}",
@@ -331,7 +331,7 @@ async fn import_then_plan_is_empty() {
     assert_eq!(plan.status, Some(2), "{}", plan.all());
     assert!(
         plan.stdout
-            .contains("taurusdb_replication_pause.running must be replaced"),
+            .contains("taurusdb_replication_pause.running will be updated in-place"),
         "{}",
         plan.stdout
     );
@@ -393,8 +393,18 @@ async fn aksk_authentication_end_to_end() {
     ws.set_env("HW_ACCESS_KEY", Some(ACCESS_KEY));
     ws.set_env("HW_SECRET_KEY", Some(SECRET_KEY));
     ws.write_config(&pause_block("signed", INSTANCE, TASK));
-    ws.ok(&["apply", "-auto-approve", "-input=false", "-no-color"])
+    let run = ws
+        .run(
+            &["apply", "-auto-approve", "-input=false", "-no-color"],
+            &[("TF_LOG", "trace")],
+        )
         .await;
+    assert_eq!(run.status, Some(0), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("TaurusDB API call"),
+        "provider lines are logged"
+    );
+    assert!(!run.all().contains(SECRET_KEY), "the secret key leaked");
     let requests = sim.requests();
     assert!(!requests.is_empty());
     for request in &requests {
@@ -430,9 +440,14 @@ async fn a_resumed_task_is_paused_again() {
         )
         .await;
     assert_eq!(plan.status, Some(2), "{}", plan.all());
-    assert!(plan.stdout.contains("must be replaced"), "{}", plan.stdout);
     assert!(
-        plan.stdout.contains("# forces replacement"),
+        plan.stdout.contains("will be updated in-place"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("\"Incremental\" -> (known after apply)"),
         "{}",
         plan.stdout
     );

@@ -15,6 +15,11 @@ use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_stream::wrappers::ReceiverStream;
 
+/// How long a client may take to complete its TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// Pause after a failed accept (e.g. out of file descriptors).
+const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Anything a connection can be: plain or TLS, unix or TCP.
 trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
@@ -105,7 +110,9 @@ pub fn incoming(
             let io = match io {
                 Ok(io) => io,
                 Err(err) => {
+                    // E.g. out of file descriptors: back off instead of spinning.
                     tracing::warn!(error = %err, "accept failed");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
                     continue;
                 }
             };
@@ -119,12 +126,16 @@ pub fn incoming(
                 Some(acceptor) => {
                     let acceptor = acceptor.clone();
                     tokio::spawn(async move {
-                        match acceptor.accept(io).await {
-                            Ok(stream) => {
+                        match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(io)).await
+                        {
+                            Ok(Ok(stream)) => {
                                 let _ = tx.send(Ok(Conn(Box::new(stream)))).await;
                             }
-                            Err(err) => {
+                            Ok(Err(err)) => {
                                 tracing::warn!(error = %err, "rejected a connection: TLS handshake failed");
+                            }
+                            Err(_) => {
+                                tracing::warn!("rejected a connection: TLS handshake timed out");
                             }
                         }
                     });

@@ -87,8 +87,8 @@ pub fn schema() -> Schema {
     )
 }
 
-/// The provider block as Terraform sent it.
-#[derive(Debug, Clone, Default)]
+/// The provider block as Terraform sent it. Its Debug output hides the credentials.
+#[derive(Clone, Default)]
 pub struct ProviderConfig {
     pub region: Attr<String>,
     pub project_id: Attr<String>,
@@ -105,6 +105,33 @@ pub struct ProviderConfig {
     pub max_retries: Attr<i64>,
     pub insecure: Attr<bool>,
     pub ca_file: Attr<String>,
+}
+
+impl std::fmt::Debug for ProviderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |attr: &Attr<String>| match attr {
+            Attr::Known(_) => "Known(***)",
+            Attr::Unknown => "Unknown",
+            Attr::Null => "Null",
+        };
+        f.debug_struct("ProviderConfig")
+            .field("region", &self.region)
+            .field("project_id", &self.project_id)
+            .field("auth_token", &hidden(&self.auth_token))
+            .field("access_key", &hidden(&self.access_key))
+            .field("secret_key", &hidden(&self.secret_key))
+            .field("security_token", &hidden(&self.security_token))
+            .field("user_name", &self.user_name)
+            .field("password", &hidden(&self.password))
+            .field("domain_name", &self.domain_name)
+            .field("auth_url", &self.auth_url)
+            .field("endpoint", &self.endpoint)
+            .field("language", &self.language)
+            .field("max_retries", &self.max_retries)
+            .field("insecure", &self.insecure)
+            .field("ca_file", &self.ca_file)
+            .finish()
+    }
 }
 
 impl ProviderConfig {
@@ -138,12 +165,10 @@ impl ProviderConfig {
                     .collect(),
             );
         }
-        for setting in [attrs::ENDPOINT, attrs::AUTH_URL] {
-            let attr = if setting.attr == attrs::ENDPOINT.attr {
-                &self.endpoint
-            } else {
-                &self.auth_url
-            };
+        for (attr, setting) in [
+            (&self.endpoint, attrs::ENDPOINT),
+            (&self.auth_url, attrs::AUTH_URL),
+        ] {
             if let Some(url) = attr.known() {
                 diagnostics.extend(check_url(url, setting).into_iter().collect());
             }
@@ -228,9 +253,11 @@ struct Resolver<'a> {
 }
 
 impl Resolver<'_> {
+    /// A setting's value; an empty string counts as not set (a variable defaulting to
+    /// "" must not become an empty token that outranks other credentials).
     fn text(&mut self, attr: &Attr<String>, setting: Setting) -> Option<String> {
         match attr {
-            Attr::Known(v) => Some(v.clone()),
+            Attr::Known(v) => Some(v.clone()).filter(|v| !v.trim().is_empty()),
             Attr::Unknown => {
                 self.diagnostics.push(unknown_at_configure(setting));
                 None
@@ -658,6 +685,31 @@ mod tests {
         };
         let err = resolve(&config, &[]).expect_err("unreadable");
         assert_eq!(err.0[0].path, Some(AttrPath::attr("ca_file")));
+    }
+
+    #[test]
+    fn empty_credentials_in_config_count_as_unset() {
+        let config = ProviderConfig {
+            auth_token: Attr::Known(String::new()),
+            ..Default::default()
+        };
+        let settings = resolve(&config, &[("HW_ACCESS_KEY", "ak"), ("HW_SECRET_KEY", "sk")])
+            .expect("settings");
+        assert_eq!(settings.credentials().map(|c| c.kind()).ok(), Some("aksk"));
+    }
+
+    #[test]
+    fn debug_output_hides_credentials() {
+        let config = ProviderConfig {
+            auth_token: Attr::Known("tok-123".into()),
+            secret_key: Attr::Known("sk-456".into()),
+            password: Attr::Known("pw-789".into()),
+            ..Default::default()
+        };
+        let text = format!("{config:?}");
+        for secret in ["tok-123", "sk-456", "pw-789"] {
+            assert!(!text.contains(secret), "{text}");
+        }
     }
 
     #[test]

@@ -59,11 +59,52 @@ pub fn api_failed(err: &ApiError, op: Operation<'_>) -> Diagnostic {
     }
 }
 
-/// The diagnostic for a wait that did not end well. `job_id` is in state already.
+/// The pause request was sent but no usable answer came back: it may have happened.
+pub fn pause_uncertain(err: &ApiError, op: Operation<'_>, timed_out: bool) -> Diagnostic {
+    let why = if timed_out {
+        "timeouts.create ran out while the pause request was in flight".to_string()
+    } else {
+        format!("{err}")
+    };
+    Diagnostic::error(
+        format!(
+            "The pause of task {:?} may or may not have happened",
+            op.task
+        ),
+        format!(
+            "The pause request was sent, but no usable answer came back: {why}.\n\nThe resource is recorded without a job ID and will be paused again by the next apply."
+        ),
+    )
+}
+
+/// The deadline passed before the pause or resume request could be sent.
+pub fn timed_out_before_sending(op: Operation<'_>, timeout: std::time::Duration) -> Diagnostic {
+    let (bound, done) = if op.action == "resume" {
+        (
+            "timeouts.delete",
+            "Nothing was resumed; the resource stays in state",
+        )
+    } else {
+        ("timeouts.create", "Nothing was paused")
+    };
+    Diagnostic::error(
+        format!("Timed out before the {} of task {:?}", op.action, op.task),
+        format!(
+            "{bound} ({timeout:?}) ran out before the {} request could be sent (for example while retrying a throttled request). {done}.",
+            op.action
+        ),
+    )
+}
+
+/// The diagnostic for a wait that did not end well.
 pub fn wait_failed(err: &WaitError, op: Operation<'_>, job_id: &str) -> Diagnostic {
-    let kept = format!(
-        "The job ID {job_id} is recorded in state; the resource is marked tainted, so the next apply pauses again."
-    );
+    let kept = if op.action == "resume" {
+        "The resource stays in state; the next destroy resumes the task again.".to_string()
+    } else {
+        format!(
+            "The job ID {job_id} is recorded in state, and the next apply pauses the task again."
+        )
+    };
     let (summary, detail) = match err {
         WaitError::JobFailed { reason, .. } => (
             format!("The {} job for task {:?} failed", op.action, op.task),

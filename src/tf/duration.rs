@@ -50,6 +50,12 @@ pub fn parse_go_duration(input: &str) -> Result<Duration, String> {
         total += value * scale;
         rest = &rest[unit_len..];
     }
+    // Go's durations end at 2^63-1 nanoseconds (about 2562047h).
+    if total > i64::MAX as f64 / 1e9 {
+        return Err(format!(
+            "{input:?} is longer than the longest duration, 2562047h"
+        ));
+    }
     Duration::try_from_secs_f64(total).map_err(|_| format!("{input:?} is too long"))
 }
 

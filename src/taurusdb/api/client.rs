@@ -555,9 +555,15 @@ impl Inner {
             request = request.body(body.clone());
         }
         let started = Instant::now();
+        if cancel.is_cancelled() {
+            return Err(ApiError::Cancelled);
+        }
+        let interrupted = || ApiError::Interrupted {
+            endpoint: self.config.endpoint.clone(),
+        };
         let response = tokio::select! {
             response = request.send() => response,
-            () = cancel.cancelled() => return Err(ApiError::Cancelled),
+            () = cancel.cancelled() => return Err(interrupted()),
         };
         let response = response.map_err(|err| self.transport_error(&err))?;
         let status = response.status();
@@ -572,8 +578,8 @@ impl Inner {
         let subject_token = header("X-Subject-Token");
         let retry_after = header("Retry-After");
         let body = tokio::select! {
-            body = response.bytes() => body.map_err(|err| self.transport_error(&err))?,
-            () = cancel.cancelled() => return Err(ApiError::Cancelled),
+            body = read_body(response) => body.map_err(|err| self.transport_error(&err))?,
+            () = cancel.cancelled() => return Err(interrupted()),
         };
         tracing::debug!(
             http_method = %call.method,
@@ -656,6 +662,22 @@ impl Inner {
             ApiError::Transport { endpoint, detail }
         }
     }
+}
+
+/// The largest response body read; the API's answers are a few kilobytes.
+const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Reads a response body, refusing to buffer more than [`MAX_BODY_BYTES`].
+async fn read_body(mut response: reqwest::Response) -> Result<bytes::Bytes, reqwest::Error> {
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            // Truncated: the JSON will not parse and the caller reports an invalid body.
+            break;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 fn check_url(url: &str, what: &str) -> Result<(), ApiError> {

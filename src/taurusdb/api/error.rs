@@ -31,9 +31,12 @@ pub enum ApiError {
     /// The connection failed after the request may have been sent.
     #[error("request to {endpoint} failed: {detail}")]
     Transport { endpoint: String, detail: String },
-    /// Terraform asked the provider to stop.
-    #[error("cancelled: Terraform asked the provider to stop")]
+    /// Cancelled before the request was sent: the service did not see it.
+    #[error("cancelled before the request was sent")]
     Cancelled,
+    /// Cancelled while the request was in flight: the service may have processed it.
+    #[error("interrupted while waiting for {endpoint} to answer")]
+    Interrupted { endpoint: String },
     /// IAM did not issue a token for the configured user.
     #[error("could not obtain an IAM token: {0}")]
     IamToken(Box<ApiError>),
@@ -56,6 +59,18 @@ impl ApiError {
         match self {
             ApiError::Status { retry_after, .. } => *retry_after,
             _ => None,
+        }
+    }
+
+    /// Whether the service may have carried the request out although the caller got
+    /// no usable answer (so a POST must be treated as possibly done).
+    pub fn may_have_been_processed(&self) -> bool {
+        match self {
+            ApiError::Transport { .. }
+            | ApiError::Timeout { .. }
+            | ApiError::Interrupted { .. } => true,
+            ApiError::InvalidResponse { status, .. } => (200..300).contains(status),
+            _ => false,
         }
     }
 

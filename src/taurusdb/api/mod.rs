@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod deadline;
 pub mod endpoint;
 pub mod error;
 pub mod retry;

@@ -86,7 +86,7 @@ pub enum WaitError {
         waited: Duration,
         last_seen: String,
     },
-    #[error("cancelled: Terraform asked the provider to stop")]
+    #[error("cancelled by the caller")]
     Cancelled,
     #[error(transparent)]
     Api(ApiError),
@@ -95,7 +95,7 @@ pub enum WaitError {
 impl From<ApiError> for WaitError {
     fn from(err: ApiError) -> Self {
         match err {
-            ApiError::Cancelled => WaitError::Cancelled,
+            ApiError::Cancelled | ApiError::Interrupted { .. } => WaitError::Cancelled,
             other => WaitError::Api(other),
         }
     }

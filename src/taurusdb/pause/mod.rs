@@ -4,18 +4,18 @@
 //! until the job completed and the task reads Paused, within `timeouts.create`. If the
 //! pause happened but the wait did not end well, the state with the job ID is returned
 //! together with the error, so Terraform records it (tainted) and nothing is lost.
-//! Read refreshes `stage`; a task resumed behind Terraform's back plans a replacement,
-//! a task that no longer exists leaves state with a warning. Changing instance_id,
-//! task_name, project_id or triggers plans a replacement. Destroy calls nothing and
-//! warns, unless `resume_on_destroy` asks it to resume the task and wait.
+//! Read refreshes `stage`; a task resumed behind Terraform's back, or changed triggers,
+//! plan an in-place update that pauses again (no resume in between); a task that no
+//! longer exists leaves state with a warning. Changing instance_id, task_name or
+//! project_id plans a replacement (another task). Destroy calls nothing and warns,
+//! unless `resume_on_destroy` asks it to resume the task and wait.
 
 pub mod model;
 pub mod validate;
 
 use std::sync::Arc;
 
-use tokio::time::Instant;
-
+use crate::taurusdb::api::deadline::{DeadlineToken, deadline_after};
 use crate::taurusdb::api::wait::{self, TargetStage, WaitError, WaitPolicy, WaitTarget};
 use crate::taurusdb::api::{ApiClient, ApiError};
 use crate::taurusdb::diagnose::{self, Operation};
@@ -133,58 +133,68 @@ impl ReplicationPause {
             planned.stage = Attr::Unknown;
             return Ok((planned, Vec::new()));
         };
-        let mut replace: Vec<AttrPath> = REPLACING
+        let replace: Vec<AttrPath> = REPLACING
             .iter()
             .filter(|name| planned.replaces(&prior, name))
             .map(|name| AttrPath::attr(*name))
             .collect();
-        // Drift: the task was resumed behind Terraform's back. Pause it again.
+        // Pause again in place (same task, so no resume in between) when the triggers
+        // changed or the task was resumed behind Terraform's back.
         let resumed = planned.waits() && prior.stage.known().is_some_and(|s| !wait::is_paused(s));
-        if resumed {
-            replace.push(AttrPath::attr(attrs::STAGE));
-        }
-        if replace.is_empty() {
-            planned.id = prior.id.clone().or(planned.derived_id());
-            planned.job_id = prior.job_id.clone();
-            planned.stage = prior.stage.clone();
-        } else {
+        let repause = resumed || !planned.triggers.same_as(&prior.triggers);
+        if !replace.is_empty() {
             planned.id = planned.derived_id();
             planned.job_id = Attr::Unknown;
             planned.stage = Attr::Unknown;
+        } else if repause {
+            planned.id = prior.id.clone().or(planned.derived_id());
+            planned.job_id = Attr::Unknown;
+            planned.stage = Attr::Unknown;
+        } else {
+            planned.id = prior.id.clone().or(planned.derived_id());
+            planned.job_id = prior.job_id.clone();
+            planned.stage = prior.stage.clone();
         }
         Ok((planned, replace))
     }
 
-    async fn create(&self, ctx: &RequestContext, planned: &Value) -> ApplyResponse {
-        let mut state = match PauseState::from_value(planned) {
-            Ok(state) => state,
-            Err(d) => return failed(d),
-        };
-        let prepared = (|| {
-            let client = self.client()?;
-            let timeout = state.timeout(attrs::CREATE)?;
-            Ok::<_, Diagnostic>((client, timeout))
-        })();
-        let (client, timeout) = match prepared {
+    /// Pauses the task `state` names and (unless told not to) waits for it, within
+    /// timeouts.create. Used by create and by the in-place re-pause.
+    async fn pause_and_wait(&self, ctx: &RequestContext, state: &PauseState) -> PauseOutcome {
+        let prepared = self
+            .client()
+            .and_then(|client| Ok((client, state.timeout(attrs::CREATE)?)))
+            .and_then(|(client, timeout)| Ok((client, timeout, Target::of(state)?)));
+        let (client, timeout, target) = match prepared {
             Ok(prepared) => prepared,
-            Err(d) => return failed(d),
+            Err(d) => return PauseOutcome::NotDone(d),
         };
-        let deadline = Instant::now() + timeout;
-        let target_state = state.clone();
-        let target = match Target::of(&target_state) {
-            Ok(target) => target,
-            Err(d) => return failed(d),
-        };
-        let paused = tokio::select! {
-            paused = client.pause_replication(target.project, target.instance, target.task, &ctx.cancel) => paused,
-            () = tokio::time::sleep_until(deadline) => Err(ApiError::Timeout {
-                endpoint: client.endpoint().to_string(),
-                timeout,
-            }),
-        };
+        let deadline = DeadlineToken::new(&ctx.cancel, deadline_after(timeout));
+        let op = target.operation("pause");
+        let paused = client
+            .pause_replication(
+                target.project,
+                target.instance,
+                target.task,
+                deadline.token(),
+            )
+            .await;
+        let mut done = state.clone();
+        done.id = done.derived_id();
+        done.stage = Attr::Null;
         let job = match paused {
             Ok(job) => job,
-            Err(err) => return failed(diagnose::api_failed(&err, target.operation("pause"))),
+            Err(err) if err.may_have_been_processed() => {
+                done.job_id = Attr::Null;
+                return PauseOutcome::Uncertain(
+                    done,
+                    diagnose::pause_uncertain(&err, op, deadline.expired()),
+                );
+            }
+            Err(_) if deadline.expired() => {
+                return PauseOutcome::NotDone(diagnose::timed_out_before_sending(op, timeout));
+            }
+            Err(err) => return PauseOutcome::NotDone(diagnose::api_failed(&err, op)),
         };
         tracing::info!(
             instance_id = %target.instance,
@@ -193,11 +203,9 @@ impl ReplicationPause {
             request_id = job.request_id.as_deref().unwrap_or(""),
             "paused replication task"
         );
-        state.id = state.derived_id();
-        state.job_id = Attr::Known(job.job_id.clone());
-        state.stage = Attr::Null;
+        done.job_id = Attr::Known(job.job_id.clone());
         if !state.waits() {
-            return succeeded(state);
+            return PauseOutcome::Done(done);
         }
         let waited = wait::wait_for(
             &client,
@@ -208,23 +216,74 @@ impl ReplicationPause {
                 job_id: &job.job_id,
                 stage: TargetStage::Paused,
             },
-            deadline,
+            deadline.deadline(),
             self.wait_policy,
             &ctx.cancel,
         )
         .await;
         match waited {
             Ok(stage) => {
-                state.stage = Attr::Known(stage);
-                succeeded(state)
+                done.stage = Attr::Known(stage);
+                PauseOutcome::Done(done)
             }
-            Err(err) => ApplyResponse {
-                // The pause happened: keep its job ID in state along with the error.
+            // The pause happened: its job ID goes to state along with the error.
+            Err(err) => {
+                let diagnostic = diagnose::wait_failed(&err, op, &job.job_id);
+                PauseOutcome::Uncertain(done, diagnostic)
+            }
+        }
+    }
+
+    async fn create(&self, ctx: &RequestContext, planned: &Value) -> ApplyResponse {
+        let state = match PauseState::from_value(planned) {
+            Ok(state) => state,
+            Err(d) => return failed(d),
+        };
+        match self.pause_and_wait(ctx, &state).await {
+            PauseOutcome::Done(state) => succeeded(state),
+            PauseOutcome::NotDone(d) => failed(d),
+            // Returned with the error, so Terraform records it (tainted).
+            PauseOutcome::Uncertain(state, d) => ApplyResponse {
                 new_state: state.to_value(),
                 private: Vec::new(),
-                diagnostics: diagnose::wait_failed(&err, target.operation("pause"), &job.job_id)
-                    .into(),
+                diagnostics: d.into(),
             },
+        }
+    }
+
+    /// An in-place update: triggers changed or the task was resumed behind Terraform's
+    /// back (planned job_id unknown), so pause again; otherwise only flags changed.
+    async fn update(&self, ctx: &RequestContext, req: ApplyRequest) -> ApplyResponse {
+        let (prior, planned) = match (
+            PauseState::from_value(&req.prior),
+            PauseState::from_value(&req.planned),
+        ) {
+            (Ok(prior), Ok(planned)) => (prior, planned),
+            (Err(d), _) | (_, Err(d)) => return kept(&req.prior, d),
+        };
+        if !planned.job_id.is_unknown() {
+            return ApplyResponse {
+                new_state: req.planned,
+                private: req.planned_private,
+                diagnostics: Diagnostics::new(),
+            };
+        }
+        match self.pause_and_wait(ctx, &planned).await {
+            PauseOutcome::Done(state) => succeeded(state),
+            PauseOutcome::NotDone(d) => kept(&req.prior, d),
+            // Keep the prior values (so the re-pause stays pending) but record any new
+            // job ID: nothing the service did is lost.
+            PauseOutcome::Uncertain(state, d) => {
+                let mut kept_state = prior;
+                if state.job_id.known().is_some() {
+                    kept_state.job_id = state.job_id;
+                }
+                ApplyResponse {
+                    new_state: kept_state.to_value(),
+                    private: Vec::new(),
+                    diagnostics: d.into(),
+                }
+            }
         }
     }
 
@@ -258,14 +317,19 @@ impl ReplicationPause {
             Ok(prepared) => prepared,
             Err(d) => return kept(prior, d),
         };
-        let deadline = Instant::now() + timeout;
+        let deadline = DeadlineToken::new(&ctx.cancel, deadline_after(timeout));
         let gone = |detail: String| ApplyResponse {
             new_state: Value::Null,
             private: Vec::new(),
             diagnostics: Diagnostic::warning("Nothing to resume", detail).into(),
         };
         let job = match client
-            .resume_replication(target.project, target.instance, target.task, &ctx.cancel)
+            .resume_replication(
+                target.project,
+                target.instance,
+                target.task,
+                deadline.token(),
+            )
             .await
         {
             Ok(job) => job,
@@ -273,6 +337,12 @@ impl ReplicationPause {
                 return gone(format!(
                     "The task no longer exists ({err}); it was removed from state."
                 ));
+            }
+            Err(err) if deadline.expired() && !err.may_have_been_processed() => {
+                return kept(
+                    prior,
+                    diagnose::timed_out_before_sending(target.operation("resume"), timeout),
+                );
             }
             Err(err) => {
                 return kept(
@@ -291,7 +361,7 @@ impl ReplicationPause {
                 job_id: &job.job_id,
                 stage: TargetStage::NotPaused,
             },
-            deadline,
+            deadline.deadline(),
             self.wait_policy,
             &ctx.cancel,
         )
@@ -312,6 +382,17 @@ impl ReplicationPause {
             ),
         }
     }
+}
+
+/// What a pause attempt left behind.
+enum PauseOutcome {
+    /// Paused (and, if asked, confirmed); the state carries job_id and stage.
+    Done(PauseState),
+    /// Nothing happened remotely.
+    NotDone(Diagnostic),
+    /// The pause happened or may have happened, but not everything went well; the state
+    /// carries the job ID when one is known.
+    Uncertain(PauseState, Diagnostic),
 }
 
 fn succeeded(state: PauseState) -> ApplyResponse {
@@ -402,13 +483,7 @@ impl Resource for ReplicationPause {
         if req.prior.is_null() {
             return self.create(ctx, &req.planned).await;
         }
-        // Every change of what was paused replaces; the rest (wait_for_completion,
-        // resume_on_destroy, timeouts) only needs recording.
-        ApplyResponse {
-            new_state: req.planned,
-            private: req.planned_private,
-            diagnostics: Diagnostics::new(),
-        }
+        self.update(ctx, req).await
     }
 
     async fn read(&self, ctx: &RequestContext, req: ReadRequest) -> ReadResponse {

@@ -52,10 +52,10 @@ pub fn schema() -> Schema {
                 string(attrs::JOB_ID, Presence::Computed)
                     .describe("ID of the job the pause call started."),
                 string(attrs::STAGE, Presence::Computed).describe(
-                    "The task's stage as last seen (`Paused` after a completed pause). If the task is resumed outside Terraform, the next plan replaces this resource to pause it again.",
+                    "The task's stage as last seen (`Paused` after a completed pause). If the task is resumed outside Terraform, the next apply pauses it again.",
                 ),
                 Attribute::new(attrs::TRIGGERS, Type::map(Type::String), Presence::Optional)
-                    .describe("Arbitrary values; changing any of them pauses again (replacement)."),
+                    .describe("Arbitrary values; changing any of them pauses the task again."),
                 flag(attrs::WAIT_FOR_COMPLETION).describe(
                     "Wait until the pause job completed and the task reads Paused (default true).",
                 ),
@@ -177,14 +177,12 @@ impl PauseState {
         ])
     }
 
-    /// Whether a change of `name` from `prior` to `self` forces a new pause. An empty
-    /// triggers map and no map mean the same.
+    /// Whether a change of `name` from `prior` to `self` means another task.
     pub fn replaces(&self, prior: &PauseState, name: &str) -> bool {
         match name {
             attrs::INSTANCE_ID => self.instance_id != prior.instance_id,
             attrs::TASK_NAME => self.task_name != prior.task_name,
             attrs::PROJECT_ID => self.project_id != prior.project_id,
-            attrs::TRIGGERS => !self.triggers.same_as(&prior.triggers),
             _ => false,
         }
     }
@@ -299,13 +297,8 @@ impl From<BTreeMap<String, String>> for Triggers {
     }
 }
 
-/// Attributes whose change plans a new pause.
-pub const REPLACING: [&str; 4] = [
-    attrs::INSTANCE_ID,
-    attrs::TASK_NAME,
-    attrs::PROJECT_ID,
-    attrs::TRIGGERS,
-];
+/// Attributes whose change means another task: a replacement.
+pub const REPLACING: [&str; 3] = [attrs::INSTANCE_ID, attrs::TASK_NAME, attrs::PROJECT_ID];
 
 /// The import ID: `<instance_id>/<task_name>` or `<project_id>/<instance_id>/<task_name>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -401,19 +394,19 @@ mod tests {
     }
 
     #[test]
-    fn empty_and_absent_triggers_do_not_replace_but_unknown_ones_do() {
+    fn empty_and_absent_triggers_are_the_same_but_unknown_ones_differ() {
         let a = PauseState {
             triggers: BTreeMap::new().into(),
             ..Default::default()
         };
         let b = PauseState::default();
-        assert!(!a.replaces(&b, attrs::TRIGGERS));
+        assert!(a.triggers.same_as(&b.triggers));
         let c = PauseState {
             triggers: BTreeMap::from([("k".to_string(), "v".to_string())]).into(),
             ..Default::default()
         };
-        assert!(c.replaces(&b, attrs::TRIGGERS));
-        assert!(!c.replaces(&c.clone(), attrs::TRIGGERS));
+        assert!(!c.triggers.same_as(&b.triggers));
+        assert!(c.triggers.same_as(&c.clone().triggers));
         let partly_unknown = PauseState {
             triggers: Triggers(Value::Map(BTreeMap::from([
                 ("k".to_string(), Value::string("v")),
@@ -421,7 +414,7 @@ mod tests {
             ]))),
             ..Default::default()
         };
-        assert!(partly_unknown.replaces(&c, attrs::TRIGGERS));
+        assert!(!partly_unknown.triggers.same_as(&c.triggers));
         let read = PauseState::from_value(&partly_unknown.to_value()).expect("decodes");
         assert_eq!(
             read.triggers, partly_unknown.triggers,

@@ -22,6 +22,9 @@ pub fn instance_id_problem(id: &str) -> Option<String> {
         Some("must not be empty".to_string())
     } else if id.contains('/') || id.chars().any(char::is_whitespace) {
         Some("must not contain '/' or whitespace".to_string())
+    } else if id == "." || id == ".." {
+        // A dot segment would be collapsed by URL normalisation and change the path.
+        Some("must not be \".\" or \"..\"".to_string())
     } else {
         None
     }
@@ -81,5 +84,8 @@ mod tests {
         assert!(instance_id_problem("").is_some());
         assert!(instance_id_problem("  ").is_some());
         assert!(instance_id_problem("a/b").is_some());
+        assert!(instance_id_problem("..").is_some());
+        assert!(instance_id_problem(".").is_some());
+        assert_eq!(instance_id_problem("a..b"), None);
     }
 }
