@@ -457,7 +457,8 @@ async fn waiting_sees_a_hidden_then_running_job_through_to_paused() {
     )
     .await
     .expect("paused");
-    assert_eq!(stage, "Paused");
+    assert_eq!(stage.stage, "Paused");
+    assert!(stage.job_unreadable.is_none());
     assert_eq!(
         sim.count("GET", "/jobs"),
         4,
@@ -592,7 +593,7 @@ async fn waiting_for_a_resume_and_for_a_vanished_task() {
     )
     .await
     .expect("not paused");
-    assert!(!wait::is_paused(&stage));
+    assert!(!wait::is_paused(&stage.stage));
 
     sim.set_job_plan(JobPlan {
         hidden_polls: 0,
@@ -662,4 +663,91 @@ async fn concurrent_lists_of_one_instance_share_a_single_request() {
         .await
         .expect("list");
     assert_eq!(sim.count("GET", "/replication"), 2);
+}
+
+#[tokio::test]
+async fn long_task_lists_are_read_page_by_page() {
+    let sim = sim_with_all_credentials().await;
+    for n in 0..230 {
+        sim.add_task(PROJECT, INSTANCE, &format!("extra_task_{n:03}"));
+    }
+    let api = token_client(&sim);
+    let tasks = api
+        .list_replications(PROJECT, INSTANCE, &never())
+        .await
+        .expect("list");
+    assert_eq!(tasks.len(), 233, "3 seeded + 230 added");
+    let last = api
+        .find_replication(PROJECT, INSTANCE, "extra_task_229", &never())
+        .await
+        .expect("find");
+    assert!(last.is_some(), "a task on the last page is found");
+    let offsets: Vec<String> = sim.requests().into_iter().filter_map(|r| r.query).collect();
+    assert_eq!(
+        &offsets[..3],
+        [
+            "limit=100&offset=0",
+            "limit=100&offset=100",
+            "limit=100&offset=200"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_ignores_offset_does_not_loop_forever() {
+    let sim = sim_with_all_credentials().await;
+    let page: Vec<serde_json::Value> = (0..100)
+        .map(|n| serde_json::json!({"task_name": format!("t{n:03}"), "stage": "Paused"}))
+        .collect();
+    let body = serde_json::json!({"total_count": "5000", "replications": page});
+    // Every page answers the same 100 tasks.
+    sim.inject_many(
+        Fault::on("GET", "/replication", FaultKind::json(200, &body)),
+        5,
+    );
+    let tasks = token_client(&sim)
+        .list_replications(PROJECT, INSTANCE, &never())
+        .await
+        .expect("list");
+    assert_eq!(tasks.len(), 100);
+    assert_eq!(
+        sim.count("GET", "/replication"),
+        2,
+        "stops at the page with nothing new"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_jobs_api_leaves_the_stage_to_decide() {
+    let sim = sim_with_all_credentials().await;
+    let api = token_client(&sim);
+    let job = api
+        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .await
+        .expect("pause");
+    sim.inject(Fault::on(
+        "GET",
+        "/jobs",
+        FaultKind::api_error(
+            403,
+            "APIGW.0302",
+            "The IAM user is not authorized to access the API.",
+        ),
+    ));
+    let waited = wait::wait_for(
+        &api,
+        target(&job.job_id, TargetStage::Paused),
+        in_secs(30),
+        fast_waits(),
+        &never(),
+    )
+    .await
+    .expect("paused per the task list");
+    assert_eq!(waited.stage, "Paused");
+    assert_eq!(waited.job_unreadable.and_then(|e| e.status()), Some(403));
+    assert_eq!(
+        sim.count("GET", "/jobs"),
+        1,
+        "the jobs API is not asked again"
+    );
 }

@@ -96,6 +96,16 @@ pub fn timed_out_before_sending(op: Operation<'_>, timeout: std::time::Duration)
     )
 }
 
+/// A warning: the jobs API could not be read, so only the task's stage was checked.
+pub fn job_unreadable(err: &ApiError, op: Operation<'_>) -> Diagnostic {
+    Diagnostic::warning(
+        format!("Could not read the {} job", op.action),
+        format!(
+            "The jobs API answered {err}. The wait relied on the task's stage alone, which reached the expected value. Allow the credentials to read jobs to have failed jobs reported with their reason."
+        ),
+    )
+}
+
 /// The diagnostic for a wait that did not end well.
 pub fn wait_failed(err: &WaitError, op: Operation<'_>, job_id: &str) -> Diagnostic {
     let kept = if op.action == "resume" {

@@ -178,6 +178,8 @@ struct JobBody {
 
 /// The list call's page size (the API's maximum).
 const PAGE_SIZE: usize = 100;
+/// At most this many pages are read (100,000 tasks), whatever the server says.
+const MAX_PAGES: usize = 1000;
 /// Codes meaning "no such job (yet)".
 const JOB_NOT_FOUND_CODES: [&str; 1] = ["DBS.200009"];
 
@@ -401,8 +403,9 @@ impl Inner {
         instance_id: &str,
         cancel: &CancellationToken,
     ) -> Result<Vec<Replication>, ApiError> {
-        let mut tasks = Vec::new();
-        loop {
+        let mut tasks: Vec<Replication> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..MAX_PAGES {
             let url = format!(
                 "{}?limit={PAGE_SIZE}&offset={}",
                 self.replication_url(project_id, instance_id, ""),
@@ -423,12 +426,21 @@ impl Inner {
             let page: ListBody = parse_body(&reply)?;
             let total = page.total_count.as_ref().and_then(count_of);
             let got = page.replications.len();
-            tasks.extend(page.replications);
-            let done = got < PAGE_SIZE || total.is_some_and(|t| tasks.len() >= t) || got == 0;
+            let before = tasks.len();
+            for task in page.replications {
+                if seen.insert(task.task_name.clone()) {
+                    tasks.push(task);
+                }
+            }
+            // A short page, the announced total, or a page with nothing new (a server
+            // that ignores offset) ends the listing.
+            let done =
+                got < PAGE_SIZE || total.is_some_and(|t| tasks.len() >= t) || tasks.len() == before;
             if done {
                 return Ok(tasks);
             }
         }
+        Ok(tasks)
     }
 
     /// Sends a call, retrying what is safe to retry (see [`retry`]), and with password

@@ -101,15 +101,24 @@ impl From<ApiError> for WaitError {
     }
 }
 
-/// Waits until the job completed and the task's stage reached the target; returns the
-/// final stage.
+/// How a wait ended well.
+#[derive(Debug, Clone)]
+pub struct Waited {
+    /// The task's final stage.
+    pub stage: String,
+    /// Set when the jobs API refused to answer (e.g. 403: the credentials may not read
+    /// jobs) and the wait relied on the task's stage alone.
+    pub job_unreadable: Option<ApiError>,
+}
+
+/// Waits until the job completed and the task's stage reached the target.
 pub async fn wait_for(
     client: &ApiClient,
     target: WaitTarget<'_>,
     deadline: Instant,
     policy: WaitPolicy,
     cancel: &CancellationToken,
-) -> Result<String, WaitError> {
+) -> Result<Waited, WaitError> {
     let started = Instant::now();
     let last_seen = Mutex::new(String::from("nothing yet"));
     let polling = poll(client, target, policy, &last_seen, cancel);
@@ -141,15 +150,26 @@ async fn poll(
     policy: WaitPolicy,
     last_seen: &Mutex<String>,
     cancel: &CancellationToken,
-) -> Result<String, WaitError> {
+) -> Result<Waited, WaitError> {
     let started = Instant::now();
     let mut backoff = Backoff::new(policy);
+    let mut job_unreadable: Option<ApiError> = None;
     loop {
         backoff.wait().await;
         // The job and the task list are read together: done is "job Completed and stage
         // reached", and a quick job should not cost a second round trip.
+        let job_call = async {
+            match &job_unreadable {
+                None => Some(
+                    client
+                        .show_job(target.project_id, target.job_id, cancel)
+                        .await,
+                ),
+                Some(_) => None,
+            }
+        };
         let (job, task) = tokio::join!(
-            client.show_job(target.project_id, target.job_id, cancel),
+            job_call,
             client.find_replication(
                 target.project_id,
                 target.instance_id,
@@ -157,36 +177,45 @@ async fn poll(
                 cancel
             ),
         );
-        let Some(job) = job? else {
-            note(last_seen, format!("job {} not visible yet", target.job_id));
-            if started.elapsed() >= policy.not_found_grace {
-                return Err(WaitError::JobNeverAppeared {
-                    job_id: target.job_id.to_string(),
-                    waited: started.elapsed(),
-                });
+        match job {
+            // The jobs API is unusable: the task's stage alone decides from now on.
+            Some(Err(err)) if refuses_to_answer(&err) => {
+                tracing::warn!(error = %err, "the jobs API refused to answer; waiting on the task's stage alone");
+                job_unreadable = Some(err);
             }
-            continue;
-        };
-        match job.status {
-            JobStatus::Completed => {}
-            JobStatus::Failed => {
-                return Err(WaitError::JobFailed {
-                    job_id: target.job_id.to_string(),
-                    reason: job
-                        .fail_reason
-                        .unwrap_or_else(|| "the service gave no reason".to_string()),
-                });
-            }
-            status => {
-                let process = job.process.as_deref().unwrap_or("");
-                note(
-                    last_seen,
-                    format!("job {status:?} {process}").trim().to_string(),
-                );
+            Some(Err(err)) => return Err(err.into()),
+            Some(Ok(None)) => {
+                note(last_seen, format!("job {} not visible yet", target.job_id));
+                if started.elapsed() >= policy.not_found_grace {
+                    return Err(WaitError::JobNeverAppeared {
+                        job_id: target.job_id.to_string(),
+                        waited: started.elapsed(),
+                    });
+                }
                 continue;
             }
+            Some(Ok(Some(job))) => match job.status {
+                JobStatus::Completed => {}
+                JobStatus::Failed => {
+                    return Err(WaitError::JobFailed {
+                        job_id: target.job_id.to_string(),
+                        reason: job
+                            .fail_reason
+                            .unwrap_or_else(|| "the service gave no reason".to_string()),
+                    });
+                }
+                status => {
+                    let process = job.process.as_deref().unwrap_or("");
+                    note(
+                        last_seen,
+                        format!("job {status:?} {process}").trim().to_string(),
+                    );
+                    continue;
+                }
+            },
+            None => {}
         }
-        // The job completed: now the stage decides.
+        // The job completed (or cannot be read): now the stage decides.
         let Some(task) = task? else {
             return Err(WaitError::TaskGone {
                 task_name: target.task_name.to_string(),
@@ -194,10 +223,19 @@ async fn poll(
         };
         let stage = task.stage.unwrap_or_default();
         if target.stage.reached(&stage) {
-            return Ok(stage);
+            return Ok(Waited {
+                stage,
+                job_unreadable,
+            });
         }
-        note(last_seen, format!("job Completed, task stage {stage:?}"));
+        note(last_seen, format!("task stage {stage:?}"));
     }
+}
+
+/// A client error from the jobs API that will not go away by asking again (403, an
+/// unexpected 404 code...): throttling and "not found" are handled elsewhere.
+fn refuses_to_answer(err: &ApiError) -> bool {
+    matches!(err.status(), Some(400..=499)) && err.status() != Some(429)
 }
 
 /// Poll delays: `first_delay`, then `initial_interval` doubling up to `max_interval`.

@@ -205,7 +205,7 @@ impl ReplicationPause {
         );
         done.job_id = Attr::Known(job.job_id.clone());
         if !state.waits() {
-            return PauseOutcome::Done(done);
+            return PauseOutcome::Done(done, Diagnostics::new());
         }
         let waited = wait::wait_for(
             &client,
@@ -222,9 +222,14 @@ impl ReplicationPause {
         )
         .await;
         match waited {
-            Ok(stage) => {
-                done.stage = Attr::Known(stage);
-                PauseOutcome::Done(done)
+            Ok(waited) => {
+                done.stage = Attr::Known(waited.stage);
+                let warnings = waited
+                    .job_unreadable
+                    .map(|err| diagnose::job_unreadable(&err, op))
+                    .into_iter()
+                    .collect();
+                PauseOutcome::Done(done, warnings)
             }
             // The pause happened: its job ID goes to state along with the error.
             Err(err) => {
@@ -240,7 +245,7 @@ impl ReplicationPause {
             Err(d) => return failed(d),
         };
         match self.pause_and_wait(ctx, &state).await {
-            PauseOutcome::Done(state) => succeeded(state),
+            PauseOutcome::Done(state, warnings) => succeeded(state, warnings),
             PauseOutcome::NotDone(d) => failed(d),
             // Returned with the error, so Terraform records it (tainted).
             PauseOutcome::Uncertain(state, d) => ApplyResponse {
@@ -269,7 +274,7 @@ impl ReplicationPause {
             };
         }
         match self.pause_and_wait(ctx, &planned).await {
-            PauseOutcome::Done(state) => succeeded(state),
+            PauseOutcome::Done(state, warnings) => succeeded(state, warnings),
             PauseOutcome::NotDone(d) => kept(&req.prior, d),
             // Keep the prior values (so the re-pause stays pending) but record any new
             // job ID: nothing the service did is lost.
@@ -367,10 +372,14 @@ impl ReplicationPause {
         )
         .await;
         match waited {
-            Ok(_) => ApplyResponse {
+            Ok(waited) => ApplyResponse {
                 new_state: Value::Null,
                 private: Vec::new(),
-                diagnostics: Diagnostics::new(),
+                diagnostics: waited
+                    .job_unreadable
+                    .map(|err| diagnose::job_unreadable(&err, target.operation("resume")))
+                    .into_iter()
+                    .collect(),
             },
             Err(WaitError::TaskGone { .. }) => gone(
                 "The task disappeared while it was being resumed; it was removed from state."
@@ -387,7 +396,7 @@ impl ReplicationPause {
 /// What a pause attempt left behind.
 enum PauseOutcome {
     /// Paused (and, if asked, confirmed); the state carries job_id and stage.
-    Done(PauseState),
+    Done(PauseState, Diagnostics),
     /// Nothing happened remotely.
     NotDone(Diagnostic),
     /// The pause happened or may have happened, but not everything went well; the state
@@ -395,11 +404,11 @@ enum PauseOutcome {
     Uncertain(PauseState, Diagnostic),
 }
 
-fn succeeded(state: PauseState) -> ApplyResponse {
+fn succeeded(state: PauseState, warnings: Diagnostics) -> ApplyResponse {
     ApplyResponse {
         new_state: state.to_value(),
         private: Vec::new(),
-        diagnostics: Diagnostics::new(),
+        diagnostics: warnings,
     }
 }
 
