@@ -781,3 +781,32 @@ async fn stop_provider_cancels_an_in_flight_apply() {
         response.diagnostics
     );
 }
+
+#[tokio::test]
+async fn data_source_calls_answer_with_a_diagnostic() {
+    let mut provider = start_provider(&[]).await;
+    let validate = provider
+        .client
+        .validate_data_resource_config(pb::validate_data_resource_config::Request {
+            type_name: "taurusdb_anything".into(),
+            config: None,
+        })
+        .await
+        .expect("a diagnostic, not a gRPC error")
+        .into_inner();
+    assert!(
+        errors(&validate.diagnostics)[0]
+            .detail
+            .contains("taurusdb_anything")
+    );
+    let read = provider
+        .client
+        .read_data_source(pb::read_data_source::Request {
+            type_name: "taurusdb_anything".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("a diagnostic, not a gRPC error")
+        .into_inner();
+    assert_eq!(errors(&read.diagnostics).len(), 1);
+}
