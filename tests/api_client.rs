@@ -426,6 +426,16 @@ fn target<'a>(job_id: &'a str, stage: TargetStage) -> WaitTarget<'a> {
     }
 }
 
+/// Waits with quick polls and no cancellation.
+async fn wait_on(
+    api: &ApiClient,
+    job_id: &str,
+    stage: TargetStage,
+    deadline: tokio::time::Instant,
+) -> Result<wait::Waited, WaitError> {
+    wait::wait_for(api, target(job_id, stage), deadline, fast_waits(), &never()).await
+}
+
 fn in_secs(secs: u64) -> tokio::time::Instant {
     tokio::time::Instant::now() + Duration::from_secs(secs)
 }
@@ -448,15 +458,9 @@ async fn waiting_sees_a_hidden_then_running_job_through_to_paused() {
         sim.task_stage(PROJECT, INSTANCE, TASK).as_deref(),
         Some("Incremental")
     );
-    let stage = wait::wait_for(
-        &api,
-        target(&job.job_id, TargetStage::Paused),
-        in_secs(30),
-        fast_waits(),
-        &never(),
-    )
-    .await
-    .expect("paused");
+    let stage = wait_on(&api, &job.job_id, TargetStage::Paused, in_secs(30))
+        .await
+        .expect("paused");
     assert_eq!(stage.stage, "Paused");
     assert!(stage.job_unreadable.is_none());
     assert_eq!(
@@ -480,15 +484,9 @@ async fn a_failed_job_ends_the_wait_with_its_reason() {
         .pause_replication(PROJECT, INSTANCE, TASK, &never())
         .await
         .expect("pause");
-    let err = wait::wait_for(
-        &api,
-        target(&job.job_id, TargetStage::Paused),
-        in_secs(3600),
-        fast_waits(),
-        &never(),
-    )
-    .await
-    .expect_err("failed");
+    let err = wait_on(&api, &job.job_id, TargetStage::Paused, in_secs(3600))
+        .await
+        .expect_err("failed");
     let WaitError::JobFailed { reason, .. } = err else {
         panic!("JobFailed expected, got {err:?}");
     };
@@ -584,15 +582,9 @@ async fn waiting_for_a_resume_and_for_a_vanished_task() {
         .resume_replication(PROJECT, INSTANCE, TASK, &never())
         .await
         .expect("resume");
-    let stage = wait::wait_for(
-        &api,
-        target(&resumed.job_id, TargetStage::NotPaused),
-        in_secs(30),
-        fast_waits(),
-        &never(),
-    )
-    .await
-    .expect("not paused");
+    let stage = wait_on(&api, &resumed.job_id, TargetStage::NotPaused, in_secs(30))
+        .await
+        .expect("not paused");
     assert!(!wait::is_paused(&stage.stage));
 
     sim.set_job_plan(JobPlan {
@@ -606,15 +598,9 @@ async fn waiting_for_a_resume_and_for_a_vanished_task() {
         .await
         .expect("pause");
     sim.remove_task(PROJECT, INSTANCE, TASK);
-    let err = wait::wait_for(
-        &api,
-        target(&job.job_id, TargetStage::Paused),
-        in_secs(30),
-        fast_waits(),
-        &never(),
-    )
-    .await
-    .expect_err("gone");
+    let err = wait_on(&api, &job.job_id, TargetStage::Paused, in_secs(30))
+        .await
+        .expect_err("gone");
     assert!(matches!(err, WaitError::TaskGone { .. }), "{err:?}");
 }
 
@@ -734,15 +720,9 @@ async fn a_refused_jobs_api_leaves_the_stage_to_decide() {
             "The IAM user is not authorized to access the API.",
         ),
     ));
-    let waited = wait::wait_for(
-        &api,
-        target(&job.job_id, TargetStage::Paused),
-        in_secs(30),
-        fast_waits(),
-        &never(),
-    )
-    .await
-    .expect("paused per the task list");
+    let waited = wait_on(&api, &job.job_id, TargetStage::Paused, in_secs(30))
+        .await
+        .expect("paused per the task list");
     assert_eq!(waited.stage, "Paused");
     assert_eq!(waited.job_unreadable.and_then(|e| e.status()), Some(403));
     assert_eq!(

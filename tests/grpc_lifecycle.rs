@@ -426,19 +426,7 @@ async fn version_0_state_gains_the_new_defaults() {
         "project_id": PROJECT,
         "job_id": "job-0"
     });
-    let response = p
-        .client
-        .upgrade_resource_state(pb::upgrade_resource_state::Request {
-            type_name: RESOURCE_TYPE.into(),
-            version: 0,
-            raw_state: Some(pb::RawState {
-                json: serde_json::to_vec(&old).expect("json"),
-                flatmap: Default::default(),
-            }),
-        })
-        .await
-        .expect("rpc")
-        .into_inner();
+    let response = upgrade(&mut p, 0, &old).await;
     assert!(
         response.diagnostics.is_empty(),
         "{:?}",
@@ -557,19 +545,7 @@ async fn current_version_state_is_read_as_is() {
         "resume_on_destroy": true,
         "timeouts": {"create": "5m", "delete": null}
     });
-    let response = p
-        .client
-        .upgrade_resource_state(pb::upgrade_resource_state::Request {
-            type_name: RESOURCE_TYPE.into(),
-            version: 1,
-            raw_state: Some(pb::RawState {
-                json: serde_json::to_vec(&stored).expect("json"),
-                flatmap: Default::default(),
-            }),
-        })
-        .await
-        .expect("rpc")
-        .into_inner();
+    let response = upgrade(&mut p, 1, &stored).await;
     assert!(
         response.diagnostics.is_empty(),
         "{:?}",

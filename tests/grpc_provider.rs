@@ -589,19 +589,7 @@ async fn stored_json_state_is_upgraded_to_msgpack() {
         "job_id": "job-1",
         "attribute_from_an_old_version": true
     });
-    let response = provider
-        .client
-        .upgrade_resource_state(pb::upgrade_resource_state::Request {
-            type_name: "taurusdb_replication_pause".into(),
-            version: 0,
-            raw_state: Some(pb::RawState {
-                json: serde_json::to_vec(&json).expect("json"),
-                flatmap: Default::default(),
-            }),
-        })
-        .await
-        .expect("rpc")
-        .into_inner();
+    let response = upgrade(&mut provider, 0, &json).await;
     assert!(
         response.diagnostics.is_empty(),
         "{:?}",
@@ -610,19 +598,7 @@ async fn stored_json_state_is_upgraded_to_msgpack() {
     let state = undv(&response.upgraded_state, &resource_type());
     assert_eq!(attr(&state, "job_id"), &Value::string("job-1"));
 
-    let newer = provider
-        .client
-        .upgrade_resource_state(pb::upgrade_resource_state::Request {
-            type_name: "taurusdb_replication_pause".into(),
-            version: 7,
-            raw_state: Some(pb::RawState {
-                json: serde_json::to_vec(&json).expect("json"),
-                flatmap: Default::default(),
-            }),
-        })
-        .await
-        .expect("rpc")
-        .into_inner();
+    let newer = upgrade(&mut provider, 7, &json).await;
     assert!(errors(&newer.diagnostics)[0].summary.contains("newer"));
 }
 

@@ -281,3 +281,24 @@ pub async fn plan_and_create(
     let planned = undv(&planned.planned_state, &resource_type());
     apply(provider, &Value::Null, &planned, config).await
 }
+
+/// UpgradeResourceState of stored JSON state written at `version`.
+pub async fn upgrade(
+    provider: &mut TestProvider,
+    version: i64,
+    stored: &serde_json::Value,
+) -> pb::upgrade_resource_state::Response {
+    provider
+        .client
+        .upgrade_resource_state(pb::upgrade_resource_state::Request {
+            type_name: RESOURCE_TYPE.into(),
+            version,
+            raw_state: Some(pb::RawState {
+                json: serde_json::to_vec(stored).expect("json"),
+                flatmap: Default::default(),
+            }),
+        })
+        .await
+        .expect("rpc")
+        .into_inner()
+}
