@@ -141,6 +141,11 @@ impl Workspace {
     }
 }
 
+const APPLY: &[&str] = &["apply", "-auto-approve", "-input=false", "-no-color"];
+const DESTROY: &[&str] = &["destroy", "-auto-approve", "-input=false", "-no-color"];
+/// Exit code 0: no changes, 2: changes.
+const PLAN: &[&str] = &["plan", "-detailed-exitcode", "-input=false", "-no-color"];
+
 fn pause_block(name: &str, instance: &str, task: &str) -> String {
     format!(
         "resource \"taurusdb_replication_pause\" \"{name}\" {{\n  instance_id = \"{instance}\"\n  task_name   = \"{task}\"\n}}\n\noutput \"{name}_job_id\" {{\n  value = taurusdb_replication_pause.{name}.job_id\n}}\n"
@@ -158,9 +163,7 @@ async fn apply_replan_replace_and_destroy() {
     let ws = Workspace::new(terraform, &sim);
     ws.write_config(&pause_block("nightly", INSTANCE, TASK));
 
-    let apply = ws
-        .ok(&["apply", "-auto-approve", "-input=false", "-no-color"])
-        .await;
+    let apply = ws.ok(APPLY).await;
     assert_eq!(sim.count("POST", "/replication/pause"), 1);
     let state = ws.state_json().await;
     let values = resource_values(&state);
@@ -180,12 +183,7 @@ async fn apply_replan_replace_and_destroy() {
     );
 
     // Re-plan after apply is empty.
-    let replan = ws
-        .run(
-            &["plan", "-detailed-exitcode", "-input=false", "-no-color"],
-            &[],
-        )
-        .await;
+    let replan = ws.run(PLAN, &[]).await;
     assert_eq!(replan.status, Some(0), "plan not empty:\n{}", replan.all());
     assert_eq!(
         sim.count("POST", "/replication/pause"),
@@ -195,16 +193,10 @@ async fn apply_replan_replace_and_destroy() {
 
     // Changing task_name plans a replacement and pauses again.
     ws.write_config(&pause_block("nightly", INSTANCE, "users_sync"));
-    let plan = ws
-        .run(
-            &["plan", "-detailed-exitcode", "-input=false", "-no-color"],
-            &[],
-        )
-        .await;
+    let plan = ws.run(PLAN, &[]).await;
     assert_eq!(plan.status, Some(2), "{}", plan.all());
     assert!(plan.stdout.contains("must be replaced"), "{}", plan.stdout);
-    ws.ok(&["apply", "-auto-approve", "-input=false", "-no-color"])
-        .await;
+    ws.ok(APPLY).await;
     assert_eq!(sim.count("POST", "/replication/pause"), 2);
     let values = resource_values(&ws.state_json().await);
     assert_ne!(
@@ -220,9 +212,7 @@ async fn apply_replan_replace_and_destroy() {
     // Destroy pauses or resumes nothing (its refresh only reads) and says why.
     let changes = |sim: &SimHandle| sim.requests().iter().filter(|r| r.method != "GET").count();
     let before = changes(&sim);
-    let destroy = ws
-        .ok(&["destroy", "-auto-approve", "-input=false", "-no-color"])
-        .await;
+    let destroy = ws.ok(DESTROY).await;
     assert_eq!(changes(&sim), before, "destroy changes nothing remotely");
     assert!(
         destroy
@@ -243,12 +233,7 @@ async fn unknown_instance_fails_apply_with_the_api_error() {
         "0000000000000000000000000000000in07",
         TASK,
     ));
-    let run = ws
-        .run(
-            &["apply", "-auto-approve", "-input=false", "-no-color"],
-            &[],
-        )
-        .await;
+    let run = ws.run(APPLY, &[]).await;
     assert_eq!(run.status, Some(1), "{}", run.all());
     let output = run.all();
     assert!(output.contains("DBS.200022"), "{output}");
@@ -294,12 +279,7 @@ async fn import_then_plan_is_empty() {
     assert_eq!(values["instance_id"], INSTANCE);
     assert_eq!(values["task_name"], TASK);
     assert_eq!(values["id"], id);
-    let plan = ws
-        .run(
-            &["plan", "-detailed-exitcode", "-input=false", "-no-color"],
-            &[],
-        )
-        .await;
+    let plan = ws.run(PLAN, &[]).await;
     assert_eq!(plan.status, Some(0), "{}", plan.all());
     assert!(
         sim.requests().iter().all(|r| r.method == "GET"),
@@ -322,12 +302,7 @@ async fn import_then_plan_is_empty() {
         &format!("{INSTANCE}/users_sync"),
     ])
     .await;
-    let plan = ws
-        .run(
-            &["plan", "-detailed-exitcode", "-input=false", "-no-color"],
-            &[],
-        )
-        .await;
+    let plan = ws.run(PLAN, &[]).await;
     assert_eq!(plan.status, Some(2), "{}", plan.all());
     assert!(
         plan.stdout
@@ -347,12 +322,7 @@ async fn trace_logs_carry_rpc_fields_and_never_the_token() {
     let sim = start_sim().await;
     let ws = Workspace::new(terraform, &sim);
     ws.write_config(&pause_block("logged", INSTANCE, TASK));
-    let run = ws
-        .run(
-            &["apply", "-auto-approve", "-input=false", "-no-color"],
-            &[("TF_LOG", "trace")],
-        )
-        .await;
+    let run = ws.run(APPLY, &[("TF_LOG", "trace")]).await;
     assert_eq!(run.status, Some(0), "{}", run.all());
     let logs = run.stderr;
     for expected in [
@@ -393,12 +363,7 @@ async fn aksk_authentication_end_to_end() {
     ws.set_env("HW_ACCESS_KEY", Some(ACCESS_KEY));
     ws.set_env("HW_SECRET_KEY", Some(SECRET_KEY));
     ws.write_config(&pause_block("signed", INSTANCE, TASK));
-    let run = ws
-        .run(
-            &["apply", "-auto-approve", "-input=false", "-no-color"],
-            &[("TF_LOG", "trace")],
-        )
-        .await;
+    let run = ws.run(APPLY, &[("TF_LOG", "trace")]).await;
     assert_eq!(run.status, Some(0), "{}", run.stdout);
     assert!(
         run.stderr.contains("TaurusDB API call"),
@@ -427,18 +392,12 @@ async fn a_resumed_task_is_paused_again() {
     let sim = start_sim().await;
     let ws = Workspace::new(terraform, &sim);
     ws.write_config(&pause_block("nightly", INSTANCE, TASK));
-    ws.ok(&["apply", "-auto-approve", "-input=false", "-no-color"])
-        .await;
+    ws.ok(APPLY).await;
     let first_job = resource_values(&ws.state_json().await)["job_id"].clone();
 
     // Someone resumes the task outside Terraform.
     sim.set_task_stage(PROJECT, INSTANCE, TASK, "Incremental");
-    let plan = ws
-        .run(
-            &["plan", "-detailed-exitcode", "-input=false", "-no-color"],
-            &[],
-        )
-        .await;
+    let plan = ws.run(PLAN, &[]).await;
     assert_eq!(plan.status, Some(2), "{}", plan.all());
     assert!(
         plan.stdout.contains("will be updated in-place"),
@@ -452,8 +411,7 @@ async fn a_resumed_task_is_paused_again() {
         plan.stdout
     );
 
-    ws.ok(&["apply", "-auto-approve", "-input=false", "-no-color"])
-        .await;
+    ws.ok(APPLY).await;
     assert_eq!(sim.count("POST", "/replication/pause"), 2);
     assert_eq!(
         sim.task_stage(PROJECT, INSTANCE, TASK).as_deref(),
@@ -472,15 +430,12 @@ async fn resume_on_destroy_resumes_the_task() {
     ws.write_config(&format!(
         "resource \"taurusdb_replication_pause\" \"window\" {{\n  instance_id       = \"{INSTANCE}\"\n  task_name         = \"{TASK}\"\n  resume_on_destroy = true\n}}\n"
     ));
-    ws.ok(&["apply", "-auto-approve", "-input=false", "-no-color"])
-        .await;
+    ws.ok(APPLY).await;
     assert_eq!(
         sim.task_stage(PROJECT, INSTANCE, TASK).as_deref(),
         Some("Paused")
     );
-    let destroy = ws
-        .ok(&["destroy", "-auto-approve", "-input=false", "-no-color"])
-        .await;
+    let destroy = ws.ok(DESTROY).await;
     assert_eq!(sim.count("POST", "/replication/resume"), 1);
     assert_eq!(
         sim.task_stage(PROJECT, INSTANCE, TASK).as_deref(),
@@ -503,12 +458,7 @@ async fn a_timeout_leaves_a_tainted_resource_with_its_job_id() {
     ws.write_config(&format!(
         "resource \"taurusdb_replication_pause\" \"slow\" {{\n  instance_id = \"{INSTANCE}\"\n  task_name   = \"{TASK}\"\n  timeouts {{\n    create = \"1s\"\n  }}\n}}\n"
     ));
-    let run = ws
-        .run(
-            &["apply", "-auto-approve", "-input=false", "-no-color"],
-            &[],
-        )
-        .await;
+    let run = ws.run(APPLY, &[]).await;
     assert_eq!(run.status, Some(1), "{}", run.all());
     assert!(run.all().contains("Timed out waiting"), "{}", run.all());
     let entry = resource_entry(&ws.state_json().await);
@@ -555,12 +505,7 @@ async fn password_authentication_gets_one_iam_token() {
         .map(|task| pause_block(task, INSTANCE, task))
         .collect();
     ws.write_config(&blocks);
-    let run = ws
-        .run(
-            &["apply", "-auto-approve", "-input=false", "-no-color"],
-            &[("TF_LOG_PROVIDER", "debug")],
-        )
-        .await;
+    let run = ws.run(APPLY, &[("TF_LOG_PROVIDER", "debug")]).await;
     assert_eq!(run.status, Some(0), "{}", run.stdout);
     assert_eq!(sim.count("POST", "/replication/pause"), 3);
     assert_eq!(sim.issued_tokens(), 1, "one token for the whole apply");
