@@ -66,7 +66,12 @@ fn block_type(block: &pb::schema::Block) -> Result<Type, Error> {
         fields.insert(attr.name.clone(), Type::from_json_bytes(&attr.r#type)?);
     }
     for nested in &block.block_types {
-        let inner = block_type(nested.block.as_ref().ok_or("nested block without a block")?)?;
+        let inner = block_type(
+            nested
+                .block
+                .as_ref()
+                .ok_or("nested block without a block")?,
+        )?;
         let ty = match pb::schema::nested_block::NestingMode::try_from(nested.nesting) {
             Ok(pb::schema::nested_block::NestingMode::List) => Type::list(inner),
             Ok(pb::schema::nested_block::NestingMode::Set) => Type::set(inner),
@@ -81,7 +86,9 @@ fn block_type(block: &pb::schema::Block) -> Result<Type, Error> {
 async fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [service, endpoint, project, instance, task] = args.as_slice() else {
-        return Err("usage: grpc_client SERVICE_URL API_ENDPOINT PROJECT_ID INSTANCE_ID TASK_NAME".into());
+        return Err(
+            "usage: grpc_client SERVICE_URL API_ENDPOINT PROJECT_ID INSTANCE_ID TASK_NAME".into(),
+        );
     };
     let token = std::env::var("HW_AUTH_TOKEN").unwrap_or_else(|_| "demo-token".into());
     let mut client = ProviderClient::connect(service.clone()).await?;
