@@ -412,3 +412,23 @@ async fn debug_mode_prints_a_reattach_line_terraform_understands() {
     assert!(schema.is_ok(), "{schema:?}");
     assert!(terminate(&mut child).success());
 }
+
+#[test]
+fn the_socket_goes_where_the_host_asks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = Command::new(BINARY)
+        .env_clear()
+        .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+        .env("PLUGIN_UNIX_SOCKET_DIR", dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn provider");
+    let line = line_with(&mut child, "|unix|");
+    let socket = PathBuf::from(line.split('|').nth(3).expect("address field"));
+    assert_eq!(socket.parent(), Some(dir.path()));
+    assert!(socket.exists());
+    assert!(terminate(&mut child).success());
+    assert!(!socket.exists(), "removed on exit");
+}

@@ -53,10 +53,15 @@ impl HostEnv {
 struct SocketPath(PathBuf);
 
 impl SocketPath {
-    /// `plugin<random>` in the temp dir, as go-plugin names its sockets.
+    /// `plugin<random>` in PLUGIN_UNIX_SOCKET_DIR when the host sets it (go-plugin's
+    /// knob for sandboxes), else in the temp dir, as go-plugin names its sockets.
     fn fresh() -> Self {
         let name = format!("plugin{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-        Self(std::env::temp_dir().join(name))
+        let dir = std::env::var_os("PLUGIN_UNIX_SOCKET_DIR")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        Self(dir.join(name))
     }
 
     fn bind(&self) -> Result<Listener, ServeError> {
