@@ -213,8 +213,7 @@ fn check_language(language: &str, setting: Setting) -> Option<Diagnostic> {
 }
 
 fn check_url(url: &str, setting: Setting) -> Option<Diagnostic> {
-    let ok = url.starts_with("https://") || url.starts_with("http://");
-    (!ok).then(|| {
+    (!endpoint::is_http_url(url)).then(|| {
         Diagnostic::error(
             format!("Invalid {}", setting.attr),
             format!(
@@ -424,17 +423,21 @@ impl Settings {
         if let Some(token) = &self.auth_token {
             return Ok(Credentials::Token(token.clone()));
         }
-        match (&self.access_key, &self.secret_key) {
-            (Some(access_key), Some(secret_key)) => {
+        match (&self.access_key, &self.secret_key, &self.security_token) {
+            (Some(access_key), Some(secret_key), _) => {
                 return Ok(Credentials::AkSk(signer::Credentials {
                     access_key: access_key.clone(),
                     secret_key: secret_key.clone(),
                     security_token: self.security_token.clone(),
                 }));
             }
-            (Some(_), None) => return Err(half_given(attrs::ACCESS_KEY, attrs::SECRET_KEY)),
-            (None, Some(_)) => return Err(half_given(attrs::SECRET_KEY, attrs::ACCESS_KEY)),
-            (None, None) => {}
+            (Some(_), None, _) => return Err(half_given(attrs::ACCESS_KEY, attrs::SECRET_KEY)),
+            (None, Some(_), _) => return Err(half_given(attrs::SECRET_KEY, attrs::ACCESS_KEY)),
+            // A security token belongs to temporary AK/SK credentials.
+            (None, None, Some(_)) => {
+                return Err(half_given(attrs::SECURITY_TOKEN, attrs::ACCESS_KEY));
+            }
+            (None, None, None) => {}
         }
         if self.user_name.is_none() && self.password.is_none() {
             return Err(CredentialProblem::Missing);
@@ -675,6 +678,21 @@ mod tests {
         )
         .expect_err("domain missing");
         assert!(err.0[0].detail.contains("HW_DOMAIN_NAME"));
+    }
+
+    #[test]
+    fn a_security_token_without_access_keys_is_incomplete() {
+        let err = resolve(&ProviderConfig::default(), &[("HW_SECURITY_TOKEN", "st")])
+            .expect_err("incomplete");
+        assert!(err.0[0].detail.contains("HW_ACCESS_KEY"), "{:?}", err.0[0]);
+        // With a token it does not matter.
+        assert!(
+            resolve(
+                &ProviderConfig::default(),
+                &[("HW_SECURITY_TOKEN", "st"), ("HW_AUTH_TOKEN", "t")]
+            )
+            .is_ok()
+        );
     }
 
     #[test]

@@ -693,9 +693,7 @@ async fn read_body(mut response: reqwest::Response) -> Result<bytes::Bytes, reqw
 }
 
 fn check_url(url: &str, what: &str) -> Result<(), ApiError> {
-    let ok = (url.starts_with("https://") || url.starts_with("http://"))
-        && reqwest::Url::parse(url).is_ok_and(|u| u.host_str().is_some());
-    if ok {
+    if crate::taurusdb::api::endpoint::is_http_url(url) {
         Ok(())
     } else {
         Err(ApiError::Config(format!(

@@ -23,6 +23,13 @@ fn domain(region: &str) -> &'static str {
     }
 }
 
+/// Whether `url` is an http:// or https:// URL with a host, the only kind of endpoint
+/// the client can call.
+pub fn is_http_url(url: &str) -> bool {
+    (url.starts_with("https://") || url.starts_with("http://"))
+        && reqwest::Url::parse(url).is_ok_and(|u| u.host_str().is_some_and(|h| !h.is_empty()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,5 +52,14 @@ mod tests {
             regional("eu-west-101"),
             "https://gaussdb.eu-west-101.myhuaweicloud.eu"
         );
+    }
+
+    #[test]
+    fn only_http_urls_with_a_host_are_endpoints() {
+        assert!(is_http_url("https://gaussdb.cn-north-4.myhuaweicloud.com"));
+        assert!(is_http_url("http://127.0.0.1:8790"));
+        assert!(!is_http_url("ftp://example.com"));
+        assert!(!is_http_url("https://"));
+        assert!(!is_http_url("gaussdb.cn-north-4.myhuaweicloud.com"));
     }
 }
