@@ -121,21 +121,7 @@ async fn stop_provider_ends_the_wait_and_keeps_the_job_id() {
         &plan(&mut p, &Value::Null, &cfg).await.planned_state,
         &resource_type(),
     );
-    let mut applier = p.client.clone();
-    let in_flight = tokio::spawn(async move {
-        let ty = resource_type();
-        applier
-            .apply_resource_change(pb::apply_resource_change::Request {
-                type_name: RESOURCE_TYPE.into(),
-                prior_state: Some(dv(&Value::Null, &ty)),
-                planned_state: Some(dv(&planned, &ty)),
-                config: Some(dv(&cfg, &ty)),
-                ..Default::default()
-            })
-            .await
-            .expect("rpc")
-            .into_inner()
-    });
+    let in_flight = spawn_create_apply(&p, planned, cfg.clone());
     // The pause, then at least two job polls: the provider is waiting.
     sim.wait_for_requests(3).await;
     p.client

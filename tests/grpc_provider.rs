@@ -717,21 +717,7 @@ async fn stop_provider_cancels_an_in_flight_apply() {
             .planned_state,
         &resource_type(),
     );
-    let mut applier = provider.client.clone();
-    let in_flight = tokio::spawn(async move {
-        let ty = resource_type();
-        applier
-            .apply_resource_change(pb::apply_resource_change::Request {
-                type_name: "taurusdb_replication_pause".into(),
-                prior_state: Some(dv(&Value::Null, &ty)),
-                planned_state: Some(dv(&planned, &ty)),
-                config: Some(dv(&config, &ty)),
-                ..Default::default()
-            })
-            .await
-            .expect("rpc")
-            .into_inner()
-    });
+    let in_flight = spawn_create_apply(&provider, planned, config.clone());
     sim.wait_for_requests(1).await;
     provider
         .client

@@ -252,9 +252,28 @@ pub async fn apply(
     planned: &Value,
     config: &Value,
 ) -> pb::apply_resource_change::Response {
+    apply_with(&mut provider.client, prior, planned, config).await
+}
+
+/// A create's ApplyResourceChange running in its own task on a clone of the client,
+/// so the test can act (e.g. call StopProvider) while it is in flight.
+pub fn spawn_create_apply(
+    provider: &TestProvider,
+    planned: Value,
+    config: Value,
+) -> tokio::task::JoinHandle<pb::apply_resource_change::Response> {
+    let mut client = provider.client.clone();
+    tokio::spawn(async move { apply_with(&mut client, &Value::Null, &planned, &config).await })
+}
+
+async fn apply_with(
+    client: &mut ProviderClient<Channel>,
+    prior: &Value,
+    planned: &Value,
+    config: &Value,
+) -> pb::apply_resource_change::Response {
     let ty = resource_type();
-    provider
-        .client
+    client
         .apply_resource_change(pb::apply_resource_change::Request {
             type_name: RESOURCE_TYPE.into(),
             prior_state: Some(dv(prior, &ty)),

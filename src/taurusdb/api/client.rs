@@ -109,6 +109,19 @@ struct Call<'a> {
     authenticated: bool,
 }
 
+impl<'a> Call<'a> {
+    /// An authenticated read.
+    fn get(url: String, project_id: &'a str) -> Self {
+        Self {
+            method: Method::GET,
+            url,
+            project_id: Some(project_id),
+            body: None,
+            authenticated: true,
+        }
+    }
+}
+
 /// What came back from one request.
 struct Reply {
     status: StatusCode,
@@ -356,19 +369,7 @@ impl ApiClient {
             encode_segment(project_id),
             encode_segment(job_id)
         );
-        let result = self
-            .inner
-            .send(
-                Call {
-                    method: Method::GET,
-                    url,
-                    project_id: Some(project_id),
-                    body: None,
-                    authenticated: true,
-                },
-                cancel,
-            )
-            .await;
+        let result = self.inner.send(Call::get(url, project_id), cancel).await;
         let reply = match result {
             Ok(reply) => reply,
             Err(err) if is_job_not_found(&err) => return Ok(None),
@@ -411,18 +412,7 @@ impl Inner {
                 self.replication_url(project_id, instance_id, ""),
                 tasks.len()
             );
-            let reply = self
-                .send(
-                    Call {
-                        method: Method::GET,
-                        url,
-                        project_id: Some(project_id),
-                        body: None,
-                        authenticated: true,
-                    },
-                    cancel,
-                )
-                .await?;
+            let reply = self.send(Call::get(url, project_id), cancel).await?;
             let page: ListBody = parse_body(&reply)?;
             let total = page.total_count.as_ref().and_then(count_of);
             let got = page.replications.len();
