@@ -28,15 +28,6 @@ fn fast_retries(max_retries: u32) -> RetryPolicy {
     }
 }
 
-fn fast_waits() -> WaitPolicy {
-    WaitPolicy {
-        first_delay: Duration::ZERO,
-        initial_interval: Duration::from_millis(10),
-        max_interval: Duration::from_millis(40),
-        not_found_grace: Duration::from_secs(30),
-    }
-}
-
 async fn sim_with_all_credentials() -> taurusdb_provider::sim::SimHandle {
     taurusdb_provider::sim::start(
         "127.0.0.1:0".parse().expect("addr"),
@@ -536,22 +527,26 @@ async fn a_job_that_never_ends_times_out_and_cancellation_stops_the_wait() {
             .await
         })
     };
-    let before = sim.count("GET", "/jobs");
-    sim.wait_for_requests(sim.requests().len() + 1).await;
-    assert!(sim.count("GET", "/jobs") > before, "the waiter is polling");
+    let before = sim.requests().len();
+    sim.wait_for_requests(before + 2).await;
+    assert!(
+        sim.count("GET", "/replication") >= 2,
+        "the waiter is polling the stage"
+    );
     cancel.cancel();
     let err = waiter.await.expect("task").expect_err("cancelled");
     assert!(matches!(err, WaitError::Cancelled), "{err:?}");
 }
 
 #[tokio::test]
-async fn a_job_that_never_appears_ends_after_the_grace_period() {
+async fn a_job_the_jobs_api_never_lists_ends_well_once_the_task_reads_paused() {
     let sim = sim_with_all_credentials().await;
+    // The job runs 200 ms of wall time, but the jobs API never knows it.
     sim.set_job_plan(JobPlan {
         hidden_polls: u32::MAX,
         running_polls: 0,
         outcome: JobOutcome::Complete,
-        duration: None,
+        duration: Some(Duration::from_millis(200)),
     });
     let api = token_client(&sim);
     let job = api
@@ -562,7 +557,7 @@ async fn a_job_that_never_appears_ends_after_the_grace_period() {
         not_found_grace: Duration::from_millis(50),
         ..fast_waits()
     };
-    let err = wait::wait_for(
+    let waited = wait::wait_for(
         &api,
         target(&job.job_id, TargetStage::Paused),
         in_secs(3600),
@@ -570,8 +565,32 @@ async fn a_job_that_never_appears_ends_after_the_grace_period() {
         &never(),
     )
     .await
-    .expect_err("never appeared");
-    assert!(matches!(err, WaitError::JobNeverAppeared { .. }), "{err:?}");
+    .expect("the stage decides");
+    assert_eq!(waited.stage, "Paused");
+    assert!(waited.job_unreadable.is_none());
+    assert!(sim.count("GET", "/jobs") >= 1, "the jobs API was asked");
+}
+
+#[tokio::test]
+async fn the_stage_ends_the_wait_even_while_the_job_still_reads_running() {
+    let sim = sim_with_all_credentials().await;
+    sim.set_job_plan(JobPlan {
+        hidden_polls: 0,
+        running_polls: 0,
+        outcome: JobOutcome::Never,
+        duration: None,
+    });
+    let api = token_client(&sim);
+    let job = api
+        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .await
+        .expect("pause");
+    // The service paused the task; its jobs API still says Running.
+    sim.set_task_stage(PROJECT, INSTANCE, TASK, "Paused");
+    let waited = wait_on(&api, &job.job_id, TargetStage::Paused, in_secs(3600))
+        .await
+        .expect("paused");
+    assert_eq!(waited.stage, "Paused");
 }
 
 #[tokio::test]
@@ -706,6 +725,12 @@ async fn a_server_that_ignores_offset_does_not_loop_forever() {
 #[tokio::test]
 async fn a_refused_jobs_api_leaves_the_stage_to_decide() {
     let sim = sim_with_all_credentials().await;
+    sim.set_job_plan(JobPlan {
+        hidden_polls: 0,
+        running_polls: 0,
+        outcome: JobOutcome::Never,
+        duration: None,
+    });
     let api = token_client(&sim);
     let job = api
         .pause_replication(PROJECT, INSTANCE, TASK, &never())
@@ -720,8 +745,19 @@ async fn a_refused_jobs_api_leaves_the_stage_to_decide() {
             "The IAM user is not authorized to access the API.",
         ),
     ));
-    let waited = wait_on(&api, &job.job_id, TargetStage::Paused, in_secs(30))
+    let waiter = {
+        let api = api.clone();
+        let job_id = job.job_id.clone();
+        tokio::spawn(async move { wait_on(&api, &job_id, TargetStage::Paused, in_secs(30)).await })
+    };
+    // Once the jobs API has refused, the service finishes the pause.
+    while sim.count("GET", "/jobs") == 0 {
+        sim.wait_for_requests(sim.requests().len() + 1).await;
+    }
+    sim.set_task_stage(PROJECT, INSTANCE, TASK, "Paused");
+    let waited = waiter
         .await
+        .expect("task")
         .expect("paused per the task list");
     assert_eq!(waited.stage, "Paused");
     assert_eq!(waited.job_unreadable.and_then(|e| e.status()), Some(403));

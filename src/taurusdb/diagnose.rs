@@ -149,13 +149,6 @@ pub fn wait_failed(err: &WaitError, op: Operation<'_>, job_id: &str) -> Diagnost
             format!("Task {:?} disappeared during the {}", op.task, op.action),
             format!("{err}.\n\n{kept}"),
         ),
-        WaitError::JobNeverAppeared { .. } => (
-            format!(
-                "The {} job for task {:?} never appeared",
-                op.action, op.task
-            ),
-            format!("{err}.\n\n{kept}"),
-        ),
         WaitError::Api(api) => {
             let inner = api_failed(api, op);
             (inner.summary, format!("{}\n\n{kept}", inner.detail))

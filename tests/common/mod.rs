@@ -13,6 +13,7 @@ use taurusdb_provider::proto::tfplugin6 as pb;
 use taurusdb_provider::proto::tfplugin6::provider_client::ProviderClient;
 use taurusdb_provider::sim::{self, Seed, SimConfig, SimHandle};
 use taurusdb_provider::taurusdb::TaurusDbProvider;
+use taurusdb_provider::taurusdb::api::poll_schedule::PollSchedule;
 use taurusdb_provider::taurusdb::api::wait::WaitPolicy;
 use taurusdb_provider::taurusdb::pause::model;
 use taurusdb_provider::tf::types::Type;
@@ -71,12 +72,16 @@ pub async fn start_provider(env: &[(&str, &str)]) -> TestProvider {
     start_provider_with(env, fast_waits()).await
 }
 
-/// Poll timing that keeps tests quick: first look at once, then every 10-40 ms.
+/// Poll timing that keeps tests quick: task list and job read every 10-40 ms.
 pub fn fast_waits() -> WaitPolicy {
-    WaitPolicy {
-        first_delay: std::time::Duration::ZERO,
-        initial_interval: std::time::Duration::from_millis(10),
+    let quick = PollSchedule {
+        min_interval: std::time::Duration::from_millis(10),
         max_interval: std::time::Duration::from_millis(40),
+        growth: 0.5,
+    };
+    WaitPolicy {
+        stage_polls: quick,
+        job_polls: quick,
         not_found_grace: std::time::Duration::from_secs(30),
     }
 }

@@ -2,12 +2,11 @@
 //! documented headers and credentials, safe retries, and responses and failures turned
 //! into typed results.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::FutureExt as _;
-use futures_util::future::{BoxFuture, Shared};
+use futures_util::future::BoxFuture;
 
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
@@ -18,6 +17,7 @@ use crate::taurusdb::api::error::ApiError;
 use crate::taurusdb::api::retry::{self, RetryPolicy};
 use crate::taurusdb::api::secret::Secret;
 use crate::taurusdb::api::signer;
+use crate::taurusdb::api::task_watch::{Interest, Subscription, Watches};
 
 /// How to reach and authenticate to the API.
 #[derive(Debug, Clone)]
@@ -135,7 +135,7 @@ struct Reply {
 #[derive(Debug, Clone)]
 pub struct ApiClient {
     inner: Arc<Inner>,
-    lists: Arc<Mutex<HashMap<(String, String), SharedList>>>,
+    watches: Arc<Watches>,
 }
 
 /// What sends requests: the pool, the configuration and the IAM token.
@@ -146,8 +146,28 @@ struct Inner {
     token: TokenCache,
 }
 
-/// One task-list fetch that every concurrent reader of the same instance awaits.
-type SharedList = Shared<BoxFuture<'static, Result<Arc<Vec<Replication>>, ApiError>>>;
+/// What reads an instance's whole task list for the shared pollers.
+pub trait ListSource: Send + Sync + 'static {
+    fn fetch<'a>(
+        &'a self,
+        project_id: &'a str,
+        instance_id: &'a str,
+        cancel: &'a CancellationToken,
+    ) -> BoxFuture<'a, Result<Arc<Vec<Replication>>, ApiError>>;
+}
+
+impl ListSource for Inner {
+    fn fetch<'a>(
+        &'a self,
+        project_id: &'a str,
+        instance_id: &'a str,
+        cancel: &'a CancellationToken,
+    ) -> BoxFuture<'a, Result<Arc<Vec<Replication>>, ApiError>> {
+        self.fetch_replications(project_id, instance_id, cancel)
+            .map(|tasks| tasks.map(Arc::new))
+            .boxed()
+    }
+}
 
 #[derive(Debug, Deserialize)]
 struct ErrorBody {
@@ -235,7 +255,7 @@ impl ApiClient {
                 config: ClientConfig { endpoint, ..config },
                 token: TokenCache::default(),
             }),
-            lists: Arc::new(Mutex::new(HashMap::new())),
+            watches: Arc::new(Watches::default()),
         })
     }
 
@@ -302,44 +322,35 @@ impl ApiClient {
     }
 
     /// Every synchronization task of an instance (all pages). Concurrent calls for the
-    /// same instance share one fetch: a refresh of many pauses on one instance costs one
-    /// list, not one per resource.
+    /// same instance share one read (see [`task_watch`](super::task_watch)): a refresh of
+    /// many pauses on one instance costs one list, not one per resource.
     pub async fn list_replications(
         &self,
         project_id: &str,
         instance_id: &str,
         cancel: &CancellationToken,
     ) -> Result<Arc<Vec<Replication>>, ApiError> {
-        let key = (project_id.to_string(), instance_id.to_string());
-        let fetch = {
-            let mut lists = self.lists.lock().unwrap_or_else(|p| p.into_inner());
-            lists
-                .entry(key.clone())
-                .or_insert_with(|| {
-                    let inner = self.inner.clone();
-                    let (project, instance) = key.clone();
-                    async move {
-                        // Not tied to one caller's cancellation: others may be waiting.
-                        let never = CancellationToken::new();
-                        inner
-                            .fetch_replications(&project, &instance, &never)
-                            .await
-                            .map(Arc::new)
-                    }
-                    .boxed()
-                    .shared()
-                })
-                .clone()
-        };
-        let result = tokio::select! {
-            result = fetch.clone() => result,
-            () = cancel.cancelled() => return Err(ApiError::Cancelled),
-        };
-        let mut lists = self.lists.lock().unwrap_or_else(|p| p.into_inner());
-        if lists.get(&key).is_some_and(|f| f.ptr_eq(&fetch)) {
-            lists.remove(&key);
+        let mut subscription = self.watch_tasks(project_id, instance_id, Interest::Once);
+        tokio::select! {
+            snapshot = subscription.next() => snapshot.tasks,
+            () = cancel.cancelled() => Err(ApiError::Cancelled),
         }
-        result
+    }
+
+    /// Subscribes to an instance's task list, read on behalf of every subscriber of that
+    /// instance at the pace the most demanding one needs.
+    pub fn watch_tasks(
+        &self,
+        project_id: &str,
+        instance_id: &str,
+        interest: Interest,
+    ) -> Subscription {
+        let source: Arc<dyn ListSource> = self.inner.clone();
+        self.watches.subscribe(
+            &source,
+            (project_id.to_string(), instance_id.to_string()),
+            interest,
+        )
     }
 
     /// One task by name, or None when the instance has no such task.

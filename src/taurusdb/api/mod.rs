@@ -6,9 +6,11 @@ pub mod client;
 pub mod deadline;
 pub mod endpoint;
 pub mod error;
+pub mod poll_schedule;
 pub mod retry;
 pub mod secret;
 pub mod signer;
+pub mod task_watch;
 pub mod wait;
 
 pub use auth::{Credentials, IamPassword, ProjectScope};

@@ -1,40 +1,45 @@
 //! Waiting for a pause or resume to take effect.
 //!
-//! The pause call only starts a job. Done means: the job reached `Completed` (jobs API)
-//! AND the task's stage reads the target (list API, compared case-insensitively). Each
-//! poll reads both at once, so a job that is already done costs one round trip. A
-//! `Failed` job ends the wait at once with its `fail_reason`; a job the service does not
-//! know yet counts as pending for a grace period; a task that disappears ends the wait.
-//! Polls start at once and back off. The caller bounds the whole wait with a deadline,
-//! and cancellation (StopProvider, Ctrl-C) ends it promptly.
+//! The task's stage is the ground truth: the wait ends well as soon as the task list
+//! shows the target stage (compared case-insensitively), whatever the jobs API says. The
+//! jobs API is advisory: nothing documents that pause jobs appear there, so a job it does
+//! not know never fails a wait; it may only end the wait early when it positively reports
+//! `Failed` (with its `fail_reason`), and otherwise tells progress. A task that
+//! disappears ends the wait.
+//!
+//! Timing: the task list comes from the instance's shared poller ([`task_watch`]), read
+//! on the [`PollSchedule::STAGE`] curve, so many waits on one instance cost one list read
+//! per tick; each job is read on the slower [`PollSchedule::JOB`] curve. The caller bounds
+//! the wait with a deadline, and cancellation (StopProvider, Ctrl-C) ends it promptly.
+//!
+//! [`task_watch`]: super::task_watch
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::taurusdb::api::client::{ApiClient, JobStatus};
+use crate::taurusdb::api::client::{ApiClient, Job, JobStatus};
 use crate::taurusdb::api::error::ApiError;
+use crate::taurusdb::api::poll_schedule::PollSchedule;
+use crate::taurusdb::api::task_watch::{Interest, Snapshot};
 
 /// Poll timing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct WaitPolicy {
-    /// Pause before the first poll (jobs often finish quickly; the first look is free).
-    pub first_delay: Duration,
-    /// Interval after the first poll; doubles up to `max_interval`.
-    pub initial_interval: Duration,
-    pub max_interval: Duration,
-    /// How long a job the service does not know yet counts as pending.
+    /// How often the task list (the stage) is read.
+    pub stage_polls: PollSchedule,
+    /// How often the job is read (advisory).
+    pub job_polls: PollSchedule,
+    /// After this long without the jobs API knowing the job, stop asking it.
     pub not_found_grace: Duration,
 }
 
 impl Default for WaitPolicy {
     fn default() -> Self {
         Self {
-            first_delay: Duration::ZERO,
-            initial_interval: Duration::from_millis(500),
-            max_interval: Duration::from_secs(10),
+            stage_polls: PollSchedule::STAGE,
+            job_polls: PollSchedule::JOB,
             not_found_grace: Duration::from_secs(30),
         }
     }
@@ -76,8 +81,6 @@ pub struct WaitTarget<'a> {
 pub enum WaitError {
     #[error("job {job_id} failed: {reason}")]
     JobFailed { job_id: String, reason: String },
-    #[error("job {job_id} was still unknown to the service after {waited:?}")]
-    JobNeverAppeared { job_id: String, waited: Duration },
     #[error("synchronization task {task_name:?} no longer exists")]
     TaskGone { task_name: String },
     #[error("timed out after {waited:?} waiting for job {job_id} (last seen: {last_seen})")]
@@ -111,7 +114,7 @@ pub struct Waited {
     pub job_unreadable: Option<ApiError>,
 }
 
-/// Waits until the job completed and the task's stage reached the target.
+/// Waits until the task's stage reaches the target (or the job positively fails).
 pub async fn wait_for(
     client: &ApiClient,
     target: WaitTarget<'_>,
@@ -120,115 +123,193 @@ pub async fn wait_for(
     cancel: &CancellationToken,
 ) -> Result<Waited, WaitError> {
     let started = Instant::now();
-    let last_seen = Mutex::new(String::from("nothing yet"));
-    let polling = poll(client, target, policy, &last_seen, cancel);
-    tokio::select! {
-        result = polling => result,
-        () = tokio::time::sleep_until(deadline) => Err(WaitError::TimedOut {
-            job_id: target.job_id.to_string(),
-            waited: started.elapsed(),
-            last_seen: match last_seen.lock() {
-                Ok(text) => text.clone(),
-                Err(poisoned) => poisoned.into_inner().clone(),
-            },
-        }),
-        () = cancel.cancelled() => Err(WaitError::Cancelled),
-    }
-}
-
-fn note(last_seen: &Mutex<String>, text: String) {
-    tracing::debug!(status = %text, "waiting");
-    match last_seen.lock() {
-        Ok(mut slot) => *slot = text,
-        Err(poisoned) => *poisoned.into_inner() = text,
-    }
-}
-
-async fn poll(
-    client: &ApiClient,
-    target: WaitTarget<'_>,
-    policy: WaitPolicy,
-    last_seen: &Mutex<String>,
-    cancel: &CancellationToken,
-) -> Result<Waited, WaitError> {
-    let started = Instant::now();
-    let mut backoff = Backoff::new(policy);
-    let mut job_unreadable: Option<ApiError> = None;
-    loop {
-        backoff.wait().await;
-        // The job and the task list are read together: done is "job Completed and stage
-        // reached", and a quick job should not cost a second round trip.
-        let job_call = async {
-            match &job_unreadable {
-                None => Some(
+    let mut stages = client.watch_tasks(
+        target.project_id,
+        target.instance_id,
+        Interest::Polling(policy.stage_polls),
+    );
+    let mut job = JobWatch::new(policy, started);
+    let mut last_seen = String::from("nothing yet");
+    let mut last_stage: Option<String> = None;
+    let read_job = |at: Option<Instant>| {
+        let client = client.clone();
+        async move {
+            match at {
+                Some(at) => {
+                    tokio::time::sleep_until(at).await;
                     client
                         .show_job(target.project_id, target.job_id, cancel)
-                        .await,
-                ),
-                Some(_) => None,
-            }
-        };
-        let (job, task) = tokio::join!(
-            job_call,
-            client.find_replication(
-                target.project_id,
-                target.instance_id,
-                target.task_name,
-                cancel
-            ),
-        );
-        match job {
-            // The jobs API is unusable: the task's stage alone decides from now on.
-            Some(Err(err)) if refuses_to_answer(&err) => {
-                tracing::warn!(error = %err, "the jobs API refused to answer; waiting on the task's stage alone");
-                job_unreadable = Some(err);
-            }
-            Some(Err(err)) => return Err(err.into()),
-            Some(Ok(None)) => {
-                note(last_seen, format!("job {} not visible yet", target.job_id));
-                if started.elapsed() >= policy.not_found_grace {
-                    return Err(WaitError::JobNeverAppeared {
-                        job_id: target.job_id.to_string(),
-                        waited: started.elapsed(),
-                    });
+                        .await
                 }
-                continue;
+                None => std::future::pending().await,
             }
-            Some(Ok(Some(job))) => match job.status {
-                JobStatus::Completed => {}
-                JobStatus::Failed => {
-                    return Err(WaitError::JobFailed {
-                        job_id: target.job_id.to_string(),
-                        reason: job
-                            .fail_reason
-                            .unwrap_or_else(|| "the service gave no reason".to_string()),
-                    });
+        }
+    };
+    let mut job_read = std::pin::pin!(read_job(job.next_read()));
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return Err(WaitError::Cancelled),
+            () = tokio::time::sleep_until(deadline) => {
+                return Err(WaitError::TimedOut {
+                    job_id: target.job_id.to_string(),
+                    waited: started.elapsed(),
+                    last_seen,
+                });
+            }
+            snapshot = stages.next() => {
+                let stage = stage_of(&snapshot, target)?;
+                if target.stage.reached(&stage) {
+                    return Ok(Waited { stage, job_unreadable: job.unreadable });
+                }
+                last_seen = note(format!("task stage {stage:?}"));
+                last_stage = Some(stage);
+            }
+            read = &mut job_read => {
+                match job.record(read, target.job_id) {
+                    JobNews::Failed(reason) => {
+                        // The stage still has the last word: one fresh look before failing.
+                        let task = client
+                            .find_replication(target.project_id, target.instance_id, target.task_name, cancel)
+                            .await;
+                        if let Ok(Some(task)) = task
+                            && let Some(stage) = task.stage.filter(|s| target.stage.reached(s))
+                        {
+                            return Ok(Waited { stage, job_unreadable: job.unreadable });
+                        }
+                        return Err(WaitError::JobFailed {
+                            job_id: target.job_id.to_string(),
+                            reason,
+                        });
+                    }
+                    JobNews::Progress(text) => {
+                        let stage = last_stage.as_deref().unwrap_or("not read yet");
+                        last_seen = note(format!("{text}; task stage {stage:?}"));
+                    }
+                    JobNews::Nothing => {}
+                }
+                job_read.set(read_job(job.next_read()));
+            }
+        }
+    }
+}
+
+/// The task's stage in a list read, or why the wait cannot go on.
+fn stage_of(snapshot: &Snapshot, target: WaitTarget<'_>) -> Result<String, WaitError> {
+    let tasks = snapshot.tasks.as_ref().map_err(|err| match err {
+        // Listing has its own retries; a list that still fails ends the wait.
+        ApiError::Cancelled => WaitError::Cancelled,
+        other => WaitError::Api(other.clone()),
+    })?;
+    let task = tasks
+        .iter()
+        .find(|t| t.task_name == target.task_name)
+        .ok_or_else(|| WaitError::TaskGone {
+            task_name: target.task_name.to_string(),
+        })?;
+    Ok(task.stage.clone().unwrap_or_default())
+}
+
+fn note(text: String) -> String {
+    tracing::debug!(status = %text, "waiting");
+    text
+}
+
+/// What a job read means for the wait.
+enum JobNews {
+    /// The jobs API positively reports the job failed.
+    Failed(String),
+    /// Something to tell (status, progress).
+    Progress(String),
+    Nothing,
+}
+
+/// The advisory side of a wait: when to read the job next and what its answers mean.
+struct JobWatch {
+    policy: WaitPolicy,
+    started: Instant,
+    last_read: Option<Instant>,
+    /// No more reads: the job completed, the API refused, or it never knew the job.
+    done: bool,
+    /// After a throttled read: no read before this.
+    throttled_until: Option<Instant>,
+    unreadable: Option<ApiError>,
+}
+
+impl JobWatch {
+    fn new(policy: WaitPolicy, started: Instant) -> Self {
+        Self {
+            policy,
+            started,
+            last_read: None,
+            done: false,
+            throttled_until: None,
+            unreadable: None,
+        }
+    }
+
+    /// When to read the job next, or None for never again.
+    fn next_read(&self) -> Option<Instant> {
+        if self.done {
+            return None;
+        }
+        let schedule = self.policy.job_polls;
+        let at = match self.last_read {
+            // The first read waits one floor interval: quick jobs are seen by the stage.
+            None => self.started + schedule.min_interval,
+            Some(last) => last + schedule.interval(last.saturating_duration_since(self.started)),
+        };
+        Some(self.throttled_until.map_or(at, |until| at.max(until)))
+    }
+
+    fn record(&mut self, read: Result<Option<Job>, ApiError>, job_id: &str) -> JobNews {
+        self.last_read = Some(Instant::now());
+        match read {
+            Ok(Some(job)) => match job.status {
+                JobStatus::Failed => JobNews::Failed(
+                    job.fail_reason
+                        .unwrap_or_else(|| "the service gave no reason".to_string()),
+                ),
+                JobStatus::Completed => {
+                    // The stage decides from here; the job has nothing more to say.
+                    self.done = true;
+                    JobNews::Progress("job Completed".into())
                 }
                 status => {
                     let process = job.process.as_deref().unwrap_or("");
-                    note(
-                        last_seen,
-                        format!("job {status:?} {process}").trim().to_string(),
-                    );
-                    continue;
+                    JobNews::Progress(format!("job {status:?} {process}").trim().to_string())
                 }
             },
-            None => {}
+            Ok(None) => {
+                if self.started.elapsed() >= self.policy.not_found_grace {
+                    tracing::debug!(
+                        job_id,
+                        "the jobs API does not know the job; waiting on the task's stage alone"
+                    );
+                    self.done = true;
+                }
+                JobNews::Progress(format!("job {job_id} not visible"))
+            }
+            Err(err @ ApiError::Status { status: 429, .. }) => {
+                let pause = err
+                    .retry_after()
+                    .unwrap_or(self.policy.job_polls.min_interval)
+                    .max(self.policy.job_polls.min_interval);
+                self.throttled_until = Some(Instant::now() + pause);
+                JobNews::Nothing
+            }
+            Err(err) if refuses_to_answer(&err) => {
+                tracing::warn!(error = %err, "the jobs API refused to answer; waiting on the task's stage alone");
+                self.done = true;
+                self.unreadable = Some(err);
+                JobNews::Nothing
+            }
+            // Cancellation is the wait's own business; anything else is only news.
+            Err(ApiError::Cancelled | ApiError::Interrupted { .. }) => JobNews::Nothing,
+            Err(err) => {
+                tracing::debug!(error = %err, "could not read the job; the stage decides");
+                JobNews::Nothing
+            }
         }
-        // The job completed (or cannot be read): now the stage decides.
-        let Some(task) = task? else {
-            return Err(WaitError::TaskGone {
-                task_name: target.task_name.to_string(),
-            });
-        };
-        let stage = task.stage.unwrap_or_default();
-        if target.stage.reached(&stage) {
-            return Ok(Waited {
-                stage,
-                job_unreadable,
-            });
-        }
-        note(last_seen, format!("task stage {stage:?}"));
     }
 }
 
@@ -236,32 +317,6 @@ async fn poll(
 /// unexpected 404 code...): throttling and "not found" are handled elsewhere.
 fn refuses_to_answer(err: &ApiError) -> bool {
     matches!(err.status(), Some(400..=499)) && err.status() != Some(429)
-}
-
-/// Poll delays: `first_delay`, then `initial_interval` doubling up to `max_interval`.
-struct Backoff {
-    policy: WaitPolicy,
-    next: Option<Duration>,
-}
-
-impl Backoff {
-    fn new(policy: WaitPolicy) -> Self {
-        Self { policy, next: None }
-    }
-
-    async fn wait(&mut self) {
-        let delay = match self.next {
-            None => self.policy.first_delay,
-            Some(delay) => delay,
-        };
-        self.next = Some(match self.next {
-            None => self.policy.initial_interval,
-            Some(delay) => (delay * 2).min(self.policy.max_interval),
-        });
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
-    }
 }
 
 #[cfg(test)]
@@ -278,20 +333,42 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn backoff_starts_at_once_then_doubles_to_the_cap() {
-        let policy = WaitPolicy {
-            first_delay: Duration::ZERO,
-            initial_interval: Duration::from_millis(500),
-            max_interval: Duration::from_secs(2),
-            not_found_grace: Duration::from_secs(30),
-        };
-        let mut backoff = Backoff::new(policy);
-        let mut marks = Vec::new();
+    async fn job_reads_follow_their_own_slower_curve_and_stop_once_completed() {
+        let policy = WaitPolicy::default();
         let start = Instant::now();
+        let mut job = JobWatch::new(policy, start);
+        let mut marks = Vec::new();
         for _ in 0..5 {
-            backoff.wait().await;
+            let at = job.next_read().expect("reading");
+            tokio::time::sleep_until(at).await;
             marks.push(start.elapsed().as_millis());
+            let running = Job {
+                id: "j".into(),
+                status: JobStatus::Running,
+                process: Some("50%".into()),
+                fail_reason: None,
+            };
+            job.record(Ok(Some(running)), "j");
         }
-        assert_eq!(marks, vec![0, 500, 1500, 3500, 5500]);
+        assert_eq!(marks, vec![1000, 2000, 3000, 4500, 6750]);
+        let completed = Job {
+            id: "j".into(),
+            status: JobStatus::Completed,
+            process: None,
+            fail_reason: None,
+        };
+        job.record(Ok(Some(completed)), "j");
+        assert_eq!(job.next_read(), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unknown_job_is_asked_about_only_for_the_grace_period() {
+        let policy = WaitPolicy::default();
+        let mut job = JobWatch::new(policy, Instant::now());
+        while let Some(at) = job.next_read() {
+            tokio::time::sleep_until(at).await;
+            assert!(matches!(job.record(Ok(None), "j"), JobNews::Progress(_)));
+        }
+        assert!(job.unreadable.is_none(), "not a refusal: no warning");
     }
 }

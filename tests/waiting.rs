@@ -1,0 +1,146 @@
+//! Waiting on many tasks at once: one task-list poller per instance serves every waiter,
+//! job reads stay per job, and throttling slows the poller instead of failing the wait.
+//! Real HTTP against the simulator.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use taurusdb_provider::sim::{Fault, FaultKind, JobOutcome, JobPlan, SimHandle};
+use taurusdb_provider::taurusdb::api::retry::RetryPolicy;
+use taurusdb_provider::taurusdb::api::wait::{self, TargetStage, WaitTarget};
+use taurusdb_provider::taurusdb::api::{ApiClient, ClientConfig, Credentials, Secret};
+use tokio_util::sync::CancellationToken;
+
+fn api(sim: &SimHandle, max_retries: u32) -> ApiClient {
+    let mut config = ClientConfig::new(sim.endpoint(), Credentials::Token(Secret::new(TOKEN)));
+    config.retry = RetryPolicy {
+        max_retries,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        max_retry_after: Duration::from_secs(1),
+    };
+    ApiClient::new(config).expect("client")
+}
+
+fn never_ending_jobs(sim: &SimHandle) {
+    sim.set_job_plan(JobPlan {
+        hidden_polls: 0,
+        running_polls: 0,
+        outcome: JobOutcome::Never,
+        duration: None,
+    });
+}
+
+/// Spawns a wait for `task` (whose pause job is `job_id`) with the quick test policy.
+fn spawn_wait(
+    api: &ApiClient,
+    task: String,
+    job_id: String,
+) -> tokio::task::JoinHandle<Result<wait::Waited, wait::WaitError>> {
+    let api = api.clone();
+    tokio::spawn(async move {
+        let target = WaitTarget {
+            project_id: PROJECT,
+            instance_id: INSTANCE,
+            task_name: &task,
+            job_id: &job_id,
+            stage: TargetStage::Paused,
+        };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        wait::wait_for(
+            &api,
+            target,
+            deadline,
+            fast_waits(),
+            &CancellationToken::new(),
+        )
+        .await
+    })
+}
+
+async fn until(sim: &SimHandle, done: impl Fn(&SimHandle) -> bool) {
+    while !done(sim) {
+        sim.wait_for_requests(sim.requests().len() + 1).await;
+    }
+}
+
+#[tokio::test]
+async fn fifty_waiters_on_one_instance_share_one_list_read_per_tick() {
+    const WAITERS: usize = 50;
+    let sim = start_sim().await;
+    never_ending_jobs(&sim);
+    let api = api(&sim, 5);
+    let mut waiters = Vec::new();
+    for n in 0..WAITERS {
+        let task = format!("bulk_task_{n:02}");
+        sim.add_task(PROJECT, INSTANCE, &task);
+        let job = api
+            .pause_replication(PROJECT, INSTANCE, &task, &CancellationToken::new())
+            .await
+            .expect("pause");
+        waiters.push((task.clone(), spawn_wait(&api, task, job.job_id)));
+    }
+    // Once every waiter polls, count the reads while they poll their jobs three more
+    // times each (the tasks stay unpaused).
+    until(&sim, |sim| sim.count("GET", "/jobs") >= WAITERS).await;
+    let (lists_before, jobs_before) = (sim.count("GET", "/replication"), sim.count("GET", "/jobs"));
+    until(&sim, |sim| {
+        sim.count("GET", "/jobs") >= jobs_before + 3 * WAITERS
+    })
+    .await;
+    let lists = sim.count("GET", "/replication") - lists_before;
+    let jobs = sim.count("GET", "/jobs") - jobs_before;
+    // Job reads are per job, list reads per instance: on the same curve, 50 waiters make
+    // ~50 job reads for each list read. Separate list polls would make them equal.
+    assert!(
+        lists * 10 < jobs,
+        "{lists} list reads for {jobs} job reads: list reads grow with the waiters"
+    );
+    for (task, _) in &waiters {
+        sim.set_task_stage(PROJECT, INSTANCE, task, "Paused");
+    }
+    for (_, waiter) in waiters {
+        let waited = waiter.await.expect("task").expect("paused");
+        assert_eq!(waited.stage, "Paused");
+    }
+}
+
+#[tokio::test]
+async fn a_throttled_task_list_slows_the_poller_instead_of_failing_the_wait() {
+    let sim = start_sim().await;
+    never_ending_jobs(&sim);
+    // One retry per read: three reads in a row end throttled.
+    let api = api(&sim, 1);
+    let job = api
+        .pause_replication(PROJECT, INSTANCE, TASK, &CancellationToken::new())
+        .await
+        .expect("pause");
+    sim.inject_many(
+        Fault::on(
+            "GET",
+            "/replication",
+            FaultKind::Throttle {
+                retry_after: Some(0),
+            },
+        ),
+        6,
+    );
+    let waiter = spawn_wait(&api, TASK.to_string(), job.job_id);
+    until(&sim, |sim| sim.count("GET", "/replication") >= 6).await;
+    sim.set_task_stage(PROJECT, INSTANCE, TASK, "Paused");
+    let waited = waiter
+        .await
+        .expect("task")
+        .expect("throttling is not a failure");
+    assert_eq!(waited.stage, "Paused");
+    let statuses: Vec<u16> = sim
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/replication"))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(&statuses[..6], &[429; 6], "{statuses:?}");
+    assert_eq!(statuses.last(), Some(&200));
+}
