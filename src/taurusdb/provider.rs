@@ -1,11 +1,21 @@
 //! The `taurusdb` provider: its configuration and the resource types it serves.
+//!
+//! Where the configuration lives and which environment variables may fill it depend on
+//! who the provider serves ([`Audience`]): Terraform (one client, pinned by mTLS) gets
+//! one process-wide configuration with every environment fallback; the clients of
+//! `serve` each get their own, and the server's credentials only when its operator
+//! allows it and only for the hosts the operator configured.
 
 use std::sync::{Arc, RwLock};
 
 use crate::taurusdb::api::wait::WaitPolicy;
-use crate::taurusdb::config::{self, Configured, EnvLookup, ProviderConfig, Settings};
+use crate::taurusdb::config::{
+    self, Configured, EnvLookup, ProviderConfig, Setting, Settings, attrs,
+};
 use crate::taurusdb::pause::ReplicationPause;
+use crate::tf::attr::Attr;
 use crate::tf::diagnostics::{Diagnostic, Diagnostics};
+use crate::tf::path::AttrPath;
 use crate::tf::provider::{Provider, RequestContext, Resource};
 use crate::tf::schema::Schema;
 use crate::tf::value::Value;
@@ -13,28 +23,46 @@ use crate::tf::value::Value;
 /// Source address in docs and examples.
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/taurusdb/taurusdb";
 
-/// What resources share with their provider: the configuration, once it is known.
-pub struct ProviderHandle {
-    configured: RwLock<Option<Arc<Configured>>>,
+/// The settings that are credentials: in `serve` mode their environment variables
+/// apply only with the operator's consent.
+pub const CREDENTIAL_SETTINGS: [Setting; 7] = [
+    attrs::AUTH_TOKEN,
+    attrs::ACCESS_KEY,
+    attrs::SECRET_KEY,
+    attrs::SECURITY_TOKEN,
+    attrs::USER_NAME,
+    attrs::PASSWORD,
+    attrs::DOMAIN_NAME,
+];
+
+/// Who the provider serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Audience {
+    /// Terraform (plugin and debug modes): the only client. One configuration for the
+    /// whole process (a reconnect keeps it) and every environment fallback, as
+    /// Terraform users expect.
+    #[default]
+    Terraform,
+    /// Any gRPC client of `serve`: each connection configures its own provider.
+    /// Credentials come from the environment only with `credentials_from_env`, and
+    /// then never for an endpoint, IAM URL or TLS setting the client chose.
+    Clients { credentials_from_env: bool },
 }
 
-impl ProviderHandle {
-    /// The configured provider, or an error if ConfigureProvider has not succeeded.
-    pub fn configured(&self) -> Result<Arc<Configured>, Diagnostic> {
-        let guard = match self.configured.read() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        guard.clone().ok_or_else(|| {
-            Diagnostic::error(
-                "Provider not configured",
-                "The taurusdb provider was not configured before use (ConfigureProvider was not called or failed).",
-            )
-        })
+/// One configuration slot: the process's, or one connection's.
+#[derive(Default)]
+struct ConfiguredSlot(RwLock<Option<Arc<Configured>>>);
+
+impl ConfiguredSlot {
+    fn get(&self) -> Option<Arc<Configured>> {
+        match self.0.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 
     fn set(&self, configured: Configured) {
-        let mut guard = match self.configured.write() {
+        let mut guard = match self.0.write() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
@@ -42,15 +70,63 @@ impl ProviderHandle {
     }
 }
 
+/// What resources share with their provider: the configuration, once it is known.
+pub struct ProviderHandle {
+    per_session: bool,
+    process: ConfiguredSlot,
+}
+
+impl ProviderHandle {
+    /// The configuration a request sees: the process's, or its connection's.
+    fn slot(&self, ctx: &RequestContext) -> Option<Arc<ConfiguredSlot>> {
+        if !self.per_session {
+            return None;
+        }
+        ctx.session.as_ref().map(|s| s.value::<ConfiguredSlot>())
+    }
+
+    /// The configured provider, or an error if ConfigureProvider has not succeeded (on
+    /// this connection, when each connection has its own).
+    pub fn configured(&self, ctx: &RequestContext) -> Result<Arc<Configured>, Diagnostic> {
+        let configured = match self.slot(ctx) {
+            Some(slot) => slot.get(),
+            None if self.per_session => None,
+            None => self.process.get(),
+        };
+        configured.ok_or_else(|| {
+            Diagnostic::error(
+                "Provider not configured",
+                "The taurusdb provider was not configured before use (ConfigureProvider was not called or failed).",
+            )
+        })
+    }
+
+    fn set(&self, ctx: &RequestContext, configured: Configured) -> Result<(), Diagnostic> {
+        match self.slot(ctx) {
+            Some(slot) => slot.set(configured),
+            None if self.per_session => {
+                return Err(Diagnostic::error(
+                    "No client connection",
+                    "This server keeps one configuration per client connection, and this request arrived without one.",
+                ));
+            }
+            None => self.process.set(configured),
+        }
+        Ok(())
+    }
+}
+
 pub struct TaurusDbProvider {
     schema: Schema,
     handle: Arc<ProviderHandle>,
-    env: Box<EnvLookup>,
+    env: Arc<EnvLookup>,
     wait_policy: WaitPolicy,
+    audience: Audience,
 }
 
 impl TaurusDbProvider {
-    /// A provider reading its environment fallbacks from the process environment.
+    /// A provider for Terraform reading its environment fallbacks from the process
+    /// environment.
     pub fn new() -> Self {
         Self::with_env(Box::new(|key| std::env::var(key).ok()))
     }
@@ -60,17 +136,90 @@ impl TaurusDbProvider {
         Self {
             schema: config::schema(),
             handle: Arc::new(ProviderHandle {
-                configured: RwLock::new(None),
+                per_session: false,
+                process: ConfiguredSlot::default(),
             }),
-            env,
+            env: Arc::from(env),
             wait_policy: WaitPolicy::default(),
+            audience: Audience::Terraform,
         }
+    }
+
+    /// Who is served: decides where configuration lives and which environment
+    /// variables apply.
+    pub fn for_audience(mut self, audience: Audience) -> Self {
+        self.audience = audience;
+        self.handle = Arc::new(ProviderHandle {
+            per_session: matches!(audience, Audience::Clients { .. }),
+            process: ConfiguredSlot::default(),
+        });
+        self
     }
 
     /// Poll timing for waits (tests shorten it).
     pub fn with_wait_policy(mut self, wait_policy: WaitPolicy) -> Self {
         self.wait_policy = wait_policy;
         self
+    }
+
+    /// Whether the environment's credentials may fill this configuration. An error
+    /// (at the attribute) when a client asks the server to send its credentials to a
+    /// host or over a channel the client chose.
+    fn env_credentials_allowed(&self, config: &ProviderConfig) -> Result<bool, Diagnostic> {
+        let Audience::Clients {
+            credentials_from_env,
+        } = self.audience
+        else {
+            return Ok(true);
+        };
+        if !credentials_from_env {
+            return Ok(false);
+        }
+        let Some(chosen) = client_chosen_channel(config) else {
+            return Ok(true);
+        };
+        let client_brings_credentials = [
+            &config.auth_token,
+            &config.access_key,
+            &config.secret_key,
+            &config.security_token,
+            &config.user_name,
+            &config.password,
+            &config.domain_name,
+        ]
+        .into_iter()
+        .any(|attr| !attr.is_null());
+        let env_has_credentials = CREDENTIAL_SETTINGS
+            .iter()
+            .any(|s| (self.env)(s.env).is_some_and(|v| !v.trim().is_empty()));
+        if env_has_credentials && !client_brings_credentials {
+            return Err(Diagnostic::error(
+                "Server credentials are not lent to client-chosen hosts",
+                format!(
+                    "This server uses its own TaurusDB credentials (--credentials-from-env) only with the endpoints and TLS settings its operator configured. A client that sets {chosen} must supply its own credentials in the provider configuration (auth_token, access_key and secret_key, or user_name, password and domain_name); nothing was sent."
+                ),
+            )
+            .at(AttrPath::attr(chosen)));
+        }
+        // The client's own credentials only: never mixed with the server's.
+        Ok(false)
+    }
+}
+
+/// The first attribute by which a client chose where (or how safely) requests go:
+/// `endpoint`, `auth_url`, `insecure = true` or `ca_file`.
+fn client_chosen_channel(config: &ProviderConfig) -> Option<&'static str> {
+    let set = |attr: &Attr<String>| attr.known().is_some_and(|v| !v.trim().is_empty());
+    if set(&config.endpoint) {
+        Some(attrs::ENDPOINT.attr)
+    } else if set(&config.auth_url) {
+        Some(attrs::AUTH_URL.attr)
+    } else if config.insecure.known() == Some(&true) {
+        Some(attrs::INSECURE.attr)
+    } else if set(&config.ca_file) {
+        Some(attrs::CA_FILE.attr)
+    } else {
+        None
     }
 }
 
@@ -100,21 +249,37 @@ impl Provider for TaurusDbProvider {
         }
     }
 
-    async fn configure(&self, _ctx: &RequestContext, config: &Value) -> Diagnostics {
+    async fn configure(&self, ctx: &RequestContext, config: &Value) -> Diagnostics {
         let config = match ProviderConfig::from_value(config) {
             Ok(config) => config,
             Err(d) => return d.into(),
         };
-        match Settings::resolve(&config, &*self.env) {
+        let env_credentials = match self.env_credentials_allowed(&config) {
+            Ok(allowed) => allowed,
+            Err(d) => return d.into(),
+        };
+        let process_env = self.env.clone();
+        let env = move |key: &str| {
+            let is_credential = CREDENTIAL_SETTINGS.iter().any(|s| s.env == key);
+            if is_credential && !env_credentials {
+                None
+            } else {
+                process_env(key)
+            }
+        };
+        match Settings::resolve(&config, &env) {
             Ok(settings) => {
                 tracing::debug!(
                     region = settings.region.as_deref().unwrap_or(""),
                     endpoint = settings.api_endpoint().as_deref().unwrap_or(""),
                     credentials = settings.credentials().map(|c| c.kind()).unwrap_or("none"),
+                    session = ctx.session.as_ref().map(|s| s.id()),
                     "provider configured"
                 );
-                self.handle.set(Configured::new(settings));
-                Diagnostics::new()
+                match self.handle.set(ctx, Configured::new(settings)) {
+                    Ok(()) => Diagnostics::new(),
+                    Err(d) => d.into(),
+                }
             }
             Err(diagnostics) => diagnostics,
         }

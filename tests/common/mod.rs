@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use hyper_util::rt::TokioIo;
 use taurusdb_provider::plugin::conn::Listener;
-use taurusdb_provider::plugin::serve::serve_routes;
+use taurusdb_provider::plugin::serve::{ServeOptions, serve_routes};
 use taurusdb_provider::proto::tfplugin6 as pb;
 use taurusdb_provider::proto::tfplugin6::provider_client::ProviderClient;
 use taurusdb_provider::sim::{self, Seed, SimConfig, SimHandle};
@@ -55,6 +55,8 @@ pub async fn start_sim() -> SimHandle {
 /// A provider served in-process on a unix socket, with a tonic client connected.
 pub struct TestProvider {
     pub client: ProviderClient<Channel>,
+    /// The client's channel, for the other services (e.g. GRPCController).
+    pub channel: Channel,
     pub socket: PathBuf,
     shutdown: CancellationToken,
     _dir: tempfile::TempDir,
@@ -89,15 +91,21 @@ pub async fn start_provider_with(env: &[(&str, &str)], waits: WaitPolicy) -> Tes
         .collect();
     let provider = TaurusDbProvider::with_env(Box::new(move |key| env.get(key).cloned()))
         .with_wait_policy(waits);
-    let routes = taurusdb_provider::provider_routes_for(Arc::new(provider));
+    let served = taurusdb_provider::provider_routes_for(Arc::new(provider));
     let dir = tempfile::tempdir().expect("tempdir");
     let socket = dir.path().join("provider.sock");
     let listener =
         Listener::Unix(tokio::net::UnixListener::bind(&socket).expect("bind unix socket"));
     let shutdown = CancellationToken::new();
-    tokio::spawn(serve_routes(routes, listener, None, shutdown.clone()));
+    tokio::spawn(serve_routes(
+        served,
+        listener,
+        ServeOptions::default(),
+        shutdown.clone(),
+    ));
     let channel = unix_channel(socket.clone()).await;
     TestProvider {
+        channel: channel.clone(),
         client: ProviderClient::new(channel)
             .max_decoding_message_size(256 * 1024 * 1024)
             .max_encoding_message_size(256 * 1024 * 1024),
