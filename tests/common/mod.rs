@@ -2,6 +2,9 @@
 //! tonic client for it, the simulator, and value helpers.
 #![allow(dead_code)]
 
+pub mod pki;
+pub mod process;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -191,8 +194,15 @@ pub fn undv(dv: &Option<pb::DynamicValue>, ty: &Type) -> Value {
 }
 
 pub async fn configure(provider: &mut TestProvider, config: Value) -> Vec<pb::Diagnostic> {
-    provider
-        .client
+    configure_with(&mut provider.client, config).await
+}
+
+/// ConfigureProvider on any client.
+pub async fn configure_with(
+    client: &mut ProviderClient<Channel>,
+    config: Value,
+) -> Vec<pb::Diagnostic> {
+    client
         .configure_provider(pb::configure_provider::Request {
             terraform_version: "1.11.4".into(),
             config: Some(dv(&config, &provider_type())),
@@ -238,9 +248,17 @@ pub async fn plan(
     prior: &Value,
     config: &Value,
 ) -> pb::plan_resource_change::Response {
+    plan_with(&mut provider.client, prior, config).await
+}
+
+/// PlanResourceChange on any client.
+pub async fn plan_with(
+    client: &mut ProviderClient<Channel>,
+    prior: &Value,
+    config: &Value,
+) -> pb::plan_resource_change::Response {
     let ty = resource_type();
-    provider
-        .client
+    client
         .plan_resource_change(pb::plan_resource_change::Request {
             type_name: RESOURCE_TYPE.into(),
             prior_state: Some(dv(prior, &ty)),
@@ -274,7 +292,7 @@ pub fn spawn_create_apply(
     tokio::spawn(async move { apply_with(&mut client, &Value::Null, &planned, &config).await })
 }
 
-async fn apply_with(
+pub async fn apply_with(
     client: &mut ProviderClient<Channel>,
     prior: &Value,
     planned: &Value,
@@ -328,4 +346,21 @@ pub async fn upgrade(
         .await
         .expect("rpc")
         .into_inner()
+}
+
+/// A plaintext gRPC client for `serve` at `addr` (HOST:PORT); every call opens a new
+/// connection.
+pub async fn tcp_client(addr: &str) -> ProviderClient<Channel> {
+    ProviderClient::connect(format!("http://{addr}"))
+        .await
+        .expect("connect over TCP")
+        .max_decoding_message_size(256 * 1024 * 1024)
+}
+
+/// A resource configuration for the demo task.
+pub fn task_config() -> Value {
+    resource_value(&[
+        ("instance_id", Value::string(INSTANCE)),
+        ("task_name", Value::string(TASK)),
+    ])
 }
