@@ -55,11 +55,6 @@ impl Session {
             }
         }
     }
-
-    /// Whether `other` is a clone of this session.
-    pub fn same_as(&self, other: &Session) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
 }
 
 impl Default for Session {
@@ -90,7 +85,6 @@ mod tests {
         assert_eq!(a.clone().value::<Counter>().0.load(Ordering::Relaxed), 1);
         assert_eq!(b.value::<Counter>().0.load(Ordering::Relaxed), 0);
         assert_ne!(a.id(), b.id());
-        assert!(a.same_as(&a.clone()) && !a.same_as(&b));
     }
 
     #[test]

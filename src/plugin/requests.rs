@@ -83,6 +83,10 @@ where
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         if !self.authorized(&request) {
+            tracing::warn!(
+                path = request.uri().path(),
+                "refused a call without the right bearer token"
+            );
             let status = tonic::Status::unauthenticated(
                 "this server requires `authorization: Bearer <token>` on every call",
             );

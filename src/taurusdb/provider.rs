@@ -72,28 +72,39 @@ impl ConfiguredSlot {
 
 /// What resources share with their provider: the configuration, once it is known.
 pub struct ProviderHandle {
-    per_session: bool,
-    process: ConfiguredSlot,
+    scope: StateScope,
+}
+
+/// Where configurations live.
+enum StateScope {
+    /// One for the whole process.
+    Process(Arc<ConfiguredSlot>),
+    /// One per client connection, kept in its [`Session`](crate::session::Session).
+    PerSession,
 }
 
 impl ProviderHandle {
-    /// The configuration a request sees: the process's, or its connection's.
+    fn new(audience: Audience) -> Self {
+        let scope = match audience {
+            Audience::Terraform => StateScope::Process(Arc::default()),
+            Audience::Clients { .. } => StateScope::PerSession,
+        };
+        Self { scope }
+    }
+
+    /// The configuration slot a request sees; none for a request without a
+    /// connection when each connection has its own.
     fn slot(&self, ctx: &RequestContext) -> Option<Arc<ConfiguredSlot>> {
-        if !self.per_session {
-            return None;
+        match &self.scope {
+            StateScope::Process(slot) => Some(slot.clone()),
+            StateScope::PerSession => ctx.session.as_ref().map(|s| s.value::<ConfiguredSlot>()),
         }
-        ctx.session.as_ref().map(|s| s.value::<ConfiguredSlot>())
     }
 
     /// The configured provider, or an error if ConfigureProvider has not succeeded (on
     /// this connection, when each connection has its own).
     pub fn configured(&self, ctx: &RequestContext) -> Result<Arc<Configured>, Diagnostic> {
-        let configured = match self.slot(ctx) {
-            Some(slot) => slot.get(),
-            None if self.per_session => None,
-            None => self.process.get(),
-        };
-        configured.ok_or_else(|| {
+        self.slot(ctx).and_then(|slot| slot.get()).ok_or_else(|| {
             Diagnostic::error(
                 "Provider not configured",
                 "The taurusdb provider was not configured before use (ConfigureProvider was not called or failed).",
@@ -102,16 +113,13 @@ impl ProviderHandle {
     }
 
     fn set(&self, ctx: &RequestContext, configured: Configured) -> Result<(), Diagnostic> {
-        match self.slot(ctx) {
-            Some(slot) => slot.set(configured),
-            None if self.per_session => {
-                return Err(Diagnostic::error(
-                    "No client connection",
-                    "This server keeps one configuration per client connection, and this request arrived without one.",
-                ));
-            }
-            None => self.process.set(configured),
-        }
+        let slot = self.slot(ctx).ok_or_else(|| {
+            Diagnostic::error(
+                "No client connection",
+                "This server keeps one configuration per client connection, and this request arrived without one.",
+            )
+        })?;
+        slot.set(configured);
         Ok(())
     }
 }
@@ -135,10 +143,7 @@ impl TaurusDbProvider {
     pub fn with_env(env: Box<EnvLookup>) -> Self {
         Self {
             schema: config::schema(),
-            handle: Arc::new(ProviderHandle {
-                per_session: false,
-                process: ConfiguredSlot::default(),
-            }),
+            handle: Arc::new(ProviderHandle::new(Audience::Terraform)),
             env: Arc::from(env),
             wait_policy: WaitPolicy::default(),
             audience: Audience::Terraform,
@@ -149,10 +154,7 @@ impl TaurusDbProvider {
     /// variables apply.
     pub fn for_audience(mut self, audience: Audience) -> Self {
         self.audience = audience;
-        self.handle = Arc::new(ProviderHandle {
-            per_session: matches!(audience, Audience::Clients { .. }),
-            process: ConfiguredSlot::default(),
-        });
+        self.handle = Arc::new(ProviderHandle::new(audience));
         self
     }
 
@@ -207,10 +209,13 @@ impl TaurusDbProvider {
 }
 
 /// The first attribute by which a client chose where (or how safely) requests go:
-/// `endpoint`, `auth_url`, `insecure = true` or `ca_file`.
+/// `endpoint`, `auth_url`, `insecure = true`, `ca_file`, or a `region` that is not a
+/// plain region name (it becomes part of the endpoint's host).
 fn client_chosen_channel(config: &ProviderConfig) -> Option<&'static str> {
     let set = |attr: &Attr<String>| attr.known().is_some_and(|v| !v.trim().is_empty());
-    if set(&config.endpoint) {
+    if config.region.known().is_some_and(|r| !is_region_name(r)) {
+        Some(attrs::REGION.attr)
+    } else if set(&config.endpoint) {
         Some(attrs::ENDPOINT.attr)
     } else if set(&config.auth_url) {
         Some(attrs::AUTH_URL.attr)
@@ -221,6 +226,23 @@ fn client_chosen_channel(config: &ProviderConfig) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// `cn-north-4`, `ap-southeast-1`, `la-south-2`: two lowercase letters, then dash-separated
+/// lowercase words or numbers.
+fn is_region_name(region: &str) -> bool {
+    let mut parts = region.split('-');
+    let prefix_ok = parts
+        .next()
+        .is_some_and(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_lowercase()));
+    let rest: Vec<&str> = parts.collect();
+    prefix_ok
+        && !rest.is_empty()
+        && rest.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
 }
 
 impl Default for TaurusDbProvider {
@@ -283,5 +305,72 @@ impl Provider for TaurusDbProvider {
             }
             Err(diagnostics) => diagnostics,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_names_are_plain() {
+        for good in ["cn-north-4", "ap-southeast-1", "la-south-2", "cn-east-3"] {
+            assert!(is_region_name(good), "{good}");
+        }
+        for bad in [
+            "x@127.0.0.1:8080/",
+            "cn",
+            "CN-north-4",
+            "cn-",
+            "cn-north-4.evil.com",
+            "cn--4",
+        ] {
+            assert!(!is_region_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_client_that_picks_the_host_does_not_get_the_servers_credentials() {
+        let provider = TaurusDbProvider::with_env(Box::new(|key| {
+            (key == "HW_AUTH_TOKEN").then(|| "server-token".to_string())
+        }))
+        .for_audience(Audience::Clients {
+            credentials_from_env: true,
+        });
+        let with = |attr: &str, value: Attr<String>| {
+            let mut config = ProviderConfig::default();
+            match attr {
+                "endpoint" => config.endpoint = value,
+                "auth_url" => config.auth_url = value,
+                "ca_file" => config.ca_file = value,
+                "region" => config.region = value,
+                _ => unreachable!(),
+            }
+            config
+        };
+        for attr in ["endpoint", "auth_url", "ca_file"] {
+            let refused = provider
+                .env_credentials_allowed(&with(attr, Attr::Known("https://x".into())))
+                .expect_err(attr);
+            assert_eq!(refused.path, Some(AttrPath::attr(attr)));
+        }
+        let insecure = ProviderConfig {
+            insecure: Attr::Known(true),
+            ..ProviderConfig::default()
+        };
+        assert!(provider.env_credentials_allowed(&insecure).is_err());
+        assert!(
+            provider
+                .env_credentials_allowed(&with("region", Attr::Known("x@127.0.0.1:1/".into())))
+                .is_err()
+        );
+        assert_eq!(
+            provider.env_credentials_allowed(&with("region", Attr::Known("cn-north-4".into()))),
+            Ok(true)
+        );
+        // Its own credentials: allowed, and the server's are not mixed in.
+        let mut own = with("endpoint", Attr::Known("https://x".into()));
+        own.auth_token = Attr::Known("client-token".into());
+        assert_eq!(provider.env_credentials_allowed(&own), Ok(false));
     }
 }
