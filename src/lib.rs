@@ -2,27 +2,43 @@
 //! Huawei Cloud TaurusDB HTAP (StarRocks) data synchronization tasks.
 //!
 //! Layers, outermost first (see ARCHITECTURE.md):
-//! - [`plugin`]: the go-plugin host interface (handshake, AutoMTLS, host services);
+//! - [`plugin`]: the go-plugin host interface (handshake, AutoMTLS, host services) and
+//!   the standalone server (listeners, client authentication, connection limits);
 //! - [`tf`]: Terraform's protocol (values, schemas, diagnostics, the gRPC service);
 //! - [`taurusdb`]: the provider and its resources, with [`taurusdb::api`] the REST client;
 //! - [`sim`]: an in-memory TaurusDB API for the demo and the tests;
-//! - [`logging`]: tracing events as hclog JSON lines for Terraform's TF_LOG.
+//! - [`logging`]: tracing events as hclog JSON lines for Terraform's TF_LOG;
+//! - [`session`]: the client connection a request came on, shared by `plugin` and `tf`.
 
 pub mod logging;
 pub mod plugin;
 pub mod proto;
+pub mod session;
 pub mod sim;
 pub mod taurusdb;
 pub mod tf;
 
 use std::sync::Arc;
 
-/// The provider's gRPC routes, ready for any of the serving modes.
-pub fn provider_routes() -> tonic::service::Routes {
-    provider_routes_for(Arc::new(taurusdb::TaurusDbProvider::new()))
+use tokio_util::sync::CancellationToken;
+
+pub use taurusdb::provider::Audience;
+
+/// The provider's gRPC routes for `audience`, ready for any of the serving modes.
+pub fn provider_routes(audience: Audience) -> plugin::serve::Served {
+    provider_routes_for(Arc::new(
+        taurusdb::TaurusDbProvider::new().for_audience(audience),
+    ))
 }
 
-/// Routes serving a given provider instance (tests inject their environment).
-pub fn provider_routes_for(provider: Arc<dyn tf::provider::Provider>) -> tonic::service::Routes {
-    tonic::service::Routes::new(tf::service::ProviderService::new(provider).into_server())
+/// Routes serving a given provider instance (tests inject their environment). The
+/// returned token cancels every in-flight request's work; the server fires it first
+/// when it stops (GRPCController.Shutdown or a signal).
+pub fn provider_routes_for(provider: Arc<dyn tf::provider::Provider>) -> plugin::serve::Served {
+    let cancel_work = CancellationToken::new();
+    let service = tf::service::ProviderService::new(provider).cancelled_by(cancel_work.clone());
+    plugin::serve::Served {
+        routes: tonic::service::Routes::new(service.into_server()),
+        cancel_work,
+    }
 }

@@ -3,14 +3,21 @@
 //! Without arguments it is a Terraform plugin (started by terraform/tofu). `--debug`
 //! serves for TF_REATTACH_PROVIDERS, `serve` for any gRPC client, `sim` runs the
 //! embedded TaurusDB API simulator, `version` prints the version.
+//!
+//! Everything that blocks (reading `serve`'s certificate and token files, resolving
+//! its address) happens here, before the async runtime starts.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use taurusdb_provider::plugin::handshake::{self, MAGIC_COOKIE_KEY, NOT_A_PLUGIN_MESSAGE};
+use taurusdb_provider::plugin::limits::Limits;
 use taurusdb_provider::plugin::serve::{self, HostEnv};
-use taurusdb_provider::{logging, provider_routes, sim, taurusdb};
+use taurusdb_provider::plugin::standalone::{StandaloneArgs, StandaloneConfig};
+use taurusdb_provider::{Audience, logging, provider_routes, sim, taurusdb};
 
 #[derive(Parser)]
 #[command(
@@ -28,11 +35,42 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the tfplugin6 gRPC service (plaintext) for any gRPC client.
+    /// Serve the tfplugin6 gRPC service for any gRPC client. Each connection configures
+    /// its own provider. Plaintext without client authentication is allowed only on a
+    /// loopback address or a unix socket.
     Serve {
-        /// `HOST:PORT` or `unix:/path/to/socket`.
+        /// `HOST:PORT` or `unix:/path/to/socket` (created 0600).
         #[arg(long, default_value = "127.0.0.1:50051")]
         listen: String,
+        /// Server certificate chain (PEM) for TLS; needs --tls-key.
+        #[arg(long, value_name = "PEM")]
+        tls_cert: Option<PathBuf>,
+        /// Private key (PEM) of --tls-cert.
+        #[arg(long, value_name = "PEM")]
+        tls_key: Option<PathBuf>,
+        /// CA certificates (PEM): every client must present a certificate they issued
+        /// (mutual TLS). Needs --tls-cert and --tls-key.
+        #[arg(long, value_name = "PEM")]
+        client_ca: Option<PathBuf>,
+        /// A file holding a token every call must carry as `authorization: Bearer <token>`
+        /// (health checks excepted).
+        #[arg(long, value_name = "FILE")]
+        auth_token_file: Option<PathBuf>,
+        /// Let HW_AUTH_TOKEN, HW_ACCESS_KEY/HW_SECRET_KEY/HW_SECURITY_TOKEN and
+        /// HW_USER_NAME/HW_USER_PASSWORD/HW_DOMAIN_NAME supply credentials a client's
+        /// configuration leaves out. Never for a client that sets endpoint, auth_url,
+        /// insecure or ca_file.
+        #[arg(long)]
+        credentials_from_env: bool,
+        /// Handshake (TLS and HTTP/2 preface) timeout, e.g. 10s (tests shorten it).
+        #[arg(long, hide = true, value_parser = sim::parse_duration)]
+        handshake_timeout: Option<Duration>,
+        /// Close connections with no RPC in flight for this long, e.g. 5m.
+        #[arg(long, hide = true, value_parser = sim::parse_duration)]
+        idle_timeout: Option<Duration>,
+        /// Connections allowed in their handshake at once.
+        #[arg(long, hide = true)]
+        max_pending_connections: Option<usize>,
     },
     /// Run the embedded TaurusDB API simulator.
     Sim {
@@ -105,6 +143,101 @@ fn sim_config(
     })
 }
 
+/// What to run, with everything that blocks already done.
+enum Run {
+    Plugin,
+    Debug,
+    Serve(StandaloneConfig, Audience),
+    Sim(SocketAddr, sim::SimConfig),
+}
+
+/// The checked `serve` configuration: flags parsed, files read, exposure refused.
+fn prepare_serve(command: Command) -> Result<Run, String> {
+    let Command::Serve {
+        listen,
+        tls_cert,
+        tls_key,
+        client_ca,
+        auth_token_file,
+        credentials_from_env,
+        handshake_timeout,
+        idle_timeout,
+        max_pending_connections,
+    } = command
+    else {
+        return Err("not a serve command".into());
+    };
+    let defaults = Limits::default();
+    let limits = Limits {
+        handshake_timeout: handshake_timeout.unwrap_or(defaults.handshake_timeout),
+        idle_timeout: idle_timeout.unwrap_or(defaults.idle_timeout),
+        max_pending_handshakes: max_pending_connections.unwrap_or(defaults.max_pending_handshakes),
+        ..defaults
+    };
+    let config = StandaloneConfig::prepare(StandaloneArgs {
+        listen,
+        tls_cert,
+        tls_key,
+        client_ca,
+        auth_token_file,
+        limits,
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(Run::Serve(
+        config,
+        Audience::Clients {
+            credentials_from_env,
+        },
+    ))
+}
+
+fn prepare(cli: Cli) -> Result<Run, String> {
+    match cli.command {
+        None if cli.debug => Ok(Run::Debug),
+        None => Ok(Run::Plugin),
+        Some(command @ Command::Serve { .. }) => prepare_serve(command),
+        Some(Command::Sim {
+            listen,
+            token,
+            access_key,
+            secret_key,
+            iam_users,
+            job_duration,
+        }) => sim_config(token, access_key, secret_key, &iam_users, job_duration)
+            .map(|config| Run::Sim(listen, config)),
+        Some(Command::Version) => Err("version is printed before anything else".into()),
+    }
+}
+
+async fn run(run: Run) -> Result<(), String> {
+    match run {
+        Run::Debug => serve::serve_debug(
+            provider_routes(Audience::Terraform),
+            taurusdb::PROVIDER_ADDRESS,
+        )
+        .await
+        .map_err(|e| e.to_string()),
+        Run::Plugin => serve::serve_plugin(
+            provider_routes(Audience::Terraform),
+            HostEnv::from_process(),
+        )
+        .await
+        .map_err(|e| e.to_string()),
+        Run::Serve(config, audience) => serve::serve_standalone(provider_routes(audience), config)
+            .await
+            .map_err(|e| e.to_string()),
+        Run::Sim(listen, config) => sim::run_cli_with(listen, config)
+            .await
+            .map_err(|e| e.to_string()),
+    }
+}
+
+fn fail(err: &str) -> ExitCode {
+    tracing::error!(error = %err, "provider stopped with an error");
+    eprintln!("terraform-provider-taurusdb: {err}");
+    ExitCode::FAILURE
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let plugin_mode = !cli.debug && cli.command.is_none();
@@ -125,6 +258,10 @@ fn main() -> ExitCode {
     };
     logging::init_stderr(level);
 
+    let to_run = match prepare(cli) {
+        Ok(to_run) => to_run,
+        Err(err) => return fail(&err),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -136,40 +273,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(async move {
-        match cli.command {
-            None if cli.debug => serve::serve_debug(provider_routes(), taurusdb::PROVIDER_ADDRESS)
-                .await
-                .map_err(|e| e.to_string()),
-            None => serve::serve_plugin(provider_routes(), HostEnv::from_process())
-                .await
-                .map_err(|e| e.to_string()),
-            Some(Command::Serve { listen }) => serve::serve_standalone(provider_routes(), &listen)
-                .await
-                .map_err(|e| e.to_string()),
-            Some(Command::Sim {
-                listen,
-                token,
-                access_key,
-                secret_key,
-                iam_users,
-                job_duration,
-            }) => match sim_config(token, access_key, secret_key, &iam_users, job_duration) {
-                Ok(config) => sim::run_cli_with(listen, config)
-                    .await
-                    .map_err(|e| e.to_string()),
-                Err(err) => Err(err),
-            },
-            Some(Command::Version) => Ok(()),
-        }
-    });
-    let code = match result {
+    let code = match runtime.block_on(run(to_run)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            tracing::error!(error = %err, "provider stopped with an error");
-            eprintln!("terraform-provider-taurusdb: {err}");
-            ExitCode::FAILURE
-        }
+        Err(err) => fail(&err),
     };
     // Do not wait for idle pooled connections or blocking threads: the host expects
     // the process to end promptly once serving stops.

@@ -427,8 +427,10 @@ fn the_socket_goes_where_the_host_asks() {
         .expect("spawn provider");
     let line = line_with(&mut child, "|unix|");
     let socket = PathBuf::from(line.split('|').nth(3).expect("address field"));
-    assert_eq!(socket.parent(), Some(dir.path()));
+    let private_dir = socket.parent().expect("socket directory").to_path_buf();
+    assert_eq!(private_dir.parent(), Some(dir.path()));
     assert!(socket.exists());
     assert!(terminate(&mut child).success());
     assert!(!socket.exists(), "removed on exit");
+    assert!(!private_dir.exists(), "its private directory too");
 }

@@ -1,36 +1,95 @@
-//! Accepted connections, with TLS terminated here, handed to tonic as one stream.
-//!
-//! TLS handshakes run in their own tasks so one slow or hostile client never holds up
-//! the accept loop; a failed handshake (for example a client without the pinned
-//! certificate) is logged and dropped.
+//! One accepted connection as tonic sees it: unix or TCP, plain or TLS, with the
+//! HTTP/2 preface the accept loop already read put back in front, its [`ConnInfo`]
+//! for every request, and an idle timer that ends the connection when no RPC has been
+//! in flight for the idle timeout.
 
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, UnixListener};
-use tokio::sync::mpsc;
-use tokio_rustls::TlsAcceptor;
-use tokio_stream::wrappers::ReceiverStream;
+use tokio::time::{Instant, Sleep};
 
-/// How long a client may take to complete its TLS handshake.
-const TLS_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-/// Pause after a failed accept (e.g. out of file descriptors).
-const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(50);
+use crate::plugin::activity::ConnInfo;
 
 /// Anything a connection can be: plain or TLS, unix or TCP.
-trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
+pub(crate) trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
 
-/// One accepted (and, with TLS, authenticated) connection.
-pub struct Conn(Box<dyn Io>);
+/// One accepted (and, with TLS, authenticated) connection whose client sent the
+/// HTTP/2 preface.
+pub struct Conn {
+    io: Box<dyn Io>,
+    /// Bytes already read from `io` (the preface) that tonic must still see.
+    replay: Vec<u8>,
+    replayed: usize,
+    info: ConnInfo,
+    idle: IdleTimer,
+}
+
+impl Conn {
+    pub(crate) fn new(io: Box<dyn Io>, replay: Vec<u8>, idle_timeout: Duration) -> Self {
+        Self {
+            io,
+            replay,
+            replayed: 0,
+            info: ConnInfo::new(),
+            idle: IdleTimer::new(idle_timeout),
+        }
+    }
+}
 
 impl tonic::transport::server::Connected for Conn {
-    type ConnectInfo = ();
+    type ConnectInfo = ConnInfo;
 
-    fn connect_info(&self) -> Self::ConnectInfo {}
+    fn connect_info(&self) -> Self::ConnectInfo {
+        self.info.clone()
+    }
+}
+
+/// Fires once no RPC has been in flight for `timeout`. Only RPCs count as activity:
+/// HTTP/2 keepalive pings do not keep an idle connection open.
+struct IdleTimer {
+    timeout: Duration,
+    sleep: Pin<Box<Sleep>>,
+    expired: bool,
+}
+
+impl IdleTimer {
+    fn new(timeout: Duration) -> Self {
+        Self {
+            timeout,
+            sleep: Box::pin(tokio::time::sleep(timeout)),
+            expired: false,
+        }
+    }
+
+    /// True once the connection has been idle for the timeout; otherwise registers
+    /// the waker for the next check.
+    fn poll_expired(&mut self, info: &ConnInfo, cx: &mut Context<'_>) -> bool {
+        if self.expired {
+            return true;
+        }
+        loop {
+            if self.sleep.as_mut().poll(cx).is_pending() {
+                return false;
+            }
+            let activity = info.activity();
+            let now = Instant::now();
+            let next = if activity.in_flight() > 0 {
+                now + self.timeout
+            } else {
+                activity.last_change() + self.timeout
+            };
+            if next <= now {
+                self.expired = true;
+                return true;
+            }
+            self.sleep.as_mut().reset(next);
+        }
+    }
 }
 
 impl AsyncRead for Conn {
@@ -39,7 +98,29 @@ impl AsyncRead for Conn {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.get_mut().0).poll_read(cx, buf)
+        let this = self.get_mut();
+        if this.replayed < this.replay.len() {
+            let rest = &this.replay[this.replayed..];
+            let n = rest.len().min(buf.remaining());
+            buf.put_slice(&rest[..n]);
+            this.replayed += n;
+            if this.replayed == this.replay.len() {
+                this.replay = Vec::new();
+                this.replayed = 0;
+            }
+            return Poll::Ready(Ok(()));
+        }
+        match Pin::new(&mut *this.io).poll_read(cx, buf) {
+            Poll::Pending if this.idle.poll_expired(&this.info, cx) => {
+                // End of stream: the HTTP/2 connection closes, and with it the socket.
+                tracing::debug!(
+                    session = this.info.session.id(),
+                    "closing an idle connection"
+                );
+                Poll::Ready(Ok(()))
+            }
+            other => other,
+        }
     }
 }
 
@@ -49,7 +130,7 @@ impl AsyncWrite for Conn {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut *self.get_mut().0).poll_write(cx, buf)
+        Pin::new(&mut *self.get_mut().io).poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -57,19 +138,19 @@ impl AsyncWrite for Conn {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut *self.get_mut().0).poll_write_vectored(cx, bufs)
+        Pin::new(&mut *self.get_mut().io).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.0.is_write_vectored()
+        self.io.is_write_vectored()
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.get_mut().0).poll_flush(cx)
+        Pin::new(&mut *self.get_mut().io).poll_flush(cx)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.get_mut().0).poll_shutdown(cx)
+        Pin::new(&mut *self.get_mut().io).poll_shutdown(cx)
     }
 }
 
@@ -80,7 +161,7 @@ pub enum Listener {
 }
 
 impl Listener {
-    async fn accept(&self) -> io::Result<Box<dyn Io>> {
+    pub(crate) async fn accept(&self) -> io::Result<Box<dyn Io>> {
         match self {
             Listener::Unix(l) => Ok(Box::new(l.accept().await?.0)),
             Listener::Tcp(l) => {
@@ -91,57 +172,4 @@ impl Listener {
             }
         }
     }
-}
-
-/// Accepts connections until the receiver is dropped, terminating TLS when an
-/// acceptor is given.
-pub fn incoming(
-    listener: Listener,
-    tls: Option<Arc<rustls::ServerConfig>>,
-) -> ReceiverStream<io::Result<Conn>> {
-    let (tx, rx) = mpsc::channel(16);
-    let acceptor = tls.map(TlsAcceptor::from);
-    tokio::spawn(async move {
-        loop {
-            let io = tokio::select! {
-                accepted = listener.accept() => accepted,
-                () = tx.closed() => return,
-            };
-            let io = match io {
-                Ok(io) => io,
-                Err(err) => {
-                    // E.g. out of file descriptors: back off instead of spinning.
-                    tracing::warn!(error = %err, "accept failed");
-                    tokio::time::sleep(ACCEPT_BACKOFF).await;
-                    continue;
-                }
-            };
-            let tx = tx.clone();
-            match &acceptor {
-                None => {
-                    if tx.send(Ok(Conn(io))).await.is_err() {
-                        return;
-                    }
-                }
-                Some(acceptor) => {
-                    let acceptor = acceptor.clone();
-                    tokio::spawn(async move {
-                        match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(io)).await
-                        {
-                            Ok(Ok(stream)) => {
-                                let _ = tx.send(Ok(Conn(Box::new(stream)))).await;
-                            }
-                            Ok(Err(err)) => {
-                                tracing::warn!(error = %err, "rejected a connection: TLS handshake failed");
-                            }
-                            Err(_) => {
-                                tracing::warn!("rejected a connection: TLS handshake timed out");
-                            }
-                        }
-                    });
-                }
-            }
-        }
-    });
-    ReceiverStream::new(rx)
 }

@@ -10,14 +10,23 @@ use crate::proto::plugin::grpc_controller_server::{GrpcController, GrpcControlle
 use crate::proto::plugin::grpc_stdio_server::{GrpcStdio, GrpcStdioServer};
 use crate::proto::plugin::{Empty, StdioData};
 
-/// Answers Shutdown, then stops the server through the shared token.
+/// Answers Shutdown: first cancels in-flight work (as StopProvider does, so applies
+/// return their state with job IDs), then stops the server, which lets those responses
+/// go out within its grace period.
 pub struct Controller {
+    cancel_work: CancellationToken,
     shutdown: CancellationToken,
 }
 
 impl Controller {
-    pub fn server(shutdown: CancellationToken) -> GrpcControllerServer<Self> {
-        GrpcControllerServer::new(Self { shutdown })
+    pub fn server(
+        cancel_work: CancellationToken,
+        shutdown: CancellationToken,
+    ) -> GrpcControllerServer<Self> {
+        GrpcControllerServer::new(Self {
+            cancel_work,
+            shutdown,
+        })
     }
 }
 
@@ -25,6 +34,7 @@ impl Controller {
 impl GrpcController for Controller {
     async fn shutdown(&self, _request: Request<Empty>) -> Result<Response<Empty>, Status> {
         tracing::debug!("host requested shutdown");
+        self.cancel_work.cancel();
         self.shutdown.cancel();
         Ok(Response::new(Empty {}))
     }

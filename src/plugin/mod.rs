@@ -1,8 +1,18 @@
-//! The go-plugin host interface: everything Terraform (or OpenTofu) needs to start the
-//! binary and reach its gRPC services. Nothing here knows what the provider manages.
+//! The go-plugin host interface and the other ways of serving gRPC: everything
+//! Terraform (or OpenTofu, or any gRPC client) needs to reach the services. Nothing
+//! here knows what the provider manages.
 
+pub mod accept;
+pub mod activity;
+pub mod auth;
 pub mod conn;
+pub mod files;
 pub mod handshake;
 pub mod host_services;
+pub mod limits;
+pub mod requests;
 pub mod serve;
+pub mod signals;
+pub mod socket;
+pub mod standalone;
 pub mod tls;

@@ -1,17 +1,29 @@
 //! Serving gRPC routes the way a go-plugin host expects, and the other ways to serve
 //! them (Terraform's debug/reattach mode and a standalone listener for any client).
+//!
+//! Every mode stops the same way: in-flight work is cancelled first (so an apply
+//! answers with what it did, job ID included), then the server stops accepting and
+//! gives responses a grace period before connections are cut.
 
 use std::io::{self, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
-use crate::plugin::conn::{Listener, incoming};
+use crate::plugin::accept::incoming;
+use crate::plugin::auth::BearerToken;
+use crate::plugin::conn::Listener;
 use crate::plugin::handshake::{self, HandshakeError, ListenAddr};
 use crate::plugin::host_services::{Controller, Stdio};
+use crate::plugin::limits::Limits;
+use crate::plugin::requests::RequestLayer;
+use crate::plugin::signals::spawn_signal_handlers;
+use crate::plugin::socket::{PrivateSocket, PublishedSocket, SocketError};
+use crate::plugin::standalone::{ListenOn, StandaloneConfig};
 use crate::plugin::tls::{self, ServerIdentity, TlsError};
 
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +32,8 @@ pub enum ServeError {
     Handshake(#[from] HandshakeError),
     #[error("AutoMTLS setup failed: {0}")]
     Tls(#[from] TlsError),
+    #[error(transparent)]
+    Socket(#[from] SocketError),
     #[error("could not listen on {addr}: {source}")]
     Listen { addr: String, source: io::Error },
     #[error("could not write to stdout: {0}")]
@@ -28,14 +42,31 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
 }
 
-/// How long in-flight RPCs may finish after Shutdown before connections are cut.
+/// How long responses may still be sent after the server starts stopping.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The routes to serve and the token that cancels their in-flight work (fired first
+/// when the server stops).
+pub struct Served {
+    pub routes: Routes,
+    pub cancel_work: CancellationToken,
+}
+
+/// How a listener's clients connect.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    pub bearer: Option<BearerToken>,
+    pub limits: Limits,
+}
 
 /// Environment the host hands to its plugin.
 #[derive(Debug, Clone, Default)]
 pub struct HostEnv {
     pub protocol_versions: Option<String>,
     pub client_cert_pem: Option<String>,
+    /// go-plugin's PLUGIN_UNIX_SOCKET_DIR (for sandboxes).
+    pub socket_dir: Option<PathBuf>,
 }
 
 impl HostEnv {
@@ -45,45 +76,23 @@ impl HostEnv {
             client_cert_pem: std::env::var("PLUGIN_CLIENT_CERT")
                 .ok()
                 .filter(|pem| !pem.trim().is_empty()),
+            socket_dir: socket_dir_from_env(),
         }
     }
 }
 
-/// A unix socket path that is removed again when dropped.
-struct SocketPath(PathBuf);
-
-impl SocketPath {
-    /// `plugin<random>` in PLUGIN_UNIX_SOCKET_DIR when the host sets it (go-plugin's
-    /// knob for sandboxes), else in the temp dir, as go-plugin names its sockets.
-    fn fresh() -> Self {
-        let name = format!("plugin{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-        let dir = std::env::var_os("PLUGIN_UNIX_SOCKET_DIR")
-            .filter(|d| !d.is_empty())
-            .map(PathBuf::from)
-            .unwrap_or_else(std::env::temp_dir);
-        Self(dir.join(name))
-    }
-
-    fn bind(&self) -> Result<Listener, ServeError> {
-        tokio::net::UnixListener::bind(&self.0)
-            .map(Listener::Unix)
-            .map_err(|source| ServeError::Listen {
-                addr: self.0.display().to_string(),
-                source,
-            })
-    }
-}
-
-impl Drop for SocketPath {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
+fn socket_dir_from_env() -> Option<PathBuf> {
+    std::env::var_os("PLUGIN_UNIX_SOCKET_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
 }
 
 /// Plugin mode: negotiate, listen, print the handshake line, serve until the host
-/// calls Shutdown or sends SIGTERM. SIGINT is ignored (the host sends it to the whole
-/// process group on Ctrl-C and then calls StopProvider itself), as go-plugin does.
-pub async fn serve_plugin(routes: Routes, env: HostEnv) -> Result<(), ServeError> {
+/// calls Shutdown or a stopping signal arrives. SIGINT is ignored (the host sends it to
+/// the whole process group on Ctrl-C and then calls StopProvider itself), as go-plugin
+/// does. The socket lives in a fresh 0700 directory inside PLUGIN_UNIX_SOCKET_DIR (or
+/// the temp dir), so only its owner can connect whatever the umask.
+pub async fn serve_plugin(served: Served, env: HostEnv) -> Result<(), ServeError> {
     let version = handshake::negotiate(env.protocol_versions.as_deref())?;
     let tls = match &env.client_cert_pem {
         Some(pem) => {
@@ -93,9 +102,11 @@ pub async fn serve_plugin(routes: Routes, env: HostEnv) -> Result<(), ServeError
         }
         None => None,
     };
-    let socket = SocketPath::fresh();
-    let listener = socket.bind()?;
-    let addr = ListenAddr::Unix(socket.0.display().to_string());
+    let shutdown = CancellationToken::new();
+    spawn_signal_handlers(shutdown.clone(), false);
+    let parent = env.socket_dir.unwrap_or_else(std::env::temp_dir);
+    let (socket, listener) = PrivateSocket::bind_in(parent).await?;
+    let addr = ListenAddr::Unix(socket.path().display().to_string());
     let line = handshake::handshake_line(&addr, tls.as_ref().map(|(der, _)| der.as_ref()));
     print_line(&line)?;
     tracing::debug!(
@@ -104,26 +115,30 @@ pub async fn serve_plugin(routes: Routes, env: HostEnv) -> Result<(), ServeError
         auto_mtls = tls.is_some(),
         "plugin server listening"
     );
-
-    let shutdown = CancellationToken::new();
-    spawn_signal_handlers(shutdown.clone(), false);
-    let result = serve_routes(routes, listener, tls.map(|(_, config)| config), shutdown).await;
+    let options = ServeOptions {
+        tls: tls.map(|(_, config)| config),
+        ..ServeOptions::default()
+    };
+    let result = serve_routes(served, Listener::Unix(listener), options, shutdown).await;
     drop(socket);
     result
 }
 
-/// Debug mode: serve plaintext on a unix socket and print the TF_REATTACH_PROVIDERS
-/// value that makes Terraform use this process instead of starting its own.
-pub async fn serve_debug(routes: Routes, provider_address: &str) -> Result<(), ServeError> {
-    let socket = SocketPath::fresh();
-    let listener = socket.bind()?;
+/// Debug mode: serve plaintext on a unix socket in a private directory and print the
+/// TF_REATTACH_PROVIDERS value that makes Terraform use this process instead of
+/// starting its own.
+pub async fn serve_debug(served: Served, provider_address: &str) -> Result<(), ServeError> {
+    let shutdown = CancellationToken::new();
+    spawn_signal_handlers(shutdown.clone(), true);
+    let parent = socket_dir_from_env().unwrap_or_else(std::env::temp_dir);
+    let (socket, listener) = PrivateSocket::bind_in(parent).await?;
     let reattach = serde_json::json!({
         provider_address: {
             "Protocol": "grpc",
             "ProtocolVersion": handshake::APP_PROTOCOL_VERSION,
             "Pid": std::process::id(),
             "Test": true,
-            "Addr": {"Network": "unix", "String": socket.0.display().to_string()},
+            "Addr": {"Network": "unix", "String": socket.path().display().to_string()},
         }
     });
     // A person reads this; if they close the pipe, keep serving the Terraform they
@@ -133,55 +148,92 @@ pub async fn serve_debug(routes: Routes, provider_address: &str) -> Result<(), S
     )) {
         tracing::warn!(error = %err, "could not print the reattach instructions");
     }
-    let shutdown = CancellationToken::new();
-    spawn_signal_handlers(shutdown.clone(), true);
-    let result = serve_routes(routes, listener, None, shutdown).await;
+    let result = serve_routes(
+        served,
+        Listener::Unix(listener),
+        ServeOptions::default(),
+        shutdown,
+    )
+    .await;
     drop(socket);
     result
 }
 
-/// Standalone mode for any gRPC client: plaintext on a TCP address or `unix:PATH`.
-pub async fn serve_standalone(routes: Routes, listen: &str) -> Result<(), ServeError> {
+/// Standalone mode for any gRPC client, as `config` (already checked) says.
+pub async fn serve_standalone(served: Served, config: StandaloneConfig) -> Result<(), ServeError> {
     let shutdown = CancellationToken::new();
     spawn_signal_handlers(shutdown.clone(), true);
-    if let Some(path) = listen.strip_prefix("unix:") {
-        let socket = SocketPath(Path::new(path).to_path_buf());
-        let listener = socket.bind()?;
-        print_line(&format!("serving tfplugin6 on unix:{path}"))?;
-        return serve_routes(routes, listener, None, shutdown).await;
+    let options = ServeOptions {
+        tls: config.tls,
+        bearer: config.bearer,
+        limits: config.limits,
+    };
+    let tls = options.tls.is_some();
+    match config.listen {
+        ListenOn::Unix(path) => {
+            let (socket, listener) = PublishedSocket::publish(path).await?;
+            print_line(&format!(
+                "serving tfplugin6 on unix:{}",
+                socket.path().display()
+            ))?;
+            tracing::info!(address = %socket.path().display(), tls, client_auth = config.client_auth, "serving");
+            let result = serve_routes(served, Listener::Unix(listener), options, shutdown).await;
+            drop(socket);
+            result
+        }
+        ListenOn::Tcp(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|source| ServeError::Listen {
+                    addr: addr.to_string(),
+                    source,
+                })?;
+            let local = listener.local_addr().map_err(|source| ServeError::Listen {
+                addr: addr.to_string(),
+                source,
+            })?;
+            print_line(&format!("serving tfplugin6 on {local}"))?;
+            tracing::info!(address = %local, tls, client_auth = config.client_auth, "serving");
+            serve_routes(served, Listener::Tcp(listener), options, shutdown).await
+        }
     }
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|source| ServeError::Listen {
-            addr: listen.to_string(),
-            source,
-        })?;
-    let local = listener.local_addr().map_err(|source| ServeError::Listen {
-        addr: listen.to_string(),
-        source,
-    })?;
-    print_line(&format!("serving tfplugin6 on {local}"))?;
-    serve_routes(routes, Listener::Tcp(listener), None, shutdown).await
 }
 
-/// Serves `routes` plus health, controller and stdio on `listener` until `shutdown`.
+/// Serves `routes` plus health, controller and stdio on `listener` until `shutdown`;
+/// then cancels in-flight work and gives responses [`SHUTDOWN_GRACE`] to go out.
 pub async fn serve_routes(
-    routes: Routes,
+    served: Served,
     listener: Listener,
-    tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+    options: ServeOptions,
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
+    let Served {
+        routes,
+        cancel_work,
+    } = served;
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
         .set_service_status("plugin", ServingStatus::Serving)
         .await;
+    let limits = options.limits;
     let router = Server::builder()
+        .http2_keepalive_interval(Some(limits.keepalive_interval))
+        .http2_keepalive_timeout(Some(limits.keepalive_timeout))
+        .layer(RequestLayer::new(options.bearer))
         .add_routes(routes)
         .add_service(health)
-        .add_service(Controller::server(shutdown.clone()))
+        .add_service(Controller::server(cancel_work.clone(), shutdown.clone()))
         .add_service(Stdio::server(shutdown.clone()));
-    let serve = router
-        .serve_with_incoming_shutdown(incoming(listener, tls), shutdown.clone().cancelled_owned());
+    let stopping = {
+        let shutdown = shutdown.clone();
+        async move {
+            shutdown.cancelled().await;
+            // Whatever stopped us (Shutdown, a signal): running applies answer first.
+            cancel_work.cancel();
+        }
+    };
+    let serve =
+        router.serve_with_incoming_shutdown(incoming(listener, options.tls, limits), stopping);
     // Graceful shutdown waits for clients to acknowledge; a host that stopped
     // reading must not keep the process alive (go-plugin kills it after 2 s anyway).
     let grace_over = async {
@@ -206,30 +258,4 @@ fn print_line(line: &str) -> Result<(), ServeError> {
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
         .map_err(ServeError::Stdout)
-}
-
-/// SIGTERM always stops the server; SIGINT stops it only when `interrupt_stops`.
-fn spawn_signal_handlers(shutdown: CancellationToken, interrupt_stops: bool) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let Ok(mut term) = signal(SignalKind::terminate()) else {
-        return;
-    };
-    let Ok(mut interrupt) = signal(SignalKind::interrupt()) else {
-        return;
-    };
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = term.recv() => break,
-                _ = interrupt.recv() => {
-                    if interrupt_stops {
-                        break;
-                    }
-                    tracing::debug!("ignoring SIGINT: the host stops plugins through the controller");
-                }
-                () = shutdown.cancelled() => return,
-            }
-        }
-        shutdown.cancel();
-    });
 }

@@ -26,6 +26,14 @@ pub enum TlsError {
     Generate(#[from] rcgen::Error),
     #[error("could not build the TLS configuration: {0}")]
     Config(#[from] rustls::Error),
+    #[error("--tls-cert holds no PEM certificate")]
+    NoServerCertificate,
+    #[error("--tls-key holds no PEM private key")]
+    NoServerKey,
+    #[error("--client-ca holds no usable PEM CA certificate")]
+    NoClientCa,
+    #[error("--client-ca: {0}")]
+    ClientVerifier(#[from] rustls::server::VerifierBuilderError),
 }
 
 /// The crypto provider for every TLS use in this crate.
@@ -158,6 +166,48 @@ pub fn server_config(
             vec![identity.cert_der.clone()],
             PrivateKeyDer::Pkcs8(identity.key_der.clone_key()),
         )?;
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// The TLS configuration of `serve --tls-cert/--tls-key [--client-ca]`: the operator's
+/// certificate chain and key; with a client CA, every client must present a
+/// certificate that CA issued (mutual TLS). ALPN h2.
+pub fn operator_server_config(
+    cert_chain_pem: &[u8],
+    key_pem: &[u8],
+    client_ca_pem: Option<&[u8]>,
+) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+    let provider = crypto_provider();
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_chain_pem)
+        .collect::<Result<_, _>>()
+        .map_err(|_| TlsError::NoServerCertificate)?;
+    if chain.is_empty() {
+        return Err(TlsError::NoServerCertificate);
+    }
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|_| TlsError::NoServerKey)?;
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()?;
+    let builder = match client_ca_pem {
+        Some(pem) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in CertificateDer::pem_slice_iter(pem) {
+                let cert = cert.map_err(|_| TlsError::NoClientCa)?;
+                roots.add(cert).map_err(|_| TlsError::NoClientCa)?;
+            }
+            if roots.is_empty() {
+                return Err(TlsError::NoClientCa);
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .build()?;
+            builder.with_client_cert_verifier(verifier)
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let mut config = builder.with_single_cert(chain, key)?;
     config.alpn_protocols = vec![b"h2".to_vec()];
     Ok(Arc::new(config))
 }

@@ -1,11 +1,21 @@
 //! The `taurusdb` provider: its configuration and the resource types it serves.
+//!
+//! Where the configuration lives and which environment variables may fill it depend on
+//! who the provider serves ([`Audience`]): Terraform (one client, pinned by mTLS) gets
+//! one process-wide configuration with every environment fallback; the clients of
+//! `serve` each get their own, and the server's credentials only when its operator
+//! allows it and only for the hosts the operator configured.
 
 use std::sync::{Arc, RwLock};
 
 use crate::taurusdb::api::wait::WaitPolicy;
-use crate::taurusdb::config::{self, Configured, EnvLookup, ProviderConfig, Settings};
+use crate::taurusdb::config::{
+    self, Configured, EnvLookup, ProviderConfig, Setting, Settings, attrs,
+};
 use crate::taurusdb::pause::ReplicationPause;
+use crate::tf::attr::Attr;
 use crate::tf::diagnostics::{Diagnostic, Diagnostics};
+use crate::tf::path::AttrPath;
 use crate::tf::provider::{Provider, RequestContext, Resource};
 use crate::tf::schema::Schema;
 use crate::tf::value::Value;
@@ -13,28 +23,46 @@ use crate::tf::value::Value;
 /// Source address in docs and examples.
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/taurusdb/taurusdb";
 
-/// What resources share with their provider: the configuration, once it is known.
-pub struct ProviderHandle {
-    configured: RwLock<Option<Arc<Configured>>>,
+/// The settings that are credentials: in `serve` mode their environment variables
+/// apply only with the operator's consent.
+pub const CREDENTIAL_SETTINGS: [Setting; 7] = [
+    attrs::AUTH_TOKEN,
+    attrs::ACCESS_KEY,
+    attrs::SECRET_KEY,
+    attrs::SECURITY_TOKEN,
+    attrs::USER_NAME,
+    attrs::PASSWORD,
+    attrs::DOMAIN_NAME,
+];
+
+/// Who the provider serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Audience {
+    /// Terraform (plugin and debug modes): the only client. One configuration for the
+    /// whole process (a reconnect keeps it) and every environment fallback, as
+    /// Terraform users expect.
+    #[default]
+    Terraform,
+    /// Any gRPC client of `serve`: each connection configures its own provider.
+    /// Credentials come from the environment only with `credentials_from_env`, and
+    /// then never for an endpoint, IAM URL or TLS setting the client chose.
+    Clients { credentials_from_env: bool },
 }
 
-impl ProviderHandle {
-    /// The configured provider, or an error if ConfigureProvider has not succeeded.
-    pub fn configured(&self) -> Result<Arc<Configured>, Diagnostic> {
-        let guard = match self.configured.read() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        guard.clone().ok_or_else(|| {
-            Diagnostic::error(
-                "Provider not configured",
-                "The taurusdb provider was not configured before use (ConfigureProvider was not called or failed).",
-            )
-        })
+/// One configuration slot: the process's, or one connection's.
+#[derive(Default)]
+struct ConfiguredSlot(RwLock<Option<Arc<Configured>>>);
+
+impl ConfiguredSlot {
+    fn get(&self) -> Option<Arc<Configured>> {
+        match self.0.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 
     fn set(&self, configured: Configured) {
-        let mut guard = match self.configured.write() {
+        let mut guard = match self.0.write() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
@@ -42,15 +70,71 @@ impl ProviderHandle {
     }
 }
 
+/// What resources share with their provider: the configuration, once it is known.
+pub struct ProviderHandle {
+    scope: StateScope,
+}
+
+/// Where configurations live.
+enum StateScope {
+    /// One for the whole process.
+    Process(Arc<ConfiguredSlot>),
+    /// One per client connection, kept in its [`Session`](crate::session::Session).
+    PerSession,
+}
+
+impl ProviderHandle {
+    fn new(audience: Audience) -> Self {
+        let scope = match audience {
+            Audience::Terraform => StateScope::Process(Arc::default()),
+            Audience::Clients { .. } => StateScope::PerSession,
+        };
+        Self { scope }
+    }
+
+    /// The configuration slot a request sees; none for a request without a
+    /// connection when each connection has its own.
+    fn slot(&self, ctx: &RequestContext) -> Option<Arc<ConfiguredSlot>> {
+        match &self.scope {
+            StateScope::Process(slot) => Some(slot.clone()),
+            StateScope::PerSession => ctx.session.as_ref().map(|s| s.value::<ConfiguredSlot>()),
+        }
+    }
+
+    /// The configured provider, or an error if ConfigureProvider has not succeeded (on
+    /// this connection, when each connection has its own).
+    pub fn configured(&self, ctx: &RequestContext) -> Result<Arc<Configured>, Diagnostic> {
+        self.slot(ctx).and_then(|slot| slot.get()).ok_or_else(|| {
+            Diagnostic::error(
+                "Provider not configured",
+                "The taurusdb provider was not configured before use (ConfigureProvider was not called or failed).",
+            )
+        })
+    }
+
+    fn set(&self, ctx: &RequestContext, configured: Configured) -> Result<(), Diagnostic> {
+        let slot = self.slot(ctx).ok_or_else(|| {
+            Diagnostic::error(
+                "No client connection",
+                "This server keeps one configuration per client connection, and this request arrived without one.",
+            )
+        })?;
+        slot.set(configured);
+        Ok(())
+    }
+}
+
 pub struct TaurusDbProvider {
     schema: Schema,
     handle: Arc<ProviderHandle>,
-    env: Box<EnvLookup>,
+    env: Arc<EnvLookup>,
     wait_policy: WaitPolicy,
+    audience: Audience,
 }
 
 impl TaurusDbProvider {
-    /// A provider reading its environment fallbacks from the process environment.
+    /// A provider for Terraform reading its environment fallbacks from the process
+    /// environment.
     pub fn new() -> Self {
         Self::with_env(Box::new(|key| std::env::var(key).ok()))
     }
@@ -59,12 +143,19 @@ impl TaurusDbProvider {
     pub fn with_env(env: Box<EnvLookup>) -> Self {
         Self {
             schema: config::schema(),
-            handle: Arc::new(ProviderHandle {
-                configured: RwLock::new(None),
-            }),
-            env,
+            handle: Arc::new(ProviderHandle::new(Audience::Terraform)),
+            env: Arc::from(env),
             wait_policy: WaitPolicy::default(),
+            audience: Audience::Terraform,
         }
+    }
+
+    /// Who is served: decides where configuration lives and which environment
+    /// variables apply.
+    pub fn for_audience(mut self, audience: Audience) -> Self {
+        self.audience = audience;
+        self.handle = Arc::new(ProviderHandle::new(audience));
+        self
     }
 
     /// Poll timing for waits (tests shorten it).
@@ -72,6 +163,86 @@ impl TaurusDbProvider {
         self.wait_policy = wait_policy;
         self
     }
+
+    /// Whether the environment's credentials may fill this configuration. An error
+    /// (at the attribute) when a client asks the server to send its credentials to a
+    /// host or over a channel the client chose.
+    fn env_credentials_allowed(&self, config: &ProviderConfig) -> Result<bool, Diagnostic> {
+        let Audience::Clients {
+            credentials_from_env,
+        } = self.audience
+        else {
+            return Ok(true);
+        };
+        if !credentials_from_env {
+            return Ok(false);
+        }
+        let Some(chosen) = client_chosen_channel(config) else {
+            return Ok(true);
+        };
+        let client_brings_credentials = [
+            &config.auth_token,
+            &config.access_key,
+            &config.secret_key,
+            &config.security_token,
+            &config.user_name,
+            &config.password,
+            &config.domain_name,
+        ]
+        .into_iter()
+        .any(|attr| !attr.is_null());
+        let env_has_credentials = CREDENTIAL_SETTINGS
+            .iter()
+            .any(|s| (self.env)(s.env).is_some_and(|v| !v.trim().is_empty()));
+        if env_has_credentials && !client_brings_credentials {
+            return Err(Diagnostic::error(
+                "Server credentials are not lent to client-chosen hosts",
+                format!(
+                    "This server uses its own TaurusDB credentials (--credentials-from-env) only with the endpoints and TLS settings its operator configured. A client that sets {chosen} must supply its own credentials in the provider configuration (auth_token, access_key and secret_key, or user_name, password and domain_name); nothing was sent."
+                ),
+            )
+            .at(AttrPath::attr(chosen)));
+        }
+        // The client's own credentials only: never mixed with the server's.
+        Ok(false)
+    }
+}
+
+/// The first attribute by which a client chose where (or how safely) requests go:
+/// `endpoint`, `auth_url`, `insecure = true`, `ca_file`, or a `region` that is not a
+/// plain region name (it becomes part of the endpoint's host).
+fn client_chosen_channel(config: &ProviderConfig) -> Option<&'static str> {
+    let set = |attr: &Attr<String>| attr.known().is_some_and(|v| !v.trim().is_empty());
+    if config.region.known().is_some_and(|r| !is_region_name(r)) {
+        Some(attrs::REGION.attr)
+    } else if set(&config.endpoint) {
+        Some(attrs::ENDPOINT.attr)
+    } else if set(&config.auth_url) {
+        Some(attrs::AUTH_URL.attr)
+    } else if config.insecure.known() == Some(&true) {
+        Some(attrs::INSECURE.attr)
+    } else if set(&config.ca_file) {
+        Some(attrs::CA_FILE.attr)
+    } else {
+        None
+    }
+}
+
+/// `cn-north-4`, `ap-southeast-1`, `la-south-2`: two lowercase letters, then dash-separated
+/// lowercase words or numbers.
+fn is_region_name(region: &str) -> bool {
+    let mut parts = region.split('-');
+    let prefix_ok = parts
+        .next()
+        .is_some_and(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_lowercase()));
+    let rest: Vec<&str> = parts.collect();
+    prefix_ok
+        && !rest.is_empty()
+        && rest.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
 }
 
 impl Default for TaurusDbProvider {
@@ -100,23 +271,106 @@ impl Provider for TaurusDbProvider {
         }
     }
 
-    async fn configure(&self, _ctx: &RequestContext, config: &Value) -> Diagnostics {
+    async fn configure(&self, ctx: &RequestContext, config: &Value) -> Diagnostics {
         let config = match ProviderConfig::from_value(config) {
             Ok(config) => config,
             Err(d) => return d.into(),
         };
-        match Settings::resolve(&config, &*self.env) {
+        let env_credentials = match self.env_credentials_allowed(&config) {
+            Ok(allowed) => allowed,
+            Err(d) => return d.into(),
+        };
+        let process_env = self.env.clone();
+        let env = move |key: &str| {
+            let is_credential = CREDENTIAL_SETTINGS.iter().any(|s| s.env == key);
+            if is_credential && !env_credentials {
+                None
+            } else {
+                process_env(key)
+            }
+        };
+        match Settings::resolve(&config, &env) {
             Ok(settings) => {
                 tracing::debug!(
                     region = settings.region.as_deref().unwrap_or(""),
                     endpoint = settings.api_endpoint().as_deref().unwrap_or(""),
                     credentials = settings.credentials().map(|c| c.kind()).unwrap_or("none"),
+                    session = ctx.session.as_ref().map(|s| s.id()),
                     "provider configured"
                 );
-                self.handle.set(Configured::new(settings));
-                Diagnostics::new()
+                match self.handle.set(ctx, Configured::new(settings)) {
+                    Ok(()) => Diagnostics::new(),
+                    Err(d) => d.into(),
+                }
             }
             Err(diagnostics) => diagnostics,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_names_are_plain() {
+        for good in ["cn-north-4", "ap-southeast-1", "la-south-2", "cn-east-3"] {
+            assert!(is_region_name(good), "{good}");
+        }
+        for bad in [
+            "x@127.0.0.1:8080/",
+            "cn",
+            "CN-north-4",
+            "cn-",
+            "cn-north-4.evil.com",
+            "cn--4",
+        ] {
+            assert!(!is_region_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_client_that_picks_the_host_does_not_get_the_servers_credentials() {
+        let provider = TaurusDbProvider::with_env(Box::new(|key| {
+            (key == "HW_AUTH_TOKEN").then(|| "server-token".to_string())
+        }))
+        .for_audience(Audience::Clients {
+            credentials_from_env: true,
+        });
+        let with = |attr: &str, value: Attr<String>| {
+            let mut config = ProviderConfig::default();
+            match attr {
+                "endpoint" => config.endpoint = value,
+                "auth_url" => config.auth_url = value,
+                "ca_file" => config.ca_file = value,
+                "region" => config.region = value,
+                _ => unreachable!(),
+            }
+            config
+        };
+        for attr in ["endpoint", "auth_url", "ca_file"] {
+            let refused = provider
+                .env_credentials_allowed(&with(attr, Attr::Known("https://x".into())))
+                .expect_err(attr);
+            assert_eq!(refused.path, Some(AttrPath::attr(attr)));
+        }
+        let insecure = ProviderConfig {
+            insecure: Attr::Known(true),
+            ..ProviderConfig::default()
+        };
+        assert!(provider.env_credentials_allowed(&insecure).is_err());
+        assert!(
+            provider
+                .env_credentials_allowed(&with("region", Attr::Known("x@127.0.0.1:1/".into())))
+                .is_err()
+        );
+        assert_eq!(
+            provider.env_credentials_allowed(&with("region", Attr::Known("cn-north-4".into()))),
+            Ok(true)
+        );
+        // Its own credentials: allowed, and the server's are not mixed in.
+        let mut own = with("endpoint", Attr::Known("https://x".into()));
+        own.auth_token = Attr::Known("client-token".into());
+        assert_eq!(provider.env_credentials_allowed(&own), Ok(false));
     }
 }

@@ -8,15 +8,19 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::session::Session;
 use crate::tf::diagnostics::Diagnostics;
 use crate::tf::path::AttrPath;
 use crate::tf::schema::Schema;
 use crate::tf::value::Value;
 
-/// Per-request context: cancelled when Terraform calls StopProvider.
+/// Per-request context.
 #[derive(Debug, Clone, Default)]
 pub struct RequestContext {
+    /// Cancelled when the client calls StopProvider or the server shuts down.
     pub cancel: CancellationToken,
+    /// The connection the request came on, when the server tracks connections.
+    pub session: Option<Session>,
 }
 
 /// PlanResourceChange input. `prior` is Null on create, `proposed` is Null on destroy.

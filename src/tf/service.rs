@@ -16,6 +16,7 @@ use tracing::Instrument;
 
 use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as ProviderRpc;
+use crate::session::Session;
 use crate::tf::diagnostics::{Diagnostic, Diagnostics, path_to_proto};
 use crate::tf::provider::{
     ApplyRequest, PlanRequest, Provider, ReadRequest, RequestContext, Resource,
@@ -31,6 +32,9 @@ pub struct ProviderService {
     provider: Arc<dyn Provider>,
     resources: HashMap<&'static str, Arc<dyn Resource>>,
     schema_response: pb::get_provider_schema::Response,
+    /// Cancels all work, current and future: the server is shutting down.
+    shutdown: CancellationToken,
+    /// Cancels the current work; StopProvider fires it and puts a fresh one in place.
     stop: Mutex<CancellationToken>,
     request_ids: RequestIds,
 }
@@ -53,13 +57,24 @@ impl ProviderService {
             provider_meta: None,
             server_capabilities: Some(capabilities()),
         };
+        let shutdown = CancellationToken::new();
         Self {
             provider,
             resources,
             schema_response,
-            stop: Mutex::new(CancellationToken::new()),
+            stop: Mutex::new(shutdown.child_token()),
+            shutdown,
             request_ids: RequestIds::new(),
         }
+    }
+
+    /// Ties all work to `shutdown`: when it fires, every running and later request's
+    /// context is cancelled, as StopProvider cancels the running ones. The server
+    /// fires it before it stops, so applies return their state (with job IDs) first.
+    pub fn cancelled_by(mut self, shutdown: CancellationToken) -> Self {
+        self.stop = Mutex::new(shutdown.child_token());
+        self.shutdown = shutdown;
+        self
     }
 
     /// The tonic server for this service, with Terraform's message size limits.
@@ -69,12 +84,16 @@ impl ProviderService {
             .max_encoding_message_size(MAX_MESSAGE_SIZE)
     }
 
-    fn context(&self) -> RequestContext {
+    /// The context of `request`: cancellation, and the connection it came on.
+    fn context<T>(&self, request: &Request<T>) -> RequestContext {
         let cancel = match self.stop.lock() {
             Ok(token) => token.child_token(),
             Err(poisoned) => poisoned.into_inner().child_token(),
         };
-        RequestContext { cancel }
+        RequestContext {
+            cancel,
+            session: request.extensions().get::<Session>().cloned(),
+        }
     }
 
     fn resource(&self, type_name: &str) -> Result<&Arc<dyn Resource>, Diagnostic> {
@@ -337,9 +356,9 @@ impl ProviderRpc for ProviderService {
         &self,
         request: Request<pb::configure_provider::Request>,
     ) -> Result<Response<pb::configure_provider::Response>, Status> {
+        let ctx = self.context(&request);
         let req = request.into_inner();
         let span = self.span("ConfigureProvider", "");
-        let ctx = self.context();
         let diagnostics = traced(span, async {
             let ty = self.provider.schema().value_type();
             let diagnostics = match decode(req.config.as_ref(), ty, "provider configuration") {
@@ -358,9 +377,9 @@ impl ProviderRpc for ProviderService {
         &self,
         request: Request<pb::read_resource::Request>,
     ) -> Result<Response<pb::read_resource::Response>, Status> {
+        let ctx = self.context(&request);
         let req = request.into_inner();
         let span = self.span("ReadResource", &req.type_name);
-        let ctx = self.context();
         let response = traced(span, async {
             let mut response = pb::read_resource::Response {
                 new_state: req.current_state.clone(),
@@ -407,9 +426,9 @@ impl ProviderRpc for ProviderService {
         &self,
         request: Request<pb::plan_resource_change::Request>,
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
+        let ctx = self.context(&request);
         let req = request.into_inner();
         let span = self.span("PlanResourceChange", &req.type_name);
-        let ctx = self.context();
         let response = traced(span, async {
             let mut response = pb::plan_resource_change::Response::default();
             let diagnostics = match self.plan(&ctx, req).await {
@@ -433,9 +452,9 @@ impl ProviderRpc for ProviderService {
         &self,
         request: Request<pb::apply_resource_change::Request>,
     ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
+        let ctx = self.context(&request);
         let req = request.into_inner();
         let span = self.span("ApplyResourceChange", &req.type_name);
-        let ctx = self.context();
         let response = traced(span, async {
             let mut response = pb::apply_resource_change::Response::default();
             let diagnostics = match self.apply(&ctx, req).await {
@@ -457,9 +476,9 @@ impl ProviderRpc for ProviderService {
         &self,
         request: Request<pb::import_resource_state::Request>,
     ) -> Result<Response<pb::import_resource_state::Response>, Status> {
+        let ctx = self.context(&request);
         let req = request.into_inner();
         let span = self.span("ImportResourceState", &req.type_name);
-        let ctx = self.context();
         let response = traced(span, async {
             let mut response = pb::import_resource_state::Response::default();
             let diagnostics = match self.resource(&req.type_name) {
@@ -513,9 +532,10 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<pb::stop_provider::Response>, Status> {
         let span = self.span("StopProvider", "");
         traced(span, async {
+            let fresh = self.shutdown.child_token();
             let previous = match self.stop.lock() {
-                Ok(mut token) => std::mem::take(&mut *token),
-                Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+                Ok(mut token) => std::mem::replace(&mut *token, fresh),
+                Err(poisoned) => std::mem::replace(&mut *poisoned.into_inner(), fresh),
             };
             previous.cancel();
             tracing::info!("Cancelled in-flight operations");

@@ -2,13 +2,16 @@
 //! tonic client for it, the simulator, and value helpers.
 #![allow(dead_code)]
 
+pub mod pki;
+pub mod process;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use hyper_util::rt::TokioIo;
 use taurusdb_provider::plugin::conn::Listener;
-use taurusdb_provider::plugin::serve::serve_routes;
+use taurusdb_provider::plugin::serve::{ServeOptions, serve_routes};
 use taurusdb_provider::proto::tfplugin6 as pb;
 use taurusdb_provider::proto::tfplugin6::provider_client::ProviderClient;
 use taurusdb_provider::sim::{self, Seed, SimConfig, SimHandle};
@@ -56,6 +59,8 @@ pub async fn start_sim() -> SimHandle {
 /// A provider served in-process on a unix socket, with a tonic client connected.
 pub struct TestProvider {
     pub client: ProviderClient<Channel>,
+    /// The client's channel, for the other services (e.g. GRPCController).
+    pub channel: Channel,
     pub socket: PathBuf,
     shutdown: CancellationToken,
     _dir: tempfile::TempDir,
@@ -94,15 +99,21 @@ pub async fn start_provider_with(env: &[(&str, &str)], waits: WaitPolicy) -> Tes
         .collect();
     let provider = TaurusDbProvider::with_env(Box::new(move |key| env.get(key).cloned()))
         .with_wait_policy(waits);
-    let routes = taurusdb_provider::provider_routes_for(Arc::new(provider));
+    let served = taurusdb_provider::provider_routes_for(Arc::new(provider));
     let dir = tempfile::tempdir().expect("tempdir");
     let socket = dir.path().join("provider.sock");
     let listener =
         Listener::Unix(tokio::net::UnixListener::bind(&socket).expect("bind unix socket"));
     let shutdown = CancellationToken::new();
-    tokio::spawn(serve_routes(routes, listener, None, shutdown.clone()));
+    tokio::spawn(serve_routes(
+        served,
+        listener,
+        ServeOptions::default(),
+        shutdown.clone(),
+    ));
     let channel = unix_channel(socket.clone()).await;
     TestProvider {
+        channel: channel.clone(),
         client: ProviderClient::new(channel)
             .max_decoding_message_size(256 * 1024 * 1024)
             .max_encoding_message_size(256 * 1024 * 1024),
@@ -188,8 +199,15 @@ pub fn undv(dv: &Option<pb::DynamicValue>, ty: &Type) -> Value {
 }
 
 pub async fn configure(provider: &mut TestProvider, config: Value) -> Vec<pb::Diagnostic> {
-    provider
-        .client
+    configure_with(&mut provider.client, config).await
+}
+
+/// ConfigureProvider on any client.
+pub async fn configure_with(
+    client: &mut ProviderClient<Channel>,
+    config: Value,
+) -> Vec<pb::Diagnostic> {
+    client
         .configure_provider(pb::configure_provider::Request {
             terraform_version: "1.11.4".into(),
             config: Some(dv(&config, &provider_type())),
@@ -235,9 +253,17 @@ pub async fn plan(
     prior: &Value,
     config: &Value,
 ) -> pb::plan_resource_change::Response {
+    plan_with(&mut provider.client, prior, config).await
+}
+
+/// PlanResourceChange on any client.
+pub async fn plan_with(
+    client: &mut ProviderClient<Channel>,
+    prior: &Value,
+    config: &Value,
+) -> pb::plan_resource_change::Response {
     let ty = resource_type();
-    provider
-        .client
+    client
         .plan_resource_change(pb::plan_resource_change::Request {
             type_name: RESOURCE_TYPE.into(),
             prior_state: Some(dv(prior, &ty)),
@@ -271,7 +297,7 @@ pub fn spawn_create_apply(
     tokio::spawn(async move { apply_with(&mut client, &Value::Null, &planned, &config).await })
 }
 
-async fn apply_with(
+pub async fn apply_with(
     client: &mut ProviderClient<Channel>,
     prior: &Value,
     planned: &Value,
@@ -325,4 +351,21 @@ pub async fn upgrade(
         .await
         .expect("rpc")
         .into_inner()
+}
+
+/// A plaintext gRPC client for `serve` at `addr` (HOST:PORT); every call opens a new
+/// connection.
+pub async fn tcp_client(addr: &str) -> ProviderClient<Channel> {
+    ProviderClient::connect(format!("http://{addr}"))
+        .await
+        .expect("connect over TCP")
+        .max_decoding_message_size(256 * 1024 * 1024)
+}
+
+/// A resource configuration for the demo task.
+pub fn task_config() -> Value {
+    resource_value(&[
+        ("instance_id", Value::string(INSTANCE)),
+        ("task_name", Value::string(TASK)),
+    ])
 }

@@ -82,20 +82,24 @@ impl ReplicationPause {
         }
     }
 
-    fn default_project(&self) -> Attr<String> {
+    fn default_project(&self, ctx: &RequestContext) -> Attr<String> {
         self.provider
-            .configured()
+            .configured(ctx)
             .ok()
             .and_then(|c| c.settings.project_id.clone())
             .into()
     }
 
-    fn client(&self) -> Result<ApiClient, Diagnostic> {
-        let configured = self.provider.configured()?;
+    fn client(&self, ctx: &RequestContext) -> Result<ApiClient, Diagnostic> {
+        let configured = self.provider.configured(ctx)?;
         configured.client().cloned()
     }
 
-    fn plan_change(&self, req: &PlanRequest) -> Result<(PauseState, Vec<AttrPath>), Diagnostics> {
+    fn plan_change(
+        &self,
+        ctx: &RequestContext,
+        req: &PlanRequest,
+    ) -> Result<(PauseState, Vec<AttrPath>), Diagnostics> {
         let config = PauseState::from_value(&req.config)?;
         let diagnostics = validate::validate(&config);
         if diagnostics.has_errors() {
@@ -109,7 +113,7 @@ impl ReplicationPause {
         let mut planned = PauseState {
             instance_id: config.instance_id,
             task_name: config.task_name,
-            project_id: config.project_id.or(self.default_project()),
+            project_id: config.project_id.or(self.default_project(ctx)),
             triggers: config.triggers,
             wait_for_completion: config.wait_for_completion.or(Attr::Known(true)),
             resume_on_destroy: config.resume_on_destroy.or(Attr::Known(false)),
@@ -127,7 +131,7 @@ impl ReplicationPause {
         let Some(prior) = prior else {
             // A create will need the API: say now, before anything is applied, if the
             // provider cannot reach it.
-            self.client().map_err(Diagnostics::from)?;
+            self.client(ctx).map_err(Diagnostics::from)?;
             planned.id = planned.derived_id();
             planned.job_id = Attr::Unknown;
             planned.stage = Attr::Unknown;
@@ -162,7 +166,7 @@ impl ReplicationPause {
     /// timeouts.create. Used by create and by the in-place re-pause.
     async fn pause_and_wait(&self, ctx: &RequestContext, state: &PauseState) -> PauseOutcome {
         let prepared = self
-            .client()
+            .client(ctx)
             .and_then(|client| Ok((client, state.timeout(attrs::CREATE)?)))
             .and_then(|(client, timeout)| Ok((client, timeout, Target::of(state)?)));
         let (client, timeout, target) = match prepared {
@@ -316,7 +320,7 @@ impl ReplicationPause {
             Err(d) => return kept(prior, d),
         };
         let prepared = self
-            .client()
+            .client(ctx)
             .and_then(|client| Ok((client, state.timeout(attrs::DELETE)?)));
         let (client, timeout) = match prepared {
             Ok(prepared) => prepared,
@@ -460,7 +464,7 @@ impl Resource for ReplicationPause {
         }
     }
 
-    async fn plan(&self, _ctx: &RequestContext, req: PlanRequest) -> PlanResponse {
+    async fn plan(&self, ctx: &RequestContext, req: PlanRequest) -> PlanResponse {
         if req.proposed.is_null() {
             return PlanResponse {
                 planned: Value::Null,
@@ -469,7 +473,7 @@ impl Resource for ReplicationPause {
                 diagnostics: Diagnostics::new(),
             };
         }
-        match self.plan_change(&req) {
+        match self.plan_change(ctx, &req) {
             Ok((planned, requires_replace)) => PlanResponse {
                 planned: planned.to_value(),
                 requires_replace,
@@ -508,7 +512,7 @@ impl Resource for ReplicationPause {
             Ok(state) => state,
             Err(d) => return unchanged(d.into()),
         };
-        let client = match self.client() {
+        let client = match self.client(ctx) {
             Ok(client) => client,
             Err(d) => {
                 return unchanged(
@@ -524,7 +528,7 @@ impl Resource for ReplicationPause {
             }
         };
         // State imported before any project was known: the provider's default applies.
-        state.project_id = state.project_id.clone().or(self.default_project());
+        state.project_id = state.project_id.clone().or(self.default_project(ctx));
         if state.project_id.is_null() {
             return unchanged(
                 Diagnostic::warning(
@@ -571,7 +575,7 @@ impl Resource for ReplicationPause {
         }
     }
 
-    async fn import(&self, _ctx: &RequestContext, id: &str) -> ImportResponse {
+    async fn import(&self, ctx: &RequestContext, id: &str) -> ImportResponse {
         let Some(import) = ImportId::parse(id) else {
             return ImportResponse {
                 state: None,
@@ -585,7 +589,7 @@ impl Resource for ReplicationPause {
         let state = PauseState {
             instance_id: Attr::Known(import.instance_id),
             task_name: Attr::Known(import.task_name),
-            project_id: Attr::from(import.project_id).or(self.default_project()),
+            project_id: Attr::from(import.project_id).or(self.default_project(ctx)),
             wait_for_completion: Attr::Known(true),
             resume_on_destroy: Attr::Known(false),
             ..PauseState::default()

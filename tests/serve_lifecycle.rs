@@ -1,0 +1,258 @@
+//! Stopping and connection limits: Shutdown (or a signal) during an apply answers the
+//! apply with its job ID before the server stops; silent and idle connections are
+//! closed, a flood of them cannot lock out a real client, and a long apply is never
+//! cut by the idle timeout. Real sockets; the built binary where limits are involved.
+
+mod common;
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+
+use common::process::{self, HANG_GUARD, Process};
+use common::*;
+use taurusdb_provider::proto::plugin::Empty;
+use taurusdb_provider::proto::plugin::grpc_controller_client::GrpcControllerClient;
+use taurusdb_provider::proto::tfplugin6 as pb;
+use taurusdb_provider::sim::{JobOutcome, JobPlan};
+use taurusdb_provider::tf::value::Value;
+
+fn job_plan(outcome: JobOutcome, running_polls: u32) -> JobPlan {
+    JobPlan {
+        hidden_polls: 0,
+        running_polls,
+        outcome,
+        duration: None,
+    }
+}
+
+fn job_id_of(response: &pb::apply_resource_change::Response) -> String {
+    let state = undv(&response.new_state, &resource_type());
+    attr(&state, "job_id")
+        .as_str()
+        .unwrap_or_else(|| panic!("job_id known: {state:?}"))
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_during_an_apply_answers_it_with_the_job_id() {
+    let sim = start_sim().await;
+    sim.set_job_plan(job_plan(JobOutcome::Never, 0));
+    let mut p = configured_provider(&sim).await;
+    let cfg = task_config();
+    let planned = undv(
+        &plan(&mut p, &Value::Null, &cfg).await.planned_state,
+        &resource_type(),
+    );
+    let in_flight = spawn_create_apply(&p, planned, cfg);
+    // The pause, then at least two polls: the apply is waiting for a job that never ends.
+    sim.wait_for_requests(3).await;
+    GrpcControllerClient::new(p.channel.clone())
+        .shutdown(Empty {})
+        .await
+        .expect("Shutdown");
+    let response = tokio::time::timeout(HANG_GUARD, in_flight)
+        .await
+        .expect("the apply answers")
+        .expect("task");
+    let errs = errors(&response.diagnostics);
+    assert!(
+        errs.iter().any(|d| d.summary.contains("Stopped waiting")),
+        "{:?}",
+        response.diagnostics
+    );
+    assert!(
+        sim.job(&job_id_of(&response)).is_some(),
+        "the job ID the API returned reaches state"
+    );
+}
+
+/// `serve` on 127.0.0.1 with extra args, run through `sh` after `setup`.
+fn serve(setup: &str, args: &[&str]) -> (Process, String) {
+    let mut all = vec!["serve", "--listen", "127.0.0.1:0"];
+    all.extend_from_slice(args);
+    let command = process::command(&all, &[]);
+    let mut process = process::spawn(process::under_shell(setup, &command));
+    let addr = process.serving_addr();
+    (process, addr)
+}
+
+async fn configure_for(
+    client: &mut pb::provider_client::ProviderClient<tonic::transport::Channel>,
+    sim: &taurusdb_provider::sim::SimHandle,
+) {
+    let diags = configure_with(
+        client,
+        provider_config(&[
+            ("endpoint", Value::string(sim.endpoint())),
+            ("project_id", Value::string(PROJECT)),
+            ("auth_token", Value::string(TOKEN)),
+        ]),
+    )
+    .await;
+    assert!(errors(&diags).is_empty(), "{diags:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_an_apply_answers_it_with_the_job_id() {
+    let sim = start_sim().await;
+    sim.set_job_plan(job_plan(JobOutcome::Never, 0));
+    let (serve, addr) = serve("true", &[]);
+    let mut client = tcp_client(&addr).await;
+    configure_for(&mut client, &sim).await;
+    let cfg = task_config();
+    let planned = plan_with(&mut client, &Value::Null, &cfg).await;
+    let planned = undv(&planned.planned_state, &resource_type());
+    let in_flight =
+        tokio::spawn(async move { apply_with(&mut client, &Value::Null, &planned, &cfg).await });
+    sim.wait_for_requests(2).await;
+    serve.signal("TERM");
+    let response = tokio::time::timeout(HANG_GUARD, in_flight)
+        .await
+        .expect("the apply answers")
+        .expect("task");
+    assert!(sim.job(&job_id_of(&response)).is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_idle_connections_does_not_lock_out_a_real_client() {
+    // Few file descriptors, as on a busy host: without the cap, idle sockets use them all.
+    let (_serve, addr) = serve("ulimit -n 64", &["--max-pending-connections", "8"]);
+    let idle: Vec<TcpStream> = (0..150)
+        .map(|_| TcpStream::connect(&addr).expect("idle connection"))
+        .collect();
+    let answered = tokio::time::timeout(HANG_GUARD, async {
+        tcp_client(&addr)
+            .await
+            .get_provider_schema(pb::get_provider_schema::Request {})
+            .await
+    })
+    .await;
+    assert!(
+        matches!(answered, Ok(Ok(_))),
+        "a real client must get its answer: {answered:?}"
+    );
+    drop(idle);
+}
+
+/// Reads until the server closes the connection; a reset counts as closed.
+fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
+    stream
+        .set_read_timeout(Some(HANG_GUARD))
+        .expect("read timeout");
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return received,
+            Ok(n) => received.extend_from_slice(&buf[..n]),
+            Err(err) if err.kind() == std::io::ErrorKind::ConnectionReset => return received,
+            Err(err) => panic!("the server did not close the connection: {err}"),
+        }
+    }
+}
+
+#[test]
+fn a_silent_connection_is_closed_after_the_handshake_timeout() {
+    let (_serve, addr) = serve("true", &["--handshake-timeout", "200ms"]);
+    let mut silent = TcpStream::connect(&addr).expect("connect");
+    let received = read_until_closed(&mut silent);
+    assert!(received.is_empty(), "nothing is served before the preface");
+}
+
+const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// An HTTP/2 frame header: length, type, flags, stream 0.
+fn frame(kind: u8, flags: u8, payload: &[u8]) -> Vec<u8> {
+    let len = payload.len() as u32;
+    let mut out = vec![
+        (len >> 16) as u8,
+        (len >> 8) as u8,
+        len as u8,
+        kind,
+        flags,
+        0,
+        0,
+        0,
+        0,
+    ];
+    out.extend_from_slice(payload);
+    out
+}
+
+const SETTINGS: u8 = 4;
+const PING: u8 = 6;
+const GOAWAY: u8 = 7;
+const ACK: u8 = 1;
+
+#[test]
+fn an_idle_http2_connection_is_closed_by_the_server() {
+    let (_serve, addr) = serve("true", &["--idle-timeout", "200ms"]);
+    let mut stream = TcpStream::connect(&addr).expect("connect");
+    stream
+        .set_read_timeout(Some(HANG_GUARD))
+        .expect("read timeout");
+    stream.write_all(PREFACE).expect("preface");
+    stream
+        .write_all(&frame(SETTINGS, 0, &[]))
+        .expect("settings");
+    // A well-behaved client that sends no RPC: acknowledge settings and pings.
+    let mut pending = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(err) if err.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(err) => panic!("the server did not close the idle connection: {err}"),
+        };
+        pending.extend_from_slice(&buf[..n]);
+        while pending.len() >= 9 {
+            let len = (usize::from(pending[0]) << 16)
+                | (usize::from(pending[1]) << 8)
+                | usize::from(pending[2]);
+            if pending.len() < 9 + len {
+                break;
+            }
+            let (kind, flags) = (pending[3], pending[4]);
+            let payload = pending[9..9 + len].to_vec();
+            pending.drain(..9 + len);
+            match (kind, flags & ACK) {
+                (SETTINGS, 0) => stream.write_all(&frame(SETTINGS, ACK, &[])).expect("ack"),
+                (PING, 0) => stream.write_all(&frame(PING, ACK, &payload)).expect("pong"),
+                (GOAWAY, _) => assert_eq!(
+                    &payload[4..8],
+                    &[0, 0, 0, 0],
+                    "closed without a protocol error"
+                ),
+                _ => {}
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_apply_is_not_cut_by_the_idle_timeout() {
+    let sim = start_sim().await;
+    // Two running polls with the default backoff: the apply outlasts the idle timeout.
+    sim.set_job_plan(job_plan(JobOutcome::Complete, 2));
+    let (_serve, addr) = serve("true", &["--idle-timeout", "1s"]);
+    let mut client = tcp_client(&addr).await;
+    configure_for(&mut client, &sim).await;
+    let cfg = task_config();
+    let planned = plan_with(&mut client, &Value::Null, &cfg).await;
+    let planned = undv(&planned.planned_state, &resource_type());
+    let response = tokio::time::timeout(
+        HANG_GUARD,
+        apply_with(&mut client, &Value::Null, &planned, &cfg),
+    )
+    .await
+    .expect("the apply answers");
+    assert!(
+        errors(&response.diagnostics).is_empty(),
+        "{:?}",
+        response.diagnostics
+    );
+    let state = undv(&response.new_state, &resource_type());
+    assert_eq!(attr(&state, "stage"), &Value::string("Paused"));
+    assert!(sim.job(&job_id_of(&response)).is_some());
+}
