@@ -105,7 +105,7 @@ impl Provider for TaurusDbProvider {
             Ok(config) => config,
             Err(d) => return d.into(),
         };
-        match Settings::resolve(&config, &*self.env) {
+        match Settings::resolve(&config, &*self.env).await {
             Ok(settings) => {
                 tracing::debug!(
                     region = settings.region.as_deref().unwrap_or(""),
