@@ -792,6 +792,63 @@ mod tests {
     }
 
     #[test]
+    fn a_region_must_be_a_region_name_in_config_and_environment() {
+        let config = ProviderConfig {
+            region: Attr::Known("x@127.0.0.1:9/".into()),
+            ..Default::default()
+        };
+        let err = resolve(&config, &[]).expect_err("not a region");
+        assert_eq!(err.0.len(), 1, "{:?}", err.0);
+        assert_eq!(err.0[0].path, Some(AttrPath::attr("region")));
+        // From the environment, with password credentials whose IAM URL would be derived
+        // from it: one diagnostic, at region.
+        let err = resolve(
+            &ProviderConfig::default(),
+            &[
+                ("HW_REGION_NAME", "cn-north-4.evil.example"),
+                ("HW_USER_NAME", "u"),
+                ("HW_USER_PASSWORD", "p"),
+                ("HW_DOMAIN_NAME", "d"),
+            ],
+        )
+        .expect_err("not a region");
+        assert_eq!(err.0.len(), 1, "{:?}", err.0);
+        assert_eq!(err.0[0].path, Some(AttrPath::attr("region")));
+        assert!(err.0[0].detail.contains("HW_REGION_NAME"));
+        // Settings built some other way still never derive a URL from it.
+        let settings = Settings {
+            region: Some("x@127.0.0.1:9/".into()),
+            ..Default::default()
+        };
+        assert_eq!(settings.api_endpoint(), None);
+    }
+
+    #[test]
+    fn urls_with_userinfo_are_refused_without_repeating_them() {
+        for (attr, env) in [
+            ("endpoint", "HW_TAURUSDB_ENDPOINT"),
+            ("auth_url", "HW_AUTH_URL"),
+        ] {
+            let url = "https://admin:Pa55@gaussdb.example.com";
+            let mut config = ProviderConfig::default();
+            match attr {
+                "endpoint" => config.endpoint = Attr::Known(url.into()),
+                _ => config.auth_url = Attr::Known(url.into()),
+            }
+            let err = resolve(&config, &[]).expect_err("userinfo");
+            assert_eq!(err.0[0].path, Some(AttrPath::attr(attr)));
+            let err_env = resolve(&ProviderConfig::default(), &[(env, url)]).expect_err("userinfo");
+            assert_eq!(err_env.0[0].path, Some(AttrPath::attr(attr)));
+            for d in err.0.iter().chain(err_env.0.iter()) {
+                assert!(
+                    !d.detail.contains("Pa55") && !d.summary.contains("Pa55"),
+                    "{d:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn insecure_reads_booleans_from_env() {
         let settings = resolve(&ProviderConfig::default(), &[("HW_INSECURE", "true")]).expect("ok");
         assert!(settings.insecure);
