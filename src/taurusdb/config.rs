@@ -227,7 +227,11 @@ fn check_url(url: &str, setting: Setting) -> Option<Diagnostic> {
     let problem = endpoint::check_url(url).err()?;
     let detail = match problem {
         UrlProblem::Userinfo => format!("{} {problem}.", setting.attr),
-        UrlProblem::NotHttp => format!("{} {problem}, got {url:?}.", setting.attr),
+        UrlProblem::NotHttp => format!(
+            "{} {problem}, got {}.",
+            setting.attr,
+            endpoint::quoted_for_error(url)
+        ),
     };
     Some(
         Diagnostic::error(format!("Invalid {}", setting.attr), detail)

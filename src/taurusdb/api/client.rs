@@ -718,7 +718,10 @@ fn check_url(url: &str, what: &str) -> Result<(), ApiError> {
     match endpoint::check_url(url) {
         Ok(_) => Ok(()),
         Err(problem @ UrlProblem::Userinfo) => Err(ApiError::Config(format!("{what} {problem}"))),
-        Err(problem) => Err(ApiError::Config(format!("{what} {url:?} {problem}"))),
+        Err(problem) => Err(ApiError::Config(format!(
+            "{what} {} {problem}",
+            endpoint::quoted_for_error(url)
+        ))),
     }
 }
 

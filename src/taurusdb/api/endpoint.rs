@@ -23,17 +23,25 @@ pub enum UrlProblem {
 /// Checks that `url` is an http(s) URL with a host and no userinfo, the only kind of
 /// endpoint the client calls.
 pub fn check_url(url: &str) -> Result<Url, UrlProblem> {
-    if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(UrlProblem::NotHttp);
-    }
     let parsed = Url::parse(url).map_err(|_| UrlProblem::NotHttp)?;
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(UrlProblem::Userinfo);
     }
-    if parsed.host_str().is_none_or(str::is_empty) {
+    let http = url.starts_with("https://") || url.starts_with("http://");
+    if !http || parsed.host_str().is_none_or(str::is_empty) {
         return Err(UrlProblem::NotHttp);
     }
     Ok(parsed)
+}
+
+/// A refused URL as it may appear in an error text: quoted, unless it contains an `@`
+/// (it might carry a password that did not parse as one).
+pub fn quoted_for_error(url: &str) -> String {
+    if url.contains('@') {
+        "(not shown: it contains '@')".to_string()
+    } else {
+        format!("{url:?}")
+    }
 }
 
 /// What a region name looks like: two lowercase letters, then one or more `-` parts of
