@@ -597,6 +597,7 @@ async fn the_stage_ends_the_wait_even_while_the_job_still_reads_running() {
 async fn waiting_for_a_resume_and_for_a_vanished_task() {
     let sim = sim_with_all_credentials().await;
     let api = token_client(&sim);
+    sim.set_task_stage(PROJECT, INSTANCE, TASK, "Paused");
     let resumed = api
         .resume_replication(PROJECT, INSTANCE, TASK, &never())
         .await
@@ -765,5 +766,239 @@ async fn a_refused_jobs_api_leaves_the_stage_to_decide() {
         sim.count("GET", "/jobs"),
         1,
         "the jobs API is not asked again"
+    );
+}
+
+/// A second simulator that counts what reaches it: where redirects point.
+async fn redirect_target() -> taurusdb_provider::sim::SimHandle {
+    sim_with_all_credentials().await
+}
+
+/// `http://thief:stolen@HOST:PORT/collect?token=abc` on the target: userinfo and a query
+/// that must never appear in an error.
+fn hostile_location(target: &taurusdb_provider::sim::SimHandle) -> String {
+    format!("http://thief:stolen@{}/collect?token=abc", target.addr())
+}
+
+fn assert_names_location_safely(err: &ApiError, target: &taurusdb_provider::sim::SimHandle) {
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("http://{}/collect", target.addr())),
+        "the error names the Location: {text}"
+    );
+    for hidden in ["thief", "stolen", "token=abc"] {
+        assert!(!text.contains(hidden), "{hidden:?} in {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_redirected_pause_is_not_followed() {
+    let sim = sim_with_all_credentials().await;
+    let target = redirect_target().await;
+    sim.inject(Fault::on(
+        "POST",
+        "/replication/pause",
+        FaultKind::redirect(hostile_location(&target)),
+    ));
+    let err = token_client(&sim)
+        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .await
+        .expect_err("a redirect is not an answer");
+    assert_names_location_safely(&err, &target);
+    assert!(
+        err.may_have_been_processed(),
+        "a redirected POST is an unknown answer: {err:?}"
+    );
+    assert_eq!(sim.count("POST", "/replication/pause"), 1);
+    assert_eq!(
+        target.connections(),
+        0,
+        "nothing reached the redirect target"
+    );
+    assert!(target.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_redirected_iam_token_request_never_sends_the_password_on() {
+    let sim = sim_with_all_credentials().await;
+    let target = redirect_target().await;
+    sim.inject(Fault::on(
+        "POST",
+        "/auth/tokens",
+        FaultKind::redirect(hostile_location(&target)),
+    ));
+    let api = client(
+        sim.endpoint(),
+        password(&sim, "ops-password-1"),
+        fast_retries(3),
+    );
+    let err = api
+        .list_replications(PROJECT, INSTANCE, &never())
+        .await
+        .expect_err("no token");
+    assert!(matches!(err, ApiError::IamToken(_)), "{err:?}");
+    assert_names_location_safely(&err, &target);
+    assert!(!err.to_string().contains("ops-password-1"));
+    assert_eq!(sim.count("POST", "/auth/tokens"), 1, "not retried");
+    assert_eq!(
+        target.connections(),
+        0,
+        "the password never left for the target"
+    );
+    assert_eq!(
+        sim.count("GET", "/replication"),
+        0,
+        "no call without a token"
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_loop_sends_one_pause() {
+    let sim = sim_with_all_credentials().await;
+    let own_pause = format!(
+        "{}/v3/{PROJECT}/instances/{INSTANCE}/starrocks/databases/replication/pause",
+        sim.endpoint()
+    );
+    sim.inject_many(
+        Fault::on(
+            "POST",
+            "/replication/pause",
+            FaultKind::redirect(own_pause.clone()),
+        ),
+        20,
+    );
+    let err = token_client(&sim)
+        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .await
+        .expect_err("redirected");
+    assert!(err.to_string().contains(&own_pause), "{err}");
+    assert_eq!(sim.count("POST", "/replication/pause"), 1);
+    assert!(sim.jobs().is_empty());
+}
+
+#[tokio::test]
+async fn a_relative_redirect_is_named_against_the_request_url() {
+    let sim = sim_with_all_credentials().await;
+    sim.inject(Fault::on(
+        "GET",
+        "/replication",
+        FaultKind::redirect("/moved?session=s3cr3t"),
+    ));
+    let err = token_client(&sim)
+        .list_replications(PROJECT, INSTANCE, &never())
+        .await
+        .expect_err("redirected read");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("{}/moved", sim.endpoint())),
+        "{text}"
+    );
+    assert!(!text.contains("s3cr3t"), "{text}");
+    assert_eq!(sim.count("GET", "/moved"), 0);
+}
+
+#[tokio::test]
+async fn userinfo_in_endpoint_or_auth_url_is_refused_by_the_client() {
+    let sim = sim_with_all_credentials().await;
+    let with_userinfo = sim.endpoint().replace("http://", "http://admin:Pa55word@");
+    let err = ApiClient::new(ClientConfig::new(
+        with_userinfo.clone(),
+        Credentials::Token(Secret::new(TOKEN)),
+    ))
+    .expect_err("userinfo in the endpoint");
+    assert!(err.to_string().contains("endpoint"), "{err}");
+    assert!(!err.to_string().contains("Pa55word"), "{err}");
+
+    let err = ApiClient::new(ClientConfig::new(
+        sim.endpoint(),
+        Credentials::Password(IamPassword {
+            user_name: "ops".into(),
+            password: Secret::new("ops-password-1"),
+            domain_name: "acme".into(),
+            auth_url: format!("{with_userinfo}/v3"),
+            scope: ProjectScope::Id(PROJECT.into()),
+        }),
+    ))
+    .expect_err("userinfo in auth_url");
+    assert!(err.to_string().contains("auth_url"), "{err}");
+    assert!(!err.to_string().contains("Pa55word"), "{err}");
+    assert!(sim.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_gateway_error_after_the_pause_was_processed_is_an_unknown_answer() {
+    let sim = sim_with_all_credentials().await;
+    for status in [502, 504] {
+        sim.inject(Fault::on(
+            "POST",
+            "/replication/pause",
+            FaultKind::gateway_error_after_handling(status),
+        ));
+        let err = token_client(&sim)
+            .pause_replication(PROJECT, INSTANCE, TASK, &never())
+            .await
+            .expect_err("gateway error");
+        assert_eq!(err.status(), Some(status));
+        assert!(
+            err.may_have_been_processed(),
+            "HTTP {status} does not prove the pause was not processed"
+        );
+        sim.set_task_stage(PROJECT, INSTANCE, TASK, "Incremental");
+    }
+    assert_eq!(sim.jobs().len(), 2, "the service did the work both times");
+    assert_eq!(sim.count("POST", "/replication/pause"), 2, "never re-sent");
+
+    // What does prove it: a 4xx refusal, and throttling.
+    sim.inject(Fault::on(
+        "POST",
+        "/replication/pause",
+        FaultKind::api_error(400, "DBS.200001", "Invalid parameter."),
+    ));
+    let err = token_client(&sim)
+        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .await
+        .expect_err("refused");
+    assert!(!err.may_have_been_processed(), "{err:?}");
+}
+
+/// A page of 100 task names, each about `name_bytes` long and never seen before.
+fn page_of_new_names(page: usize, name_bytes: usize) -> serde_json::Value {
+    let filler = "x".repeat(name_bytes);
+    let tasks: Vec<serde_json::Value> = (0..100)
+        .map(|n| serde_json::json!({"task_name": format!("p{page:04}_{n:03}_{filler}"), "stage": "Paused"}))
+        .collect();
+    serde_json::json!({"total_count": "100000", "replications": tasks})
+}
+
+#[tokio::test]
+async fn a_listing_of_endless_big_pages_stops_at_its_byte_budget() {
+    let sim = sim_with_all_credentials().await;
+    // 24 pages of about 2 MB of new names each (48 MB in all): beyond the 32 MiB a listing
+    // may read. The real (3-task) list follows, so a client without a budget ends "well".
+    const PAGES: usize = 24;
+    let page_bytes = page_of_new_names(0, 20_000).to_string().len();
+    for page in 0..PAGES {
+        sim.inject(Fault::on(
+            "GET",
+            "/replication",
+            FaultKind::json(200, &page_of_new_names(page, 20_000)),
+        ));
+    }
+    let listed = token_client(&sim)
+        .list_replications(PROJECT, INSTANCE, &never())
+        .await;
+    let text = match listed {
+        Ok(tasks) => panic!("read {} tasks without a budget", tasks.len()),
+        Err(err) => err.to_string(),
+    };
+    assert!(
+        text.contains("32 MiB"),
+        "the error names the budget: {text}"
+    );
+    let budget_pages = (32 << 20) / page_bytes + 1;
+    assert!(
+        sim.count("GET", "/replication") <= budget_pages,
+        "read {} pages of {page_bytes} bytes; the budget allows {budget_pages}",
+        sim.count("GET", "/replication")
     );
 }

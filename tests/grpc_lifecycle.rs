@@ -243,10 +243,22 @@ async fn changing_triggers_pauses_again_in_place_without_resuming() {
     assert_eq!(attr(&planned, "job_id"), &Value::Unknown);
     assert_eq!(attr(&planned, "id"), attr(&state, "id"));
     let applied = apply(&mut p, &state, &planned, &second).await;
-    assert!(applied.diagnostics.is_empty(), "{:?}", applied.diagnostics);
+    // The task is still paused, so the service refuses the second pause; the task reads
+    // Paused, which is what was asked for: a warning, no new job.
+    assert!(
+        errors(&applied.diagnostics).is_empty(),
+        "{:?}",
+        applied.diagnostics
+    );
+    assert!(
+        applied.diagnostics[0].summary.contains("already paused"),
+        "{:?}",
+        applied.diagnostics
+    );
     let updated = undv(&applied.new_state, &resource_type());
-    assert_ne!(attr(&updated, "job_id"), attr(&state, "job_id"));
+    assert_eq!(attr(&updated, "job_id"), &Value::Null);
     assert_eq!(attr(&updated, "stage"), &Value::string("Paused"));
+    assert_eq!(attr(&updated, "triggers"), attr(&planned, "triggers"));
     assert_eq!(sim.count("POST", "/replication/pause"), 2);
     assert_eq!(
         sim.count("POST", "/replication/resume"),
@@ -550,5 +562,184 @@ async fn current_version_state_is_read_as_is() {
             "release".to_string(),
             Value::string("v1")
         )]))
+    );
+}
+
+fn warnings(diags: &[pb::Diagnostic]) -> Vec<&pb::Diagnostic> {
+    diags.iter().filter(|d| d.severity == 2).collect()
+}
+
+#[tokio::test]
+async fn a_gateway_timeout_after_the_pause_records_the_resource_without_a_job_id() {
+    let sim = start_sim().await;
+    sim.inject(Fault::on(
+        "POST",
+        "/replication/pause",
+        FaultKind::gateway_error_after_handling(504),
+    ));
+    let mut p = configured_provider(&sim).await;
+    let (state, diags) = create(&mut p, &config(&[])).await;
+    let err = errors(&diags)[0];
+    assert!(
+        err.summary.contains("may or may not have happened"),
+        "{err:?}"
+    );
+    assert!(err.detail.contains("504"), "{err:?}");
+    assert_ne!(state, Value::Null, "the resource is recorded (tainted)");
+    assert_eq!(attr(&state, "job_id"), &Value::Null);
+    assert_eq!(
+        attr(&state, "id"),
+        &Value::string(format!("{INSTANCE}/{TASK}"))
+    );
+    assert_eq!(sim.jobs().len(), 1, "the service did pause the task");
+    assert_eq!(sim.count("POST", "/replication/pause"), 1, "not re-sent");
+}
+
+#[tokio::test]
+async fn after_an_uncertain_pause_the_next_apply_ends_well_on_the_paused_task() {
+    let sim = start_sim().await;
+    sim.inject(Fault::on(
+        "POST",
+        "/replication/pause",
+        FaultKind::gateway_error_after_handling(502),
+    ));
+    let mut p = configured_provider(&sim).await;
+    let (tainted, diags) = create(&mut p, &config(&[])).await;
+    assert!(
+        errors(&diags)[0].summary.contains("may or may not"),
+        "{diags:?}"
+    );
+    // Terraform replaces a tainted resource: destroy (state only, by default), then create.
+    let destroyed = destroy(&mut p, &tainted).await;
+    assert!(errors(&destroyed.diagnostics).is_empty());
+    let (state, diags) = create(&mut p, &config(&[])).await;
+    assert!(errors(&diags).is_empty(), "{diags:?}");
+    let warned = warnings(&diags);
+    assert_eq!(warned.len(), 1, "{diags:?}");
+    assert!(
+        warned[0].summary.contains("already paused"),
+        "{:?}",
+        warned[0]
+    );
+    assert!(warned[0].detail.contains("SIM.270101"), "{:?}", warned[0]);
+    assert_eq!(attr(&state, "stage"), &Value::string("Paused"));
+    assert_eq!(attr(&state, "job_id"), &Value::Null, "no job was started");
+    assert_eq!(sim.count("POST", "/replication/pause"), 2);
+    assert_eq!(sim.jobs().len(), 1, "the refused pause started nothing");
+}
+
+#[tokio::test]
+async fn a_pause_refused_because_the_task_is_already_paused_ends_well() {
+    let sim = start_sim().await;
+    sim.set_task_stage(PROJECT, INSTANCE, TASK, "Paused");
+    let mut p = configured_provider(&sim).await;
+    let (state, diags) = create(
+        &mut p,
+        &config(&[("wait_for_completion", Value::Bool(false))]),
+    )
+    .await;
+    assert!(errors(&diags).is_empty(), "{diags:?}");
+    assert!(
+        warnings(&diags)[0].summary.contains("already paused"),
+        "{diags:?}"
+    );
+    assert_eq!(attr(&state, "stage"), &Value::string("Paused"));
+    assert_eq!(attr(&state, "job_id"), &Value::Null);
+    assert!(sim.jobs().is_empty());
+}
+
+#[tokio::test]
+async fn a_refusal_while_the_task_is_not_paused_stays_an_error() {
+    let sim = start_sim().await;
+    sim.inject(Fault::on(
+        "POST",
+        "/replication/pause",
+        FaultKind::api_error(400, "DBS.200001", "Invalid parameter."),
+    ));
+    let mut p = configured_provider(&sim).await;
+    let (state, diags) = create(&mut p, &config(&[])).await;
+    let err = errors(&diags)[0];
+    assert!(err.detail.contains("DBS.200001"), "{err:?}");
+    assert_eq!(state, Value::Null, "nothing happened, nothing recorded");
+    assert_eq!(
+        sim.task_stage(PROJECT, INSTANCE, TASK).as_deref(),
+        Some("Incremental")
+    );
+}
+
+#[tokio::test]
+async fn resume_on_destroy_of_a_task_resumed_elsewhere_ends_well_with_a_warning() {
+    let sim = start_sim().await;
+    let mut p = configured_provider(&sim).await;
+    let (state, _) = create(&mut p, &config(&[("resume_on_destroy", Value::Bool(true))])).await;
+    // Someone resumed it outside Terraform; the service refuses another resume.
+    sim.set_task_stage(PROJECT, INSTANCE, TASK, "Incremental");
+    let response = destroy(&mut p, &state).await;
+    assert!(
+        errors(&response.diagnostics).is_empty(),
+        "{:?}",
+        response.diagnostics
+    );
+    let warned = warnings(&response.diagnostics);
+    assert_eq!(warned.len(), 1, "{:?}", response.diagnostics);
+    assert!(warned[0].summary.contains("not paused"), "{:?}", warned[0]);
+    assert_eq!(undv(&response.new_state, &resource_type()), Value::Null);
+    assert_eq!(sim.count("POST", "/replication/resume"), 1);
+    assert_eq!(sim.jobs().len(), 1, "only the pause's job");
+}
+
+#[tokio::test]
+async fn a_gateway_error_after_the_resume_keeps_the_resource_saying_it_may_have_happened() {
+    let sim = start_sim().await;
+    let mut p = configured_provider(&sim).await;
+    let (state, _) = create(&mut p, &config(&[("resume_on_destroy", Value::Bool(true))])).await;
+    sim.inject(Fault::on(
+        "POST",
+        "/replication/resume",
+        FaultKind::gateway_error_after_handling(504),
+    ));
+    let response = destroy(&mut p, &state).await;
+    let err = errors(&response.diagnostics)[0];
+    assert!(
+        err.summary.contains("may or may not have happened"),
+        "{err:?}"
+    );
+    assert_eq!(undv(&response.new_state, &resource_type()), state, "kept");
+    assert_eq!(
+        sim.task_stage(PROJECT, INSTANCE, TASK).as_deref(),
+        Some("Incremental"),
+        "the service did resume"
+    );
+    assert_eq!(sim.count("POST", "/replication/resume"), 1, "not re-sent");
+}
+
+#[tokio::test]
+async fn a_redirected_pause_is_recorded_as_uncertain_and_nothing_reaches_the_target() {
+    let sim = start_sim().await;
+    let target = start_sim().await;
+    let location = format!("{}/collect", target.endpoint());
+    sim.inject(Fault::on(
+        "POST",
+        "/replication/pause",
+        FaultKind::redirect(location.clone()),
+    ));
+    let mut p = configured_provider(&sim).await;
+    let (state, diags) = create(&mut p, &config(&[])).await;
+    let err = errors(&diags)[0];
+    assert!(
+        err.summary.contains("may or may not have happened"),
+        "{err:?}"
+    );
+    assert!(
+        err.detail.contains(&location),
+        "names the Location: {err:?}"
+    );
+    assert_ne!(state, Value::Null);
+    assert_eq!(attr(&state, "job_id"), &Value::Null);
+    assert_eq!(sim.count("POST", "/replication/pause"), 1);
+    assert_eq!(
+        target.connections(),
+        0,
+        "nothing reached the redirect target"
     );
 }

@@ -124,3 +124,115 @@ async fn an_untrusted_certificate_is_refused_unless_insecure() {
     assert!(diags.is_empty(), "{diags:?}");
     assert_eq!(sim.count("POST", "/replication/pause"), 1);
 }
+
+/// Makes a FIFO with the `mkfifo` command (no unsafe code in tests).
+fn make_fifo(dir: &std::path::Path) -> std::path::PathBuf {
+    let fifo = dir.join("ca.fifo");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo");
+    assert!(status.success(), "mkfifo failed");
+    fifo
+}
+
+/// Bounds a call that must not hang. If it does (a provider blocked reading the FIFO),
+/// opening the FIFO's write end releases the reader, so the test fails instead of hanging.
+async fn within_30s<T>(fifo: &std::path::Path, call: impl std::future::Future<Output = T>) -> T {
+    match tokio::time::timeout(std::time::Duration::from_secs(30), call).await {
+        Ok(value) => value,
+        Err(_) => {
+            let fifo = fifo.to_path_buf();
+            std::thread::spawn(move || drop(std::fs::OpenOptions::new().write(true).open(fifo)));
+            panic!("configure hung reading a FIFO as ca_file");
+        }
+    }
+}
+
+fn ca_file_error(diags: &[taurusdb_provider::proto::tfplugin6::Diagnostic]) -> String {
+    let errs = errors(diags);
+    assert_eq!(errs.len(), 1, "{diags:?}");
+    assert_eq!(path_of(errs[0]), vec!["ca_file".to_string()], "{diags:?}");
+    errs[0].detail.clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifo_as_ca_file_is_refused_and_the_provider_keeps_serving() {
+    let sim = start_sim().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = make_fifo(dir.path());
+    let fifo_name = fifo.display().to_string();
+    let good = provider_config(&[
+        ("endpoint", Value::string(sim.endpoint())),
+        ("project_id", Value::string(PROJECT)),
+        ("auth_token", Value::string(TOKEN)),
+    ]);
+
+    let mut provider = start_provider(&[]).await;
+    let diags = within_30s(
+        &fifo,
+        configure(
+            &mut provider,
+            provider_config(&[
+                ("endpoint", Value::string(sim.endpoint())),
+                ("auth_token", Value::string(TOKEN)),
+                ("ca_file", Value::string(&fifo_name)),
+            ]),
+        ),
+    )
+    .await;
+    let detail = ca_file_error(&diags);
+    assert!(detail.contains("regular file"), "{detail}");
+    // Still serving: the next configure works.
+    let diags = within_30s(&fifo, configure(&mut provider, good.clone())).await;
+    assert!(diags.is_empty(), "{diags:?}");
+
+    let mut provider = start_provider(&[("HW_CA_FILE", fifo_name.as_str())]).await;
+    let diags = within_30s(&fifo, configure(&mut provider, good.clone())).await;
+    let detail = ca_file_error(&diags);
+    assert!(detail.contains("HW_CA_FILE"), "{detail}");
+    let diags = within_30s(
+        &fifo,
+        configure(
+            &mut provider,
+            provider_config(&[
+                ("endpoint", Value::string(sim.endpoint())),
+                ("auth_token", Value::string(TOKEN)),
+                ("ca_file", Value::string("")),
+            ]),
+        ),
+    )
+    .await;
+    assert!(diags.is_empty(), "an empty ca_file means none: {diags:?}");
+}
+
+#[tokio::test]
+async fn a_ca_file_over_the_size_cap_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let big = dir.path().join("huge.pem");
+    let pki = private_pki();
+    // Valid PEM, repeated past 1 MiB.
+    let repeats = (1 << 20) / pki.ca_pem.len() + 2;
+    std::fs::write(&big, pki.ca_pem.repeat(repeats)).expect("write");
+    let mut provider = start_provider(&[]).await;
+    let diags = configure(
+        &mut provider,
+        provider_config(&[
+            ("auth_token", Value::string(TOKEN)),
+            ("ca_file", Value::string(big.display().to_string())),
+        ]),
+    )
+    .await;
+    let detail = ca_file_error(&diags);
+    assert!(detail.contains("1 MiB"), "{detail}");
+
+    let diags = configure(
+        &mut provider,
+        provider_config(&[
+            ("auth_token", Value::string(TOKEN)),
+            ("ca_file", Value::string(dir.path().display().to_string())),
+        ]),
+    )
+    .await;
+    ca_file_error(&diags);
+}

@@ -511,3 +511,45 @@ async fn password_authentication_gets_one_iam_token() {
     assert_eq!(sim.issued_tokens(), 1, "one token for the whole apply");
     assert!(!run.all().contains(IAM_PASSWORD), "the password leaked");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_uncertain_pause_is_tainted_and_the_next_apply_ends_well() {
+    let terraform = require_terraform!();
+    let sim = start_sim().await;
+    // The gateway times out after the service paused the task.
+    sim.inject(taurusdb_provider::sim::Fault::on(
+        "POST",
+        "/replication/pause",
+        taurusdb_provider::sim::FaultKind::gateway_error_after_handling(504),
+    ));
+    let ws = Workspace::new(terraform, &sim);
+    ws.write_config(&pause_block("nightly", INSTANCE, TASK));
+    let run = ws.run(APPLY, &[]).await;
+    assert_eq!(run.status, Some(1), "{}", run.all());
+    assert!(
+        run.all().contains("may or may not have happened"),
+        "{}",
+        run.all()
+    );
+    let entry = resource_entry(&ws.state_json().await);
+    assert_eq!(entry["tainted"], true, "{entry}");
+    assert_eq!(
+        entry["values"]["job_id"],
+        serde_json::Value::Null,
+        "{entry}"
+    );
+    assert_eq!(sim.jobs().len(), 1, "the pause did happen");
+
+    // The next apply replaces the tainted resource; the service refuses to pause a paused
+    // task, the provider sees it reads Paused, and the apply ends well with a warning.
+    let run = ws.ok(APPLY).await;
+    assert!(run.all().contains("already paused"), "{}", run.all());
+    let entry = resource_entry(&ws.state_json().await);
+    assert_ne!(entry["tainted"], true, "{entry}");
+    assert_eq!(entry["values"]["stage"], "Paused", "{entry}");
+    assert_eq!(sim.count("POST", "/replication/pause"), 2);
+    assert_eq!(sim.jobs().len(), 1, "no second job");
+
+    let replan = ws.run(PLAN, &[]).await;
+    assert_eq!(replan.status, Some(0), "plan not empty:\n{}", replan.all());
+}

@@ -25,6 +25,13 @@ pub(crate) enum ApiError {
     /// No job with that id in the project.
     #[error("Job not found.")]
     JobNotFound,
+    /// A pause of a task that is already paused. The real service's answer to this is not
+    /// documented; the simulator refuses with its own code so clients must cope with a refusal.
+    #[error("The synchronization task is already paused.")]
+    AlreadyPaused,
+    /// A resume of a task that is not paused (simulator-specific code, like `AlreadyPaused`).
+    #[error("The synchronization task is not paused.")]
+    NotPaused,
     /// A malformed body or query parameter; the text says what is wrong.
     #[error("{0}")]
     InvalidParameter(String),
@@ -61,6 +68,8 @@ impl ApiError {
             ApiError::InstanceNotFound
             | ApiError::TaskNotFound
             | ApiError::JobNotFound
+            | ApiError::AlreadyPaused
+            | ApiError::NotPaused
             | ApiError::InvalidParameter(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized | ApiError::SignatureInvalid | ApiError::UnknownAccessKey(_) => {
                 StatusCode::UNAUTHORIZED
@@ -77,6 +86,8 @@ impl ApiError {
             ApiError::InstanceNotFound => "DBS.200022",
             ApiError::TaskNotFound => "DBS.270022",
             ApiError::JobNotFound => "DBS.200009",
+            ApiError::AlreadyPaused => "SIM.270101",
+            ApiError::NotPaused => "SIM.270102",
             ApiError::InvalidParameter(_) => "DBS.200001",
             ApiError::Unauthorized | ApiError::SignatureInvalid | ApiError::UnknownAccessKey(_) => {
                 "APIGW.0301"
@@ -164,6 +175,9 @@ mod tests {
         assert_eq!(ApiError::Throttled.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(ApiError::Throttled.code(), "APIGW.0308");
         assert_eq!(ApiError::NoSuchApi.status(), StatusCode::NOT_FOUND);
+        assert_eq!(ApiError::AlreadyPaused.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(ApiError::AlreadyPaused.code(), "SIM.270101");
+        assert_eq!(ApiError::NotPaused.code(), "SIM.270102");
     }
 
     #[test]

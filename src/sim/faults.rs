@@ -5,8 +5,8 @@
 //! that never answer and connections that die after the request was (or was not) processed.
 //! Tests queue a [`Fault`] on the [`SimHandle`](super::SimHandle); the next matching request
 //! consumes it (FIFO). Unless the kind says otherwise ([`FaultKind::Delay`],
-//! [`FaultKind::DropAfterHandling`]) the real handler does not run, so there are no side
-//! effects.
+//! [`FaultKind::DropAfterHandling`], [`FaultKind::RespondAfterHandling`]) the real handler does
+//! not run, so there are no side effects.
 
 use std::time::Duration;
 
@@ -59,6 +59,25 @@ pub enum FaultKind {
     /// Cut the connection without running the handler (no side effects) and without sending
     /// anything. Recorded with status 0.
     DropBeforeHandling,
+    /// Authenticate and run the real handler (its side effects happen, e.g. a job is created),
+    /// then answer with this status, body and `Content-Type` instead of the handler's answer:
+    /// a gateway that timed out (502/504) after the service did the work.
+    RespondAfterHandling {
+        /// HTTP status code.
+        status: u16,
+        /// Raw response body.
+        body: String,
+        /// `Content-Type` header value.
+        content_type: String,
+    },
+    /// Answer with a redirect: this status (e.g. 307) and `Location: location`, sent verbatim.
+    /// The real handler does not run.
+    Redirect {
+        /// HTTP status code (an invalid one sends 500).
+        status: u16,
+        /// The `Location` header value.
+        location: String,
+    },
 }
 
 impl Fault {
@@ -111,6 +130,35 @@ impl FaultKind {
             &serde_json::json!({ "error_code": code, "error_msg": message }),
         )
     }
+
+    /// The real handler runs, then the gateway answers `status` with an HTML page, as an API
+    /// gateway does when the backend was too slow for it (e.g. 504).
+    pub fn gateway_error_after_handling(status: u16) -> FaultKind {
+        FaultKind::RespondAfterHandling {
+            status,
+            body: format!("<html><body><h1>{status} Gateway Error</h1></body></html>"),
+            content_type: "text/html".to_owned(),
+        }
+    }
+
+    /// A `307 Temporary Redirect` to `location`.
+    pub fn redirect(location: impl Into<String>) -> FaultKind {
+        FaultKind::Redirect {
+            status: 307,
+            location: location.into(),
+        }
+    }
+}
+
+/// Builds the response of a [`FaultKind::Redirect`] fault.
+pub(crate) fn redirect_response(status: u16, location: &str) -> Response {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
 }
 
 /// Builds the response of a [`FaultKind::Throttle`] fault.
@@ -478,6 +526,81 @@ mod tests {
         let ok = http.get(list_url(&sim, "")).send().await.expect("list");
         assert_eq!(ok.status().as_u16(), 200);
         assert_eq!(sim.connections(), 2);
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn respond_after_handling_has_side_effects_and_the_given_answer() {
+        let sim = start_demo().await;
+        sim.inject(Fault::on(
+            "POST",
+            "/replication/pause",
+            FaultKind::gateway_error_after_handling(504),
+        ));
+        let response = client()
+            .post(pause_url(&sim))
+            .json(&pause_body("orders_sync"))
+            .send()
+            .await
+            .expect("pause");
+        assert_eq!(response.status().as_u16(), 504);
+        assert_eq!(response.headers()["content-type"], "text/html");
+        assert!(response.headers().contains_key("x-request-id"));
+        assert!(response.text().await.expect("body").contains("504"));
+        // The pause happened although the answer says otherwise.
+        let jobs = sim.jobs();
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].task_name, "orders_sync");
+        assert_eq!(
+            sim.task_stage(DEMO_PROJECT, DEMO_INSTANCE, "orders_sync")
+                .as_deref(),
+            Some("Paused")
+        );
+        assert_eq!(sim.requests()[0].status, 504);
+
+        // It still authenticates: without credentials nothing happens.
+        sim.inject(Fault::any(FaultKind::gateway_error_after_handling(502)));
+        let anonymous = reqwest::Client::new()
+            .post(pause_url(&sim))
+            .json(&pause_body("users_sync"))
+            .send()
+            .await
+            .expect("pause");
+        assert_eq!(anonymous.status().as_u16(), 502);
+        assert_eq!(
+            sim.jobs().len(),
+            1,
+            "an unauthenticated request changes nothing"
+        );
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn redirect_fault_names_the_location_and_runs_no_handler() {
+        let sim = start_demo().await;
+        sim.inject(Fault::on(
+            "POST",
+            "/replication/pause",
+            FaultKind::redirect("http://127.0.0.1:9/elsewhere?x=1"),
+        ));
+        let no_redirects = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let response = no_redirects
+            .post(pause_url(&sim))
+            .header("x-auth-token", crate::sim::test_support::TOKEN)
+            .json(&pause_body("orders_sync"))
+            .send()
+            .await
+            .expect("pause");
+        assert_eq!(response.status().as_u16(), 307);
+        assert_eq!(
+            response.headers()["location"],
+            "http://127.0.0.1:9/elsewhere?x=1"
+        );
+        assert!(sim.jobs().is_empty(), "the handler must not run");
+        assert_eq!(sim.requests()[0].status, 307);
         sim.shutdown().await;
     }
 

@@ -18,7 +18,7 @@ use axum::response::Response;
 
 use super::auth;
 use super::errors::{ApiError, Lang};
-use super::faults::{FaultKind, canned_response, throttle_response};
+use super::faults::{FaultKind, canned_response, redirect_response, throttle_response};
 use super::listener::ConnMeta;
 use super::record::RecordedRequest;
 use super::state::Shared;
@@ -98,6 +98,17 @@ pub(crate) async fn gateway(
             } else {
                 Outcome::Reply(ApiError::ShuttingDown.into_response_in(lang))
             }
+        }
+        Some(FaultKind::Redirect { status, location }) => {
+            Outcome::Reply(redirect_response(status, &location))
+        }
+        Some(FaultKind::RespondAfterHandling {
+            status,
+            body: canned,
+            content_type,
+        }) => {
+            let _replaced = handle(&shared, parts, body, next, lang).await;
+            Outcome::Reply(canned_response(status, &canned, &content_type))
         }
         Some(FaultKind::DropBeforeHandling) => Outcome::Drop,
         Some(FaultKind::DropAfterHandling) => {

@@ -329,6 +329,39 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn pausing_a_paused_task_is_a_400_refusal_without_a_job() {
+        let sim = start_demo().await;
+        let http = client();
+        sim.set_task_stage(DEMO_PROJECT, DEMO_INSTANCE, "orders_sync", "Paused");
+        let body = expect_error(
+            http.post(pause_url(&sim))
+                .json(&pause_body("orders_sync"))
+                .send()
+                .await
+                .expect("pause"),
+            400,
+            "SIM.270101",
+        )
+        .await;
+        assert_eq!(
+            body["error_msg"],
+            "The synchronization task is already paused."
+        );
+        expect_error(
+            http.post(resume_url(&sim))
+                .json(&pause_body("users_sync"))
+                .send()
+                .await
+                .expect("resume"),
+            400,
+            "SIM.270102",
+        )
+        .await;
+        assert!(sim.jobs().is_empty());
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
     async fn unknown_task_is_dbs_270022() {
         let sim = start_demo().await;
         let body = expect_error(

@@ -184,7 +184,9 @@ impl SimState {
     }
 
     /// Starts a pause or resume job on a task, following the current [`JobPlan`]; the task's
-    /// stage changes when (and if) the job completes, which may be right away.
+    /// stage changes when (and if) the job completes, which may be right away. Pausing a task
+    /// that reads `Paused`, or resuming one that does not, is refused (`AlreadyPaused`,
+    /// `NotPaused`) without a job.
     pub(crate) fn apply(
         &mut self,
         project_id: &str,
@@ -208,8 +210,15 @@ impl SimState {
             .instances
             .get(&(project_id.to_owned(), instance_id.to_owned()))
             .ok_or(ApiError::InstanceNotFound)?;
-        if !tasks.iter().any(|t| t.name == task_name) {
-            return Err(ApiError::TaskNotFound);
+        let task = tasks
+            .iter()
+            .find(|t| t.name == task_name)
+            .ok_or(ApiError::TaskNotFound)?;
+        let paused = task.stage.eq_ignore_ascii_case(STAGE_PAUSED);
+        match action {
+            ReplicationAction::Pause if paused => return Err(ApiError::AlreadyPaused),
+            ReplicationAction::Resume if !paused => return Err(ApiError::NotPaused),
+            _ => {}
         }
         let job = SimJob {
             id: uuid::Uuid::new_v4().to_string(),
@@ -474,6 +483,41 @@ mod tests {
             state.task_stage(P, I, "orders_sync").as_deref(),
             Some("Incremental")
         );
+    }
+
+    #[test]
+    fn pausing_a_paused_task_or_resuming_a_running_one_is_refused_without_a_job() {
+        let mut state = world();
+        assert_eq!(
+            state.apply(P, I, "orders_sync", ReplicationAction::Resume),
+            Err(ApiError::NotPaused)
+        );
+        state
+            .apply(P, I, "orders_sync", ReplicationAction::Pause)
+            .expect("pause");
+        assert_eq!(
+            state.apply(P, I, "orders_sync", ReplicationAction::Pause),
+            Err(ApiError::AlreadyPaused)
+        );
+        // The service's stage spelling varies; any case counts.
+        state.set_task_stage(P, I, "users_sync", "PAUSED");
+        assert_eq!(
+            state.apply(P, I, "users_sync", ReplicationAction::Pause),
+            Err(ApiError::AlreadyPaused)
+        );
+        assert_eq!(state.jobs().len(), 1, "refusals leave no job");
+        // A pause whose job has not completed yet leaves the stage as it was: another pause
+        // is accepted.
+        state.set_job_plan(JobPlan {
+            running_polls: 1,
+            ..JobPlan::default()
+        });
+        state
+            .apply(P, I, "payments_sync", ReplicationAction::Pause)
+            .expect("pause");
+        state
+            .apply(P, I, "payments_sync", ReplicationAction::Pause)
+            .expect("stage not yet paused");
     }
 
     #[test]

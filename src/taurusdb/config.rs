@@ -5,8 +5,12 @@
 //! configure time is an error naming the attribute and variable; credentials are chosen
 //! in the order token > AK/SK > password; half-given credentials are an error at
 //! configure time; missing ones are reported only when a resource needs them (see
-//! [`Configured::client`]).
+//! [`Configured::client`]). Settings that pick where credentials go (region, endpoint,
+//! auth_url) are checked at configure, from the block and from the environment alike,
+//! before any URL is built from them; the CA file is read off the async workers.
 
+use crate::taurusdb::api::ca_file::{self, CaFileError};
+use crate::taurusdb::api::endpoint::UrlProblem;
 use crate::taurusdb::api::retry::RetryPolicy;
 use crate::taurusdb::api::{
     ApiClient, ClientConfig, Credentials, IamPassword, ProjectScope, Secret, endpoint, signer,
@@ -63,7 +67,7 @@ pub fn schema() -> Schema {
         0,
         Block {
             attributes: vec![
-                text(attrs::REGION, "Huawei Cloud region, e.g. `cn-north-4`; picks the regional endpoints. Env: `HW_REGION_NAME`."),
+                text(attrs::REGION, "Huawei Cloud region, e.g. `cn-north-4` (lowercase letters, digits and dashes); picks the regional endpoints. Env: `HW_REGION_NAME`."),
                 text(attrs::PROJECT_ID, "Default project ID for resources. Env: `HW_PROJECT_ID`."),
                 text(attrs::AUTH_TOKEN, "IAM token sent as `X-Auth-Token`; used before any other credential. Env: `HW_AUTH_TOKEN`.").sensitive(),
                 text(attrs::ACCESS_KEY, "Access key for AK/SK request signing. Env: `HW_ACCESS_KEY`.").sensitive(),
@@ -72,14 +76,14 @@ pub fn schema() -> Schema {
                 text(attrs::USER_NAME, "IAM user name for password authentication. Env: `HW_USER_NAME`."),
                 text(attrs::PASSWORD, "IAM user password. Env: `HW_USER_PASSWORD`.").sensitive(),
                 text(attrs::DOMAIN_NAME, "Account (domain) name of the IAM user. Env: `HW_DOMAIN_NAME`."),
-                text(attrs::AUTH_URL, "IAM endpoint, e.g. `https://iam.cn-north-4.myhuaweicloud.com/v3`; derived from region when unset. Env: `HW_AUTH_URL`."),
-                text(attrs::ENDPOINT, "TaurusDB API endpoint; overrides the regional one. Env: `HW_TAURUSDB_ENDPOINT`."),
+                text(attrs::AUTH_URL, "IAM endpoint, e.g. `https://iam.cn-north-4.myhuaweicloud.com/v3`; derived from region when unset. No user name or password in the URL. Env: `HW_AUTH_URL`."),
+                text(attrs::ENDPOINT, "TaurusDB API endpoint; overrides the regional one. No user name or password in the URL. Env: `HW_TAURUSDB_ENDPOINT`."),
                 text(attrs::LANGUAGE, "Language of API messages: `en-us` or `zh-cn` (`X-Language`). Env: `HW_LANGUAGE`."),
                 Attribute::new(attrs::MAX_RETRIES.attr, Type::Number, Presence::Optional)
                     .describe("How often a throttled or busy request is retried (default 5). Env: `HW_MAX_RETRIES`."),
                 Attribute::new(attrs::INSECURE.attr, Type::Bool, Presence::Optional)
                     .describe("Skip TLS certificate verification (private clouds only). Env: `HW_INSECURE`."),
-                text(attrs::CA_FILE, "PEM file with extra CA certificates to trust. Env: `HW_CA_FILE`."),
+                text(attrs::CA_FILE, "PEM file with extra CA certificates to trust (a regular file of at most 1 MiB). Env: `HW_CA_FILE`."),
             ],
             blocks: Vec::new(),
             description: "Pauses TaurusDB HTAP (StarRocks) data synchronization tasks.",
@@ -173,6 +177,11 @@ impl ProviderConfig {
                 diagnostics.extend(check_url(url, setting).into_iter().collect());
             }
         }
+        if let Some(region) = self.region.known()
+            && !region.trim().is_empty()
+        {
+            diagnostics.extend(check_region(region, attrs::REGION).into_iter().collect());
+        }
         if let Some(retries) = self.max_retries.known()
             && !(0..=100).contains(retries)
         {
@@ -212,17 +221,50 @@ fn check_language(language: &str, setting: Setting) -> Option<Diagnostic> {
     })
 }
 
+/// The client's own URL check ([`endpoint::check_url`]), as a diagnostic. A URL with a
+/// user name or password is not repeated.
 fn check_url(url: &str, setting: Setting) -> Option<Diagnostic> {
-    (!endpoint::is_http_url(url)).then(|| {
+    let problem = endpoint::check_url(url).err()?;
+    let detail = match problem {
+        UrlProblem::Userinfo => format!("{} {problem}.", setting.attr),
+        UrlProblem::NotHttp => format!(
+            "{} {problem}, got {}.",
+            setting.attr,
+            endpoint::quoted_for_error(url)
+        ),
+    };
+    Some(
+        Diagnostic::error(format!("Invalid {}", setting.attr), detail)
+            .at(AttrPath::attr(setting.attr)),
+    )
+}
+
+/// A region becomes part of the endpoint and IAM host names: only region names pass.
+fn check_region(region: &str, setting: Setting) -> Option<Diagnostic> {
+    (!endpoint::is_region_name(region)).then(|| {
         Diagnostic::error(
             format!("Invalid {}", setting.attr),
             format!(
-                "{} must be an http:// or https:// URL, got {url:?}.",
-                setting.attr
+                "{} must be a region name ({}), got {region:?}.",
+                setting.attr,
+                endpoint::REGION_FORMAT
             ),
         )
         .at(AttrPath::attr(setting.attr))
     })
+}
+
+fn unusable_ca_file(path: &str, from_env: bool, err: &CaFileError) -> Diagnostic {
+    let source = if from_env {
+        format!(" (from {})", attrs::CA_FILE.env)
+    } else {
+        String::new()
+    };
+    Diagnostic::error(
+        "Unreadable ca_file",
+        format!("Could not use the CA file {path:?}{source}: {err}."),
+    )
+    .at(AttrPath::attr(attrs::CA_FILE.attr))
 }
 
 /// Settings after environment fallbacks; secrets wrapped so they never print.
@@ -281,13 +323,16 @@ impl Resolver<'_> {
             && let Some(v) = &value
             && let Some(problem) = check(v, setting)
         {
-            self.diagnostics.push(Diagnostic::error(
-                format!("Invalid {}", setting.env),
-                format!(
-                    "{} (from {}): {}",
-                    setting.attr, setting.env, problem.detail
-                ),
-            ));
+            self.diagnostics.push(
+                Diagnostic::error(
+                    format!("Invalid {}", setting.env),
+                    format!(
+                        "{} (from {}): {}",
+                        setting.attr, setting.env, problem.detail
+                    ),
+                )
+                .at(AttrPath::attr(setting.attr)),
+            );
         }
         value
     }
@@ -344,7 +389,9 @@ impl Resolver<'_> {
 }
 
 impl Settings {
-    pub fn resolve(config: &ProviderConfig, env: &EnvLookup) -> Result<Self, Diagnostics> {
+    /// The settings from the provider block and the environment. Async because the CA
+    /// file is read on the blocking pool (see [`ca_file`]).
+    pub async fn resolve(config: &ProviderConfig, env: &EnvLookup) -> Result<Self, Diagnostics> {
         let mut r = Resolver {
             env,
             diagnostics: config.validate(),
@@ -370,22 +417,21 @@ impl Settings {
             attrs::AUTH_URL,
             check_url,
         );
-        let ca_file = r.text(&config.ca_file, attrs::CA_FILE);
-        let ca_pem = ca_file.and_then(|path| match std::fs::read(&path) {
-            Ok(pem) => Some(pem),
-            Err(err) => {
-                r.diagnostics.push(
-                    Diagnostic::error(
-                        "Unreadable ca_file",
-                        format!("Could not read the CA file {path:?}: {err}."),
-                    )
-                    .at(AttrPath::attr(attrs::CA_FILE.attr)),
-                );
-                None
-            }
-        });
+        let region = r.text(&config.region, attrs::REGION);
+        let region = r.env_checked(config.region.is_null(), region, attrs::REGION, check_region);
+        let ca_pem = match r.text(&config.ca_file, attrs::CA_FILE) {
+            None => None,
+            Some(path) => match ca_file::read_ca_file(path.clone().into()).await {
+                Ok(pem) => Some(pem),
+                Err(err) => {
+                    let from_env = config.ca_file.is_null();
+                    r.diagnostics.push(unusable_ca_file(&path, from_env, &err));
+                    None
+                }
+            },
+        };
         let settings = Self {
-            region: r.text(&config.region, attrs::REGION),
+            region,
             project_id: r.text(&config.project_id, attrs::PROJECT_ID),
             auth_token: r.secret(&config.auth_token, attrs::AUTH_TOKEN),
             access_key: r.secret(&config.access_key, attrs::ACCESS_KEY),
@@ -402,7 +448,12 @@ impl Settings {
             ca_pem,
         };
         let mut diagnostics = r.diagnostics;
-        if let Err(CredentialProblem::HalfGiven(d)) = settings.credentials() {
+        // An invalid region is reported once, above, not again as unusable credentials.
+        let region_valid = settings
+            .region
+            .as_deref()
+            .is_none_or(endpoint::is_region_name);
+        if region_valid && let Err(CredentialProblem::HalfGiven(d)) = settings.credentials() {
             diagnostics.push(d);
         }
         if diagnostics.has_errors() {
@@ -415,7 +466,7 @@ impl Settings {
     pub fn api_endpoint(&self) -> Option<String> {
         self.endpoint
             .clone()
-            .or_else(|| self.region.as_deref().map(endpoint::regional))
+            .or_else(|| self.region.as_deref().and_then(endpoint::regional))
     }
 
     /// The credentials to use, in the order token > AK/SK > password.
@@ -454,7 +505,16 @@ impl Settings {
         };
         let auth_url = match (&self.auth_url, &self.region) {
             (Some(url), _) => url.clone(),
-            (None, Some(region)) => endpoint::iam(region),
+            (None, Some(region)) => match endpoint::iam(region) {
+                Some(url) => url,
+                None => {
+                    return Err(CredentialProblem::HalfGiven(
+                        check_region(region, attrs::REGION).unwrap_or_else(|| {
+                            Diagnostic::error("Invalid region", "region is not a region name.")
+                        }),
+                    ));
+                }
+            },
             (None, None) => return Err(half_given(attrs::USER_NAME, attrs::AUTH_URL)),
         };
         let scope = match (&self.project_id, &self.region) {
@@ -561,8 +621,13 @@ mod tests {
         Box::new(move |key| map.get(key).cloned())
     }
 
+    /// Resolves on a runtime of its own (the CA file is read on its blocking pool).
     fn resolve(config: &ProviderConfig, pairs: &[(&str, &str)]) -> Result<Settings, Diagnostics> {
-        Settings::resolve(config, &*env(pairs))
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(Settings::resolve(config, &*env(pairs)))
     }
 
     #[test]
@@ -727,6 +792,63 @@ mod tests {
         let text = format!("{config:?}");
         for secret in ["tok-123", "sk-456", "pw-789"] {
             assert!(!text.contains(secret), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_region_must_be_a_region_name_in_config_and_environment() {
+        let config = ProviderConfig {
+            region: Attr::Known("x@127.0.0.1:9/".into()),
+            ..Default::default()
+        };
+        let err = resolve(&config, &[]).expect_err("not a region");
+        assert_eq!(err.0.len(), 1, "{:?}", err.0);
+        assert_eq!(err.0[0].path, Some(AttrPath::attr("region")));
+        // From the environment, with password credentials whose IAM URL would be derived
+        // from it: one diagnostic, at region.
+        let err = resolve(
+            &ProviderConfig::default(),
+            &[
+                ("HW_REGION_NAME", "cn-north-4.evil.example"),
+                ("HW_USER_NAME", "u"),
+                ("HW_USER_PASSWORD", "p"),
+                ("HW_DOMAIN_NAME", "d"),
+            ],
+        )
+        .expect_err("not a region");
+        assert_eq!(err.0.len(), 1, "{:?}", err.0);
+        assert_eq!(err.0[0].path, Some(AttrPath::attr("region")));
+        assert!(err.0[0].detail.contains("HW_REGION_NAME"));
+        // Settings built some other way still never derive a URL from it.
+        let settings = Settings {
+            region: Some("x@127.0.0.1:9/".into()),
+            ..Default::default()
+        };
+        assert_eq!(settings.api_endpoint(), None);
+    }
+
+    #[test]
+    fn urls_with_userinfo_are_refused_without_repeating_them() {
+        for (attr, env) in [
+            ("endpoint", "HW_TAURUSDB_ENDPOINT"),
+            ("auth_url", "HW_AUTH_URL"),
+        ] {
+            let url = "https://admin:Pa55@gaussdb.example.com";
+            let mut config = ProviderConfig::default();
+            match attr {
+                "endpoint" => config.endpoint = Attr::Known(url.into()),
+                _ => config.auth_url = Attr::Known(url.into()),
+            }
+            let err = resolve(&config, &[]).expect_err("userinfo");
+            assert_eq!(err.0[0].path, Some(AttrPath::attr(attr)));
+            let err_env = resolve(&ProviderConfig::default(), &[(env, url)]).expect_err("userinfo");
+            assert_eq!(err_env.0[0].path, Some(AttrPath::attr(attr)));
+            for d in err.0.iter().chain(err_env.0.iter()) {
+                assert!(
+                    !d.detail.contains("Pa55") && !d.summary.contains("Pa55"),
+                    "{d:?}"
+                );
+            }
         }
     }
 

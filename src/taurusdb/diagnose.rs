@@ -59,20 +59,54 @@ pub fn api_failed(err: &ApiError, op: Operation<'_>) -> Diagnostic {
     }
 }
 
-/// The pause request was sent but no usable answer came back: it may have happened.
-pub fn pause_uncertain(err: &ApiError, op: Operation<'_>, timed_out: bool) -> Diagnostic {
+/// The pause or resume request was sent, but the answer does not prove whether the
+/// service carried it out (a broken connection, a timeout, a 5xx from the gateway, a
+/// redirect): it may have happened.
+pub fn uncertain(err: &ApiError, op: Operation<'_>, timed_out: bool) -> Diagnostic {
+    let (bound, kept) = if op.action == "resume" {
+        (
+            "timeouts.delete",
+            "The resource stays in state; the next destroy resumes the task again (and ends well if the task already runs).",
+        )
+    } else {
+        (
+            "timeouts.create",
+            "The resource is recorded without a job ID (tainted); the next apply pauses the task again (and ends well if the task already reads Paused).",
+        )
+    };
     let why = if timed_out {
-        "timeouts.create ran out while the pause request was in flight".to_string()
+        format!(
+            "{bound} ran out while the {} request was in flight",
+            op.action
+        )
     } else {
         format!("{err}")
     };
     Diagnostic::error(
         format!(
-            "The pause of task {:?} may or may not have happened",
-            op.task
+            "The {} of task {:?} may or may not have happened",
+            op.action, op.task
         ),
         format!(
-            "The pause request was sent, but no usable answer came back: {why}.\n\nThe resource is recorded without a job ID and will be paused again by the next apply."
+            "The {} request was sent, but the answer does not show whether TaurusDB carried it out: {why}.\n\n{kept}",
+            op.action
+        ),
+    )
+}
+
+/// A warning: the service refused the pause or resume, but the task already reads the
+/// stage the operation was for, so nothing needed doing.
+pub fn already_at_target(err: &ApiError, op: Operation<'_>, stage: &str) -> Diagnostic {
+    let summary = if op.action == "resume" {
+        format!("Task {:?} is not paused", op.task)
+    } else {
+        format!("Task {:?} is already paused", op.task)
+    };
+    Diagnostic::warning(
+        summary,
+        format!(
+            "TaurusDB refused the {} ({err}), and the task's stage reads {stage:?}, which is what the {} was for. Nothing was changed, and no job ID is recorded.",
+            op.action, op.action
         ),
     )
 }
@@ -200,5 +234,28 @@ mod tests {
         };
         let d = wait_failed(&timeout, OP, "j1");
         assert!(d.detail.contains("timeouts.create") && d.detail.contains("Running"));
+    }
+
+    #[test]
+    fn uncertain_and_already_done_say_what_happens_next() {
+        let gateway = ApiError::Status {
+            status: 504,
+            code: None,
+            message: "Gateway Timeout".into(),
+            request_id: None,
+            retry_after: None,
+        };
+        let d = uncertain(&gateway, OP, false);
+        assert!(d.summary.contains("pause") && d.summary.contains("may or may not"));
+        assert!(d.detail.contains("HTTP 504") && d.detail.contains("tainted"));
+        let resume = Operation {
+            action: "resume",
+            ..OP
+        };
+        let d = uncertain(&gateway, resume, true);
+        assert!(d.detail.contains("timeouts.delete") && d.detail.contains("stays in state"));
+        let d = already_at_target(&gateway, resume, "Incremental");
+        assert_eq!(d.summary, "Task \"t\" is not paused");
+        assert!(d.detail.contains("\"Incremental\""));
     }
 }

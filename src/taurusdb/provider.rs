@@ -289,7 +289,7 @@ impl Provider for TaurusDbProvider {
                 process_env(key)
             }
         };
-        match Settings::resolve(&config, &env) {
+        match Settings::resolve(&config, &env).await {
             Ok(settings) => {
                 tracing::debug!(
                     region = settings.region.as_deref().unwrap_or(""),

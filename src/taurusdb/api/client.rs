@@ -13,7 +13,10 @@ use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::taurusdb::api::auth::{Credentials, TokenCache};
+use crate::taurusdb::api::endpoint::{self, UrlProblem};
 use crate::taurusdb::api::error::ApiError;
+use crate::taurusdb::api::listing::{Listing, PAGE_SIZE};
+use crate::taurusdb::api::response::{self, BodyError, MAX_BODY_BYTES};
 use crate::taurusdb::api::retry::{self, RetryPolicy};
 use crate::taurusdb::api::secret::Secret;
 use crate::taurusdb::api::signer;
@@ -107,6 +110,8 @@ struct Call<'a> {
     body: Option<Vec<u8>>,
     /// Authenticate the request (every API call; not the IAM token request).
     authenticated: bool,
+    /// The largest answer body read.
+    body_limit: usize,
 }
 
 impl<'a> Call<'a> {
@@ -118,7 +123,12 @@ impl<'a> Call<'a> {
             project_id: Some(project_id),
             body: None,
             authenticated: true,
+            body_limit: MAX_BODY_BYTES,
         }
+    }
+
+    fn with_body_limit(self, body_limit: usize) -> Self {
+        Self { body_limit, ..self }
     }
 }
 
@@ -209,10 +219,6 @@ struct JobBody {
     fail_reason: Option<String>,
 }
 
-/// The list call's page size (the API's maximum).
-const PAGE_SIZE: usize = 100;
-/// At most this many pages are read (100,000 tasks), whatever the server says.
-const MAX_PAGES: usize = 1000;
 /// Codes meaning "no such job (yet)".
 const JOB_NOT_FOUND_CODES: [&str; 1] = ["DBS.200009"];
 
@@ -228,6 +234,9 @@ impl ApiClient {
             .timeout(config.request_timeout)
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(90))
+            // Never follow a redirect: it would carry the credentials (and a POST) to a
+            // host the user did not configure. A 3xx is an error naming its target.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!(
                 "terraform-provider-taurusdb/",
                 env!("CARGO_PKG_VERSION")
@@ -307,6 +316,7 @@ impl ApiClient {
                     project_id: Some(project_id),
                     body: Some(body),
                     authenticated: true,
+                    body_limit: MAX_BODY_BYTES,
                 },
                 cancel,
             )
@@ -415,33 +425,44 @@ impl Inner {
         instance_id: &str,
         cancel: &CancellationToken,
     ) -> Result<Vec<Replication>, ApiError> {
-        let mut tasks: Vec<Replication> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for _ in 0..MAX_PAGES {
+        // Every page counts against one budget of bytes; each name is kept once.
+        let mut listing = Listing::new();
+        while listing.may_read_another_page() {
             let url = format!(
                 "{}?limit={PAGE_SIZE}&offset={}",
                 self.replication_url(project_id, instance_id, ""),
-                tasks.len()
+                listing.len()
             );
-            let reply = self.send(Call::get(url, project_id), cancel).await?;
+            let limit = listing.remaining_budget().min(MAX_BODY_BYTES);
+            let call = Call::get(url, project_id).with_body_limit(limit);
+            let reply = match self.send(call, cancel).await {
+                Err(ApiError::BodyTooLarge { .. }) if limit < MAX_BODY_BYTES => {
+                    return Err(listing.over_budget());
+                }
+                reply => reply?,
+            };
+            listing.count_page(reply.body.len())?;
             let page: ListBody = parse_body(&reply)?;
+            drop(reply);
             let total = page.total_count.as_ref().and_then(count_of);
             let got = page.replications.len();
-            let before = tasks.len();
+            let before = listing.len();
             for task in page.replications {
-                if seen.insert(task.task_name.clone()) {
-                    tasks.push(task);
-                }
+                listing.add(task);
             }
             // A short page, the announced total, or a page with nothing new (a server
             // that ignores offset) ends the listing.
-            let done =
-                got < PAGE_SIZE || total.is_some_and(|t| tasks.len() >= t) || tasks.len() == before;
+            let done = got < PAGE_SIZE
+                || total.is_some_and(|t| listing.len() >= t)
+                || listing.len() == before;
             if done {
-                return Ok(tasks);
+                return Ok(listing.into_tasks());
             }
         }
-        Ok(tasks)
+        if listing.remaining_budget() == 0 {
+            return Err(listing.over_budget());
+        }
+        Ok(listing.into_tasks())
     }
 
     /// Sends a call, retrying what is safe to retry (see [`retry`]), and with password
@@ -537,6 +558,7 @@ impl Inner {
                 project_id: None,
                 body: Some(body),
                 authenticated: false,
+                body_limit: MAX_BODY_BYTES,
             },
             cancel,
         ))
@@ -590,18 +612,42 @@ impl Inner {
         let request_id = header("X-Request-Id");
         let subject_token = header("X-Subject-Token");
         let retry_after = header("Retry-After");
+        let location = header("Location");
+        let log = |what: &str| {
+            tracing::debug!(
+                http_method = %call.method,
+                http_path = path_of(&call.url),
+                http_status = status.as_u16(),
+                duration_ms = started.elapsed().as_millis() as u64,
+                request_id = request_id.as_deref().unwrap_or(""),
+                "{what}"
+            );
+        };
+        if status.is_redirection() {
+            log("TaurusDB API call answered with a redirect (not followed)");
+            return Err(ApiError::Redirect {
+                status: status.as_u16(),
+                location: response::redirect_target(&call.url, location.as_deref()),
+                request_id,
+            });
+        }
         let body = tokio::select! {
-            body = read_body(response) => body.map_err(|err| self.transport_error(&err))?,
+            body = response::read_body(response, call.body_limit) => body,
             () = cancel.cancelled() => return Err(interrupted()),
         };
-        tracing::debug!(
-            http_method = %call.method,
-            http_path = path_of(&call.url),
-            http_status = status.as_u16(),
-            duration_ms = started.elapsed().as_millis() as u64,
-            request_id = request_id.as_deref().unwrap_or(""),
-            "TaurusDB API call"
-        );
+        let body = match body {
+            Ok(body) => body,
+            Err(BodyError::Transport(err)) => return Err(self.transport_error(&err)),
+            Err(BodyError::TooLarge) => {
+                log("TaurusDB API call answered with a body over the limit");
+                return Err(ApiError::BodyTooLarge {
+                    status: status.as_u16(),
+                    limit: call.body_limit,
+                    request_id,
+                });
+            }
+        };
+        log("TaurusDB API call");
         let reply = Reply {
             status,
             request_id,
@@ -677,29 +723,16 @@ impl Inner {
     }
 }
 
-/// The largest response body read; the API's answers are a few kilobytes.
-const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
-
-/// Reads a response body, refusing to buffer more than [`MAX_BODY_BYTES`].
-async fn read_body(mut response: reqwest::Response) -> Result<bytes::Bytes, reqwest::Error> {
-    let mut body = bytes::BytesMut::new();
-    while let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            // Truncated: the JSON will not parse and the caller reports an invalid body.
-            break;
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
-}
-
+/// The one URL check of [`endpoint::check_url`]; the error never repeats a URL that
+/// carries a password.
 fn check_url(url: &str, what: &str) -> Result<(), ApiError> {
-    if crate::taurusdb::api::endpoint::is_http_url(url) {
-        Ok(())
-    } else {
-        Err(ApiError::Config(format!(
-            "{what} {url:?} must be an http:// or https:// URL"
-        )))
+    match endpoint::check_url(url) {
+        Ok(_) => Ok(()),
+        Err(problem @ UrlProblem::Userinfo) => Err(ApiError::Config(format!("{what} {problem}"))),
+        Err(problem) => Err(ApiError::Config(format!(
+            "{what} {} {problem}",
+            endpoint::quoted_for_error(url)
+        ))),
     }
 }
 

@@ -22,6 +22,25 @@ pub enum ApiError {
         reason: String,
         request_id: Option<String>,
     },
+    /// The service (or something in front of it) answered with a redirect. Redirects are
+    /// never followed: credentials go only to the hosts the user configured.
+    #[error("HTTP {status}: redirect to {} not followed{}", .location.as_deref().unwrap_or("nowhere (no valid Location)"), request_suffix(.request_id.as_deref()))]
+    Redirect {
+        status: u16,
+        /// The target, without user name, password or query.
+        location: Option<String>,
+        request_id: Option<String>,
+    },
+    /// The answer's body is larger than the client reads (the API's answers are small).
+    #[error("HTTP {status}: response body larger than {} MiB refused{}", .limit >> 20, request_suffix(.request_id.as_deref()))]
+    BodyTooLarge {
+        status: u16,
+        limit: usize,
+        request_id: Option<String>,
+    },
+    /// One listing of an instance's tasks read more than its budget of response bytes.
+    #[error("the task list is larger than the {} MiB one listing may read (stopped after {pages} pages); the service's answers look wrong", .budget >> 20)]
+    ListTooLarge { budget: usize, pages: usize },
     /// No connection could be made; the request never reached the service.
     #[error("could not connect to {endpoint}: {detail}")]
     Connect { endpoint: String, detail: String },
@@ -62,23 +81,40 @@ impl ApiError {
         }
     }
 
-    /// Whether the service may have carried the request out although the caller got
-    /// no usable answer (so a POST must be treated as possibly done).
-    pub fn may_have_been_processed(&self) -> bool {
+    /// Whether the answer proves that the service did not carry the request out: it was
+    /// refused with a 4xx status, no connection was made, or it was never sent. Only such
+    /// answers let a POST count as "not done"; anything else (5xx, a redirect, a broken
+    /// connection, a timeout, an unreadable 2xx) may come after the work was done.
+    pub fn proves_not_processed(&self) -> bool {
         match self {
-            ApiError::Transport { .. }
+            ApiError::Status { status, .. } | ApiError::BodyTooLarge { status, .. } => {
+                (400..500).contains(status)
+            }
+            ApiError::Connect { .. }
+            | ApiError::Cancelled
+            | ApiError::IamToken(_)
+            | ApiError::Config(_) => true,
+            ApiError::Redirect { .. }
+            | ApiError::InvalidResponse { .. }
+            | ApiError::ListTooLarge { .. }
+            | ApiError::Transport { .. }
             | ApiError::Timeout { .. }
-            | ApiError::Interrupted { .. } => true,
-            ApiError::InvalidResponse { status, .. } => (200..300).contains(status),
-            _ => false,
+            | ApiError::Interrupted { .. } => false,
         }
+    }
+
+    /// Whether the service may have carried the request out although the caller got no
+    /// answer proving otherwise (so a POST must be treated as possibly done).
+    pub fn may_have_been_processed(&self) -> bool {
+        !self.proves_not_processed()
     }
 
     pub fn status(&self) -> Option<u16> {
         match self {
-            ApiError::Status { status, .. } | ApiError::InvalidResponse { status, .. } => {
-                Some(*status)
-            }
+            ApiError::Status { status, .. }
+            | ApiError::InvalidResponse { status, .. }
+            | ApiError::Redirect { status, .. }
+            | ApiError::BodyTooLarge { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -121,5 +157,45 @@ mod tests {
             "HTTP 400 DBS.200022: Instance not found. (request id req-1)"
         );
         assert_eq!(err.code(), Some("DBS.200022"));
+    }
+
+    fn status(status: u16) -> ApiError {
+        ApiError::Status {
+            status,
+            code: None,
+            message: String::new(),
+            request_id: None,
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn only_refusals_and_unsent_requests_prove_nothing_happened() {
+        for refused in [400, 401, 403, 404, 409, 429] {
+            assert!(status(refused).proves_not_processed(), "{refused}");
+        }
+        for unknown in [500, 502, 503, 504] {
+            assert!(status(unknown).may_have_been_processed(), "{unknown}");
+        }
+        let redirect = ApiError::Redirect {
+            status: 307,
+            location: Some("http://elsewhere/".into()),
+            request_id: None,
+        };
+        assert!(redirect.may_have_been_processed());
+        assert_eq!(
+            redirect.to_string(),
+            "HTTP 307: redirect to http://elsewhere/ not followed"
+        );
+        let refused = ApiError::Connect {
+            endpoint: "http://h".into(),
+            detail: "Connection refused".into(),
+        };
+        assert!(refused.proves_not_processed());
+        let broken = ApiError::Transport {
+            endpoint: "http://h".into(),
+            detail: "reset".into(),
+        };
+        assert!(broken.may_have_been_processed());
     }
 }

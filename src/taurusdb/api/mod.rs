@@ -2,10 +2,13 @@
 //! callers get typed results or an [`ApiError`].
 
 pub mod auth;
+pub mod ca_file;
 pub mod client;
 pub mod deadline;
 pub mod endpoint;
 pub mod error;
+pub mod listing;
+pub mod response;
 pub mod poll_schedule;
 pub mod retry;
 pub mod secret;

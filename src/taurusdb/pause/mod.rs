@@ -9,8 +9,14 @@
 //! longer exists leaves state with a warning. Changing instance_id, task_name or
 //! project_id plans a replacement (another task). Destroy calls nothing and warns,
 //! unless `resume_on_destroy` asks it to resume the task and wait.
+//!
+//! A pause or resume counts as "not done" only when the answer proves it (a 4xx refusal,
+//! no connection); any other answer (5xx, redirect, broken connection) may have come after
+//! the work was done. A refusal while the task already reads the target stage ends well
+//! (see [`refused`]).
 
 pub mod model;
+pub mod refused;
 pub mod validate;
 
 use std::sync::Arc;
@@ -192,8 +198,27 @@ impl ReplicationPause {
                 done.job_id = Attr::Null;
                 return PauseOutcome::Uncertain(
                     done,
-                    diagnose::pause_uncertain(&err, op, deadline.expired()),
+                    diagnose::uncertain(&err, op, deadline.expired()),
                 );
+            }
+            Err(err) if refused::may_mean_already_there(&err) => {
+                let ids = (target.project, target.instance, target.task);
+                let already = refused::stage_if_already_there(
+                    &client,
+                    ids,
+                    TargetStage::Paused,
+                    deadline.token(),
+                )
+                .await;
+                return match already {
+                    Some(stage) => {
+                        let warning = diagnose::already_at_target(&err, op, &stage);
+                        done.job_id = Attr::Null;
+                        done.stage = Attr::Known(stage);
+                        PauseOutcome::Done(done, warning.into())
+                    }
+                    None => PauseOutcome::NotDone(diagnose::api_failed(&err, op)),
+                };
             }
             Err(_) if deadline.expired() => {
                 return PauseOutcome::NotDone(diagnose::timed_out_before_sending(op, timeout));
@@ -347,7 +372,30 @@ impl ReplicationPause {
                     "The task no longer exists ({err}); it was removed from state."
                 ));
             }
-            Err(err) if deadline.expired() && !err.may_have_been_processed() => {
+            Err(err) if err.may_have_been_processed() => {
+                let op = target.operation("resume");
+                return kept(prior, diagnose::uncertain(&err, op, deadline.expired()));
+            }
+            Err(err) if refused::may_mean_already_there(&err) => {
+                let ids = (target.project, target.instance, target.task);
+                let already = refused::stage_if_already_there(
+                    &client,
+                    ids,
+                    TargetStage::NotPaused,
+                    deadline.token(),
+                )
+                .await;
+                let op = target.operation("resume");
+                return match already {
+                    Some(stage) => ApplyResponse {
+                        new_state: Value::Null,
+                        private: Vec::new(),
+                        diagnostics: diagnose::already_at_target(&err, op, &stage).into(),
+                    },
+                    None => kept(prior, diagnose::api_failed(&err, op)),
+                };
+            }
+            Err(_) if deadline.expired() => {
                 return kept(
                     prior,
                     diagnose::timed_out_before_sending(target.operation("resume"), timeout),
