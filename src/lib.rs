@@ -8,8 +8,13 @@
 //! - [`taurusdb`]: the provider and its resources, with [`taurusdb::api`] the REST client;
 //! - [`sim`]: an in-memory TaurusDB API for the demo and the tests;
 //! - [`logging`]: tracing events as hclog JSON lines for Terraform's TF_LOG;
-//! - [`session`]: the client connection a request came on, shared by `plugin` and `tf`.
+//! - [`session`]: the client connection a request came on, shared by `plugin` and `tf`;
+//! - [`duration`]: Go's duration grammar, for `timeouts` and the command line;
+//! - [`calendar`]: UTC dates of `SystemTime`s, for timestamps in logs, signatures and the
+//!   simulator.
 
+pub mod calendar;
+pub mod duration;
 pub mod logging;
 pub mod plugin;
 pub mod proto;

@@ -24,7 +24,7 @@
 
 use std::fmt;
 use std::io::Write;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
@@ -34,6 +34,8 @@ use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
+
+use crate::calendar;
 
 /// Library name of the provider crate; events whose target lies in it are
 /// reported under the [`PROVIDER_MODULE`] module.
@@ -355,43 +357,14 @@ fn module_for_target(target: &str) -> String {
 /// Formats `time` as UTC RFC 3339 with exactly six fractional digits, e.g.
 /// `2023-11-14T22:13:20.123456Z` (sub-microsecond precision is truncated).
 fn format_timestamp(time: SystemTime) -> String {
-    let micros: i128 = match time.duration_since(UNIX_EPOCH) {
-        Ok(d) => i128::try_from(d.as_micros()).unwrap_or(i128::MAX),
-        Err(e) => i128::try_from(e.duration().as_micros()).map_or(i128::MIN, |m| -m),
-    };
-    let secs = micros.div_euclid(1_000_000);
-    let micro = micros.rem_euclid(1_000_000);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{micro:06}Z",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60,
-    )
-}
-
-/// Converts days since 1970-01-01 into a proleptic Gregorian `(year, month,
-/// day)` (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(days: i128) -> (i128, i128, i128) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097); // [0, 146096]
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
-    let mp = (5 * doy + 2) / 153; // [0, 11], March-based
-    let day = doy - (153 * mp + 2) / 5 + 1; // [1, 31]
-    let month = if mp < 10 { mp + 3 } else { mp - 9 }; // [1, 12]
-    let year = yoe + era * 400 + i128::from(month <= 2);
-    (year, month, day)
+    calendar::rfc3339_micros(time)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
     use tracing_subscriber::layer::SubscriberExt as _;
 
     /// A `MakeWriter` collecting everything written into a shared buffer.

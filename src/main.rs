@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use taurusdb_provider::duration::parse_flag_duration;
 use taurusdb_provider::plugin::handshake::{self, MAGIC_COOKIE_KEY, NOT_A_PLUGIN_MESSAGE};
 use taurusdb_provider::plugin::limits::Limits;
 use taurusdb_provider::plugin::serve::{self, HostEnv};
@@ -63,84 +64,19 @@ enum Command {
         #[arg(long)]
         credentials_from_env: bool,
         /// Handshake (TLS and HTTP/2 preface) timeout, e.g. 10s (tests shorten it).
-        #[arg(long, hide = true, value_parser = sim::parse_duration)]
+        #[arg(long, hide = true, value_parser = parse_flag_duration)]
         handshake_timeout: Option<Duration>,
         /// Close connections with no RPC in flight for this long, e.g. 5m.
-        #[arg(long, hide = true, value_parser = sim::parse_duration)]
+        #[arg(long, hide = true, value_parser = parse_flag_duration)]
         idle_timeout: Option<Duration>,
         /// Connections allowed in their handshake at once.
         #[arg(long, hide = true)]
         max_pending_connections: Option<usize>,
     },
     /// Run the embedded TaurusDB API simulator.
-    Sim {
-        #[arg(long, default_value = "127.0.0.1:8790")]
-        listen: SocketAddr,
-        /// The token clients must send as X-Auth-Token.
-        #[arg(
-            long,
-            env = "SIM_AUTH_TOKEN",
-            default_value = "demo-token",
-            hide_env_values = true
-        )]
-        token: String,
-        /// Access key accepted in AK/SK (SDK-HMAC-SHA256) signatures; needs --secret-key.
-        #[arg(long, value_name = "AK")]
-        access_key: Option<String>,
-        /// Secret key of --access-key (prefer the environment variable to the flag).
-        #[arg(
-            long,
-            value_name = "SK",
-            env = "SIM_SECRET_KEY",
-            hide_env_values = true
-        )]
-        secret_key: Option<String>,
-        /// A user of the simulated IAM token endpoint (POST /v3/auth/tokens), as
-        /// NAME:PASSWORD:DOMAIN; repeatable (the environment variable holds one user).
-        #[arg(
-            long = "iam-user",
-            value_name = "NAME:PASSWORD:DOMAIN",
-            env = "SIM_IAM_USER",
-            hide_env_values = true
-        )]
-        iam_users: Vec<String>,
-        /// How long each pause/resume job runs before it completes, e.g. 2s or 500ms
-        /// (default: jobs complete at once).
-        #[arg(long, value_name = "DURATION", value_parser = sim::parse_duration)]
-        job_duration: Option<std::time::Duration>,
-    },
+    Sim(sim::SimArgs),
     /// Print the version.
     Version,
-}
-
-/// The simulator settings of the `sim` flags. Errors never repeat a secret.
-fn sim_config(
-    token: String,
-    access_key: Option<String>,
-    secret_key: Option<String>,
-    iam_users: &[String],
-    job_duration: Option<std::time::Duration>,
-) -> Result<sim::SimConfig, String> {
-    let access_keys = match (access_key, secret_key) {
-        (Some(ak), Some(sk)) if !ak.is_empty() && !sk.is_empty() => vec![(ak, sk)],
-        (None, None) => Vec::new(),
-        (Some(_), None) => return Err("--access-key needs --secret-key (or SIM_SECRET_KEY)".into()),
-        (None, Some(_)) => return Err("--secret-key (or SIM_SECRET_KEY) needs --access-key".into()),
-        _ => return Err("--access-key and --secret-key must not be empty".into()),
-    };
-    let iam_users = iam_users
-        .iter()
-        .map(|spec| sim::IamUser::from_spec(spec).map_err(|e| format!("--iam-user: {e}")))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(sim::SimConfig {
-        auth_token: token,
-        access_keys,
-        iam_users,
-        job_plan: sim::JobPlan {
-            duration: job_duration,
-            ..sim::JobPlan::default()
-        },
-    })
 }
 
 /// What to run, with everything that blocks already done.
@@ -196,15 +132,10 @@ fn prepare(cli: Cli) -> Result<Run, String> {
         None if cli.debug => Ok(Run::Debug),
         None => Ok(Run::Plugin),
         Some(command @ Command::Serve { .. }) => prepare_serve(command),
-        Some(Command::Sim {
-            listen,
-            token,
-            access_key,
-            secret_key,
-            iam_users,
-            job_duration,
-        }) => sim_config(token, access_key, secret_key, &iam_users, job_duration)
-            .map(|config| Run::Sim(listen, config)),
+        Some(Command::Sim(args)) => {
+            let listen = args.listen;
+            args.config().map(|config| Run::Sim(listen, config))
+        }
         Some(Command::Version) => Err("version is printed before anything else".into()),
     }
 }
@@ -226,9 +157,7 @@ async fn run(run: Run) -> Result<(), String> {
         Run::Serve(config, audience) => serve::serve_standalone(provider_routes(audience), config)
             .await
             .map_err(|e| e.to_string()),
-        Run::Sim(listen, config) => sim::run_cli_with(listen, config)
-            .await
-            .map_err(|e| e.to_string()),
+        Run::Sim(listen, config) => sim::run(listen, config).await.map_err(|e| e.to_string()),
     }
 }
 

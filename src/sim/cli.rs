@@ -1,30 +1,90 @@
 //! The `terraform-provider-taurusdb sim` command: a demo simulator in the foreground.
 //!
-//! Lets a person point Terraform (or curl) at a local fake TaurusDB. It prints one line saying
+//! Lets a person point Terraform (or curl) at a local fake TaurusDB. Its flags and their
+//! checks live here ([`SimArgs`]); the binary only parses them. It prints one line saying
 //! where it listens and which ids are seeded, then serves until Ctrl-C or SIGTERM.
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::config::{Seed, SimConfig};
+use super::config::{IamUser, Seed, SimConfig};
 use super::handle::start;
+use super::jobs::JobPlan;
+use crate::duration::parse_flag_duration;
 
-/// Runs a simulator seeded with [`Seed::demo`] on `listen`, accepting `token`, until Ctrl-C or
-/// SIGTERM. Prints exactly one line to stdout once listening.
-///
-/// # Errors
-/// As [`run_cli_with`].
-pub async fn run_cli(listen: SocketAddr, token: String) -> std::io::Result<()> {
-    run_cli_with(
-        listen,
-        SimConfig {
-            auth_token: token,
-            ..SimConfig::default()
-        },
-    )
-    .await
+/// The flags of `sim`.
+#[derive(Debug, clap::Args)]
+pub struct SimArgs {
+    #[arg(long, default_value = "127.0.0.1:8790")]
+    pub listen: SocketAddr,
+    /// The token clients must send as X-Auth-Token.
+    #[arg(
+        long,
+        env = "SIM_AUTH_TOKEN",
+        default_value = "demo-token",
+        hide_env_values = true
+    )]
+    pub token: String,
+    /// Access key accepted in AK/SK (SDK-HMAC-SHA256) signatures; needs --secret-key.
+    #[arg(long, value_name = "AK")]
+    pub access_key: Option<String>,
+    /// Secret key of --access-key (prefer the environment variable to the flag).
+    #[arg(
+        long,
+        value_name = "SK",
+        env = "SIM_SECRET_KEY",
+        hide_env_values = true
+    )]
+    pub secret_key: Option<String>,
+    /// A user of the simulated IAM token endpoint (POST /v3/auth/tokens), as
+    /// NAME:PASSWORD:DOMAIN; repeatable (the environment variable holds one user).
+    #[arg(
+        long = "iam-user",
+        value_name = "NAME:PASSWORD:DOMAIN",
+        env = "SIM_IAM_USER",
+        hide_env_values = true
+    )]
+    pub iam_users: Vec<String>,
+    /// How long each pause/resume job runs before it completes, e.g. 2s or 500ms
+    /// (default: jobs complete at once).
+    #[arg(long, value_name = "DURATION", value_parser = parse_flag_duration)]
+    pub job_duration: Option<Duration>,
 }
+
+impl SimArgs {
+    /// The simulator settings the flags ask for. Errors never repeat a secret.
+    ///
+    /// # Errors
+    /// Half-given or empty access keys, and malformed `--iam-user` values.
+    pub fn config(self) -> Result<SimConfig, String> {
+        let access_keys = match (self.access_key, self.secret_key) {
+            (Some(ak), Some(sk)) if !ak.is_empty() && !sk.is_empty() => vec![(ak, sk)],
+            (None, None) => Vec::new(),
+            (Some(_), None) => return Err(NEEDS_SECRET_KEY.into()),
+            (None, Some(_)) => return Err(NEEDS_ACCESS_KEY.into()),
+            _ => return Err(EMPTY_KEYS.into()),
+        };
+        let iam_users = self
+            .iam_users
+            .iter()
+            .map(|spec| IamUser::from_spec(spec).map_err(|e| format!("--iam-user: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(SimConfig {
+            auth_token: self.token,
+            access_keys,
+            iam_users,
+            job_plan: JobPlan {
+                duration: self.job_duration,
+                ..JobPlan::default()
+            },
+        })
+    }
+}
+
+const NEEDS_SECRET_KEY: &str = "--access-key needs --secret-key (or SIM_SECRET_KEY)";
+const NEEDS_ACCESS_KEY: &str = "--secret-key (or SIM_SECRET_KEY) needs --access-key";
+const EMPTY_KEYS: &str = "--access-key and --secret-key must not be empty";
 
 /// Runs a simulator seeded with [`Seed::demo`] on `listen` with `config` (token, access keys,
 /// IAM users, job plan), until Ctrl-C or SIGTERM. Prints exactly one line to stdout once
@@ -33,7 +93,7 @@ pub async fn run_cli(listen: SocketAddr, token: String) -> std::io::Result<()> {
 /// # Errors
 /// Fails if the address cannot be bound, stdout cannot be written, or signal handlers cannot be
 /// installed.
-pub async fn run_cli_with(listen: SocketAddr, config: SimConfig) -> std::io::Result<()> {
+pub async fn run(listen: SocketAddr, config: SimConfig) -> std::io::Result<()> {
     let seed = Seed::demo();
     let line_seed = seed.clone();
     let sim = start(listen, config, seed).await?;
@@ -59,34 +119,6 @@ fn banner(endpoint: &str, seed: &Seed) -> String {
     )
 }
 
-const DURATION_HINT: &str = "expected a number with unit ms, s, m or h, e.g. 500ms, 2s, 1m";
-
-/// Parses a duration such as `2s`, `500ms`, `1.5s`, `2m` or `1h` (a bare number is seconds),
-/// for `--job-duration`.
-///
-/// # Errors
-/// When the text is not a non-negative number with one of those units.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let scale = match unit.trim() {
-        "ms" => 0.001,
-        "" | "s" => 1.0,
-        "m" => 60.0,
-        "h" => 3600.0,
-        _ => return Err(DURATION_HINT.to_owned()),
-    };
-    number
-        .parse::<f64>()
-        .ok()
-        .filter(|n| n.is_finite())
-        .and_then(|n| Duration::try_from_secs_f64(n * scale).ok())
-        .ok_or_else(|| DURATION_HINT.to_owned())
-}
-
 /// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM.
 async fn wait_for_stop_signal() -> std::io::Result<()> {
     #[cfg(unix)]
@@ -107,19 +139,49 @@ async fn wait_for_stop_signal() -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Command {
+        #[command(flatten)]
+        sim: SimArgs,
+    }
+
+    fn args(flags: &[&str]) -> SimArgs {
+        let argv = std::iter::once("sim").chain(flags.iter().copied());
+        Command::try_parse_from(argv).expect("flags parse").sim
+    }
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
-        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+        let job_duration = |text: &str| args(&["--job-duration", text]).job_duration;
+        assert_eq!(job_duration("2s"), Some(Duration::from_secs(2)));
+        assert_eq!(job_duration("2"), Some(Duration::from_secs(2)));
+        assert_eq!(job_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(job_duration("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(job_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(job_duration("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(job_duration("0s"), Some(Duration::ZERO));
         for bad in ["", "s", "-1s", "2x", "1e3s", "1..2s", "2 days"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
+            let parsed = Command::try_parse_from(["sim", "--job-duration", bad]);
+            assert!(parsed.is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn half_given_access_keys_are_refused_without_repeating_them() {
+        let err = args(&["--access-key", "AK-1"]).config().expect_err("no SK");
+        assert_eq!(err, NEEDS_SECRET_KEY);
+        let err = args(&["--secret-key", "SK-1"]).config().expect_err("no AK");
+        assert_eq!(err, NEEDS_ACCESS_KEY);
+        let err = args(&["--access-key", "", "--secret-key", "SK-1"])
+            .config()
+            .expect_err("empty AK");
+        assert!(!err.contains("SK-1"), "{err}");
+        let config = args(&["--access-key", "AK-1", "--secret-key", "SK-1"])
+            .config()
+            .expect("both");
+        assert_eq!(config.access_keys, vec![("AK-1".into(), "SK-1".into())]);
     }
 
     #[test]

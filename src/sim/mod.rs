@@ -11,7 +11,7 @@
 //! can be scripted to stay hidden, run for a while, fail, or never end ([`JobPlan`]).
 //!
 //! Start one with [`start`], drive and inspect it through the returned [`SimHandle`], or run it
-//! as a stand-alone process with [`run_cli`].
+//! as a stand-alone process with [`run`] (the `sim` command, flags in [`SimArgs`]).
 
 mod auth;
 mod cli;
@@ -32,7 +32,7 @@ mod state;
 #[cfg(test)]
 mod test_support;
 
-pub use cli::{parse_duration, run_cli, run_cli_with};
+pub use cli::{SimArgs, run};
 pub use config::{IamUser, Seed, SeedInstance, SimConfig};
 pub use faults::{Fault, FaultKind};
 pub use handle::{SimHandle, start, start_https};

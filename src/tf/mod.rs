@@ -4,7 +4,6 @@
 
 pub mod attr;
 pub mod diagnostics;
-pub mod duration;
 pub mod path;
 pub mod provider;
 pub mod schema;

@@ -38,11 +38,12 @@
 //! output.
 
 use std::fmt::Write as _;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use aws_lc_rs::{digest, hmac};
 
 use super::secret::Secret;
+use crate::calendar;
 
 /// The signing algorithm name, first word of the `Authorization` header.
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
@@ -55,7 +56,6 @@ pub const HEADER_AUTHORIZATION: &str = "Authorization";
 /// How old (or how far in the future) the gateway lets a signature be, roughly.
 pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(15 * 60);
 
-const SECONDS_PER_DAY: i64 = 86_400;
 const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
 
 /// AK/SK credentials. `Debug` shows neither key (both are [`Secret`]s).
@@ -109,29 +109,18 @@ pub enum VerifyError {
     SignatureMismatch,
 }
 
-/// `now` as `X-Sdk-Date` wants it: `20060102T150405Z` (UTC, whole seconds).
+/// `now` as `X-Sdk-Date` wants it: `20060102T150405Z` (UTC, whole seconds; an instant
+/// before 1970 rounds towards the past, so 1969-12-31T23:59:59.5 stays in 23:59:59).
 pub fn sdk_date(now: SystemTime) -> String {
-    let secs: i64 = match now.duration_since(UNIX_EPOCH) {
-        Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
-        Err(before) => {
-            // Before 1970: round towards the past so 1969-12-31T23:59:59.5 stays in 23:59:59.
-            let d = before.duration();
-            let whole = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
-            if d.subsec_nanos() > 0 {
-                whole.saturating_add(1).saturating_neg()
-            } else {
-                whole.saturating_neg()
-            }
-        }
-    };
-    let days = secs.div_euclid(SECONDS_PER_DAY);
-    let second_of_day = secs.rem_euclid(SECONDS_PER_DAY);
-    let (year, month, day) = civil_from_days(days);
+    let t = calendar::utc(now);
     format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        second_of_day / 3600,
-        (second_of_day / 60) % 60,
-        second_of_day % 60
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
     )
 }
 
@@ -142,30 +131,14 @@ pub fn parse_sdk_date(value: &str) -> Option<SystemTime> {
     if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
         return None;
     }
-    let num = |range: std::ops::Range<usize>| -> Option<i64> {
-        b.get(range)?.iter().try_fold(0i64, |acc, &c| {
-            c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+    let num = |range: std::ops::Range<usize>| -> Option<u16> {
+        b.get(range)?.iter().try_fold(0u16, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u16::from(c - b'0'))
         })
     };
-    let (year, month, day) = (num(0..4)?, num(4..6)?, num(6..8)?);
-    let (hour, minute, second) = (num(9..11)?, num(11..13)?, num(13..15)?);
-    if !(1..=12).contains(&month)
-        || day < 1
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 59
-    {
-        return None;
-    }
-    let secs =
-        days_from_civil(year, month, day) * SECONDS_PER_DAY + hour * 3600 + minute * 60 + second;
-    let magnitude = Duration::from_secs(secs.unsigned_abs());
-    if secs >= 0 {
-        UNIX_EPOCH.checked_add(magnitude)
-    } else {
-        UNIX_EPOCH.checked_sub(magnitude)
-    }
+    let two = |range| u8::try_from(num(range)?).ok();
+    let date = (i32::from(num(0..4)?), two(4..6)?, two(6..8)?);
+    calendar::from_utc(date, (two(9..11)?, two(11..13)?, two(13..15)?))
 }
 
 /// Checks that a (well-formed) `X-Sdk-Date` is within `max_skew` of `now`, as the gateway does.
@@ -520,47 +493,10 @@ fn hex_decode(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-fn is_leap(year: i64) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// (year, month, day) to days since 1970-01-01; the inverse of [`civil_from_days`].
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = if month > 2 { month - 3 } else { month + 9 };
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     const AK: &str = "AccessKey";
     const SK: &str = "SecretKey";

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::duration::parse_go_duration;
 use crate::tf::attr::Attr;
 use crate::tf::diagnostics::{Diagnostic, Diagnostics};
-use crate::tf::duration::parse_go_duration;
 use crate::tf::path::{AttrPath, PathStep};
 use crate::tf::schema::{Attribute, Block, NestedBlock, Nesting, Presence, Schema};
 use crate::tf::types::Type;

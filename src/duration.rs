@@ -1,5 +1,7 @@
-//! Go's duration grammar (`time.ParseDuration`), which Terraform users write in
-//! `timeouts` blocks: "30m", "1h30m", "1.5h", "300ms", "2h45m30.5s".
+//! Go's duration grammar (`time.ParseDuration`): "30m", "1h30m", "1.5h", "300ms",
+//! "2h45m30.5s". One parser for what Terraform users write in `timeouts` blocks and for
+//! the duration flags of the command line (`sim --job-duration`, `serve`'s timeouts),
+//! which also take a bare number of seconds.
 
 use std::time::Duration;
 
@@ -59,6 +61,21 @@ pub fn parse_go_duration(input: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(total).map_err(|_| format!("{input:?} is too long"))
 }
 
+/// Parses a command-line duration: Go's grammar, or a bare number of seconds (`2`,
+/// `1.5`). Blanks are ignored (`2 s` is `2s`). Negative values are rejected.
+pub fn parse_flag_duration(input: &str) -> Result<Duration, String> {
+    let text: String = input.split_whitespace().collect();
+    let bare_seconds = !text.is_empty() && text.chars().all(|c| c.is_ascii_digit() || c == '.');
+    if bare_seconds {
+        return text
+            .parse::<f64>()
+            .ok()
+            .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+            .ok_or_else(|| format!("{input:?} is not a number of seconds"));
+    }
+    parse_go_duration(&text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +118,40 @@ mod tests {
                 "{text:?} should be rejected"
             );
         }
+    }
+
+    #[test]
+    fn flags_take_what_the_simulator_took_before() {
+        // The forms `sim --job-duration` has always accepted.
+        let cases = [
+            ("2s", 2.0),
+            ("2", 2.0),
+            ("500ms", 0.5),
+            ("1.5s", 1.5),
+            ("2m", 120.0),
+            ("1h", 3600.0),
+            ("0s", 0.0),
+            ("2.", 2.0),
+            (".5", 0.5),
+            (" 2 s ", 2.0),
+        ];
+        for (text, secs) in cases {
+            let got = parse_flag_duration(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert!((got.as_secs_f64() - secs).abs() < 1e-9, "{text}: {got:?}");
+        }
+        for bad in ["", "s", "-1s", "-1", "2x", "1e3s", "1..2s", "2 days", "."] {
+            assert!(parse_flag_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn flags_also_take_the_rest_of_go_grammar() {
+        // Wider than the simulator's own parser was: compound values and the small units.
+        assert_eq!(parse_flag_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_flag_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_flag_duration("250us"), Ok(Duration::from_micros(250)));
+        assert_eq!(parse_flag_duration("+10s"), Ok(Duration::from_secs(10)));
+        // Narrower in one respect: beyond Go's longest duration (about 292 years).
+        assert!(parse_flag_duration("3000000h").is_err());
     }
 }
