@@ -89,11 +89,11 @@ async fn every_call_has_the_documented_shape() {
     let sim = sim_with_all_credentials().await;
     let api = token_client(&sim);
     let job = api
-        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .pause_replication(&SEEDED, &never())
         .await
         .expect("pause");
     let resumed = api
-        .resume_replication(PROJECT, INSTANCE, TASK, &never())
+        .resume_replication(&SEEDED, &never())
         .await
         .expect("resume");
     let tasks = api
@@ -146,7 +146,7 @@ async fn every_call_has_the_documented_shape() {
 async fn aksk_requests_are_signed_and_accepted() {
     let sim = sim_with_all_credentials().await;
     let api = client(sim.endpoint(), aksk(), fast_retries(0));
-    api.pause_replication(PROJECT, INSTANCE, TASK, &never())
+    api.pause_replication(&SEEDED, &never())
         .await
         .expect("signed pause");
     api.list_replications(PROJECT, INSTANCE, &never())
@@ -183,7 +183,7 @@ async fn aksk_requests_are_signed_and_accepted() {
         fast_retries(0),
     );
     let err = wrong
-        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .pause_replication(&SEEDED, &never())
         .await
         .expect_err("bad signature");
     assert_eq!(err.status(), Some(401));
@@ -201,7 +201,7 @@ async fn a_throttled_pause_is_sent_again_with_a_fresh_signature() {
         },
     ));
     let api = client(sim.endpoint(), aksk(), fast_retries(5));
-    api.pause_replication(PROJECT, INSTANCE, TASK, &never())
+    api.pause_replication(&SEEDED, &never())
         .await
         .expect("pause after 429");
     let pauses: Vec<_> = sim
@@ -228,7 +228,7 @@ async fn a_server_error_on_pause_is_not_retried() {
         FaultKind::api_error(500, "DBS.05000001", "Internal error."),
     ));
     let err = token_client(&sim)
-        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .pause_replication(&SEEDED, &never())
         .await
         .expect_err("500");
     assert_eq!(err.status(), Some(500));
@@ -244,7 +244,7 @@ async fn a_pause_whose_answer_was_lost_is_not_retried() {
         FaultKind::DropAfterHandling,
     ));
     let err = token_client(&sim)
-        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .pause_replication(&SEEDED, &never())
         .await
         .expect_err("no answer");
     assert!(matches!(err, ApiError::Transport { .. }), "{err:?}");
@@ -264,7 +264,7 @@ async fn a_busy_instance_is_waited_for() {
         FaultKind::api_error(409, "DBS.200019", "Another operation is in progress."),
     ));
     token_client(&sim)
-        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .pause_replication(&SEEDED, &never())
         .await
         .expect("pause after 409");
     assert_eq!(sim.count("POST", "/replication/pause"), 2);
@@ -315,7 +315,7 @@ async fn max_retries_is_honoured() {
         fast_retries(2),
     );
     let err = api
-        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .pause_replication(&SEEDED, &never())
         .await
         .expect_err("still throttled");
     assert_eq!(err.status(), Some(429));
@@ -339,7 +339,7 @@ async fn refused_connections_are_retried_then_reported() {
         fast_retries(2),
     );
     let err = api
-        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .pause_replication(&SEEDED, &never())
         .await
         .expect_err("refused");
     assert!(matches!(err, ApiError::Connect { .. }), "{err:?}");
@@ -409,9 +409,7 @@ async fn sequential_calls_share_one_pooled_connection() {
 
 fn target<'a>(job_id: &'a str, stage: TargetStage) -> WaitTarget<'a> {
     WaitTarget {
-        project_id: PROJECT,
-        instance_id: INSTANCE,
-        task_name: TASK,
+        task: &SEEDED,
         job_id,
         stage,
     }
@@ -442,7 +440,7 @@ async fn waiting_sees_a_hidden_then_running_job_through_to_paused() {
     });
     let api = token_client(&sim);
     let job = api
-        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .pause_replication(&SEEDED, &never())
         .await
         .expect("pause");
     assert_eq!(
@@ -472,7 +470,7 @@ async fn a_failed_job_ends_the_wait_with_its_reason() {
     });
     let api = token_client(&sim);
     let job = api
-        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .pause_replication(&SEEDED, &never())
         .await
         .expect("pause");
     let err = wait_on(&api, &job.job_id, TargetStage::Paused, in_secs(3600))
@@ -495,7 +493,7 @@ async fn a_job_that_never_ends_times_out_and_cancellation_stops_the_wait() {
     });
     let api = token_client(&sim);
     let job = api
-        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .pause_replication(&SEEDED, &never())
         .await
         .expect("pause");
     let deadline = tokio::time::Instant::now() + Duration::from_millis(200);
@@ -550,7 +548,7 @@ async fn a_job_the_jobs_api_never_lists_ends_well_once_the_task_reads_paused() {
     });
     let api = token_client(&sim);
     let job = api
-        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .pause_replication(&SEEDED, &never())
         .await
         .expect("pause");
     let policy = WaitPolicy {
@@ -582,7 +580,7 @@ async fn the_stage_ends_the_wait_even_while_the_job_still_reads_running() {
     });
     let api = token_client(&sim);
     let job = api
-        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .pause_replication(&SEEDED, &never())
         .await
         .expect("pause");
     // The service paused the task; its jobs API still says Running.
@@ -599,7 +597,7 @@ async fn waiting_for_a_resume_and_for_a_vanished_task() {
     let api = token_client(&sim);
     sim.set_task_stage(PROJECT, INSTANCE, TASK, "Paused");
     let resumed = api
-        .resume_replication(PROJECT, INSTANCE, TASK, &never())
+        .resume_replication(&SEEDED, &never())
         .await
         .expect("resume");
     let stage = wait_on(&api, &resumed.job_id, TargetStage::NotPaused, in_secs(30))
@@ -614,7 +612,7 @@ async fn waiting_for_a_resume_and_for_a_vanished_task() {
         duration: None,
     });
     let job = api
-        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .pause_replication(&SEEDED, &never())
         .await
         .expect("pause");
     sim.remove_task(PROJECT, INSTANCE, TASK);
@@ -643,10 +641,7 @@ async fn concurrent_lists_of_one_instance_share_a_single_request() {
     let others: Vec<_> = (0..7)
         .map(|_| {
             let api = api.clone();
-            tokio::spawn(async move {
-                api.find_replication(PROJECT, INSTANCE, TASK, &never())
-                    .await
-            })
+            tokio::spawn(async move { api.find_replication(&SEEDED, &never()).await })
         })
         .collect();
     assert_eq!(first.await.expect("task").expect("list").len(), 3);
@@ -684,7 +679,7 @@ async fn long_task_lists_are_read_page_by_page() {
         .expect("list");
     assert_eq!(tasks.len(), 233, "3 seeded + 230 added");
     let last = api
-        .find_replication(PROJECT, INSTANCE, "extra_task_229", &never())
+        .find_replication(&task_on_instance("extra_task_229"), &never())
         .await
         .expect("find");
     assert!(last.is_some(), "a task on the last page is found");
@@ -734,7 +729,7 @@ async fn a_refused_jobs_api_leaves_the_stage_to_decide() {
     });
     let api = token_client(&sim);
     let job = api
-        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .pause_replication(&SEEDED, &never())
         .await
         .expect("pause");
     sim.inject(Fault::on(
@@ -801,7 +796,7 @@ async fn a_redirected_pause_is_not_followed() {
         FaultKind::redirect(hostile_location(&target)),
     ));
     let err = token_client(&sim)
-        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .pause_replication(&SEEDED, &never())
         .await
         .expect_err("a redirect is not an answer");
     assert_names_location_safely(&err, &target);
@@ -868,7 +863,7 @@ async fn a_redirect_loop_sends_one_pause() {
         20,
     );
     let err = token_client(&sim)
-        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .pause_replication(&SEEDED, &never())
         .await
         .expect_err("redirected");
     assert!(err.to_string().contains(&own_pause), "{err}");
@@ -935,7 +930,7 @@ async fn a_gateway_error_after_the_pause_was_processed_is_an_unknown_answer() {
             FaultKind::gateway_error_after_handling(status),
         ));
         let err = token_client(&sim)
-            .pause_replication(PROJECT, INSTANCE, TASK, &never())
+            .pause_replication(&SEEDED, &never())
             .await
             .expect_err("gateway error");
         assert_eq!(err.status(), Some(status));
@@ -955,7 +950,7 @@ async fn a_gateway_error_after_the_pause_was_processed_is_an_unknown_answer() {
         FaultKind::api_error(400, "DBS.200001", "Invalid parameter."),
     ));
     let err = token_client(&sim)
-        .pause_replication(PROJECT, INSTANCE, TASK, &never())
+        .pause_replication(&SEEDED, &never())
         .await
         .expect_err("refused");
     assert!(!err.may_have_been_processed(), "{err:?}");

@@ -41,10 +41,9 @@ fn spawn_wait(
 ) -> tokio::task::JoinHandle<Result<wait::Waited, wait::WaitError>> {
     let api = api.clone();
     tokio::spawn(async move {
+        let task = task_on_instance(&task);
         let target = WaitTarget {
-            project_id: PROJECT,
-            instance_id: INSTANCE,
-            task_name: &task,
+            task: &task,
             job_id: &job_id,
             stage: TargetStage::Paused,
         };
@@ -77,7 +76,7 @@ async fn fifty_waiters_on_one_instance_share_one_list_read_per_tick() {
         let task = format!("bulk_task_{n:02}");
         sim.add_task(PROJECT, INSTANCE, &task);
         let job = api
-            .pause_replication(PROJECT, INSTANCE, &task, &CancellationToken::new())
+            .pause_replication(&task_on_instance(&task), &CancellationToken::new())
             .await
             .expect("pause");
         waiters.push((task.clone(), spawn_wait(&api, task, job.job_id)));
@@ -114,7 +113,7 @@ async fn a_throttled_task_list_slows_the_poller_instead_of_failing_the_wait() {
     // One retry per read: three reads in a row end throttled.
     let api = api(&sim, 1);
     let job = api
-        .pause_replication(PROJECT, INSTANCE, TASK, &CancellationToken::new())
+        .pause_replication(&SEEDED, &CancellationToken::new())
         .await
         .expect("pause");
     sim.inject_many(

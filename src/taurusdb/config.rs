@@ -22,69 +22,220 @@ use crate::tf::schema::{Attribute, Block, Presence, Schema};
 use crate::tf::types::Type;
 use crate::tf::value::Value;
 
-/// One provider setting: attribute name and environment variable.
-#[derive(Debug, Clone, Copy)]
+/// One provider setting, the one place its facts live: attribute, environment variable,
+/// kind (with default and range) and what it does. The schema, the environment
+/// fallbacks and every message that names a setting are built from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Setting {
     pub attr: &'static str,
     pub env: &'static str,
+    pub kind: Kind,
+    /// What it does, as one sentence without its environment variable (the schema
+    /// description adds the default and the variable).
+    pub about: &'static str,
 }
 
-/// Attribute names of the provider block, with their environment variables.
-pub mod attrs {
-    use super::Setting;
-    const fn s(attr: &'static str, env: &'static str) -> Setting {
-        Setting { attr, env }
+/// What values a setting takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    /// A credential value: sensitive in the schema, a [`Secret`] once read.
+    Secret,
+    Flag,
+    /// A whole number from `min` to `max`, `default` when not set.
+    Count {
+        default: i64,
+        min: i64,
+        max: i64,
+    },
+}
+
+impl Setting {
+    const fn new(attr: &'static str, env: &'static str, kind: Kind, about: &'static str) -> Self {
+        Self {
+            attr,
+            env,
+            kind,
+            about,
+        }
     }
-    pub const REGION: Setting = s("region", "HW_REGION_NAME");
-    pub const PROJECT_ID: Setting = s("project_id", "HW_PROJECT_ID");
-    pub const AUTH_TOKEN: Setting = s("auth_token", "HW_AUTH_TOKEN");
-    pub const ACCESS_KEY: Setting = s("access_key", "HW_ACCESS_KEY");
-    pub const SECRET_KEY: Setting = s("secret_key", "HW_SECRET_KEY");
-    pub const SECURITY_TOKEN: Setting = s("security_token", "HW_SECURITY_TOKEN");
-    pub const USER_NAME: Setting = s("user_name", "HW_USER_NAME");
-    pub const PASSWORD: Setting = s("password", "HW_USER_PASSWORD");
-    pub const DOMAIN_NAME: Setting = s("domain_name", "HW_DOMAIN_NAME");
-    pub const AUTH_URL: Setting = s("auth_url", "HW_AUTH_URL");
-    pub const ENDPOINT: Setting = s("endpoint", "HW_TAURUSDB_ENDPOINT");
-    pub const LANGUAGE: Setting = s("language", "HW_LANGUAGE");
-    pub const MAX_RETRIES: Setting = s("max_retries", "HW_MAX_RETRIES");
-    pub const INSECURE: Setting = s("insecure", "HW_INSECURE");
-    pub const CA_FILE: Setting = s("ca_file", "HW_CA_FILE");
+
+    /// `attr (ENV)`, as messages name a setting.
+    pub fn hint(self) -> String {
+        hint_all(&[self])
+    }
+
+    /// `attr (or ENV)`, as messages say where to set it.
+    pub fn or_env(self) -> String {
+        format!("{} (or {})", self.attr, self.env)
+    }
+
+    /// The attribute of the provider block's schema.
+    fn attribute(self) -> Attribute {
+        let (ty, default) = match self.kind {
+            Kind::Text | Kind::Secret => (Type::String, String::new()),
+            Kind::Flag => (Type::Bool, String::new()),
+            Kind::Count { default, .. } => (Type::Number, format!(" (default {default})")),
+        };
+        let about = self.about.strip_suffix('.').unwrap_or(self.about);
+        let description = format!("{about}{default}. Env: `{}`.", self.env);
+        let attribute = Attribute::new(self.attr, ty, Presence::Optional).describe(description);
+        if self.kind == Kind::Secret {
+            attribute.sensitive()
+        } else {
+            attribute
+        }
+    }
+}
+
+/// `a, b and c (A, B, C)`: settings named together in a message.
+pub fn hint_all(settings: &[Setting]) -> String {
+    let envs: Vec<&str> = settings.iter().map(|s| s.env).collect();
+    format!("{} ({})", attr_list(settings), envs.join(", "))
+}
+
+/// `a, b and c`.
+pub fn attr_list(settings: &[Setting]) -> String {
+    let names: Vec<&str> = settings.iter().map(|s| s.attr).collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => names.concat(),
+    }
+}
+
+/// The provider block's settings, in schema order.
+pub mod attrs {
+    use super::{Kind, Setting};
+
+    pub const REGION: Setting = Setting::new(
+        "region",
+        "HW_REGION_NAME",
+        Kind::Text,
+        "Huawei Cloud region, e.g. `cn-north-4` (lowercase letters, digits and dashes); \
+         picks the regional endpoints.",
+    );
+    pub const PROJECT_ID: Setting = Setting::new(
+        "project_id",
+        "HW_PROJECT_ID",
+        Kind::Text,
+        "Default project ID for resources.",
+    );
+    pub const AUTH_TOKEN: Setting = Setting::new(
+        "auth_token",
+        "HW_AUTH_TOKEN",
+        Kind::Secret,
+        "IAM token sent as `X-Auth-Token`; used before any other credential.",
+    );
+    pub const ACCESS_KEY: Setting = Setting::new(
+        "access_key",
+        "HW_ACCESS_KEY",
+        Kind::Secret,
+        "Access key for AK/SK request signing.",
+    );
+    pub const SECRET_KEY: Setting = Setting::new(
+        "secret_key",
+        "HW_SECRET_KEY",
+        Kind::Secret,
+        "Secret key for AK/SK request signing.",
+    );
+    pub const SECURITY_TOKEN: Setting = Setting::new(
+        "security_token",
+        "HW_SECURITY_TOKEN",
+        Kind::Secret,
+        "Security token of temporary AK/SK credentials.",
+    );
+    pub const USER_NAME: Setting = Setting::new(
+        "user_name",
+        "HW_USER_NAME",
+        Kind::Text,
+        "IAM user name for password authentication.",
+    );
+    pub const PASSWORD: Setting = Setting::new(
+        "password",
+        "HW_USER_PASSWORD",
+        Kind::Secret,
+        "IAM user password.",
+    );
+    pub const DOMAIN_NAME: Setting = Setting::new(
+        "domain_name",
+        "HW_DOMAIN_NAME",
+        Kind::Text,
+        "Account (domain) name of the IAM user.",
+    );
+    pub const AUTH_URL: Setting = Setting::new(
+        "auth_url",
+        "HW_AUTH_URL",
+        Kind::Text,
+        "IAM endpoint, e.g. `https://iam.cn-north-4.myhuaweicloud.com/v3`; derived from \
+         region when unset. No user name or password in the URL.",
+    );
+    pub const ENDPOINT: Setting = Setting::new(
+        "endpoint",
+        "HW_TAURUSDB_ENDPOINT",
+        Kind::Text,
+        "TaurusDB API endpoint; overrides the regional one. No user name or password in \
+         the URL.",
+    );
+    pub const LANGUAGE: Setting = Setting::new(
+        "language",
+        "HW_LANGUAGE",
+        Kind::Text,
+        "Language of API messages: `en-us` or `zh-cn` (`X-Language`).",
+    );
+    pub const MAX_RETRIES: Setting = Setting::new(
+        "max_retries",
+        "HW_MAX_RETRIES",
+        Kind::Count {
+            default: 5,
+            min: 0,
+            max: 100,
+        },
+        "How often a throttled or busy request is retried.",
+    );
+    pub const INSECURE: Setting = Setting::new(
+        "insecure",
+        "HW_INSECURE",
+        Kind::Flag,
+        "Skip TLS certificate verification (private clouds only).",
+    );
+    pub const CA_FILE: Setting = Setting::new(
+        "ca_file",
+        "HW_CA_FILE",
+        Kind::Text,
+        "PEM file with extra CA certificates to trust (a regular file of at most 1 MiB).",
+    );
+
+    /// Every setting, in schema order.
+    pub const ALL: [Setting; 15] = [
+        REGION,
+        PROJECT_ID,
+        AUTH_TOKEN,
+        ACCESS_KEY,
+        SECRET_KEY,
+        SECURITY_TOKEN,
+        USER_NAME,
+        PASSWORD,
+        DOMAIN_NAME,
+        AUTH_URL,
+        ENDPOINT,
+        LANGUAGE,
+        MAX_RETRIES,
+        INSECURE,
+        CA_FILE,
+    ];
 }
 
 pub const LANGUAGES: [&str; 2] = ["en-us", "zh-cn"];
-pub const DEFAULT_MAX_RETRIES: i64 = 5;
 
 /// Reads an environment variable; injectable so tests need not touch the process env.
 pub type EnvLookup = dyn Fn(&str) -> Option<String> + Send + Sync;
 
 /// The provider block's schema.
 pub fn schema() -> Schema {
-    let text = |setting: Setting, description: &'static str| {
-        Attribute::new(setting.attr, Type::String, Presence::Optional).describe(description)
-    };
     Schema::new(
         0,
         Block {
-            attributes: vec![
-                text(attrs::REGION, "Huawei Cloud region, e.g. `cn-north-4` (lowercase letters, digits and dashes); picks the regional endpoints. Env: `HW_REGION_NAME`."),
-                text(attrs::PROJECT_ID, "Default project ID for resources. Env: `HW_PROJECT_ID`."),
-                text(attrs::AUTH_TOKEN, "IAM token sent as `X-Auth-Token`; used before any other credential. Env: `HW_AUTH_TOKEN`.").sensitive(),
-                text(attrs::ACCESS_KEY, "Access key for AK/SK request signing. Env: `HW_ACCESS_KEY`.").sensitive(),
-                text(attrs::SECRET_KEY, "Secret key for AK/SK request signing. Env: `HW_SECRET_KEY`.").sensitive(),
-                text(attrs::SECURITY_TOKEN, "Security token of temporary AK/SK credentials. Env: `HW_SECURITY_TOKEN`.").sensitive(),
-                text(attrs::USER_NAME, "IAM user name for password authentication. Env: `HW_USER_NAME`."),
-                text(attrs::PASSWORD, "IAM user password. Env: `HW_USER_PASSWORD`.").sensitive(),
-                text(attrs::DOMAIN_NAME, "Account (domain) name of the IAM user. Env: `HW_DOMAIN_NAME`."),
-                text(attrs::AUTH_URL, "IAM endpoint, e.g. `https://iam.cn-north-4.myhuaweicloud.com/v3`; derived from region when unset. No user name or password in the URL. Env: `HW_AUTH_URL`."),
-                text(attrs::ENDPOINT, "TaurusDB API endpoint; overrides the regional one. No user name or password in the URL. Env: `HW_TAURUSDB_ENDPOINT`."),
-                text(attrs::LANGUAGE, "Language of API messages: `en-us` or `zh-cn` (`X-Language`). Env: `HW_LANGUAGE`."),
-                Attribute::new(attrs::MAX_RETRIES.attr, Type::Number, Presence::Optional)
-                    .describe("How often a throttled or busy request is retried (default 5). Env: `HW_MAX_RETRIES`."),
-                Attribute::new(attrs::INSECURE.attr, Type::Bool, Presence::Optional)
-                    .describe("Skip TLS certificate verification (private clouds only). Env: `HW_INSECURE`."),
-                text(attrs::CA_FILE, "PEM file with extra CA certificates to trust (a regular file of at most 1 MiB). Env: `HW_CA_FILE`."),
-            ],
+            attributes: attrs::ALL.into_iter().map(Setting::attribute).collect(),
             blocks: Vec::new(),
             description: "Pauses TaurusDB HTAP (StarRocks) data synchronization tasks.",
         },
@@ -182,15 +333,11 @@ impl ProviderConfig {
         {
             diagnostics.extend(check_region(region, attrs::REGION).into_iter().collect());
         }
-        if let Some(retries) = self.max_retries.known()
-            && !(0..=100).contains(retries)
-        {
-            diagnostics.push(
-                Diagnostic::error(
-                    "Invalid max_retries",
-                    format!("max_retries must be between 0 and 100, got {retries}."),
-                )
-                .at(AttrPath::attr(attrs::MAX_RETRIES.attr)),
+        if let Some(retries) = self.max_retries.known() {
+            diagnostics.extend(
+                check_count(*retries, attrs::MAX_RETRIES)
+                    .into_iter()
+                    .collect(),
             );
         }
         for (attr, setting) in [
@@ -214,8 +361,28 @@ impl ProviderConfig {
 fn check_language(language: &str, setting: Setting) -> Option<Diagnostic> {
     (!LANGUAGES.contains(&language)).then(|| {
         Diagnostic::error(
-            "Invalid language",
-            format!("language must be one of {LANGUAGES:?}, got {language:?}."),
+            format!("Invalid {}", setting.attr),
+            format!(
+                "{} must be one of {LANGUAGES:?}, got {language:?}.",
+                setting.attr
+            ),
+        )
+        .at(AttrPath::attr(setting.attr))
+    })
+}
+
+/// A configured number outside its setting's range.
+fn check_count(value: i64, setting: Setting) -> Option<Diagnostic> {
+    let Kind::Count { min, max, .. } = setting.kind else {
+        return None;
+    };
+    (!(min..=max).contains(&value)).then(|| {
+        Diagnostic::error(
+            format!("Invalid {}", setting.attr),
+            format!(
+                "{} must be between {min} and {max}, got {value}.",
+                setting.attr
+            ),
         )
         .at(AttrPath::attr(setting.attr))
     })
@@ -261,7 +428,7 @@ fn unusable_ca_file(path: &str, from_env: bool, err: &CaFileError) -> Diagnostic
         String::new()
     };
     Diagnostic::error(
-        "Unreadable ca_file",
+        format!("Unreadable {}", attrs::CA_FILE.attr),
         format!("Could not use the CA file {path:?}{source}: {err}."),
     )
     .at(AttrPath::attr(attrs::CA_FILE.attr))
@@ -337,7 +504,11 @@ impl Resolver<'_> {
         value
     }
 
-    fn number(&mut self, attr: &Attr<i64>, setting: Setting, default: i64) -> i64 {
+    /// A [`Kind::Count`] setting; its default when unset or invalid.
+    fn count(&mut self, attr: &Attr<i64>, setting: Setting) -> i64 {
+        let Kind::Count { default, min, max } = setting.kind else {
+            return 0;
+        };
         match attr {
             Attr::Known(n) => *n,
             Attr::Unknown => {
@@ -347,12 +518,12 @@ impl Resolver<'_> {
             Attr::Null => match (self.env)(setting.env) {
                 None => default,
                 Some(raw) => match raw.trim().parse::<i64>() {
-                    Ok(n) if (0..=100).contains(&n) => n,
+                    Ok(n) if (min..=max).contains(&n) => n,
                     _ => {
                         self.diagnostics.push(Diagnostic::error(
                             format!("Invalid {}", setting.env),
                             format!(
-                                "{} must be a whole number from 0 to 100, got {raw:?}.",
+                                "{} must be a whole number from {min} to {max}, got {raw:?}.",
                                 setting.env
                             ),
                         ));
@@ -443,7 +614,7 @@ impl Settings {
             auth_url,
             endpoint,
             language,
-            max_retries: r.number(&config.max_retries, attrs::MAX_RETRIES, DEFAULT_MAX_RETRIES),
+            max_retries: r.count(&config.max_retries, attrs::MAX_RETRIES),
             insecure: r.flag(&config.insecure, attrs::INSECURE),
             ca_pem,
         };
@@ -510,7 +681,10 @@ impl Settings {
                 None => {
                     return Err(CredentialProblem::HalfGiven(
                         check_region(region, attrs::REGION).unwrap_or_else(|| {
-                            Diagnostic::error("Invalid region", "region is not a region name.")
+                            Diagnostic::error(
+                                format!("Invalid {}", attrs::REGION.attr),
+                                format!("{} is not a region name.", attrs::REGION.attr),
+                            )
                         }),
                     ));
                 }
@@ -545,8 +719,10 @@ fn half_given(given: Setting, missing: Setting) -> CredentialProblem {
     CredentialProblem::HalfGiven(Diagnostic::error(
         "Incomplete TaurusDB credentials",
         format!(
-            "{} ({}) is set, but {} ({}) is not. Set both, or use auth_token (HW_AUTH_TOKEN).",
-            given.attr, given.env, missing.attr, missing.env
+            "{} is set, but {} is not. Set both, or use {}.",
+            given.hint(),
+            missing.hint(),
+            attrs::AUTH_TOKEN.hint()
         ),
     ))
 }
@@ -555,7 +731,9 @@ fn unknown_at_configure(setting: Setting) -> Diagnostic {
     Diagnostic::error(
         format!("Provider attribute {} is unknown", setting.attr),
         format!(
-            "The value of {} depends on something known only after apply, but the provider must be configured before planning. Use a known value, or set {} in the environment instead.",
+            "The value of {} depends on something known only after apply, but the provider \
+             must be configured before planning. Use a known value, or set {} in the \
+             environment instead.",
             setting.attr, setting.env
         ),
     )
@@ -582,19 +760,36 @@ impl Configured {
     }
 }
 
+/// The settings of each way to authenticate, in the order they are chosen.
+pub const CREDENTIAL_CHOICES: [&[Setting]; 3] = [
+    &[attrs::AUTH_TOKEN],
+    &[attrs::ACCESS_KEY, attrs::SECRET_KEY],
+    &[attrs::USER_NAME, attrs::PASSWORD, attrs::DOMAIN_NAME],
+];
+
 fn build_client(settings: &Settings) -> Result<ApiClient, Diagnostic> {
     let Some(endpoint) = settings.api_endpoint() else {
         return Err(Diagnostic::error(
             "No TaurusDB endpoint configured",
-            "Set region (or HW_REGION_NAME) so the regional endpoint is used, or endpoint (or HW_TAURUSDB_ENDPOINT) in the provider block.",
+            format!(
+                "Set {} so the regional endpoint is used, or {} in the provider block.",
+                attrs::REGION.or_env(),
+                attrs::ENDPOINT.or_env()
+            ),
         ));
     };
     let credentials = settings.credentials().map_err(|problem| match problem {
         CredentialProblem::HalfGiven(d) => d,
-        CredentialProblem::Missing => Diagnostic::error(
-            "Missing TaurusDB credentials",
-            "Set one of: auth_token (HW_AUTH_TOKEN); access_key and secret_key (HW_ACCESS_KEY, HW_SECRET_KEY); or user_name, password and domain_name (HW_USER_NAME, HW_USER_PASSWORD, HW_DOMAIN_NAME) in the provider block or the environment.",
-        ),
+        CredentialProblem::Missing => {
+            let [token, aksk, password] = CREDENTIAL_CHOICES.map(hint_all);
+            Diagnostic::error(
+                "Missing TaurusDB credentials",
+                format!(
+                    "Set one of: {token}; {aksk}; or {password} in the provider block or the \
+                     environment."
+                ),
+            )
+        }
     })?;
     let mut config = ClientConfig::new(endpoint, credentials);
     config.language = settings.language.clone();

@@ -2,8 +2,8 @@
 
 pub mod api;
 pub mod config;
-pub mod diagnose;
 pub mod pause;
 pub mod provider;
+pub mod task;
 
 pub use provider::{PROVIDER_ADDRESS, TaurusDbProvider};

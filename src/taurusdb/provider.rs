@@ -8,9 +8,11 @@
 
 use std::sync::{Arc, RwLock};
 
+use crate::taurusdb::api::endpoint::is_region_name;
 use crate::taurusdb::api::wait::WaitPolicy;
 use crate::taurusdb::config::{
-    self, Configured, EnvLookup, ProviderConfig, Setting, Settings, attrs,
+    self, CREDENTIAL_CHOICES, Configured, EnvLookup, ProviderConfig, Setting, Settings, attr_list,
+    attrs,
 };
 use crate::taurusdb::pause::ReplicationPause;
 use crate::tf::attr::Attr;
@@ -195,10 +197,13 @@ impl TaurusDbProvider {
             .iter()
             .any(|s| (self.env)(s.env).is_some_and(|v| !v.trim().is_empty()));
         if env_has_credentials && !client_brings_credentials {
+            let [token, aksk, password] = CREDENTIAL_CHOICES.map(attr_list);
             return Err(Diagnostic::error(
                 "Server credentials are not lent to client-chosen hosts",
                 format!(
-                    "This server uses its own TaurusDB credentials (--credentials-from-env) only with the endpoints and TLS settings its operator configured. A client that sets {chosen} must supply its own credentials in the provider configuration (auth_token, access_key and secret_key, or user_name, password and domain_name); nothing was sent."
+                    "{CREDENTIALS_STAY_HOME} A client that sets {chosen} must supply its own \
+                     credentials in the provider configuration ({token}, {aksk}, or \
+                     {password}); nothing was sent."
                 ),
             )
             .at(AttrPath::attr(chosen)));
@@ -228,22 +233,8 @@ fn client_chosen_channel(config: &ProviderConfig) -> Option<&'static str> {
     }
 }
 
-/// `cn-north-4`, `ap-southeast-1`, `la-south-2`: two lowercase letters, then dash-separated
-/// lowercase words or numbers.
-fn is_region_name(region: &str) -> bool {
-    let mut parts = region.split('-');
-    let prefix_ok = parts
-        .next()
-        .is_some_and(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_lowercase()));
-    let rest: Vec<&str> = parts.collect();
-    prefix_ok
-        && !rest.is_empty()
-        && rest.iter().all(|p| {
-            !p.is_empty()
-                && p.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
-}
+const CREDENTIALS_STAY_HOME: &str = "This server uses its own TaurusDB credentials \
+     (--credentials-from-env) only with the endpoints and TLS settings its operator configured.";
 
 impl Default for TaurusDbProvider {
     fn default() -> Self {

@@ -4,6 +4,7 @@
 //! `GetProviderSchema` answer, the value type used to decode and encode every
 //! DynamicValue, and the attribute names resource code reads through.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::proto::tfplugin6 as pb;
@@ -25,7 +26,8 @@ pub struct Attribute {
     pub ty: Type,
     pub presence: Presence,
     pub sensitive: bool,
-    pub description: &'static str,
+    /// Markdown; built at run time where it names other facts (an environment variable).
+    pub description: Cow<'static, str>,
 }
 
 impl Attribute {
@@ -35,7 +37,7 @@ impl Attribute {
             ty,
             presence,
             sensitive: false,
-            description: "",
+            description: Cow::Borrowed(""),
         }
     }
 
@@ -44,8 +46,8 @@ impl Attribute {
         self
     }
 
-    pub fn describe(mut self, description: &'static str) -> Self {
-        self.description = description;
+    pub fn describe(mut self, description: impl Into<Cow<'static, str>>) -> Self {
+        self.description = description.into();
         self
     }
 

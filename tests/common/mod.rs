@@ -16,6 +16,7 @@ use taurusdb_provider::proto::tfplugin6 as pb;
 use taurusdb_provider::proto::tfplugin6::provider_client::ProviderClient;
 use taurusdb_provider::sim::{self, Seed, SimConfig, SimHandle};
 use taurusdb_provider::taurusdb::TaurusDbProvider;
+use taurusdb_provider::taurusdb::api::TaskRef;
 use taurusdb_provider::taurusdb::api::poll_schedule::PollSchedule;
 use taurusdb_provider::taurusdb::api::wait::WaitPolicy;
 use taurusdb_provider::taurusdb::pause::model;
@@ -28,6 +29,15 @@ pub const TOKEN: &str = "test-token-3f9a";
 pub const PROJECT: &str = "2f6c8a4e1b3d4c5f9a7e6d5c4b3a2918";
 pub const INSTANCE: &str = "5c1f0e9a2b7d4e3f8a6c1d2e3f4a5b6cin17";
 pub const TASK: &str = "orders_sync";
+
+/// The seeded task: [`TASK`] on [`INSTANCE`] in [`PROJECT`].
+pub static SEEDED: std::sync::LazyLock<TaskRef> =
+    std::sync::LazyLock::new(|| TaskRef::new(PROJECT, INSTANCE, TASK));
+
+/// Task `name` on [`INSTANCE`] in [`PROJECT`].
+pub fn task_on_instance(name: &str) -> TaskRef {
+    TaskRef::new(PROJECT, INSTANCE, name)
+}
 
 pub const ACCESS_KEY: &str = "SIMACCESSKEY0001";
 pub const SECRET_KEY: &str = "sim-secret-key-0001";

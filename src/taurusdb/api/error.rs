@@ -3,6 +3,22 @@
 
 use std::time::Duration;
 
+/// The code of "no such instance" (in this project).
+pub const INSTANCE_NOT_FOUND: &str = "DBS.200022";
+/// The code of "the instance has no such synchronization task".
+pub const TASK_NOT_FOUND: &str = "DBS.270022";
+/// The code of "no such job (yet)".
+pub const JOB_NOT_FOUND: &str = "DBS.200009";
+/// 409 codes meaning "the instance is busy with another operation; try later".
+pub const BUSY_CODES: [&str; 6] = [
+    "DBS.200019",
+    "DBS.201014",
+    "DBS.201015",
+    "DBS.200047",
+    "DBS.05000084",
+    "DBS.212033",
+];
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     /// The service answered with an error status.
@@ -71,6 +87,34 @@ impl ApiError {
             ApiError::Status { code, .. } => code.as_deref(),
             _ => None,
         }
+    }
+
+    /// The service says the instance does not exist.
+    pub fn is_instance_not_found(&self) -> bool {
+        self.code() == Some(INSTANCE_NOT_FOUND)
+    }
+
+    /// The service says the instance has no such task.
+    pub fn is_task_not_found(&self) -> bool {
+        self.code() == Some(TASK_NOT_FOUND)
+    }
+
+    /// The task, or its instance, does not exist.
+    pub fn is_task_gone(&self) -> bool {
+        self.is_instance_not_found() || self.is_task_not_found()
+    }
+
+    /// The jobs API does not know the job (yet): a 404, or its "not found" code.
+    pub fn is_job_not_found(&self) -> bool {
+        match self {
+            ApiError::Status { status: 404, .. } => true,
+            _ => self.code() == Some(JOB_NOT_FOUND),
+        }
+    }
+
+    /// A 409 saying the instance is busy with another operation: try again later.
+    pub fn is_instance_busy(&self) -> bool {
+        self.status() == Some(409) && self.code().is_some_and(|code| BUSY_CODES.contains(&code))
     }
 
     /// How long the service asked us to wait before retrying.
@@ -157,6 +201,26 @@ mod tests {
             "HTTP 400 DBS.200022: Instance not found. (request id req-1)"
         );
         assert_eq!(err.code(), Some("DBS.200022"));
+        assert!(err.is_instance_not_found() && err.is_task_gone());
+        assert!(!err.is_task_not_found() && !err.is_job_not_found());
+    }
+
+    #[test]
+    fn codes_say_what_is_missing_or_busy() {
+        let coded = |status: u16, code: &str| ApiError::Status {
+            status,
+            code: Some(code.into()),
+            message: String::new(),
+            request_id: None,
+            retry_after: None,
+        };
+        assert!(coded(400, "DBS.270022").is_task_not_found());
+        assert!(coded(400, "DBS.270022").is_task_gone());
+        assert!(coded(400, "DBS.200009").is_job_not_found());
+        assert!(status(404).is_job_not_found());
+        assert!(coded(409, "DBS.200019").is_instance_busy());
+        assert!(!coded(400, "DBS.200019").is_instance_busy());
+        assert!(!coded(409, "DBS.999999").is_instance_busy());
     }
 
     fn status(status: u16) -> ApiError {

@@ -8,8 +8,8 @@
 
 use std::hash::BuildHasher;
 
-use crate::taurusdb::api::client::Replication;
 use crate::taurusdb::api::error::ApiError;
+use crate::taurusdb::api::wire::Replication;
 
 /// The list call's page size (the API's maximum).
 pub const PAGE_SIZE: usize = 100;

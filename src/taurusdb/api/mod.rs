@@ -13,10 +13,16 @@ pub mod response;
 pub mod retry;
 pub mod secret;
 pub mod signer;
+pub mod task_ref;
 pub mod task_watch;
+pub mod transport;
 pub mod wait;
+pub mod wire;
 
 pub use auth::{Credentials, IamPassword, ProjectScope};
-pub use client::{ApiClient, ClientConfig, Job, JobStarted, JobStatus, Replication};
+pub use client::ApiClient;
 pub use error::ApiError;
 pub use secret::Secret;
+pub use task_ref::TaskRef;
+pub use transport::ClientConfig;
+pub use wire::{Job, JobStarted, JobStatus, Replication};

@@ -13,16 +13,6 @@ use reqwest::Method;
 
 use crate::taurusdb::api::error::ApiError;
 
-/// 409 codes meaning "the instance is busy with another operation; try later".
-pub const BUSY_CODES: [&str; 6] = [
-    "DBS.200019",
-    "DBS.201014",
-    "DBS.201015",
-    "DBS.200047",
-    "DBS.05000084",
-    "DBS.212033",
-];
-
 /// How often and how patiently to retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -77,11 +67,7 @@ pub fn retry_reason(method: &Method, error: &ApiError) -> Option<RetryReason> {
     let safe_to_repeat = method == Method::GET || method == Method::HEAD;
     match error {
         ApiError::Status { status: 429, .. } => Some(RetryReason::Throttled),
-        ApiError::Status {
-            status: 409,
-            code: Some(code),
-            ..
-        } if BUSY_CODES.contains(&code.as_str()) => Some(RetryReason::InstanceBusy),
+        err if err.is_instance_busy() => Some(RetryReason::InstanceBusy),
         ApiError::Connect { .. } => Some(RetryReason::NotConnected),
         ApiError::Status { status, .. } if *status >= 500 && safe_to_repeat => {
             Some(RetryReason::ServerError)

@@ -23,9 +23,21 @@ use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::taurusdb::api::client::{ListSource, Replication};
+use futures_util::future::BoxFuture;
+
 use crate::taurusdb::api::error::ApiError;
 use crate::taurusdb::api::poll_schedule::PollSchedule;
+use crate::taurusdb::api::wire::Replication;
+
+/// What reads an instance's whole task list for the pollers.
+pub trait ListSource: Send + Sync + 'static {
+    fn fetch<'a>(
+        &'a self,
+        project_id: &'a str,
+        instance_id: &'a str,
+        cancel: &'a CancellationToken,
+    ) -> BoxFuture<'a, Result<Arc<Vec<Replication>>, ApiError>>;
+}
 
 /// Which instance a list belongs to: (project_id, instance_id).
 pub type InstanceKey = (String, String);

@@ -19,10 +19,12 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::taurusdb::api::client::{ApiClient, Job, JobStatus};
+use crate::taurusdb::api::client::ApiClient;
 use crate::taurusdb::api::error::ApiError;
 use crate::taurusdb::api::poll_schedule::PollSchedule;
+use crate::taurusdb::api::task_ref::TaskRef;
 use crate::taurusdb::api::task_watch::{Interest, Snapshot};
+use crate::taurusdb::api::wire::{Job, JobStatus};
 
 /// Poll timing.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -70,9 +72,7 @@ pub fn is_paused(stage: &str) -> bool {
 /// What the wait is about.
 #[derive(Debug, Clone, Copy)]
 pub struct WaitTarget<'a> {
-    pub project_id: &'a str,
-    pub instance_id: &'a str,
-    pub task_name: &'a str,
+    pub task: &'a TaskRef,
     pub job_id: &'a str,
     pub stage: TargetStage,
 }
@@ -124,8 +124,8 @@ pub async fn wait_for(
 ) -> Result<Waited, WaitError> {
     let started = Instant::now();
     let mut stages = client.watch_tasks(
-        target.project_id,
-        target.instance_id,
+        &target.task.project,
+        &target.task.instance,
         Interest::Polling(policy.stage_polls),
     );
     let mut job = JobWatch::new(policy, started);
@@ -138,7 +138,7 @@ pub async fn wait_for(
                 Some(at) => {
                     tokio::time::sleep_until(at).await;
                     client
-                        .show_job(target.project_id, target.job_id, cancel)
+                        .show_job(&target.task.project, target.job_id, cancel)
                         .await
                 }
                 None => std::future::pending().await,
@@ -168,9 +168,7 @@ pub async fn wait_for(
                 match job.record(read, target.job_id) {
                     JobNews::Failed(reason) => {
                         // The stage still has the last word: one fresh look before failing.
-                        let task = client
-                            .find_replication(target.project_id, target.instance_id, target.task_name, cancel)
-                            .await;
+                        let task = client.find_replication(target.task, cancel).await;
                         if let Ok(Some(task)) = task
                             && let Some(stage) = task.stage.filter(|s| target.stage.reached(s))
                         {
@@ -202,9 +200,9 @@ fn stage_of(snapshot: &Snapshot, target: WaitTarget<'_>) -> Result<String, WaitE
     })?;
     let task = tasks
         .iter()
-        .find(|t| t.task_name == target.task_name)
+        .find(|t| t.task_name == target.task.task)
         .ok_or_else(|| WaitError::TaskGone {
-            task_name: target.task_name.to_string(),
+            task_name: target.task.task.clone(),
         })?;
     Ok(task.stage.clone().unwrap_or_default())
 }

@@ -13,19 +13,21 @@
 //! A pause or resume counts as "not done" only when the answer proves it (a 4xx refusal,
 //! no connection); any other answer (5xx, redirect, broken connection) may have come after
 //! the work was done. A refusal while the task already reads the target stage ends well
-//! (see [`refused`]).
+//! (see [`refused`](crate::taurusdb::task::refused)). Create, the re-pause and destroy
+//! run the same job flow ([`task::job`](crate::taurusdb::task::job)); this file says
+//! what its outcomes mean for state.
 
 pub mod model;
-pub mod refused;
+pub mod plan;
 pub mod validate;
 
 use std::sync::Arc;
 
-use crate::taurusdb::api::deadline::{DeadlineToken, deadline_after};
-use crate::taurusdb::api::wait::{self, TargetStage, WaitError, WaitPolicy, WaitTarget};
-use crate::taurusdb::api::{ApiClient, ApiError};
-use crate::taurusdb::diagnose::{self, Operation};
+use crate::taurusdb::api::wait::WaitPolicy;
+use crate::taurusdb::api::{ApiClient, TaskRef};
 use crate::taurusdb::provider::ProviderHandle;
+use crate::taurusdb::task::diagnose::{self, Aftermath, Verb};
+use crate::taurusdb::task::job::{self, Action, Gone, JobOutcome, JobRequest};
 use crate::tf::attr::Attr;
 use crate::tf::diagnostics::{Diagnostic, Diagnostics};
 use crate::tf::path::AttrPath;
@@ -35,48 +37,13 @@ use crate::tf::provider::{
 };
 use crate::tf::schema::Schema;
 use crate::tf::value::Value;
-use model::{ImportId, PauseState, REPLACING, SCHEMA_VERSION, TYPE_NAME, attrs};
+use model::{ImportId, PauseState, SCHEMA_VERSION, TYPE_NAME, attrs, timeout_path};
+use plan::Change;
 
 pub struct ReplicationPause {
     schema: Schema,
     provider: Arc<ProviderHandle>,
     wait_policy: WaitPolicy,
-}
-
-/// The known identity of a planned or stored pause.
-struct Target<'a> {
-    project: &'a str,
-    instance: &'a str,
-    task: &'a str,
-}
-
-impl<'a> Target<'a> {
-    fn of(state: &'a PauseState) -> Result<Self, Diagnostic> {
-        match (
-            state.project_id.known(),
-            state.instance_id.known(),
-            state.task_name.known(),
-        ) {
-            (Some(project), Some(instance), Some(task)) => Ok(Self {
-                project,
-                instance,
-                task,
-            }),
-            _ => Err(Diagnostic::error(
-                "Values are not known",
-                "instance_id, task_name and project_id must be known here. This is a bug in the provider or Terraform.",
-            )),
-        }
-    }
-
-    fn operation(&self, action: &'a str) -> Operation<'a> {
-        Operation {
-            action,
-            project: self.project,
-            instance: self.instance,
-            task: self.task,
-        }
-    }
 }
 
 impl ReplicationPause {
@@ -116,155 +83,69 @@ impl ReplicationPause {
         } else {
             Some(PauseState::from_value(&req.prior)?)
         };
-        let mut planned = PauseState {
-            instance_id: config.instance_id,
-            task_name: config.task_name,
-            project_id: config.project_id.or(self.default_project(ctx)),
-            triggers: config.triggers,
-            wait_for_completion: config.wait_for_completion.or(Attr::Known(true)),
-            resume_on_destroy: config.resume_on_destroy.or(Attr::Known(false)),
-            timeouts: config.timeouts,
-            ..PauseState::default()
-        };
-        if planned.project_id.is_null()
-            && let Some(prior) = &prior
-        {
-            planned.project_id = prior.project_id.clone();
-        }
-        if planned.project_id.is_null() {
-            return Err(missing_project().into());
-        }
-        let Some(prior) = prior else {
+        let (planned, change) = plan::plan(config, prior.as_ref(), self.default_project(ctx))?;
+        if change == Change::Create {
             // A create will need the API: say now, before anything is applied, if the
             // provider cannot reach it.
-            self.client(ctx).map_err(Diagnostics::from)?;
-            planned.id = planned.derived_id();
-            planned.job_id = Attr::Unknown;
-            planned.stage = Attr::Unknown;
-            return Ok((planned, Vec::new()));
-        };
-        let replace: Vec<AttrPath> = REPLACING
-            .iter()
-            .filter(|name| planned.replaces(&prior, name))
-            .map(|name| AttrPath::attr(*name))
-            .collect();
-        // Pause again in place (same task, so no resume in between) when the triggers
-        // changed or the task was resumed behind Terraform's back.
-        let resumed = planned.waits() && prior.stage.known().is_some_and(|s| !wait::is_paused(s));
-        let repause = resumed || !planned.triggers.same_as(&prior.triggers);
-        if !replace.is_empty() {
-            planned.id = planned.derived_id();
-            planned.job_id = Attr::Unknown;
-            planned.stage = Attr::Unknown;
-        } else if repause {
-            planned.id = prior.id.clone().or(planned.derived_id());
-            planned.job_id = Attr::Unknown;
-            planned.stage = Attr::Unknown;
-        } else {
-            planned.id = prior.id.clone().or(planned.derived_id());
-            planned.job_id = prior.job_id.clone();
-            planned.stage = prior.stage.clone();
+            self.client(ctx)?;
         }
-        Ok((planned, replace))
+        Ok((planned, change.requires_replace()))
+    }
+
+    /// Runs `action` on `task` (the one `state` names) within the timeout for it:
+    /// `timeouts.create` for a pause, `timeouts.delete` for a resume.
+    async fn run_job(
+        &self,
+        ctx: &RequestContext,
+        state: &PauseState,
+        task: &TaskRef,
+        action: Action,
+    ) -> Result<JobOutcome, Diagnostic> {
+        let aftermath = aftermath(action);
+        let client = self.client(ctx)?;
+        let timeout = state.timeout(timeout_of(action))?;
+        let request = JobRequest {
+            action,
+            task,
+            timeout,
+            wait: (action == Action::Resume || state.waits()).then_some(self.wait_policy),
+            gone_ends_it: action == Action::Resume,
+            aftermath: &aftermath,
+        };
+        Ok(job::run(&client, request, &ctx.cancel).await)
     }
 
     /// Pauses the task `state` names and (unless told not to) waits for it, within
     /// timeouts.create. Used by create and by the in-place re-pause.
     async fn pause_and_wait(&self, ctx: &RequestContext, state: &PauseState) -> PauseOutcome {
-        let prepared = self
-            .client(ctx)
-            .and_then(|client| Ok((client, state.timeout(attrs::CREATE)?)))
-            .and_then(|(client, timeout)| Ok((client, timeout, Target::of(state)?)));
-        let (client, timeout, target) = match prepared {
-            Ok(prepared) => prepared,
+        let task = match state.task_ref() {
+            Ok(task) => task,
             Err(d) => return PauseOutcome::NotDone(d),
         };
-        let deadline = DeadlineToken::new(&ctx.cancel, deadline_after(timeout));
-        let op = target.operation("pause");
-        let paused = client
-            .pause_replication(
-                target.project,
-                target.instance,
-                target.task,
-                deadline.token(),
-            )
-            .await;
+        let outcome = match self.run_job(ctx, state, &task, Action::Pause).await {
+            Ok(outcome) => outcome,
+            Err(d) => return PauseOutcome::NotDone(d),
+        };
         let mut done = state.clone();
         done.id = done.derived_id();
-        done.stage = Attr::Null;
-        let job = match paused {
-            Ok(job) => job,
-            Err(err) if err.may_have_been_processed() => {
-                done.job_id = Attr::Null;
-                return PauseOutcome::Uncertain(
-                    done,
-                    diagnose::uncertain(&err, op, deadline.expired()),
-                );
-            }
-            Err(err) if refused::may_mean_already_there(&err) => {
-                let ids = (target.project, target.instance, target.task);
-                let already = refused::stage_if_already_there(
-                    &client,
-                    ids,
-                    TargetStage::Paused,
-                    deadline.token(),
-                )
-                .await;
-                return match already {
-                    Some(stage) => {
-                        let warning = diagnose::already_at_target(&err, op, &stage);
-                        done.job_id = Attr::Null;
-                        done.stage = Attr::Known(stage);
-                        PauseOutcome::Done(done, warning.into())
-                    }
-                    None => PauseOutcome::NotDone(diagnose::api_failed(&err, op)),
-                };
-            }
-            Err(_) if deadline.expired() => {
-                return PauseOutcome::NotDone(diagnose::timed_out_before_sending(op, timeout));
-            }
-            Err(err) => return PauseOutcome::NotDone(diagnose::api_failed(&err, op)),
-        };
-        tracing::info!(
-            instance_id = %target.instance,
-            task_name = %target.task,
-            job_id = %job.job_id,
-            request_id = job.request_id.as_deref().unwrap_or(""),
-            "paused replication task"
-        );
-        done.job_id = Attr::Known(job.job_id.clone());
-        if !state.waits() {
-            return PauseOutcome::Done(done, Diagnostics::new());
-        }
-        let waited = wait::wait_for(
-            &client,
-            WaitTarget {
-                project_id: target.project,
-                instance_id: target.instance,
-                task_name: target.task,
-                job_id: &job.job_id,
-                stage: TargetStage::Paused,
-            },
-            deadline.deadline(),
-            self.wait_policy,
-            &ctx.cancel,
-        )
-        .await;
-        match waited {
-            Ok(waited) => {
-                done.stage = Attr::Known(waited.stage);
-                let warnings = waited
-                    .job_unreadable
-                    .map(|err| diagnose::job_unreadable(&err, op))
-                    .into_iter()
-                    .collect();
+        match outcome {
+            JobOutcome::Done {
+                job_id,
+                stage,
+                warnings,
+            } => {
+                done.job_id = job_id.into();
+                done.stage = stage.into();
                 PauseOutcome::Done(done, warnings)
             }
-            // The pause happened: its job ID goes to state along with the error.
-            Err(err) => {
-                let diagnostic = diagnose::wait_failed(&err, op, &job.job_id);
+            JobOutcome::NotDone(d) => PauseOutcome::NotDone(d),
+            JobOutcome::Uncertain { job_id, diagnostic } => {
+                done.job_id = job_id.into();
+                done.stage = Attr::Null;
                 PauseOutcome::Uncertain(done, diagnostic)
             }
+            // Not with gone_ends_it unset, as for a pause; an error all the same.
+            JobOutcome::Gone(gone) => PauseOutcome::NotDone(gone.failure(Action::Pause, &task)),
         }
     }
 
@@ -277,11 +158,7 @@ impl ReplicationPause {
             PauseOutcome::Done(state, warnings) => succeeded(state, warnings),
             PauseOutcome::NotDone(d) => failed(d),
             // Returned with the error, so Terraform records it (tainted).
-            PauseOutcome::Uncertain(state, d) => ApplyResponse {
-                new_state: state.to_value(),
-                private: Vec::new(),
-                diagnostics: d.into(),
-            },
+            PauseOutcome::Uncertain(state, d) => succeeded(state, d.into()),
         }
     }
 
@@ -312,135 +189,41 @@ impl ReplicationPause {
                 if state.job_id.known().is_some() {
                     kept_state.job_id = state.job_id;
                 }
-                ApplyResponse {
-                    new_state: kept_state.to_value(),
-                    private: Vec::new(),
-                    diagnostics: d.into(),
-                }
+                succeeded(kept_state, d.into())
             }
         }
     }
 
     async fn destroy(&self, ctx: &RequestContext, prior: &Value) -> ApplyResponse {
-        let removed_only = || {
-            ApplyResponse {
-            new_state: Value::Null,
-            private: Vec::new(),
-            diagnostics: Diagnostic::warning(
-                "Replication task left paused",
-                "Destroying taurusdb_replication_pause only removes it from Terraform state. The data synchronization task stays as it is; set resume_on_destroy = true to resume it on destroy.",
-            )
-            .into(),
-        }
-        };
         let state = match PauseState::from_value(prior) {
             Ok(state) => state,
             Err(d) => return kept(prior, d),
         };
         if !state.resumes_on_destroy() {
-            return removed_only();
+            let detail = format!(
+                "Destroying {TYPE_NAME} only removes it from Terraform state. {LEFT_AS_IT_IS} \
+                 set {} = true to resume it on destroy.",
+                attrs::RESUME_ON_DESTROY
+            );
+            return removed(Diagnostic::warning("Replication task left paused", detail).into());
         }
-        let target = match Target::of(&state) {
-            Ok(target) => target,
+        let outcome = match state.task_ref() {
+            Ok(task) => self.run_job(ctx, &state, &task, Action::Resume).await,
+            Err(d) => Err(d),
+        };
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
             Err(d) => return kept(prior, d),
         };
-        let prepared = self
-            .client(ctx)
-            .and_then(|client| Ok((client, state.timeout(attrs::DELETE)?)));
-        let (client, timeout) = match prepared {
-            Ok(prepared) => prepared,
-            Err(d) => return kept(prior, d),
-        };
-        let deadline = DeadlineToken::new(&ctx.cancel, deadline_after(timeout));
-        let gone = |detail: String| ApplyResponse {
-            new_state: Value::Null,
-            private: Vec::new(),
-            diagnostics: Diagnostic::warning("Nothing to resume", detail).into(),
-        };
-        let job = match client
-            .resume_replication(
-                target.project,
-                target.instance,
-                target.task,
-                deadline.token(),
-            )
-            .await
-        {
-            Ok(job) => job,
-            Err(err) if task_vanished(&err) => {
-                return gone(format!(
-                    "The task no longer exists ({err}); it was removed from state."
-                ));
-            }
-            Err(err) if err.may_have_been_processed() => {
-                let op = target.operation("resume");
-                return kept(prior, diagnose::uncertain(&err, op, deadline.expired()));
-            }
-            Err(err) if refused::may_mean_already_there(&err) => {
-                let ids = (target.project, target.instance, target.task);
-                let already = refused::stage_if_already_there(
-                    &client,
-                    ids,
-                    TargetStage::NotPaused,
-                    deadline.token(),
-                )
-                .await;
-                let op = target.operation("resume");
-                return match already {
-                    Some(stage) => ApplyResponse {
-                        new_state: Value::Null,
-                        private: Vec::new(),
-                        diagnostics: diagnose::already_at_target(&err, op, &stage).into(),
-                    },
-                    None => kept(prior, diagnose::api_failed(&err, op)),
-                };
-            }
-            Err(_) if deadline.expired() => {
-                return kept(
-                    prior,
-                    diagnose::timed_out_before_sending(target.operation("resume"), timeout),
-                );
-            }
-            Err(err) => {
-                return kept(
-                    prior,
-                    diagnose::api_failed(&err, target.operation("resume")),
-                );
-            }
-        };
-        tracing::info!(task_name = %target.task, job_id = %job.job_id, "resumed replication task");
-        let waited = wait::wait_for(
-            &client,
-            WaitTarget {
-                project_id: target.project,
-                instance_id: target.instance,
-                task_name: target.task,
-                job_id: &job.job_id,
-                stage: TargetStage::NotPaused,
-            },
-            deadline.deadline(),
-            self.wait_policy,
-            &ctx.cancel,
-        )
-        .await;
-        match waited {
-            Ok(waited) => ApplyResponse {
-                new_state: Value::Null,
-                private: Vec::new(),
-                diagnostics: waited
-                    .job_unreadable
-                    .map(|err| diagnose::job_unreadable(&err, target.operation("resume")))
-                    .into_iter()
-                    .collect(),
-            },
-            Err(WaitError::TaskGone { .. }) => gone(
-                "The task disappeared while it was being resumed; it was removed from state."
-                    .into(),
-            ),
-            Err(err) => kept(
-                prior,
-                diagnose::wait_failed(&err, target.operation("resume"), &job.job_id),
-            ),
+        let gone =
+            |detail: String| removed(Diagnostic::warning("Nothing to resume", detail).into());
+        match outcome {
+            JobOutcome::Done { warnings, .. } => removed(warnings),
+            JobOutcome::Gone(Gone::Refused(err)) => gone(format!(
+                "The task no longer exists ({err}); it was removed from state."
+            )),
+            JobOutcome::Gone(Gone::DuringWait) => gone(DISAPPEARED_WHILE_RESUMING.into()),
+            JobOutcome::NotDone(d) | JobOutcome::Uncertain { diagnostic: d, .. } => kept(prior, d),
         }
     }
 }
@@ -456,43 +239,80 @@ enum PauseOutcome {
     Uncertain(PauseState, Diagnostic),
 }
 
-fn succeeded(state: PauseState, warnings: Diagnostics) -> ApplyResponse {
+/// The timeout that bounds `action`.
+fn timeout_of(action: Action) -> &'static str {
+    match action {
+        Action::Pause => attrs::CREATE,
+        Action::Resume => attrs::DELETE,
+    }
+}
+
+const PAUSE_UNCERTAIN: &str = "The resource is recorded without a job ID (tainted); the next \
+     apply pauses the task again (and ends well if the task already reads Paused).";
+const RESUME_UNCERTAIN: &str = "The resource stays in state; the next destroy resumes the task \
+     again (and ends well if the task already runs).";
+const RESUME_FAILED: &str = "The resource stays in state; the next destroy resumes the task again.";
+const LEFT_AS_IT_IS: &str = "The data synchronization task stays as it is;";
+const DISAPPEARED_WHILE_RESUMING: &str =
+    "The task disappeared while it was being resumed; it was removed from state.";
+const REMOVED_AFTER_READ: &str = "The resource was removed from state; the next apply pauses \
+     again if it is still configured.";
+const NOT_REFRESHED: &str = "Replication pause not refreshed";
+
+/// What this resource keeps after a failed or unsure pause (create, re-pause) or resume
+/// (destroy).
+fn aftermath(action: Action) -> Aftermath {
+    let bound = timeout_path(timeout_of(action)).to_string();
+    match action {
+        Action::Pause => Aftermath {
+            bound,
+            if_uncertain: PAUSE_UNCERTAIN,
+            if_not_sent: "Nothing was paused",
+            if_job_failed: |job_id| {
+                format!(
+                    "The job ID {job_id} is recorded in state, and the next apply pauses the \
+                     task again."
+                )
+            },
+        },
+        Action::Resume => Aftermath {
+            bound,
+            if_uncertain: RESUME_UNCERTAIN,
+            if_not_sent: "Nothing was resumed; the resource stays in state",
+            if_job_failed: |_| RESUME_FAILED.to_string(),
+        },
+    }
+}
+
+fn succeeded(state: PauseState, diagnostics: Diagnostics) -> ApplyResponse {
     ApplyResponse {
         new_state: state.to_value(),
         private: Vec::new(),
-        diagnostics: warnings,
+        diagnostics,
     }
 }
 
 /// Nothing happened remotely: no state, one error.
 fn failed(diagnostic: Diagnostic) -> ApplyResponse {
+    removed(diagnostic.into())
+}
+
+/// The resource leaves state.
+fn removed(diagnostics: Diagnostics) -> ApplyResponse {
     ApplyResponse {
         new_state: Value::Null,
         private: Vec::new(),
-        diagnostics: diagnostic.into(),
+        diagnostics,
     }
 }
 
-/// A destroy that did not finish: the resource stays in state.
+/// A change that did not happen: the resource stays in state as it was.
 fn kept(prior: &Value, diagnostic: Diagnostic) -> ApplyResponse {
     ApplyResponse {
         new_state: prior.clone(),
         private: Vec::new(),
         diagnostics: diagnostic.into(),
     }
-}
-
-/// The task (or its instance) does not exist any more.
-fn task_vanished(err: &ApiError) -> bool {
-    matches!(err.code(), Some("DBS.270022" | "DBS.200022"))
-}
-
-fn missing_project() -> Diagnostic {
-    Diagnostic::error(
-        "Missing project_id",
-        "Set project_id on this resource, or project_id (or HW_PROJECT_ID) in the provider block.",
-    )
-    .at(AttrPath::attr(attrs::PROJECT_ID))
 }
 
 #[tonic::async_trait]
@@ -563,51 +383,43 @@ impl Resource for ReplicationPause {
         let client = match self.client(ctx) {
             Ok(client) => client,
             Err(d) => {
-                return unchanged(
-                    Diagnostic::warning(
-                        "Replication pause not refreshed",
-                        format!(
-                            "The task's stage could not be checked: {} {}",
-                            d.summary, d.detail
-                        ),
-                    )
-                    .into(),
+                let detail = format!(
+                    "The task's stage could not be checked: {} {}",
+                    d.summary, d.detail
                 );
+                return unchanged(Diagnostic::warning(NOT_REFRESHED, detail).into());
             }
         };
         // State imported before any project was known: the provider's default applies.
         state.project_id = state.project_id.clone().or(self.default_project(ctx));
         if state.project_id.is_null() {
+            let detail = format!(
+                "This resource has no {p} and the provider has none either, so its task \
+                 cannot be looked up. Set {p}.",
+                p = attrs::PROJECT_ID
+            );
             return unchanged(
-                Diagnostic::warning(
-                    "Replication pause not refreshed",
-                    "This resource has no project_id and the provider has none either, so its task cannot be looked up. Set project_id.",
-                )
-                .at(AttrPath::attr(attrs::PROJECT_ID))
-                .into(),
+                Diagnostic::warning(NOT_REFRESHED, detail)
+                    .at(AttrPath::attr(attrs::PROJECT_ID))
+                    .into(),
             );
         }
-        let target = match Target::of(&state) {
-            Ok(target) => target,
+        let task = match state.task_ref() {
+            Ok(task) => task,
             Err(d) => return unchanged(d.into()),
         };
-        let found = client
-            .find_replication(target.project, target.instance, target.task, &ctx.cancel)
-            .await;
-        let removed = |why: String| {
-            ReadResponse {
+        let removed = |why: String| ReadResponse {
             new_state: Value::Null,
             private: Vec::new(),
             diagnostics: Diagnostic::warning(
                 "Replication task no longer exists",
-                format!("{why} The resource was removed from state; the next apply pauses again if it is still configured."),
+                format!("{why} {REMOVED_AFTER_READ}"),
             )
             .into(),
-        }
         };
-        match found {
-            Ok(Some(task)) => {
-                state.stage = task.stage.into();
+        match client.find_replication(&task, &ctx.cancel).await {
+            Ok(Some(found)) => {
+                state.stage = found.stage.into();
                 ReadResponse {
                     new_state: state.to_value(),
                     private: req.private,
@@ -616,32 +428,27 @@ impl Resource for ReplicationPause {
             }
             Ok(None) => removed(format!(
                 "Instance {:?} lists no synchronization task {:?}.",
-                target.instance, target.task
+                task.instance, task.task
             )),
-            Err(err) if task_vanished(&err) => removed(format!("TaurusDB answered: {err}.")),
-            Err(err) => unchanged(diagnose::api_failed(&err, target.operation("read")).into()),
+            Err(err) if err.is_task_gone() => removed(format!("TaurusDB answered: {err}.")),
+            Err(err) => unchanged(diagnose::api_failed(&err, Verb::Read, &task).into()),
         }
     }
 
     async fn import(&self, ctx: &RequestContext, id: &str) -> ImportResponse {
         let Some(import) = ImportId::parse(id) else {
+            let detail = format!(
+                "Expected <{i}>/<{t}> or <{p}>/<{i}>/<{t}>, got {id:?}.",
+                i = attrs::INSTANCE_ID,
+                t = attrs::TASK_NAME,
+                p = attrs::PROJECT_ID
+            );
             return ImportResponse {
                 state: None,
-                diagnostics: Diagnostic::error(
-                    "Invalid import ID",
-                    format!("Expected <instance_id>/<task_name> or <project_id>/<instance_id>/<task_name>, got {id:?}."),
-                )
-                .into(),
+                diagnostics: Diagnostic::error("Invalid import ID", detail).into(),
             };
         };
-        let state = PauseState {
-            instance_id: Attr::Known(import.instance_id),
-            task_name: Attr::Known(import.task_name),
-            project_id: Attr::from(import.project_id).or(self.default_project(ctx)),
-            wait_for_completion: Attr::Known(true),
-            resume_on_destroy: Attr::Known(false),
-            ..PauseState::default()
-        };
+        let state = import.into_state(self.default_project(ctx));
         let mut diagnostics = validate::validate(&state);
         if diagnostics.has_errors() {
             for d in &mut diagnostics.0 {
@@ -665,16 +472,73 @@ impl Resource for ReplicationPause {
 
     fn upgrade(&self, version: i64, state: Value) -> Result<Value, Diagnostics> {
         if version > SCHEMA_VERSION {
-            return Err(Diagnostic::error(
-                "State from a newer provider",
-                format!("This state was written with schema version {version}; this provider knows version {SCHEMA_VERSION}. Use a newer provider."),
-            )
-            .into());
+            let detail = format!(
+                "This state was written with schema version {version}; this provider knows \
+                 version {SCHEMA_VERSION}. Use a newer provider."
+            );
+            return Err(Diagnostic::error("State from a newer provider", detail).into());
         }
-        let mut upgraded = PauseState::from_value(&state)?;
         // Version 0 had no flags: give them their defaults so no plan shows a change.
-        upgraded.wait_for_completion = upgraded.wait_for_completion.or(Attr::Known(true));
-        upgraded.resume_on_destroy = upgraded.resume_on_destroy.or(Attr::Known(false));
+        let upgraded = PauseState::from_value(&state)?.with_defaults();
         Ok(upgraded.to_value())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::taurusdb::api::ApiError;
+    use crate::taurusdb::api::wait::WaitError;
+    use crate::taurusdb::task::diagnose::{Operation, already_at_target, uncertain, wait_failed};
+
+    fn op(action: Action, task: &TaskRef) -> Operation<'_> {
+        Operation { action, task }
+    }
+
+    #[test]
+    fn failed_jobs_carry_the_reason_and_the_job_id() {
+        let task = TaskRef::new("p", "i", "t");
+        let pause = aftermath(Action::Pause);
+        let err = WaitError::JobFailed {
+            job_id: "j1".into(),
+            reason: "replication channel broken".into(),
+        };
+        let d = wait_failed(&err, op(Action::Pause, &task), &pause, "j1");
+        assert!(d.detail.contains("replication channel broken") && d.detail.contains("j1"));
+        let timeout = WaitError::TimedOut {
+            job_id: "j1".into(),
+            waited: Duration::from_secs(2),
+            last_seen: "job Running 50%".into(),
+        };
+        let d = wait_failed(&timeout, op(Action::Pause, &task), &pause, "j1");
+        assert!(d.detail.contains("timeouts.create") && d.detail.contains("Running"));
+    }
+
+    #[test]
+    fn uncertain_and_already_done_say_what_happens_next() {
+        let task = TaskRef::new("p", "i", "t");
+        let gateway = ApiError::Status {
+            status: 504,
+            code: None,
+            message: "Gateway Timeout".into(),
+            request_id: None,
+            retry_after: None,
+        };
+        let d = uncertain(
+            &gateway,
+            op(Action::Pause, &task),
+            &aftermath(Action::Pause),
+            false,
+        );
+        assert!(d.summary.contains("pause") && d.summary.contains("may or may not"));
+        assert!(d.detail.contains("HTTP 504") && d.detail.contains("tainted"));
+        let resume = op(Action::Resume, &task);
+        let d = uncertain(&gateway, resume, &aftermath(Action::Resume), true);
+        assert!(d.detail.contains("timeouts.delete") && d.detail.contains("stays in state"));
+        let d = already_at_target(&gateway, resume, "Incremental");
+        assert_eq!(d.summary, "Task \"t\" is not paused");
+        assert!(d.detail.contains("\"Incremental\""));
     }
 }

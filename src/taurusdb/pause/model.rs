@@ -1,11 +1,14 @@
 //! The `taurusdb_replication_pause` resource's schema and its typed state.
 //!
-//! Attribute names live here once; everything else reads them through [`PauseState`].
+//! Attribute names live here once (those that name the task are shared with every
+//! schema that names one, see [`task::attrs`](crate::taurusdb::task::attrs)), and so do
+//! the defaults; everything else reads them through [`PauseState`].
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::duration::parse_go_duration;
+use crate::taurusdb::api::TaskRef;
 use crate::tf::attr::Attr;
 use crate::tf::diagnostics::{Diagnostic, Diagnostics};
 use crate::tf::path::{AttrPath, PathStep};
@@ -19,11 +22,14 @@ pub const SCHEMA_VERSION: i64 = 1;
 /// How long create (pause and wait) and delete (resume and wait) may take by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
+/// wait_for_completion when not set.
+pub const DEFAULT_WAIT_FOR_COMPLETION: bool = true;
+/// resume_on_destroy when not set.
+pub const DEFAULT_RESUME_ON_DESTROY: bool = false;
+
 pub mod attrs {
+    pub use crate::taurusdb::task::attrs::{INSTANCE_ID, PROJECT_ID, TASK_NAME};
     pub const ID: &str = "id";
-    pub const INSTANCE_ID: &str = "instance_id";
-    pub const TASK_NAME: &str = "task_name";
-    pub const PROJECT_ID: &str = "project_id";
     pub const JOB_ID: &str = "job_id";
     pub const STAGE: &str = "stage";
     pub const TRIGGERS: &str = "triggers";
@@ -56,12 +62,14 @@ pub fn schema() -> Schema {
                 ),
                 Attribute::new(attrs::TRIGGERS, Type::map(Type::String), Presence::Optional)
                     .describe("Arbitrary values; changing any of them pauses the task again."),
-                flag(attrs::WAIT_FOR_COMPLETION).describe(
-                    "Wait until the pause job completed and the task reads Paused (default true).",
-                ),
-                flag(attrs::RESUME_ON_DESTROY).describe(
-                    "On destroy, resume the task and wait for it (default false: destroy only removes the state entry).",
-                ),
+                flag(attrs::WAIT_FOR_COMPLETION).describe(format!(
+                    "Wait until the pause job completed and the task reads Paused (default \
+                     {DEFAULT_WAIT_FOR_COMPLETION})."
+                )),
+                flag(attrs::RESUME_ON_DESTROY).describe(format!(
+                    "On destroy, resume the task and wait for it (default \
+                     {DEFAULT_RESUME_ON_DESTROY}: destroy only removes the state entry)."
+                )),
             ],
             blocks: vec![NestedBlock {
                 type_name: attrs::TIMEOUTS,
@@ -195,14 +203,56 @@ impl PauseState {
         }
     }
 
-    /// wait_for_completion with its default (true).
-    pub fn waits(&self) -> bool {
-        !matches!(self.wait_for_completion, Attr::Known(false))
+    /// The flags that are not set get their defaults; unknown ones stay unknown.
+    pub fn with_defaults(self) -> Self {
+        Self {
+            wait_for_completion: self
+                .wait_for_completion
+                .or(Attr::Known(DEFAULT_WAIT_FOR_COMPLETION)),
+            resume_on_destroy: self
+                .resume_on_destroy
+                .or(Attr::Known(DEFAULT_RESUME_ON_DESTROY)),
+            ..self
+        }
     }
 
-    /// resume_on_destroy with its default (false).
+    /// wait_for_completion, or its default.
+    pub fn waits(&self) -> bool {
+        *self
+            .wait_for_completion
+            .known()
+            .unwrap_or(&DEFAULT_WAIT_FOR_COMPLETION)
+    }
+
+    /// resume_on_destroy, or its default.
     pub fn resumes_on_destroy(&self) -> bool {
-        matches!(self.resume_on_destroy, Attr::Known(true))
+        *self
+            .resume_on_destroy
+            .known()
+            .unwrap_or(&DEFAULT_RESUME_ON_DESTROY)
+    }
+
+    /// The task this pause is about, once project, instance and task name are known.
+    pub fn task_ref(&self) -> Result<TaskRef, Diagnostic> {
+        match (
+            self.project_id.known(),
+            self.instance_id.known(),
+            self.task_name.known(),
+        ) {
+            (Some(project), Some(instance), Some(task)) => {
+                Ok(TaskRef::new(project, instance, task))
+            }
+            _ => Err(Diagnostic::error(
+                "Values are not known",
+                format!(
+                    "{}, {} and {} must be known here. This is a bug in the provider or \
+                     Terraform.",
+                    attrs::INSTANCE_ID,
+                    attrs::TASK_NAME,
+                    attrs::PROJECT_ID
+                ),
+            )),
+        }
     }
 
     /// A configured timeout, or the default.
@@ -215,7 +265,7 @@ impl PauseState {
             None => Ok(DEFAULT_TIMEOUT),
             Some(text) => parse_go_duration(text).map_err(|problem| {
                 Diagnostic::error(
-                    format!("Invalid timeouts.{name}"),
+                    format!("Invalid {}", timeout_path(name)),
                     format!("{problem}. Use Go duration syntax such as \"30m\" or \"1h30m\"."),
                 )
                 .at(timeout_path(name))
@@ -258,7 +308,7 @@ impl Triggers {
         } else {
             Err(Diagnostic::error(
                 "Invalid attribute value",
-                "The value of triggers must be a map of strings.",
+                format!("The value of {} must be a map of strings.", attrs::TRIGGERS),
             )
             .at(AttrPath::attr(attrs::TRIGGERS)))
         }
@@ -300,7 +350,8 @@ impl From<BTreeMap<String, String>> for Triggers {
 /// Attributes whose change means another task: a replacement.
 pub const REPLACING: [&str; 3] = [attrs::INSTANCE_ID, attrs::TASK_NAME, attrs::PROJECT_ID];
 
-/// The import ID: `<instance_id>/<task_name>` or `<project_id>/<instance_id>/<task_name>`.
+/// The import ID: `<instance_id>/<task_name>` or `<project_id>/<instance_id>/<task_name>`
+/// (a [`TaskRef`]'s text). Without a project, the provider's applies, if it has one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportId {
     pub project_id: Option<String>,
@@ -325,6 +376,28 @@ impl ImportId {
             task_name: task_name.to_string(),
         })
     }
+
+    /// The state an import starts from: the task it names, `default_project` where the
+    /// ID names none, the flags at their defaults.
+    pub fn into_state(self, default_project: Attr<String>) -> PauseState {
+        PauseState {
+            instance_id: Attr::Known(self.instance_id),
+            task_name: Attr::Known(self.task_name),
+            project_id: Attr::from(self.project_id).or(default_project),
+            ..PauseState::default()
+        }
+        .with_defaults()
+    }
+}
+
+impl From<&TaskRef> for ImportId {
+    fn from(task: &TaskRef) -> Self {
+        Self {
+            project_id: Some(task.project.clone()),
+            instance_id: task.instance.clone(),
+            task_name: task.task.clone(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -348,6 +421,36 @@ mod tests {
         for bad in ["", "inst", "inst/", "/task", "a/b/c/d", "/a/b"] {
             assert_eq!(ImportId::parse(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_task_ref_is_an_import_id_and_back() {
+        let task = TaskRef::new("p", "inst", "orders_sync");
+        let id = ImportId::parse(&task.to_string()).expect("parses");
+        assert_eq!(id, ImportId::from(&task));
+        let state = id.into_state(Attr::Null);
+        assert_eq!(state.task_ref(), Ok(task));
+        assert_eq!(state.wait_for_completion, Attr::Known(true));
+        assert_eq!(state.resume_on_destroy, Attr::Known(false));
+        let imported = ImportId::parse("inst/orders_sync").expect("parses");
+        let state = imported.into_state(Attr::Known("default".into()));
+        assert_eq!(state.task_ref().map(|t| t.project), Ok("default".into()));
+    }
+
+    #[test]
+    fn defaults_fill_only_what_is_not_set() {
+        let state = PauseState {
+            wait_for_completion: Attr::Unknown,
+            resume_on_destroy: Attr::Known(true),
+            ..PauseState::default()
+        }
+        .with_defaults();
+        assert_eq!(state.wait_for_completion, Attr::Unknown);
+        assert!(state.waits(), "unknown waits, as by default");
+        assert!(state.resumes_on_destroy());
+        let defaults = PauseState::default().with_defaults();
+        assert_eq!(defaults.waits(), DEFAULT_WAIT_FOR_COMPLETION);
+        assert_eq!(defaults.resumes_on_destroy(), DEFAULT_RESUME_ON_DESTROY);
     }
 
     #[test]

@@ -35,32 +35,24 @@ pub fn validate(config: &PauseState) -> Diagnostics {
     if let Some(name) = config.task_name.known()
         && let Some(problem) = task_name_problem(name)
     {
-        diagnostics.push(
-            Diagnostic::error(
-                "Invalid task_name",
-                format!("task_name {name:?} {problem}."),
-            )
-            .at(AttrPath::attr(attrs::TASK_NAME)),
-        );
+        diagnostics.push(invalid(attrs::TASK_NAME, format!("{name:?} {problem}")));
     }
-    if let Some(id) = config.instance_id.known()
-        && let Some(problem) = instance_id_problem(id)
-    {
-        diagnostics.push(
-            Diagnostic::error("Invalid instance_id", format!("instance_id {problem}."))
-                .at(AttrPath::attr(attrs::INSTANCE_ID)),
-        );
-    }
-    if let Some(id) = config.project_id.known()
-        && let Some(problem) = instance_id_problem(id)
-    {
-        diagnostics.push(
-            Diagnostic::error("Invalid project_id", format!("project_id {problem}."))
-                .at(AttrPath::attr(attrs::PROJECT_ID)),
-        );
+    for (attr, value) in [
+        (attrs::INSTANCE_ID, &config.instance_id),
+        (attrs::PROJECT_ID, &config.project_id),
+    ] {
+        if let Some(problem) = value.known().and_then(|id| instance_id_problem(id)) {
+            diagnostics.push(invalid(attr, problem));
+        }
     }
     diagnostics.extend(config.validate_timeouts());
     diagnostics
+}
+
+/// `Invalid <attr>`, at the attribute: "<attr> <problem>."
+fn invalid(attr: &'static str, problem: String) -> Diagnostic {
+    Diagnostic::error(format!("Invalid {attr}"), format!("{attr} {problem}."))
+        .at(AttrPath::attr(attr))
 }
 
 #[cfg(test)]

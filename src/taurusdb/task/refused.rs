@@ -9,37 +9,28 @@
 
 use tokio_util::sync::CancellationToken;
 
-use crate::taurusdb::api::retry::BUSY_CODES;
 use crate::taurusdb::api::wait::TargetStage;
-use crate::taurusdb::api::{ApiClient, ApiError};
+use crate::taurusdb::api::{ApiClient, ApiError, TaskRef};
 
-/// Codes meaning the instance or the task does not exist: never "already there".
-const NOT_FOUND_CODES: [&str; 2] = ["DBS.200022", "DBS.270022"];
-
-/// Whether a refusal could mean the task already reads the target stage.
+/// Whether a refusal could mean the task already reads the target stage: a 4xx that is
+/// not throttling, "busy", an authentication failure or "no such instance/task".
 pub fn may_mean_already_there(err: &ApiError) -> bool {
-    let ApiError::Status { status, code, .. } = err else {
+    let ApiError::Status { status, .. } = err else {
         return false;
     };
-    let code = code.as_deref().unwrap_or("");
-    let busy = *status == 409 && BUSY_CODES.contains(&code);
-    let not_found = NOT_FOUND_CODES.contains(&code);
     let refusal = (400..500).contains(status) && !matches!(status, 401 | 403 | 429);
-    refusal && !busy && !not_found
+    refusal && !err.is_instance_busy() && !err.is_task_gone()
 }
 
 /// The task's stage when it already reads `target`; None when it does not, or when it
 /// cannot be read (then the refusal stands).
 pub async fn stage_if_already_there(
     client: &ApiClient,
-    (project, instance, task): (&str, &str, &str),
+    task: &TaskRef,
     target: TargetStage,
     cancel: &CancellationToken,
 ) -> Option<String> {
-    match client
-        .find_replication(project, instance, task, cancel)
-        .await
-    {
+    match client.find_replication(task, cancel).await {
         Ok(Some(found)) => found.stage.filter(|stage| target.reached(stage)),
         Ok(None) => None,
         Err(err) => {

@@ -1,0 +1,446 @@
+//! Sending one call: the connection pool, the documented headers, credentials (a token,
+//! a fresh AK/SK signature per attempt, or the shared IAM token renewed once on a 401),
+//! safe retries, and transport failures turned into [`ApiError`]s.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::Method;
+use tokio_util::sync::CancellationToken;
+
+use crate::taurusdb::api::auth::{Credentials, TokenCache};
+use crate::taurusdb::api::endpoint::{self, UrlProblem};
+use crate::taurusdb::api::error::ApiError;
+use crate::taurusdb::api::response::{self, BodyError, MAX_BODY_BYTES};
+use crate::taurusdb::api::retry::{self, RetryPolicy};
+use crate::taurusdb::api::secret::Secret;
+use crate::taurusdb::api::signer;
+use crate::taurusdb::api::wire::{self, Reply};
+
+/// How to reach and authenticate to the API.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Scheme and host, e.g. `https://gaussdb.cn-north-4.myhuaweicloud.com`.
+    pub endpoint: String,
+    pub credentials: Credentials,
+    /// Sent as `X-Language` when set (`en-us` or `zh-cn`).
+    pub language: Option<String>,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub retry: RetryPolicy,
+    /// Extra trusted CA certificates (PEM), for private clouds.
+    pub ca_pem: Option<Vec<u8>>,
+    /// Skip TLS certificate verification (private clouds with self-signed endpoints).
+    pub insecure: bool,
+}
+
+impl ClientConfig {
+    pub fn new(endpoint: impl Into<String>, credentials: Credentials) -> Self {
+        Self {
+            endpoint: endpoint.into(),
+            credentials,
+            language: None,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+            ca_pem: None,
+            insecure: false,
+        }
+    }
+}
+
+/// One request to make: where, with what, and how much of the answer to read.
+pub(super) struct Call<'a> {
+    pub method: Method,
+    pub url: String,
+    /// Which project the call is about (AK/SK requests carry it as `X-Project-Id`).
+    pub project_id: Option<&'a str>,
+    pub body: Option<Vec<u8>>,
+    /// Authenticate the request (every API call; not the IAM token request).
+    pub authenticated: bool,
+    /// The largest answer body read.
+    pub body_limit: usize,
+}
+
+impl<'a> Call<'a> {
+    /// An authenticated read.
+    pub fn get(url: String, project_id: &'a str) -> Self {
+        Self {
+            method: Method::GET,
+            url,
+            project_id: Some(project_id),
+            body: None,
+            authenticated: true,
+            body_limit: MAX_BODY_BYTES,
+        }
+    }
+
+    /// An authenticated write.
+    pub fn post(url: String, project_id: &'a str, body: Vec<u8>) -> Self {
+        Self {
+            method: Method::POST,
+            body: Some(body),
+            ..Self::get(url, project_id)
+        }
+    }
+
+    pub fn with_body_limit(self, body_limit: usize) -> Self {
+        Self { body_limit, ..self }
+    }
+}
+
+/// What sends requests: the pool, the configuration and the IAM token.
+#[derive(Debug)]
+pub(super) struct Transport {
+    http: reqwest::Client,
+    pub config: ClientConfig,
+    token: TokenCache,
+}
+
+impl Transport {
+    /// The pool for `config`: custom CA or none, never following a redirect.
+    pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
+        let endpoint = config.endpoint.trim_end_matches('/').to_string();
+        check_url(&endpoint, "endpoint")?;
+        if let Credentials::Password(iam) = &config.credentials {
+            check_url(&iam.auth_url, "auth_url")?;
+        }
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(90))
+            // Never follow a redirect: it would carry the credentials (and a POST) to a
+            // host the user did not configure. A 3xx is an error naming its target.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!(
+                "terraform-provider-taurusdb/",
+                env!("CARGO_PKG_VERSION")
+            ));
+        if let Some(pem) = &config.ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|err| {
+                ApiError::Config(format!("ca_file holds no usable PEM certificate: {err}"))
+            })?;
+            if certs.is_empty() {
+                return Err(ApiError::Config("ca_file holds no PEM certificate".into()));
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        if config.insecure {
+            builder = builder.tls_danger_accept_invalid_certs(true);
+        }
+        let http = builder
+            .build()
+            .map_err(|err| ApiError::Config(err.to_string()))?;
+        Ok(Self {
+            http,
+            config: ClientConfig { endpoint, ..config },
+            token: TokenCache::default(),
+        })
+    }
+
+    /// Sends a call, retrying what is safe to retry (see [`retry`]), and with password
+    /// credentials renewing the IAM token once on a 401.
+    pub async fn send(
+        &self,
+        call: Call<'_>,
+        cancel: &CancellationToken,
+    ) -> Result<Reply, ApiError> {
+        let policy = self.config.retry;
+        let mut retries = 0;
+        let mut renewed = false;
+        loop {
+            let token = match (&self.config.credentials, call.authenticated) {
+                (Credentials::Password(_), true) => Some(self.iam_token(cancel).await?),
+                _ => None,
+            };
+            let result = self.attempt(&call, token.as_ref(), cancel).await;
+            let err = match result {
+                Ok(reply) => return Ok(reply),
+                Err(err) => err,
+            };
+            if let (Some(used), Some(401), false) = (&token, err.status(), renewed) {
+                renewed = true;
+                tracing::info!(
+                    http_path = path_of(&call.url),
+                    "IAM token rejected; requesting a new one"
+                );
+                self.token.invalidate(used).await;
+                continue;
+            }
+            let Some(reason) = retry::retry_reason(&call.method, &err) else {
+                return Err(err);
+            };
+            if retries >= policy.max_retries {
+                tracing::warn!(
+                    http_method = %call.method,
+                    http_path = path_of(&call.url),
+                    retries,
+                    reason = reason.as_str(),
+                    "giving up: max_retries reached"
+                );
+                return Err(err);
+            }
+            retries += 1;
+            let delay = policy.delay(retries, err.retry_after(), retry::jitter());
+            tracing::warn!(
+                http_method = %call.method,
+                http_path = path_of(&call.url),
+                retry = retries,
+                max_retries = policy.max_retries,
+                reason = reason.as_str(),
+                delay_ms = delay.as_millis() as u64,
+                error = %err,
+                "retrying request"
+            );
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = cancel.cancelled() => return Err(ApiError::Cancelled),
+            }
+        }
+    }
+
+    /// The shared IAM token, fetched on first use.
+    async fn iam_token(&self, cancel: &CancellationToken) -> Result<Secret, ApiError> {
+        let Credentials::Password(iam) = &self.config.credentials else {
+            return Err(ApiError::Config("no IAM password credentials".into()));
+        };
+        self.token
+            .get_or_fetch(|| async {
+                let body = serde_json::to_vec(&iam.token_request())
+                    .map_err(|err| ApiError::Config(err.to_string()))?;
+                let url = format!("{}/auth/tokens", iam.auth_url.trim_end_matches('/'));
+                let reply = self
+                    .send_token_request(url, body, cancel)
+                    .await
+                    .map_err(|err| ApiError::IamToken(Box::new(err)))?;
+                tracing::debug!("obtained an IAM token");
+                reply.subject_token.clone().map(Secret::new).ok_or_else(|| {
+                    let missing = wire::invalid(&reply, "no X-Subject-Token header");
+                    ApiError::IamToken(Box::new(missing))
+                })
+            })
+            .await
+    }
+
+    async fn send_token_request(
+        &self,
+        url: String,
+        body: Vec<u8>,
+        cancel: &CancellationToken,
+    ) -> Result<Reply, ApiError> {
+        // The token request is itself a call with retries, just unauthenticated.
+        Box::pin(self.send(
+            Call {
+                method: Method::POST,
+                url,
+                project_id: None,
+                body: Some(body),
+                authenticated: false,
+                body_limit: MAX_BODY_BYTES,
+            },
+            cancel,
+        ))
+        .await
+    }
+
+    /// One attempt: build, authenticate, send, read.
+    async fn attempt(
+        &self,
+        call: &Call<'_>,
+        token: Option<&Secret>,
+        cancel: &CancellationToken,
+    ) -> Result<Reply, ApiError> {
+        let mut headers: Vec<(&str, String)> = vec![("Accept", "application/json".into())];
+        if call.body.is_some() {
+            headers.push(("Content-Type", "application/json".into()));
+        }
+        if let Some(language) = &self.config.language {
+            headers.push(("X-Language", language.clone()));
+        }
+        if call.authenticated {
+            self.authenticate(call, token, &mut headers)?;
+        }
+        let mut request = self.http.request(call.method.clone(), &call.url);
+        for (name, value) in &headers {
+            request = request.header(*name, value);
+        }
+        if let Some(body) = &call.body {
+            request = request.body(body.clone());
+        }
+        let started = Instant::now();
+        if cancel.is_cancelled() {
+            return Err(ApiError::Cancelled);
+        }
+        let interrupted = || ApiError::Interrupted {
+            endpoint: self.config.endpoint.clone(),
+        };
+        let response = tokio::select! {
+            response = request.send() => response,
+            () = cancel.cancelled() => return Err(interrupted()),
+        };
+        let response = response.map_err(|err| self.transport_error(&err))?;
+        let status = response.status();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let request_id = header("X-Request-Id");
+        let subject_token = header("X-Subject-Token");
+        let retry_after = header("Retry-After");
+        let location = header("Location");
+        let log = |what: &str| {
+            tracing::debug!(
+                http_method = %call.method,
+                http_path = path_of(&call.url),
+                http_status = status.as_u16(),
+                duration_ms = started.elapsed().as_millis() as u64,
+                request_id = request_id.as_deref().unwrap_or(""),
+                "{what}"
+            );
+        };
+        if status.is_redirection() {
+            log("TaurusDB API call answered with a redirect (not followed)");
+            return Err(ApiError::Redirect {
+                status: status.as_u16(),
+                location: response::redirect_target(&call.url, location.as_deref()),
+                request_id,
+            });
+        }
+        let body = tokio::select! {
+            body = response::read_body(response, call.body_limit) => body,
+            () = cancel.cancelled() => return Err(interrupted()),
+        };
+        let body = match body {
+            Ok(body) => body,
+            Err(BodyError::Transport(err)) => return Err(self.transport_error(&err)),
+            Err(BodyError::TooLarge) => {
+                log("TaurusDB API call answered with a body over the limit");
+                return Err(ApiError::BodyTooLarge {
+                    status: status.as_u16(),
+                    limit: call.body_limit,
+                    request_id,
+                });
+            }
+        };
+        log("TaurusDB API call");
+        let reply = Reply {
+            status,
+            request_id,
+            subject_token,
+            body,
+        };
+        if reply.status.is_success() {
+            Ok(reply)
+        } else {
+            Err(wire::status_error(reply, retry_after.as_deref()))
+        }
+    }
+
+    /// Adds the credential headers for one attempt (a fresh signature every time).
+    fn authenticate(
+        &self,
+        call: &Call<'_>,
+        token: Option<&Secret>,
+        headers: &mut Vec<(&str, String)>,
+    ) -> Result<(), ApiError> {
+        match (&self.config.credentials, token) {
+            (Credentials::Token(token), _) | (Credentials::Password(_), Some(token)) => {
+                headers.push(("X-Auth-Token", token.expose().to_string()));
+                Ok(())
+            }
+            (Credentials::Password(_), None) => Err(ApiError::Config(
+                "IAM token missing for an authenticated call".into(),
+            )),
+            (Credentials::AkSk(credentials), _) => {
+                let url = reqwest::Url::parse(&call.url)
+                    .map_err(|err| ApiError::Config(format!("invalid URL: {err}")))?;
+                let host = match (url.host_str(), url.port()) {
+                    (Some(host), Some(port)) => format!("{host}:{port}"),
+                    (Some(host), None) => host.to_string(),
+                    (None, _) => return Err(ApiError::Config("URL without host".into())),
+                };
+                if let Some(project_id) = call.project_id {
+                    headers.push(("X-Project-Id", project_id.to_string()));
+                }
+                let mut signed: Vec<(&str, &str)> = vec![("Host", host.as_str())];
+                for (name, value) in headers.iter() {
+                    if matches!(*name, "Content-Type" | "X-Project-Id") {
+                        signed.push((name, value.as_str()));
+                    }
+                }
+                let input = signer::SignInput {
+                    method: call.method.as_str(),
+                    path: url.path(),
+                    query: url.query(),
+                    headers: &signed,
+                    body: call.body.as_deref().unwrap_or_default(),
+                };
+                let added = signer::sign(credentials, &input, SystemTime::now());
+                headers.extend(added);
+                Ok(())
+            }
+        }
+    }
+
+    fn transport_error(&self, err: &reqwest::Error) -> ApiError {
+        let endpoint = self.config.endpoint.clone();
+        let detail = root_cause(err);
+        if err.is_timeout() {
+            ApiError::Timeout {
+                endpoint,
+                timeout: self.config.request_timeout,
+            }
+        } else if err.is_connect() {
+            ApiError::Connect { endpoint, detail }
+        } else {
+            ApiError::Transport { endpoint, detail }
+        }
+    }
+}
+
+/// The one URL check of [`endpoint::check_url`]; the error never repeats a URL that
+/// carries a password.
+fn check_url(url: &str, what: &str) -> Result<(), ApiError> {
+    match endpoint::check_url(url) {
+        Ok(_) => Ok(()),
+        Err(problem @ UrlProblem::Userinfo) => Err(ApiError::Config(format!("{what} {problem}"))),
+        Err(problem) => Err(ApiError::Config(format!(
+            "{what} {} {problem}",
+            endpoint::quoted_for_error(url)
+        ))),
+    }
+}
+
+/// The path of a URL, for log lines (never the query: job IDs are fine, but keep it
+/// uniform).
+fn path_of(url: &str) -> &str {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
+    path.split('?').next().unwrap_or(path)
+}
+
+/// The innermost error message, which names the actual cause (e.g. "Connection
+/// refused") rather than reqwest's wrapper text.
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = err;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    cause.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_for_logs_drop_scheme_host_and_query() {
+        assert_eq!(path_of("https://h:1/v3/p/jobs?id=x"), "/v3/p/jobs");
+        assert_eq!(path_of("http://h"), "/");
+    }
+}

@@ -1,0 +1,278 @@
+//! API and wait failures turned into what a user reads: the HTTP status, error_code,
+//! error_msg and request id, pointed at the attribute the error is about, with a hint
+//! where one helps.
+//!
+//! Provider-wide: the caller says what it was doing ([`Verb`], [`Operation`]) and, in
+//! its own terms, what a failed or unsure job leaves behind ([`Aftermath`]): a resource
+//! keeps its state and tries again at the next apply, an action would say otherwise.
+
+use std::time::Duration;
+
+use crate::taurusdb::api::wait::WaitError;
+use crate::taurusdb::api::{ApiError, TaskRef};
+use crate::taurusdb::config::{attrs as settings, hint_all};
+use crate::taurusdb::task::attrs;
+use crate::taurusdb::task::job::Action;
+use crate::tf::diagnostics::Diagnostic;
+use crate::tf::path::AttrPath;
+
+/// What the provider was doing with a task when the API failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Read,
+    Pause,
+    Resume,
+}
+
+impl Verb {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Read => "read",
+            Verb::Pause => "pause",
+            Verb::Resume => "resume",
+        }
+    }
+}
+
+impl From<Action> for Verb {
+    fn from(action: Action) -> Self {
+        match action {
+            Action::Pause => Verb::Pause,
+            Action::Resume => Verb::Resume,
+        }
+    }
+}
+
+/// A job on a task.
+#[derive(Debug, Clone, Copy)]
+pub struct Operation<'a> {
+    pub action: Action,
+    pub task: &'a TaskRef,
+}
+
+/// What a failed or unsure job leaves behind, in the words of its caller.
+#[derive(Debug, Clone)]
+pub struct Aftermath {
+    /// The setting that bounds the job, e.g. `timeouts.create`.
+    pub bound: String,
+    /// After a request that may or may not have been carried out.
+    pub if_uncertain: &'static str,
+    /// After the bound ran out before the request was sent: what was not done.
+    pub if_not_sent: &'static str,
+    /// After the job started but the wait did not end well, given the job's ID.
+    pub if_job_failed: fn(job_id: &str) -> String,
+}
+
+/// The diagnostic for a failed API call.
+pub fn api_failed(err: &ApiError, verb: impl Into<Verb>, task: &TaskRef) -> Diagnostic {
+    let summary = format!(
+        "Failed to {} replication task {:?}",
+        verb.into().as_str(),
+        task.task
+    );
+    let mut detail = format!("TaurusDB API error: {err}");
+    let mut path = None;
+    if err.is_instance_not_found() {
+        detail.push_str(&format!(
+            "\n\nNo StarRocks instance {:?} exists in project {:?}.",
+            task.instance, task.project
+        ));
+        path = Some(attrs::INSTANCE_ID);
+    } else if err.is_task_not_found() {
+        detail.push_str(&format!(
+            "\n\nInstance {:?} has no synchronization task {:?}.",
+            task.instance, task.task
+        ));
+        path = Some(attrs::TASK_NAME);
+    }
+    if matches!(err, ApiError::IamToken(_)) {
+        detail.push_str(&format!(
+            "\n\nCheck {} and {}.",
+            hint_all(&[
+                settings::USER_NAME,
+                settings::PASSWORD,
+                settings::DOMAIN_NAME
+            ]),
+            settings::AUTH_URL.hint()
+        ));
+    } else if matches!(err.status(), Some(401 | 403)) {
+        detail.push_str(&format!(
+            "\n\nThe credentials were rejected. Check {}, or {} and the machine's clock.",
+            settings::AUTH_TOKEN.hint(),
+            hint_all(&[settings::ACCESS_KEY, settings::SECRET_KEY])
+        ));
+    }
+    let diagnostic = Diagnostic::error(summary, detail);
+    match path {
+        Some(attr) => diagnostic.at(AttrPath::attr(attr)),
+        None => diagnostic,
+    }
+}
+
+/// The pause or resume request was sent, but the answer does not prove whether the
+/// service carried it out (a broken connection, a timeout, a 5xx from the gateway, a
+/// redirect): it may have happened.
+pub fn uncertain(
+    err: &ApiError,
+    op: Operation<'_>,
+    aftermath: &Aftermath,
+    timed_out: bool,
+) -> Diagnostic {
+    let verb = op.action.verb();
+    let why = if timed_out {
+        format!(
+            "{} ran out while the {verb} request was in flight",
+            aftermath.bound
+        )
+    } else {
+        format!("{err}")
+    };
+    Diagnostic::error(
+        format!(
+            "The {verb} of task {:?} may or may not have happened",
+            op.task.task
+        ),
+        format!(
+            "The {verb} request was sent, but the answer does not show whether TaurusDB \
+             carried it out: {why}.\n\n{}",
+            aftermath.if_uncertain
+        ),
+    )
+}
+
+/// A warning: the service refused the pause or resume, but the task already reads the
+/// stage the operation was for, so nothing needed doing.
+pub fn already_at_target(err: &ApiError, op: Operation<'_>, stage: &str) -> Diagnostic {
+    let summary = match op.action {
+        Action::Pause => format!("Task {:?} is already paused", op.task.task),
+        Action::Resume => format!("Task {:?} is not paused", op.task.task),
+    };
+    let verb = op.action.verb();
+    Diagnostic::warning(
+        summary,
+        format!(
+            "TaurusDB refused the {verb} ({err}), and the task's stage reads {stage:?}, which \
+             is what the {verb} was for. Nothing was changed, and no job ID is recorded."
+        ),
+    )
+}
+
+/// The deadline passed before the pause or resume request could be sent.
+pub fn timed_out_before_sending(
+    op: Operation<'_>,
+    aftermath: &Aftermath,
+    timeout: Duration,
+) -> Diagnostic {
+    let verb = op.action.verb();
+    Diagnostic::error(
+        format!("Timed out before the {verb} of task {:?}", op.task.task),
+        format!(
+            "{} ({timeout:?}) ran out before the {verb} request could be sent (for example \
+             while retrying a throttled request). {}.",
+            aftermath.bound, aftermath.if_not_sent
+        ),
+    )
+}
+
+/// A warning: the jobs API could not be read, so only the task's stage was checked.
+pub fn job_unreadable(err: &ApiError, op: Operation<'_>) -> Diagnostic {
+    Diagnostic::warning(
+        format!("Could not read the {} job", op.action.verb()),
+        format!(
+            "The jobs API answered {err}. The wait relied on the task's stage alone, which \
+             reached the expected value. Allow the credentials to read jobs to have failed \
+             jobs reported with their reason."
+        ),
+    )
+}
+
+/// The diagnostic for a wait that did not end well.
+pub fn wait_failed(
+    err: &WaitError,
+    op: Operation<'_>,
+    aftermath: &Aftermath,
+    job_id: &str,
+) -> Diagnostic {
+    let verb = op.action.verb();
+    let task = &op.task.task;
+    let kept = (aftermath.if_job_failed)(job_id);
+    let (summary, detail) = match err {
+        WaitError::JobFailed { reason, .. } => (
+            format!("The {verb} job for task {task:?} failed"),
+            format!("Job {job_id} failed: {reason}\n\n{kept}"),
+        ),
+        WaitError::TimedOut {
+            waited, last_seen, ..
+        } => (
+            format!("Timed out waiting for the {verb} of task {task:?}"),
+            format!(
+                "Waited {waited:.0?} for job {job_id}; last seen: {last_seen}. Raise {} if \
+                 the service is slow.\n\n{kept}",
+                aftermath.bound
+            ),
+        ),
+        WaitError::Cancelled => (
+            format!("Stopped waiting for the {verb} of task {task:?}"),
+            format!(
+                "Terraform asked the provider to stop while job {job_id} was running.\n\n{kept}"
+            ),
+        ),
+        WaitError::TaskGone { .. } => (
+            format!("Task {task:?} disappeared during the {verb}"),
+            format!("{err}.\n\n{kept}"),
+        ),
+        WaitError::Api(api) => {
+            let inner = api_failed(api, op.action, op.task);
+            (inner.summary, format!("{}\n\n{kept}", inner.detail))
+        }
+    };
+    Diagnostic::error(summary, detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_instance_points_at_instance_id() {
+        let err = ApiError::Status {
+            status: 400,
+            code: Some("DBS.200022".into()),
+            message: "Instance not found.".into(),
+            request_id: Some("rid".into()),
+            retry_after: None,
+        };
+        let d = api_failed(&err, Action::Pause, &TaskRef::new("p", "i", "t"));
+        assert_eq!(d.path, Some(AttrPath::attr("instance_id")));
+        for part in ["400", "DBS.200022", "Instance not found.", "rid"] {
+            assert!(d.detail.contains(part), "{part} missing from {}", d.detail);
+        }
+    }
+
+    #[test]
+    fn rejected_credentials_name_the_settings_to_check() {
+        let rejected = ApiError::Status {
+            status: 401,
+            code: Some("APIGW.0301".into()),
+            message: "Incorrect IAM authentication information".into(),
+            request_id: None,
+            retry_after: None,
+        };
+        let d = api_failed(&rejected, Verb::Read, &TaskRef::new("p", "i", "t"));
+        assert!(d.summary.starts_with("Failed to read"), "{}", d.summary);
+        for hint in [
+            "auth_token (HW_AUTH_TOKEN)",
+            "HW_ACCESS_KEY",
+            "HW_SECRET_KEY",
+        ] {
+            assert!(d.detail.contains(hint), "{hint} missing from {}", d.detail);
+        }
+        let iam = ApiError::IamToken(Box::new(rejected));
+        let d = api_failed(&iam, Verb::Read, &TaskRef::new("p", "i", "t"));
+        assert!(
+            d.detail
+                .contains("(HW_USER_NAME, HW_USER_PASSWORD, HW_DOMAIN_NAME)")
+        );
+        assert!(d.detail.contains("auth_url (HW_AUTH_URL)"), "{}", d.detail);
+    }
+}

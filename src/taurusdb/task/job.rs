@@ -1,0 +1,213 @@
+//! Start a pause or resume job, then wait until the task's stage shows it: the one flow
+//! behind create, the in-place re-pause and the resume on destroy, ready for any other
+//! caller (an action, a gRPC service).
+//!
+//! The answer to the request decides what is known: a job ID (then the wait, within
+//! the same deadline, bounded by the caller's timeout and cancelled with its token), a
+//! refusal that proves nothing happened, a refusal while the task already reads the
+//! target (ends well, see [`refused`]), or an answer that does not prove whether the
+//! service acted (uncertain: the caller must keep a record).
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::taurusdb::api::deadline::{DeadlineToken, deadline_after};
+use crate::taurusdb::api::wait::{self, TargetStage, WaitError, WaitPolicy, WaitTarget};
+use crate::taurusdb::api::{ApiClient, ApiError, JobStarted, TaskRef};
+use crate::taurusdb::task::diagnose::{self, Aftermath, Operation};
+use crate::taurusdb::task::refused;
+use crate::tf::diagnostics::{Diagnostic, Diagnostics};
+
+/// What a job does to a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Pause,
+    Resume,
+}
+
+impl Action {
+    /// The verb in messages: "pause", "resume".
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::Pause => "pause",
+            Action::Resume => "resume",
+        }
+    }
+
+    /// What it did: "paused", "resumed".
+    pub fn done(self) -> &'static str {
+        match self {
+            Action::Pause => "paused",
+            Action::Resume => "resumed",
+        }
+    }
+
+    /// The stage that shows the job is done.
+    pub fn target(self) -> TargetStage {
+        match self {
+            Action::Pause => TargetStage::Paused,
+            Action::Resume => TargetStage::NotPaused,
+        }
+    }
+
+    async fn start(
+        self,
+        client: &ApiClient,
+        task: &TaskRef,
+        cancel: &CancellationToken,
+    ) -> Result<JobStarted, ApiError> {
+        match self {
+            Action::Pause => client.pause_replication(task, cancel).await,
+            Action::Resume => client.resume_replication(task, cancel).await,
+        }
+    }
+}
+
+/// One job to run.
+#[derive(Debug, Clone, Copy)]
+pub struct JobRequest<'a> {
+    pub action: Action,
+    pub task: &'a TaskRef,
+    /// Bounds the whole job: the request with its retries, and the wait.
+    pub timeout: Duration,
+    /// How to wait for the stage; None ends once the job has started.
+    pub wait: Option<WaitPolicy>,
+    /// Whether a task (or instance) that does not exist ends the job: nothing is left
+    /// to do (a resume on destroy). Otherwise it is an error like any other.
+    pub gone_ends_it: bool,
+    /// What the caller tells its user when the job fails or may have happened.
+    pub aftermath: &'a Aftermath,
+}
+
+/// How a job ended.
+#[derive(Debug)]
+pub enum JobOutcome {
+    /// The task reads the action's stage, or the job started and no wait was asked for.
+    /// `job_id` is None when the service refused because the task was already there.
+    Done {
+        job_id: Option<String>,
+        stage: Option<String>,
+        warnings: Diagnostics,
+    },
+    /// The task or its instance does not exist (only with `gone_ends_it`).
+    Gone(Gone),
+    /// Certainly nothing happened.
+    NotDone(Diagnostic),
+    /// The job happened, or may have, but did not end well; its ID when one is known.
+    Uncertain {
+        job_id: Option<String>,
+        diagnostic: Diagnostic,
+    },
+}
+
+/// When the task was found missing.
+#[derive(Debug)]
+pub enum Gone {
+    /// The service refused the request: no such task or instance.
+    Refused(ApiError),
+    /// It disappeared while the job ran.
+    DuringWait,
+}
+
+impl Gone {
+    /// The error for a caller to whom a missing task is a failure.
+    pub fn failure(&self, action: Action, task: &TaskRef) -> Diagnostic {
+        match self {
+            Gone::Refused(err) => diagnose::api_failed(err, action, task),
+            Gone::DuringWait => Diagnostic::error(
+                format!(
+                    "Task {:?} disappeared during the {}",
+                    task.task,
+                    action.verb()
+                ),
+                format!("Instance {:?} no longer lists the task.", task.instance),
+            ),
+        }
+    }
+}
+
+/// Starts the job, then (if asked) waits until the task reads the action's stage.
+pub async fn run(
+    client: &ApiClient,
+    request: JobRequest<'_>,
+    cancel: &CancellationToken,
+) -> JobOutcome {
+    let JobRequest {
+        action,
+        task,
+        timeout,
+        wait,
+        gone_ends_it,
+        aftermath,
+    } = request;
+    let deadline = DeadlineToken::new(cancel, deadline_after(timeout));
+    let op = Operation { action, task };
+    let job = match action.start(client, task, deadline.token()).await {
+        Ok(job) => job,
+        Err(err) if gone_ends_it && err.is_task_gone() => {
+            return JobOutcome::Gone(Gone::Refused(err));
+        }
+        Err(err) if err.may_have_been_processed() => {
+            return JobOutcome::Uncertain {
+                job_id: None,
+                diagnostic: diagnose::uncertain(&err, op, aftermath, deadline.expired()),
+            };
+        }
+        Err(err) if refused::may_mean_already_there(&err) => {
+            let already =
+                refused::stage_if_already_there(client, task, action.target(), deadline.token())
+                    .await;
+            return match already {
+                Some(stage) => JobOutcome::Done {
+                    job_id: None,
+                    warnings: diagnose::already_at_target(&err, op, &stage).into(),
+                    stage: Some(stage),
+                },
+                None => JobOutcome::NotDone(diagnose::api_failed(&err, action, task)),
+            };
+        }
+        Err(_) if deadline.expired() => {
+            let diagnostic = diagnose::timed_out_before_sending(op, aftermath, timeout);
+            return JobOutcome::NotDone(diagnostic);
+        }
+        Err(err) => return JobOutcome::NotDone(diagnose::api_failed(&err, action, task)),
+    };
+    tracing::info!(
+        action = action.verb(),
+        instance_id = %task.instance,
+        task_name = %task.task,
+        job_id = %job.job_id,
+        request_id = job.request_id.as_deref().unwrap_or(""),
+        "{} replication task", action.done()
+    );
+    let Some(policy) = wait else {
+        return JobOutcome::Done {
+            job_id: Some(job.job_id),
+            stage: None,
+            warnings: Diagnostics::new(),
+        };
+    };
+    let target = WaitTarget {
+        task,
+        job_id: &job.job_id,
+        stage: action.target(),
+    };
+    match wait::wait_for(client, target, deadline.deadline(), policy, cancel).await {
+        Ok(waited) => JobOutcome::Done {
+            warnings: waited
+                .job_unreadable
+                .map(|err| diagnose::job_unreadable(&err, op))
+                .into_iter()
+                .collect(),
+            job_id: Some(job.job_id),
+            stage: Some(waited.stage),
+        },
+        Err(WaitError::TaskGone { .. }) if gone_ends_it => JobOutcome::Gone(Gone::DuringWait),
+        // The job happened: its ID goes to the caller along with the error.
+        Err(err) => JobOutcome::Uncertain {
+            diagnostic: diagnose::wait_failed(&err, op, aftermath, &job.job_id),
+            job_id: Some(job.job_id),
+        },
+    }
+}
