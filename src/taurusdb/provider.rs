@@ -6,7 +6,7 @@
 //! `serve` each get their own, and the server's credentials only when its operator
 //! allows it and only for the hosts the operator configured.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use crate::taurusdb::api::endpoint::is_region_name;
 use crate::taurusdb::api::wait::WaitPolicy;
@@ -14,6 +14,7 @@ use crate::taurusdb::config::{
     self, CREDENTIAL_CHOICES, Configured, EnvLookup, ProviderConfig, Setting, Settings, attr_list,
     attrs,
 };
+use crate::taurusdb::handle::ProviderHandle;
 use crate::taurusdb::pause::ReplicationPause;
 use crate::tf::attr::Attr;
 use crate::tf::diagnostics::{Diagnostic, Diagnostics};
@@ -51,81 +52,6 @@ pub enum Audience {
     Clients { credentials_from_env: bool },
 }
 
-/// One configuration slot: the process's, or one connection's.
-#[derive(Default)]
-struct ConfiguredSlot(RwLock<Option<Arc<Configured>>>);
-
-impl ConfiguredSlot {
-    fn get(&self) -> Option<Arc<Configured>> {
-        match self.0.read() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
-    }
-
-    fn set(&self, configured: Configured) {
-        let mut guard = match self.0.write() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        *guard = Some(Arc::new(configured));
-    }
-}
-
-/// What resources share with their provider: the configuration, once it is known.
-pub struct ProviderHandle {
-    scope: StateScope,
-}
-
-/// Where configurations live.
-enum StateScope {
-    /// One for the whole process.
-    Process(Arc<ConfiguredSlot>),
-    /// One per client connection, kept in its [`Session`](crate::session::Session).
-    PerSession,
-}
-
-impl ProviderHandle {
-    fn new(audience: Audience) -> Self {
-        let scope = match audience {
-            Audience::Terraform => StateScope::Process(Arc::default()),
-            Audience::Clients { .. } => StateScope::PerSession,
-        };
-        Self { scope }
-    }
-
-    /// The configuration slot a request sees; none for a request without a
-    /// connection when each connection has its own.
-    fn slot(&self, ctx: &RequestContext) -> Option<Arc<ConfiguredSlot>> {
-        match &self.scope {
-            StateScope::Process(slot) => Some(slot.clone()),
-            StateScope::PerSession => ctx.session.as_ref().map(|s| s.value::<ConfiguredSlot>()),
-        }
-    }
-
-    /// The configured provider, or an error if ConfigureProvider has not succeeded (on
-    /// this connection, when each connection has its own).
-    pub fn configured(&self, ctx: &RequestContext) -> Result<Arc<Configured>, Diagnostic> {
-        self.slot(ctx).and_then(|slot| slot.get()).ok_or_else(|| {
-            Diagnostic::error(
-                "Provider not configured",
-                "The taurusdb provider was not configured before use (ConfigureProvider was not called or failed).",
-            )
-        })
-    }
-
-    fn set(&self, ctx: &RequestContext, configured: Configured) -> Result<(), Diagnostic> {
-        let slot = self.slot(ctx).ok_or_else(|| {
-            Diagnostic::error(
-                "No client connection",
-                "This server keeps one configuration per client connection, and this request arrived without one.",
-            )
-        })?;
-        slot.set(configured);
-        Ok(())
-    }
-}
-
 pub struct TaurusDbProvider {
     schema: Schema,
     handle: Arc<ProviderHandle>,
@@ -145,7 +71,7 @@ impl TaurusDbProvider {
     pub fn with_env(env: Box<EnvLookup>) -> Self {
         Self {
             schema: config::schema(),
-            handle: Arc::new(ProviderHandle::new(Audience::Terraform)),
+            handle: Arc::new(ProviderHandle::per_process()),
             env: Arc::from(env),
             wait_policy: WaitPolicy::default(),
             audience: Audience::Terraform,
@@ -156,7 +82,10 @@ impl TaurusDbProvider {
     /// variables apply.
     pub fn for_audience(mut self, audience: Audience) -> Self {
         self.audience = audience;
-        self.handle = Arc::new(ProviderHandle::new(audience));
+        self.handle = Arc::new(match audience {
+            Audience::Terraform => ProviderHandle::per_process(),
+            Audience::Clients { .. } => ProviderHandle::per_connection(),
+        });
         self
     }
 

@@ -25,9 +25,10 @@ use std::sync::Arc;
 
 use crate::taurusdb::api::wait::WaitPolicy;
 use crate::taurusdb::api::{ApiClient, TaskRef};
-use crate::taurusdb::provider::ProviderHandle;
+use crate::taurusdb::handle::ProviderHandle;
+use crate::taurusdb::task::Action;
 use crate::taurusdb::task::diagnose::{self, Aftermath, Verb};
-use crate::taurusdb::task::job::{self, Action, Gone, JobOutcome, JobRequest};
+use crate::taurusdb::task::job::{self, Gone, JobOutcome, JobRequest};
 use crate::tf::attr::Attr;
 use crate::tf::diagnostics::{Diagnostic, Diagnostics};
 use crate::tf::path::AttrPath;

@@ -11,8 +11,8 @@ use std::time::Duration;
 use crate::taurusdb::api::wait::WaitError;
 use crate::taurusdb::api::{ApiError, TaskRef};
 use crate::taurusdb::config::{attrs as settings, hint_all};
+use crate::taurusdb::task::Action;
 use crate::taurusdb::task::attrs;
-use crate::taurusdb::task::job::Action;
 use crate::tf::diagnostics::Diagnostic;
 use crate::tf::path::AttrPath;
 

@@ -13,54 +13,22 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::taurusdb::api::deadline::{DeadlineToken, deadline_after};
-use crate::taurusdb::api::wait::{self, TargetStage, WaitError, WaitPolicy, WaitTarget};
+use crate::taurusdb::api::wait::{self, WaitError, WaitPolicy, WaitTarget};
 use crate::taurusdb::api::{ApiClient, ApiError, JobStarted, TaskRef};
 use crate::taurusdb::task::diagnose::{self, Aftermath, Operation};
-use crate::taurusdb::task::refused;
+use crate::taurusdb::task::{Action, refused};
 use crate::tf::diagnostics::{Diagnostic, Diagnostics};
 
-/// What a job does to a task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Pause,
-    Resume,
-}
-
-impl Action {
-    /// The verb in messages: "pause", "resume".
-    pub fn verb(self) -> &'static str {
-        match self {
-            Action::Pause => "pause",
-            Action::Resume => "resume",
-        }
-    }
-
-    /// What it did: "paused", "resumed".
-    pub fn done(self) -> &'static str {
-        match self {
-            Action::Pause => "paused",
-            Action::Resume => "resumed",
-        }
-    }
-
-    /// The stage that shows the job is done.
-    pub fn target(self) -> TargetStage {
-        match self {
-            Action::Pause => TargetStage::Paused,
-            Action::Resume => TargetStage::NotPaused,
-        }
-    }
-
-    async fn start(
-        self,
-        client: &ApiClient,
-        task: &TaskRef,
-        cancel: &CancellationToken,
-    ) -> Result<JobStarted, ApiError> {
-        match self {
-            Action::Pause => client.pause_replication(task, cancel).await,
-            Action::Resume => client.resume_replication(task, cancel).await,
-        }
+/// Sends the request that starts `action`'s job.
+async fn start(
+    action: Action,
+    client: &ApiClient,
+    task: &TaskRef,
+    cancel: &CancellationToken,
+) -> Result<JobStarted, ApiError> {
+    match action {
+        Action::Pause => client.pause_replication(task, cancel).await,
+        Action::Resume => client.resume_replication(task, cancel).await,
     }
 }
 
@@ -143,7 +111,7 @@ pub async fn run(
     } = request;
     let deadline = DeadlineToken::new(cancel, deadline_after(timeout));
     let op = Operation { action, task };
-    let job = match action.start(client, task, deadline.token()).await {
+    let job = match start(action, client, task, deadline.token()).await {
         Ok(job) => job,
         Err(err) if gone_ends_it && err.is_task_gone() => {
             return JobOutcome::Gone(Gone::Refused(err));
