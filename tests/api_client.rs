@@ -960,7 +960,10 @@ async fn a_gateway_error_after_the_pause_was_processed_is_an_unknown_answer() {
 fn page_of_new_names(page: usize, name_bytes: usize) -> serde_json::Value {
     let filler = "x".repeat(name_bytes);
     let tasks: Vec<serde_json::Value> = (0..100)
-        .map(|n| serde_json::json!({"task_name": format!("p{page:04}_{n:03}_{filler}"), "stage": "Paused"}))
+        .map(|n| {
+            let task_name = format!("p{page:04}_{n:03}_{filler}");
+            serde_json::json!({"task_name": task_name, "stage": "Paused"})
+        })
         .collect();
     serde_json::json!({"total_count": "100000", "replications": tasks})
 }

@@ -67,7 +67,13 @@ impl Workspace {
         std::fs::write(
             &cli_config,
             format!(
-                "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/taurusdb/taurusdb\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                r#"provider_installation {{
+  dev_overrides {{
+    "registry.terraform.io/taurusdb/taurusdb" = "{}"
+  }}
+  direct {{}}
+}}
+"#,
                 provider_dir.display()
             ),
         )
@@ -92,7 +98,16 @@ impl Workspace {
 
     fn write_config(&self, resources: &str) {
         let main = format!(
-            "terraform {{\n  required_providers {{\n    taurusdb = {{ source = \"taurusdb/taurusdb\" }}\n  }}\n}}\n\nprovider \"taurusdb\" {{}}\n\n{resources}\n"
+            r#"terraform {{
+  required_providers {{
+    taurusdb = {{ source = "taurusdb/taurusdb" }}
+  }}
+}}
+
+provider "taurusdb" {{}}
+
+{resources}
+"#
         );
         std::fs::write(self.dir.path().join("main.tf"), main).expect("main.tf");
     }
@@ -148,7 +163,15 @@ const PLAN: &[&str] = &["plan", "-detailed-exitcode", "-input=false", "-no-color
 
 fn pause_block(name: &str, instance: &str, task: &str) -> String {
     format!(
-        "resource \"taurusdb_replication_pause\" \"{name}\" {{\n  instance_id = \"{instance}\"\n  task_name   = \"{task}\"\n}}\n\noutput \"{name}_job_id\" {{\n  value = taurusdb_replication_pause.{name}.job_id\n}}\n"
+        r#"resource "taurusdb_replication_pause" "{name}" {{
+  instance_id = "{instance}"
+  task_name   = "{task}"
+}}
+
+output "{name}_job_id" {{
+  value = taurusdb_replication_pause.{name}.job_id
+}}
+"#
     )
 }
 
@@ -428,7 +451,12 @@ async fn resume_on_destroy_resumes_the_task() {
     let sim = start_sim().await;
     let ws = Workspace::new(terraform, &sim);
     ws.write_config(&format!(
-        "resource \"taurusdb_replication_pause\" \"window\" {{\n  instance_id       = \"{INSTANCE}\"\n  task_name         = \"{TASK}\"\n  resume_on_destroy = true\n}}\n"
+        r#"resource "taurusdb_replication_pause" "window" {{
+  instance_id       = "{INSTANCE}"
+  task_name         = "{TASK}"
+  resume_on_destroy = true
+}}
+"#
     ));
     ws.ok(APPLY).await;
     assert_eq!(
@@ -456,7 +484,14 @@ async fn a_timeout_leaves_a_tainted_resource_with_its_job_id() {
     });
     let ws = Workspace::new(terraform, &sim);
     ws.write_config(&format!(
-        "resource \"taurusdb_replication_pause\" \"slow\" {{\n  instance_id = \"{INSTANCE}\"\n  task_name   = \"{TASK}\"\n  timeouts {{\n    create = \"1s\"\n  }}\n}}\n"
+        r#"resource "taurusdb_replication_pause" "slow" {{
+  instance_id = "{INSTANCE}"
+  task_name   = "{TASK}"
+  timeouts {{
+    create = "1s"
+  }}
+}}
+"#
     ));
     let run = ws.run(APPLY, &[]).await;
     assert_eq!(run.status, Some(1), "{}", run.all());
@@ -473,7 +508,14 @@ async fn an_invalid_timeout_fails_at_plan() {
     let sim = start_sim().await;
     let ws = Workspace::new(terraform, &sim);
     ws.write_config(&format!(
-        "resource \"taurusdb_replication_pause\" \"x\" {{\n  instance_id = \"{INSTANCE}\"\n  task_name   = \"{TASK}\"\n  timeouts {{\n    create = \"half an hour\"\n  }}\n}}\n"
+        r#"resource "taurusdb_replication_pause" "x" {{
+  instance_id = "{INSTANCE}"
+  task_name   = "{TASK}"
+  timeouts {{
+    create = "half an hour"
+  }}
+}}
+"#
     ));
     let run = ws.run(&["plan", "-input=false", "-no-color"], &[]).await;
     assert_eq!(run.status, Some(1));

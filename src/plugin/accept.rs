@@ -91,10 +91,14 @@ pub fn incoming(
             let acceptor = acceptor.clone();
             let pending = pending.clone();
             tokio::spawn(async move {
+                let attempt =
+                    tokio::time::timeout(limits.handshake_timeout, handshake(io, acceptor));
                 let outcome = tokio::select! {
-                    outcome = tokio::time::timeout(limits.handshake_timeout, handshake(io, acceptor)) => outcome,
+                    outcome = attempt => outcome,
                     () = evicted.cancelled() => {
-                        tracing::debug!("closed a connection still in its handshake to make room for a new one");
+                        tracing::debug!(
+                            "closed a connection still in its handshake to make room for a new one"
+                        );
                         return;
                     }
                 };

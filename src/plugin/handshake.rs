@@ -14,16 +14,19 @@ pub const CORE_PROTOCOL_VERSION: u32 = 1;
 pub const APP_PROTOCOL_VERSION: u32 = 6;
 
 /// What go-plugin prints when its binary is started by hand.
-pub const NOT_A_PLUGIN_MESSAGE: &str = "This binary is a plugin. These are not meant to be executed directly.\n\
-Please execute the program that consumes these plugins, which will\n\
-load any plugins automatically\n";
+pub const NOT_A_PLUGIN_MESSAGE: &str = concat!(
+    "This binary is a plugin. These are not meant to be executed directly.\n",
+    "Please execute the program that consumes these plugins, which will\n",
+    "load any plugins automatically\n",
+);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum HandshakeError {
     #[error("the magic cookie is missing or wrong: not started by Terraform")]
     NotStartedByHost,
     #[error(
-        "the host offers plugin protocol versions {offered:?}, but this provider speaks only version {APP_PROTOCOL_VERSION}"
+        "the host offers plugin protocol versions {offered:?}, but this provider speaks only \
+         version {APP_PROTOCOL_VERSION}"
     )]
     NoCommonProtocol { offered: String },
 }

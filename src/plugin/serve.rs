@@ -144,7 +144,8 @@ pub async fn serve_debug(served: Served, provider_address: &str) -> Result<(), S
     // A person reads this; if they close the pipe, keep serving the Terraform they
     // pointed at the socket.
     if let Err(err) = print_line(&format!(
-        "Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the following:\n\n\tTF_REATTACH_PROVIDERS='{reattach}'"
+        "Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment \
+         variable with the following:\n\n\tTF_REATTACH_PROVIDERS='{reattach}'"
     )) {
         tracing::warn!(error = %err, "could not print the reattach instructions");
     }
@@ -176,7 +177,12 @@ pub async fn serve_standalone(served: Served, config: StandaloneConfig) -> Resul
                 "serving tfplugin6 on unix:{}",
                 socket.path().display()
             ))?;
-            tracing::info!(address = %socket.path().display(), tls, client_auth = config.client_auth, "serving");
+            tracing::info!(
+                address = %socket.path().display(),
+                tls,
+                client_auth = config.client_auth,
+                "serving"
+            );
             let result = serve_routes(served, Listener::Unix(listener), options, shutdown).await;
             drop(socket);
             result

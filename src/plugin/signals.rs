@@ -52,7 +52,9 @@ pub fn spawn_signal_handlers(shutdown: CancellationToken, interrupt_stops: bool)
                             shutdown.cancel();
                             return;
                         }
-                        tracing::debug!("ignoring SIGINT: the host stops plugins through the controller");
+                        tracing::debug!(
+                            "ignoring SIGINT: the host stops plugins through the controller"
+                        );
                     }
                     () = shutdown.cancelled() => return,
                 }

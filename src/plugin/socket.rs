@@ -28,7 +28,8 @@ pub enum SocketError {
     #[error("could not listen on {path}: {source}")]
     Bind { path: PathBuf, source: io::Error },
     #[error(
-        "{path} exists and is not a socket; remove it or choose another path (it was left untouched)"
+        "{path} exists and is not a socket; remove it or choose another path (it was left \
+         untouched)"
     )]
     NotASocket { path: PathBuf },
     #[error("another server is listening on {path}; stop it or choose another path")]
@@ -200,7 +201,10 @@ impl Drop for PublishedSocket {
                 let _ = std::fs::remove_file(&self.path);
             }
             _ => {
-                tracing::debug!(path = %self.path.display(), "the socket path no longer is our socket; left alone")
+                tracing::debug!(
+                    path = %self.path.display(),
+                    "the socket path no longer is our socket; left alone"
+                )
             }
         }
     }

@@ -186,8 +186,10 @@ impl Protection {
         match (self.tls, self.client_certificates || self.bearer_token) {
             (true, true) => Ok(()),
             (false, false) => Err(exposed(
-                "plaintext without client authentication would let anyone who can reach it act with this server's credentials.",
-                "Add --tls-cert and --tls-key with --client-ca (mutual TLS) and/or --auth-token-file, or listen on 127.0.0.1:PORT or unix:PATH.",
+                "plaintext without client authentication would let anyone who can reach it act \
+                 with this server's credentials.",
+                "Add --tls-cert and --tls-key with --client-ca (mutual TLS) and/or \
+                 --auth-token-file, or listen on 127.0.0.1:PORT or unix:PATH.",
             )),
             (false, true) => Err(exposed(
                 "a bearer token sent in plaintext can be read off the network.",

@@ -72,7 +72,8 @@ impl ProviderHandle {
         self.slot(ctx).and_then(|slot| slot.get()).ok_or_else(|| {
             Diagnostic::error(
                 "Provider not configured",
-                "The taurusdb provider was not configured before use (ConfigureProvider was not called or failed).",
+                "The taurusdb provider was not configured before use (ConfigureProvider was \
+                 not called or failed).",
             )
         })
     }
@@ -83,7 +84,8 @@ impl ProviderHandle {
         let slot = self.slot(ctx).ok_or_else(|| {
             Diagnostic::error(
                 "No client connection",
-                "This server keeps one configuration per client connection, and this request arrived without one.",
+                "This server keeps one configuration per client connection, and this request \
+                 arrived without one.",
             )
         })?;
         slot.set(configured);

@@ -191,7 +191,11 @@ fn log_outcome(diagnostics: &Diagnostics) {
     );
     for d in diagnostics.iter() {
         if d.is_error() {
-            tracing::warn!(diagnostic_summary = %d.summary, diagnostic_detail = %d.detail, "Response contains error diagnostic");
+            tracing::warn!(
+                diagnostic_summary = %d.summary,
+                diagnostic_detail = %d.detail,
+                "Response contains error diagnostic"
+            );
         }
     }
 }
@@ -316,28 +320,32 @@ impl ProviderRpc for ProviderService {
         let span = self.span("UpgradeResourceState", &req.type_name);
         let response = traced(span, async {
             let mut response = pb::upgrade_resource_state::Response::default();
-            let result = self.resource(&req.type_name).map_err(Diagnostics::from).and_then(|resource| {
-                let ty = resource.schema().value_type();
-                let raw = req.raw_state.unwrap_or_default();
-                if raw.json.is_empty() && !raw.flatmap.is_empty() {
-                    return Err(Diagnostic::error(
-                        "Unsupported state format",
-                        "The stored state uses the legacy flatmap format, which this provider never wrote.",
-                    )
-                    .into());
-                }
-                let state = value::decode_json(&raw.json, ty).map_err(|err| {
-                    Diagnostics::from(
-                        Diagnostic::error(
-                            "Malformed stored state",
-                            format!("The stored state could not be read: {err}."),
+            let result = self
+                .resource(&req.type_name)
+                .map_err(Diagnostics::from)
+                .and_then(|resource| {
+                    let ty = resource.schema().value_type();
+                    let raw = req.raw_state.unwrap_or_default();
+                    if raw.json.is_empty() && !raw.flatmap.is_empty() {
+                        return Err(Diagnostic::error(
+                            "Unsupported state format",
+                            "The stored state uses the legacy flatmap format, which this provider \
+                         never wrote.",
                         )
-                        .at(err.path.clone()),
-                    )
-                })?;
-                let upgraded = resource.upgrade(req.version, state)?;
-                encode(&upgraded, ty, "upgraded state").map_err(Diagnostics::from)
-            });
+                        .into());
+                    }
+                    let state = value::decode_json(&raw.json, ty).map_err(|err| {
+                        Diagnostics::from(
+                            Diagnostic::error(
+                                "Malformed stored state",
+                                format!("The stored state could not be read: {err}."),
+                            )
+                            .at(err.path.clone()),
+                        )
+                    })?;
+                    let upgraded = resource.upgrade(req.version, state)?;
+                    encode(&upgraded, ty, "upgraded state").map_err(Diagnostics::from)
+                });
             let diagnostics = match result {
                 Ok(dv) => {
                     response.upgraded_state = Some(dv);

@@ -15,7 +15,8 @@ pub enum UrlProblem {
     #[error("must be an http:// or https:// URL with a host")]
     NotHttp,
     #[error(
-        "must not contain a user name or password (user:password@); give credentials in their own settings"
+        "must not contain a user name or password (user:password@); give credentials in their \
+         own settings"
     )]
     Userinfo,
 }
@@ -46,7 +47,8 @@ pub fn quoted_for_error(url: &str) -> String {
 
 /// What a region name looks like: two lowercase letters, then one or more `-` parts of
 /// lowercase letters and digits (`cn-north-4`, `ap-southeast-1`, `eu-west-101`).
-pub const REGION_FORMAT: &str = "two lowercase letters and dash-separated parts of lowercase letters and digits, e.g. cn-north-4";
+pub const REGION_FORMAT: &str = "two lowercase letters and dash-separated parts of lowercase \
+                                 letters and digits, e.g. cn-north-4";
 
 /// Whether `region` is a region name (`^[a-z]{2}(-[a-z0-9]+)+$`).
 pub fn is_region_name(region: &str) -> bool {

@@ -32,7 +32,10 @@ pub enum ApiError {
         retry_after: Option<Duration>,
     },
     /// The service answered 2xx with a body that is not what the API documents.
-    #[error("HTTP {status}: unexpected response: {reason}{}", request_suffix(.request_id.as_deref()))]
+    #[error(
+        "HTTP {status}: unexpected response: {reason}{}",
+        request_suffix(.request_id.as_deref())
+    )]
     InvalidResponse {
         status: u16,
         reason: String,
@@ -40,7 +43,11 @@ pub enum ApiError {
     },
     /// The service (or something in front of it) answered with a redirect. Redirects are
     /// never followed: credentials go only to the hosts the user configured.
-    #[error("HTTP {status}: redirect to {} not followed{}", .location.as_deref().unwrap_or("nowhere (no valid Location)"), request_suffix(.request_id.as_deref()))]
+    #[error(
+        "HTTP {status}: redirect to {} not followed{}",
+        .location.as_deref().unwrap_or("nowhere (no valid Location)"),
+        request_suffix(.request_id.as_deref())
+    )]
     Redirect {
         status: u16,
         /// The target, without user name, password or query.
@@ -48,14 +55,22 @@ pub enum ApiError {
         request_id: Option<String>,
     },
     /// The answer's body is larger than the client reads (the API's answers are small).
-    #[error("HTTP {status}: response body larger than {} MiB refused{}", .limit >> 20, request_suffix(.request_id.as_deref()))]
+    #[error(
+        "HTTP {status}: response body larger than {} MiB refused{}",
+        .limit >> 20,
+        request_suffix(.request_id.as_deref())
+    )]
     BodyTooLarge {
         status: u16,
         limit: usize,
         request_id: Option<String>,
     },
     /// One listing of an instance's tasks read more than its budget of response bytes.
-    #[error("the task list is larger than the {} MiB one listing may read (stopped after {pages} pages); the service's answers look wrong", .budget >> 20)]
+    #[error(
+        "the task list is larger than the {} MiB one listing may read (stopped after {pages} \
+         pages); the service's answers look wrong",
+        .budget >> 20
+    )]
     ListTooLarge { budget: usize, pages: usize },
     /// No connection could be made; the request never reached the service.
     #[error("could not connect to {endpoint}: {detail}")]

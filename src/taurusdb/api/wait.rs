@@ -296,7 +296,10 @@ impl JobWatch {
                 JobNews::Nothing
             }
             Err(err) if refuses_to_answer(&err) => {
-                tracing::warn!(error = %err, "the jobs API refused to answer; waiting on the task's stage alone");
+                tracing::warn!(
+                    error = %err,
+                    "the jobs API refused to answer; waiting on the task's stage alone"
+                );
                 self.done = true;
                 self.unreadable = Some(err);
                 JobNews::Nothing

@@ -221,7 +221,11 @@ mod tests {
     use std::time::Duration;
 
     /// How IAM refuses a password.
-    const IAM_REFUSAL: &[u8] = br#"{"error":{"code":401,"message":"The username or password is wrong.","title":"Unauthorized"}}"#;
+    const IAM_REFUSAL: &[u8] = concat!(
+        r#"{"error":{"code":401,"message":"The username or password is wrong.","#,
+        r#""title":"Unauthorized"}}"#
+    )
+    .as_bytes();
 
     fn reply(status: StatusCode, body: &'static [u8]) -> Reply {
         Reply {

@@ -48,17 +48,23 @@ pub fn schema() -> Schema {
         Block {
             attributes: vec![
                 string(attrs::ID, Presence::Computed).describe("`<instance_id>/<task_name>`."),
-                string(attrs::INSTANCE_ID, Presence::Required)
-                    .describe("ID of the TaurusDB StarRocks instance. Changing it pauses again (replacement)."),
-                string(attrs::TASK_NAME, Presence::Required).describe(
-                    "Name of the data synchronization task: 3 to 128 letters, digits and underscores. Changing it pauses again (replacement).",
+                string(attrs::INSTANCE_ID, Presence::Required).describe(
+                    "ID of the TaurusDB StarRocks instance. Changing it pauses again \
+                     (replacement).",
                 ),
-                string(attrs::PROJECT_ID, Presence::OptionalComputed)
-                    .describe("Project of the instance; defaults to the provider's project_id. Changing it pauses again (replacement)."),
+                string(attrs::TASK_NAME, Presence::Required).describe(
+                    "Name of the data synchronization task: 3 to 128 letters, digits and \
+                     underscores. Changing it pauses again (replacement).",
+                ),
+                string(attrs::PROJECT_ID, Presence::OptionalComputed).describe(
+                    "Project of the instance; defaults to the provider's project_id. Changing \
+                     it pauses again (replacement).",
+                ),
                 string(attrs::JOB_ID, Presence::Computed)
                     .describe("ID of the job the pause call started."),
                 string(attrs::STAGE, Presence::Computed).describe(
-                    "The task's stage as last seen (`Paused` after a completed pause). If the task is resumed outside Terraform, the next apply pauses it again.",
+                    "The task's stage as last seen (`Paused` after a completed pause). If the \
+                     task is resumed outside Terraform, the next apply pauses it again.",
                 ),
                 Attribute::new(attrs::TRIGGERS, Type::map(Type::String), Presence::Optional)
                     .describe("Arbitrary values; changing any of them pauses the task again."),
@@ -79,7 +85,8 @@ pub fn schema() -> Schema {
                         string(attrs::CREATE, Presence::Optional)
                             .describe("Bound for pausing and waiting, e.g. `30m` (default)."),
                         string(attrs::DELETE, Presence::Optional).describe(
-                            "Bound for resuming and waiting when resume_on_destroy is set, e.g. `30m` (default).",
+                            "Bound for resuming and waiting when resume_on_destroy is set, e.g. \
+                             `30m` (default).",
                         ),
                     ],
                     blocks: Vec::new(),
@@ -87,7 +94,9 @@ pub fn schema() -> Schema {
                 },
                 max_items: 0,
             }],
-            description: "Pauses a TaurusDB HTAP (StarRocks) data synchronization task and keeps the job ID. Destroying it only removes it from state unless resume_on_destroy is set.",
+            description: "Pauses a TaurusDB HTAP (StarRocks) data synchronization task and keeps \
+                          the job ID. Destroying it only removes it from state unless \
+                          resume_on_destroy is set.",
         },
     )
 }
