@@ -26,21 +26,27 @@ pub fn from_utc(date: (i32, u8, u8), (hour, minute, second): (u8, u8, u8)) -> Op
     Some(PrimitiveDateTime::new(date, time).assume_utc().into())
 }
 
-/// `at` as RFC 3339 in UTC with exactly six fractional digits, e.g.
-/// `2023-11-14T22:13:20.123456Z` (sub-microsecond precision is truncated): hclog's
-/// `@timestamp` and IAM's `expires_at`.
-pub fn rfc3339_micros(at: SystemTime) -> String {
+/// `at`'s UTC date and time of day to the second, `YYYY{date_sep}MM{date_sep}DD` `T`
+/// `HH{time_sep}MM{time_sep}SS`: the shape every timestamp here starts with.
+pub fn date_time(at: SystemTime, date_sep: &str, time_sep: &str) -> String {
     let t = utc(at);
     format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        "{:04}{date_sep}{:02}{date_sep}{:02}T{:02}{time_sep}{:02}{time_sep}{:02}",
         t.year(),
         u8::from(t.month()),
         t.day(),
         t.hour(),
         t.minute(),
-        t.second(),
-        t.microsecond()
+        t.second()
     )
+}
+
+/// `at` as RFC 3339 in UTC with exactly six fractional digits, e.g.
+/// `2023-11-14T22:13:20.123456Z` (sub-microsecond precision is truncated): hclog's
+/// `@timestamp` and IAM's `expires_at`.
+pub fn rfc3339_micros(at: SystemTime) -> String {
+    let micros = utc(at).microsecond();
+    format!("{}.{micros:06}Z", date_time(at, "-", ":"))
 }
 
 #[cfg(test)]

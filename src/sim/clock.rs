@@ -15,16 +15,7 @@ pub(crate) fn now_timestamp() -> String {
 
 /// `at` as `YYYY-MM-DDTHH:MM:SS+0000` (UTC, whole seconds).
 pub(crate) fn format_time(at: SystemTime) -> String {
-    let t = calendar::utc(at);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+0000",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    format!("{}+0000", calendar::date_time(at, "-", ":"))
 }
 
 /// `at` as IAM writes `expires_at`: RFC 3339 in UTC with microseconds,

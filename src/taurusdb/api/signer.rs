@@ -112,16 +112,7 @@ pub enum VerifyError {
 /// `now` as `X-Sdk-Date` wants it: `20060102T150405Z` (UTC, whole seconds; an instant
 /// before 1970 rounds towards the past, so 1969-12-31T23:59:59.5 stays in 23:59:59).
 pub fn sdk_date(now: SystemTime) -> String {
-    let t = calendar::utc(now);
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    format!("{}Z", calendar::date_time(now, "", ""))
 }
 
 /// Parses an `X-Sdk-Date` value; `None` unless it is exactly `YYYYMMDDTHHMMSSZ` and a real

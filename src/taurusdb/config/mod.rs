@@ -154,16 +154,18 @@ impl ProviderConfig {
     }
 }
 
+/// `Invalid <attr>`, at the attribute.
+fn invalid(setting: Setting, detail: String) -> Diagnostic {
+    Diagnostic::error(format!("Invalid {}", setting.attr), detail).at(AttrPath::attr(setting.attr))
+}
+
 fn check_language(language: &str, setting: Setting) -> Option<Diagnostic> {
     (!LANGUAGES.contains(&language)).then(|| {
-        Diagnostic::error(
-            format!("Invalid {}", setting.attr),
-            format!(
-                "{} must be one of {LANGUAGES:?}, got {language:?}.",
-                setting.attr
-            ),
-        )
-        .at(AttrPath::attr(setting.attr))
+        let detail = format!(
+            "{} must be one of {LANGUAGES:?}, got {language:?}.",
+            setting.attr
+        );
+        invalid(setting, detail)
     })
 }
 
@@ -173,14 +175,11 @@ fn check_count(value: i64, setting: Setting) -> Option<Diagnostic> {
         return None;
     };
     (!(min..=max).contains(&value)).then(|| {
-        Diagnostic::error(
-            format!("Invalid {}", setting.attr),
-            format!(
-                "{} must be between {min} and {max}, got {value}.",
-                setting.attr
-            ),
-        )
-        .at(AttrPath::attr(setting.attr))
+        let detail = format!(
+            "{} must be between {min} and {max}, got {value}.",
+            setting.attr
+        );
+        invalid(setting, detail)
     })
 }
 
@@ -196,23 +195,17 @@ fn check_url(url: &str, setting: Setting) -> Option<Diagnostic> {
             endpoint::quoted_for_error(url)
         ),
     };
-    Some(
-        Diagnostic::error(format!("Invalid {}", setting.attr), detail)
-            .at(AttrPath::attr(setting.attr)),
-    )
+    Some(invalid(setting, detail))
 }
 
 /// A region becomes part of the endpoint and IAM host names: only region names pass.
 fn check_region(region: &str, setting: Setting) -> Option<Diagnostic> {
     (!endpoint::is_region_name(region)).then(|| {
-        Diagnostic::error(
-            format!("Invalid {}", setting.attr),
-            format!(
-                "{} must be a region name ({}), got {region:?}.",
-                setting.attr,
-                endpoint::REGION_FORMAT
-            ),
-        )
-        .at(AttrPath::attr(setting.attr))
+        let detail = format!(
+            "{} must be a region name ({}), got {region:?}.",
+            setting.attr,
+            endpoint::REGION_FORMAT
+        );
+        invalid(setting, detail)
     })
 }

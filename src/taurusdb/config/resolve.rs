@@ -70,15 +70,17 @@ impl Resolver<'_> {
         self.text(attr, setting).map(Secret::new)
     }
 
-    /// A value from the environment gets the same check as a configured one.
-    fn env_checked(
+    /// A text setting that must pass `check`. A configured value was checked with the
+    /// block ([`ProviderConfig::validate`]); one from the environment is checked here,
+    /// and the diagnostic names the variable.
+    fn checked_text(
         &mut self,
-        attr_is_null: bool,
-        value: Option<String>,
+        attr: &Attr<String>,
         setting: Setting,
         check: impl Fn(&str, Setting) -> Option<Diagnostic>,
     ) -> Option<String> {
-        if attr_is_null
+        let value = self.text(attr, setting);
+        if attr.is_null()
             && let Some(v) = &value
             && let Some(problem) = check(v, setting)
         {
@@ -159,29 +161,10 @@ impl Settings {
             env,
             diagnostics: config.validate(),
         };
-        let language = r.text(&config.language, attrs::LANGUAGE);
-        let language = r.env_checked(
-            config.language.is_null(),
-            language,
-            attrs::LANGUAGE,
-            check_language,
-        );
-        let endpoint = r.text(&config.endpoint, attrs::ENDPOINT);
-        let endpoint = r.env_checked(
-            config.endpoint.is_null(),
-            endpoint,
-            attrs::ENDPOINT,
-            check_url,
-        );
-        let auth_url = r.text(&config.auth_url, attrs::AUTH_URL);
-        let auth_url = r.env_checked(
-            config.auth_url.is_null(),
-            auth_url,
-            attrs::AUTH_URL,
-            check_url,
-        );
-        let region = r.text(&config.region, attrs::REGION);
-        let region = r.env_checked(config.region.is_null(), region, attrs::REGION, check_region);
+        let language = r.checked_text(&config.language, attrs::LANGUAGE, check_language);
+        let endpoint = r.checked_text(&config.endpoint, attrs::ENDPOINT, check_url);
+        let auth_url = r.checked_text(&config.auth_url, attrs::AUTH_URL, check_url);
+        let region = r.checked_text(&config.region, attrs::REGION, check_region);
         let ca_pem = match r.text(&config.ca_file, attrs::CA_FILE) {
             None => None,
             Some(path) => match ca_file::read_ca_file(path.clone().into()).await {

@@ -47,6 +47,21 @@ impl Decimal {
     }
 }
 
+/// Reads an optional `+` or `-` at `i`; whether it was `-`.
+fn sign(bytes: &[u8], i: &mut usize) -> bool {
+    match bytes.get(*i) {
+        Some(b'-') => {
+            *i += 1;
+            true
+        }
+        Some(b'+') => {
+            *i += 1;
+            false
+        }
+        _ => false,
+    }
+}
+
 /// Parses decimal number text: `[+-]digits[.digits][(e|E)[+-]digits]`, with at least one
 /// digit in the mantissa. Returns `None` for anything else.
 pub(super) fn parse_decimal(s: &str) -> Option<Decimal> {
@@ -54,17 +69,7 @@ pub(super) fn parse_decimal(s: &str) -> Option<Decimal> {
     const EXP_CLAMP: i64 = 1 << 40;
     let bytes = s.as_bytes();
     let mut i = 0;
-    let negative = match bytes.first() {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
+    let negative = sign(bytes, &mut i);
     let mut mantissa = String::new();
     let mut seen_digit = false;
     let mut frac_len: i64 = 0;
@@ -99,17 +104,7 @@ pub(super) fn parse_decimal(s: &str) -> Option<Decimal> {
     let mut exponent: i64 = 0;
     if matches!(bytes.get(i), Some(b'e' | b'E')) {
         i += 1;
-        let exp_negative = match bytes.get(i) {
-            Some(b'-') => {
-                i += 1;
-                true
-            }
-            Some(b'+') => {
-                i += 1;
-                false
-            }
-            _ => false,
-        };
+        let exp_negative = sign(bytes, &mut i);
         let mut exp_digits = false;
         while let Some(&b) = bytes.get(i) {
             if !b.is_ascii_digit() {

@@ -371,11 +371,7 @@ impl Walker {
         }
         match (ty, value) {
             (Type::Dynamic, _) => Err(self.err(DYNAMIC_UNSUPPORTED)),
-            (Type::String, Value::String(s)) => {
-                self.write_len(rmp::encode::write_str_len, s.len(), out)?;
-                out.extend_from_slice(s.as_bytes());
-                Ok(())
-            }
+            (Type::String, Value::String(s)) => self.write_str(s, out),
             (Type::Bool, Value::Bool(b)) => {
                 out.push(if *b { 0xc3 } else { 0xc2 });
                 Ok(())
@@ -400,8 +396,7 @@ impl Walker {
                 self.write_len(rmp::encode::write_map_len, entries.len(), out)?;
                 for (key, item) in entries {
                     self.descend(PathStep::Key(key.clone()), |w| {
-                        w.write_len(rmp::encode::write_str_len, key.len(), out)?;
-                        out.extend_from_slice(key.as_bytes());
+                        w.write_str(key, out)?;
                         w.write_msgpack(item, elem, out)
                     })?;
                 }
@@ -413,8 +408,7 @@ impl Walker {
                 for (name, attr_ty) in attrs {
                     let item = values.get(name).unwrap_or(&Value::Null);
                     self.descend(PathStep::Attribute(name.clone()), |w| {
-                        w.write_len(rmp::encode::write_str_len, name.len(), out)?;
-                        out.extend_from_slice(name.as_bytes());
+                        w.write_str(name, out)?;
                         w.write_msgpack(item, attr_ty, out)
                     })?;
                 }
@@ -422,6 +416,13 @@ impl Walker {
             }
             (ty, value) => Err(self.err(format!("expected {ty}, got {}", value_kind(value)))),
         }
+    }
+
+    /// Writes a string: its length header, then its bytes.
+    fn write_str(&self, s: &str, out: &mut Vec<u8>) -> Result<(), ValueError> {
+        self.write_len(rmp::encode::write_str_len, s.len(), out)?;
+        out.extend_from_slice(s.as_bytes());
+        Ok(())
     }
 
     /// Writes a length header, failing if the length exceeds what msgpack can express.
@@ -453,12 +454,8 @@ impl Walker {
                 };
                 match d.to_i64() {
                     Some(i) => rmp::encode::write_sint(out, i).map(|_| ()),
-                    None => {
-                        // Terraform parses numbers sent as strings at full precision.
-                        self.write_len(rmp::encode::write_str_len, s.len(), out)?;
-                        out.extend_from_slice(s.as_bytes());
-                        Ok(())
-                    }
+                    // Terraform parses numbers sent as strings at full precision.
+                    None => return self.write_str(s, out),
                 }
             }
         };
