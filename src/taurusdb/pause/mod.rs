@@ -105,6 +105,8 @@ impl ReplicationPause {
         let aftermath = aftermath(action);
         let client = self.client(ctx)?;
         let timeout = state.timeout(timeout_of(action))?;
+        // A resume on destroy always waits, and a task that is gone leaves nothing to
+        // resume; a pause waits as wait_for_completion says, and needs its task.
         let request = JobRequest {
             action,
             task,
@@ -202,8 +204,8 @@ impl ReplicationPause {
         };
         if !state.resumes_on_destroy() {
             let detail = format!(
-                "Destroying {TYPE_NAME} only removes it from Terraform state. {LEFT_AS_IT_IS} \
-                 set {} = true to resume it on destroy.",
+                "Destroying {TYPE_NAME} only removes it from Terraform state. The data \
+                 synchronization task stays as it is; set {} = true to resume it on destroy.",
                 attrs::RESUME_ON_DESTROY
             );
             return removed(Diagnostic::warning("Replication task left paused", detail).into());
@@ -253,7 +255,6 @@ const PAUSE_UNCERTAIN: &str = "The resource is recorded without a job ID (tainte
 const RESUME_UNCERTAIN: &str = "The resource stays in state; the next destroy resumes the task \
      again (and ends well if the task already runs).";
 const RESUME_FAILED: &str = "The resource stays in state; the next destroy resumes the task again.";
-const LEFT_AS_IT_IS: &str = "The data synchronization task stays as it is;";
 const DISAPPEARED_WHILE_RESUMING: &str =
     "The task disappeared while it was being resumed; it was removed from state.";
 const REMOVED_AFTER_READ: &str = "The resource was removed from state; the next apply pauses \
