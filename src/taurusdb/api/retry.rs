@@ -26,10 +26,13 @@ pub struct RetryPolicy {
     pub max_retry_after: Duration,
 }
 
+/// Retries after the first attempt when the caller does not say.
+pub const DEFAULT_MAX_RETRIES: u32 = 5;
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
-            max_retries: 5,
+            max_retries: DEFAULT_MAX_RETRIES,
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(30),
             max_retry_after: Duration::from_secs(120),

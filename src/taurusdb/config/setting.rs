@@ -90,6 +90,7 @@ pub fn attr_list(settings: &[Setting]) -> String {
 /// The provider block's settings, in schema order.
 pub mod attrs {
     use super::{Kind, Setting};
+    use crate::taurusdb::api::retry::DEFAULT_MAX_RETRIES;
 
     pub const REGION: Setting = Setting::new(
         "region",
@@ -170,7 +171,7 @@ pub mod attrs {
         "max_retries",
         "HW_MAX_RETRIES",
         Kind::Count {
-            default: 5,
+            default: DEFAULT_MAX_RETRIES as i64,
             min: 0,
             max: 100,
         },

@@ -20,26 +20,21 @@ use crate::tf::path::AttrPath;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verb {
     Read,
-    Pause,
-    Resume,
+    Run(Action),
 }
 
 impl Verb {
     pub fn as_str(self) -> &'static str {
         match self {
             Verb::Read => "read",
-            Verb::Pause => "pause",
-            Verb::Resume => "resume",
+            Verb::Run(action) => action.verb(),
         }
     }
 }
 
 impl From<Action> for Verb {
     fn from(action: Action) -> Self {
-        match action {
-            Action::Pause => Verb::Pause,
-            Action::Resume => Verb::Resume,
-        }
+        Verb::Run(action)
     }
 }
 
