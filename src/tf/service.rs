@@ -330,7 +330,7 @@ impl ProviderRpc for ProviderService {
                         return Err(Diagnostic::error(
                             "Unsupported state format",
                             "The stored state uses the legacy flatmap format, which this provider \
-                         never wrote.",
+                             never wrote.",
                         )
                         .into());
                     }
