@@ -2,6 +2,7 @@
 //! tonic client for it, the simulator, and value helpers.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod pki;
 pub mod process;
 
