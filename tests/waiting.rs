@@ -143,3 +143,79 @@ async fn a_throttled_task_list_slows_the_poller_instead_of_failing_the_wait() {
     assert_eq!(&statuses[..6], &[429; 6], "{statuses:?}");
     assert_eq!(statuses.last(), Some(&200));
 }
+
+#[tokio::test]
+async fn a_job_tells_its_observer_the_start_the_job_and_the_stage_in_order() {
+    use std::sync::Mutex;
+    use taurusdb_provider::taurusdb::api::TaskRef;
+    use taurusdb_provider::taurusdb::api::wait::WaitEvent;
+    use taurusdb_provider::taurusdb::task::Action;
+    use taurusdb_provider::taurusdb::task::diagnose::Aftermath;
+    use taurusdb_provider::taurusdb::task::job::{self, JobEvent, JobRequest};
+
+    let sim = start_sim().await;
+    // Visible after one poll, then Running once, then Completed (the stage turns Paused).
+    sim.set_job_plan(JobPlan {
+        hidden_polls: 1,
+        running_polls: 1,
+        outcome: JobOutcome::Complete,
+        duration: None,
+    });
+    let api = api(&sim, 5);
+    let task = TaskRef::new(PROJECT, INSTANCE, TASK);
+    let aftermath = Aftermath {
+        bound: "timeout".into(),
+        if_uncertain: "",
+        if_not_sent: "",
+        if_job_failed: |_| String::new(),
+    };
+    let events = Mutex::new(Vec::new());
+    let observer = |event: JobEvent| events.lock().expect("events").push(event);
+    let outcome = job::run(
+        &api,
+        JobRequest {
+            action: Action::Pause,
+            task: &task,
+            timeout: Duration::from_secs(60),
+            wait: Some(fast_waits()),
+            gone_ends_it: false,
+            aftermath: &aftermath,
+            observer: Some(&observer),
+        },
+        &CancellationToken::new(),
+    )
+    .await;
+    let job::JobOutcome::Done { job_id, stage, .. } = outcome else {
+        panic!("paused expected, got {outcome:?}");
+    };
+    let job_id = job_id.expect("a job ID");
+    assert_eq!(stage.as_deref(), Some("Paused"));
+    let events = events.into_inner().expect("events");
+    assert_eq!(
+        events.first(),
+        Some(&JobEvent::Started {
+            job_id: job_id.clone()
+        }),
+        "{events:?}"
+    );
+    assert_eq!(
+        events.last(),
+        Some(&JobEvent::Wait(WaitEvent::Stage("Paused".into()))),
+        "{events:?}"
+    );
+    assert!(
+        events.contains(&JobEvent::Wait(WaitEvent::Job {
+            status: "Running".into(),
+            progress: None
+        })) || events.iter().any(
+            |e| matches!(e, JobEvent::Wait(WaitEvent::Job { status, .. }) if status == "Running")
+        ),
+        "the job's Running status is reported: {events:?}"
+    );
+    assert!(
+        events.contains(&JobEvent::Wait(WaitEvent::Stage("Incremental".into()))),
+        "the stage before the pause is reported: {events:?}"
+    );
+    // Each event reports a change: no two equal events in a row.
+    assert!(events.windows(2).all(|w| w[0] != w[1]), "{events:?}");
+}

@@ -114,6 +114,22 @@ pub struct Waited {
     pub job_unreadable: Option<ApiError>,
 }
 
+/// What a wait sees as it goes, for callers that show progress (an action's stream, a
+/// gRPC watch). Each event is sent when what it reports changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WaitEvent {
+    /// The job as the jobs API reports it (advisory): its status and progress text.
+    Job {
+        status: String,
+        progress: Option<String>,
+    },
+    /// The task's stage as the task list shows it (the ground truth).
+    Stage(String),
+}
+
+/// Receives [`WaitEvent`]s; it must not block.
+pub type Observer<'a> = &'a (dyn Fn(WaitEvent) + Send + Sync);
+
 /// Waits until the task's stage reaches the target (or the job positively fails).
 pub async fn wait_for(
     client: &ApiClient,
@@ -121,6 +137,18 @@ pub async fn wait_for(
     deadline: Instant,
     policy: WaitPolicy,
     cancel: &CancellationToken,
+) -> Result<Waited, WaitError> {
+    wait_observed(client, target, deadline, policy, cancel, &|_| {}).await
+}
+
+/// [`wait_for`], telling `observer` what it sees.
+pub async fn wait_observed(
+    client: &ApiClient,
+    target: WaitTarget<'_>,
+    deadline: Instant,
+    policy: WaitPolicy,
+    cancel: &CancellationToken,
+    observer: Observer<'_>,
 ) -> Result<Waited, WaitError> {
     let started = Instant::now();
     let mut stages = client.watch_tasks(
@@ -131,6 +159,12 @@ pub async fn wait_for(
     let mut job = JobWatch::new(policy, started);
     let mut last_seen = String::from("nothing yet");
     let mut last_stage: Option<String> = None;
+    let mut last_job: Option<WaitEvent> = None;
+    let tell_stage = |stage: &str, last: &Option<String>| {
+        if last.as_deref() != Some(stage) {
+            observer(WaitEvent::Stage(stage.to_string()));
+        }
+    };
     let read_job = |at: Option<Instant>| {
         let client = client.clone();
         async move {
@@ -158,6 +192,7 @@ pub async fn wait_for(
             }
             snapshot = stages.next() => {
                 let stage = stage_of(&snapshot, target)?;
+                tell_stage(&stage, &last_stage);
                 if target.stage.reached(&stage) {
                     return Ok(Waited { stage, job_unreadable: job.unreadable });
                 }
@@ -172,6 +207,7 @@ pub async fn wait_for(
                         if let Ok(Some(task)) = task
                             && let Some(stage) = task.stage.filter(|s| target.stage.reached(s))
                         {
+                            tell_stage(&stage, &last_stage);
                             return Ok(Waited { stage, job_unreadable: job.unreadable });
                         }
                         return Err(WaitError::JobFailed {
@@ -179,9 +215,15 @@ pub async fn wait_for(
                             reason,
                         });
                     }
-                    JobNews::Progress(text) => {
+                    JobNews::Progress(text, event) => {
                         let stage = last_stage.as_deref().unwrap_or("not read yet");
                         last_seen = note(format!("{text}; task stage {stage:?}"));
+                        if let Some(event) = event
+                            && last_job.as_ref() != Some(&event)
+                        {
+                            observer(event.clone());
+                            last_job = Some(event);
+                        }
                     }
                     JobNews::Nothing => {}
                 }
@@ -216,8 +258,9 @@ fn note(text: String) -> String {
 enum JobNews {
     /// The jobs API positively reports the job failed.
     Failed(String),
-    /// Something to tell (status, progress).
-    Progress(String),
+    /// Something to tell (status, progress), with the event for observers if the jobs
+    /// API reported the job.
+    Progress(String, Option<WaitEvent>),
     Nothing,
 }
 
@@ -267,14 +310,17 @@ impl JobWatch {
                     job.fail_reason
                         .unwrap_or_else(|| "the service gave no reason".to_string()),
                 ),
-                JobStatus::Completed => {
-                    // The stage decides from here; the job has nothing more to say.
-                    self.done = true;
-                    JobNews::Progress("job Completed".into())
-                }
                 status => {
-                    let process = job.process.as_deref().unwrap_or("");
-                    JobNews::Progress(format!("job {status:?} {process}").trim().to_string())
+                    // Once completed the stage decides; the job has nothing more to say.
+                    self.done = status == JobStatus::Completed;
+                    let name = status.name();
+                    let process = job.process.filter(|p| !p.trim().is_empty());
+                    let text = format!("job {name} {}", process.as_deref().unwrap_or(""));
+                    let event = WaitEvent::Job {
+                        status: name.to_string(),
+                        progress: process,
+                    };
+                    JobNews::Progress(text.trim().to_string(), Some(event))
                 }
             },
             Ok(None) => {
@@ -285,7 +331,7 @@ impl JobWatch {
                     );
                     self.done = true;
                 }
-                JobNews::Progress(format!("job {job_id} not visible"))
+                JobNews::Progress(format!("job {job_id} not visible"), None)
             }
             Err(err @ ApiError::Status { status: 429, .. }) => {
                 let pause = err
@@ -368,7 +414,10 @@ mod tests {
         let mut job = JobWatch::new(policy, Instant::now());
         while let Some(at) = job.next_read() {
             tokio::time::sleep_until(at).await;
-            assert!(matches!(job.record(Ok(None), "j"), JobNews::Progress(_)));
+            assert!(matches!(
+                job.record(Ok(None), "j"),
+                JobNews::Progress(_, None)
+            ));
         }
         assert!(job.unreadable.is_none(), "not a refusal: no warning");
     }

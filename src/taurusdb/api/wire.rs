@@ -44,6 +44,17 @@ impl JobStatus {
             _ => JobStatus::Other(status.to_string()),
         }
     }
+
+    /// The status as the service spells it (`Running`, ...).
+    pub fn name(&self) -> &str {
+        match self {
+            JobStatus::Pending => "Pending",
+            JobStatus::Running => "Running",
+            JobStatus::Completed => "Completed",
+            JobStatus::Failed => "Failed",
+            JobStatus::Other(other) => other,
+        }
+    }
 }
 
 /// A job as the jobs API reports it.

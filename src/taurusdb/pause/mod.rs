@@ -114,6 +114,7 @@ impl ReplicationPause {
             wait: (action == Action::Resume || state.waits()).then_some(self.wait_policy),
             gone_ends_it: action == Action::Resume,
             aftermath: &aftermath,
+            observer: None,
         };
         Ok(job::run(&client, request, &ctx.cancel).await)
     }
@@ -141,8 +142,10 @@ impl ReplicationPause {
                 done.stage = stage.into();
                 PauseOutcome::Done(done, warnings)
             }
-            JobOutcome::NotDone(d) => PauseOutcome::NotDone(d),
-            JobOutcome::Uncertain { job_id, diagnostic } => {
+            JobOutcome::NotDone { diagnostic, .. } => PauseOutcome::NotDone(diagnostic),
+            JobOutcome::Uncertain {
+                job_id, diagnostic, ..
+            } => {
                 done.job_id = job_id.into();
                 done.stage = Attr::Null;
                 PauseOutcome::Uncertain(done, diagnostic)
@@ -226,7 +229,8 @@ impl ReplicationPause {
                 "The task no longer exists ({err}); it was removed from state."
             )),
             JobOutcome::Gone(Gone::DuringWait) => gone(DISAPPEARED_WHILE_RESUMING.into()),
-            JobOutcome::NotDone(d) | JobOutcome::Uncertain { diagnostic: d, .. } => kept(prior, d),
+            JobOutcome::NotDone { diagnostic: d, .. }
+            | JobOutcome::Uncertain { diagnostic: d, .. } => kept(prior, d),
         }
     }
 }

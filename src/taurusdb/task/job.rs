@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::taurusdb::api::deadline::{DeadlineToken, deadline_after};
-use crate::taurusdb::api::wait::{self, WaitError, WaitPolicy, WaitTarget};
+use crate::taurusdb::api::wait::{self, WaitError, WaitEvent, WaitPolicy, WaitTarget};
 use crate::taurusdb::api::{ApiClient, ApiError, JobStarted, TaskRef};
 use crate::taurusdb::task::diagnose::{self, Aftermath, Operation};
 use crate::taurusdb::task::{Action, refused};
@@ -33,7 +33,7 @@ async fn start(
 }
 
 /// One job to run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct JobRequest<'a> {
     pub action: Action,
     pub task: &'a TaskRef,
@@ -46,6 +46,34 @@ pub struct JobRequest<'a> {
     pub gone_ends_it: bool,
     /// What the caller tells its user when the job fails or may have happened.
     pub aftermath: &'a Aftermath,
+    /// Told what happens as it happens (an action's progress stream, a gRPC watch).
+    pub observer: Option<JobObserver<'a>>,
+}
+
+/// What a running job tells its observer, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobEvent {
+    /// The service accepted the request and started this job.
+    Started { job_id: String },
+    /// The service refused because the task already reads the target stage.
+    AlreadyThere { stage: String },
+    /// What the wait saw: the job (advisory) or the task's stage.
+    Wait(WaitEvent),
+}
+
+/// Receives [`JobEvent`]s; it must not block.
+pub type JobObserver<'a> = &'a (dyn Fn(JobEvent) + Send + Sync);
+
+/// Why a job did not end well, for callers that answer with more than a diagnostic
+/// (a gRPC status code).
+#[derive(Debug)]
+pub enum Failure {
+    /// The service refused the request, or could not be reached (see the error).
+    Api(ApiError),
+    /// The job started, but the wait did not end well.
+    Wait(WaitError),
+    /// The timeout passed before the request could be sent.
+    TimedOutBeforeSending,
 }
 
 /// How a job ended.
@@ -61,11 +89,15 @@ pub enum JobOutcome {
     /// The task or its instance does not exist (only with `gone_ends_it`).
     Gone(Gone),
     /// Certainly nothing happened.
-    NotDone(Diagnostic),
+    NotDone {
+        diagnostic: Diagnostic,
+        cause: Failure,
+    },
     /// The job happened, or may have, but did not end well; its ID when one is known.
     Uncertain {
         job_id: Option<String>,
         diagnostic: Diagnostic,
+        cause: Failure,
     },
 }
 
@@ -108,7 +140,13 @@ pub async fn run(
         wait,
         gone_ends_it,
         aftermath,
+        observer,
     } = request;
+    let tell = |event: JobEvent| {
+        if let Some(observer) = observer {
+            observer(event);
+        }
+    };
     let deadline = DeadlineToken::new(cancel, deadline_after(timeout));
     let op = Operation { action, task };
     let job = match start(action, client, task, deadline.token()).await {
@@ -120,6 +158,7 @@ pub async fn run(
             return JobOutcome::Uncertain {
                 job_id: None,
                 diagnostic: diagnose::uncertain(&err, op, aftermath, deadline.expired()),
+                cause: Failure::Api(err),
             };
         }
         Err(err) if refused::may_mean_already_there(&err) => {
@@ -127,20 +166,39 @@ pub async fn run(
                 refused::stage_if_already_there(client, task, action.target(), deadline.token())
                     .await;
             return match already {
-                Some(stage) => JobOutcome::Done {
-                    job_id: None,
-                    warnings: diagnose::already_at_target(&err, op, &stage).into(),
-                    stage: Some(stage),
+                Some(stage) => {
+                    tell(JobEvent::AlreadyThere {
+                        stage: stage.clone(),
+                    });
+                    JobOutcome::Done {
+                        job_id: None,
+                        warnings: diagnose::already_at_target(&err, op, &stage).into(),
+                        stage: Some(stage),
+                    }
+                }
+                None => JobOutcome::NotDone {
+                    diagnostic: diagnose::api_failed(&err, action, task),
+                    cause: Failure::Api(err),
                 },
-                None => JobOutcome::NotDone(diagnose::api_failed(&err, action, task)),
             };
         }
         Err(_) if deadline.expired() => {
             let diagnostic = diagnose::timed_out_before_sending(op, aftermath, timeout);
-            return JobOutcome::NotDone(diagnostic);
+            return JobOutcome::NotDone {
+                diagnostic,
+                cause: Failure::TimedOutBeforeSending,
+            };
         }
-        Err(err) => return JobOutcome::NotDone(diagnose::api_failed(&err, action, task)),
+        Err(err) => {
+            return JobOutcome::NotDone {
+                diagnostic: diagnose::api_failed(&err, action, task),
+                cause: Failure::Api(err),
+            };
+        }
     };
+    tell(JobEvent::Started {
+        job_id: job.job_id.clone(),
+    });
     tracing::info!(
         action = action.verb(),
         instance_id = %task.instance,
@@ -161,7 +219,17 @@ pub async fn run(
         job_id: &job.job_id,
         stage: action.target(),
     };
-    match wait::wait_for(client, target, deadline.deadline(), policy, cancel).await {
+    let observe_wait = |event: WaitEvent| tell(JobEvent::Wait(event));
+    let waited = wait::wait_observed(
+        client,
+        target,
+        deadline.deadline(),
+        policy,
+        cancel,
+        &observe_wait,
+    )
+    .await;
+    match waited {
         Ok(waited) => JobOutcome::Done {
             warnings: waited
                 .job_unreadable
@@ -176,6 +244,7 @@ pub async fn run(
         Err(err) => JobOutcome::Uncertain {
             diagnostic: diagnose::wait_failed(&err, op, aftermath, &job.job_id),
             job_id: Some(job.job_id),
+            cause: Failure::Wait(err),
         },
     }
 }
