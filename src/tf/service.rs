@@ -53,6 +53,8 @@ impl ProviderService {
                 .map(|(name, r)| (name.to_string(), r.schema().to_proto()))
                 .collect(),
             data_source_schemas: HashMap::new(),
+            list_resource_schemas: HashMap::new(),
+            action_schemas: HashMap::new(),
             diagnostics: Vec::new(),
             provider_meta: None,
             server_capabilities: Some(capabilities()),
@@ -232,6 +234,8 @@ impl ProviderRpc for ProviderService {
                 diagnostics: Vec::new(),
                 data_sources: Vec::new(),
                 resources,
+                list_resources: Vec::new(),
+                actions: Vec::new(),
             };
             (response, Diagnostics::new())
         })
@@ -534,6 +538,130 @@ impl ProviderRpc for ProviderService {
         }))
     }
 
+    async fn get_resource_identity_schemas(
+        &self,
+        _request: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
+        let span = self.span("GetResourceIdentitySchemas", "");
+        traced(span, async { ((), Diagnostics::new()) }).await;
+        Ok(Response::new(
+            pb::get_resource_identity_schemas::Response::default(),
+        ))
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        request: Request<pb::upgrade_resource_identity::Request>,
+    ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
+        let req = request.into_inner();
+        let span = self.span("UpgradeResourceIdentity", &req.type_name);
+        let diagnostics = traced(span, async {
+            let diagnostics: Diagnostics = not_offered("resource identity", &req.type_name).into();
+            (diagnostics.clone(), diagnostics)
+        })
+        .await;
+        Ok(Response::new(pb::upgrade_resource_identity::Response {
+            upgraded_identity: None,
+            diagnostics: diagnostics.to_proto(),
+        }))
+    }
+
+    type ListResourceStream = EventStream<pb::list_resource::Event>;
+
+    async fn list_resource(
+        &self,
+        request: Request<pb::list_resource::Request>,
+    ) -> Result<Response<Self::ListResourceStream>, Status> {
+        let req = request.into_inner();
+        let span = self.span("ListResource", &req.type_name);
+        let diagnostics = traced(span, async {
+            let diagnostics: Diagnostics = not_offered("list resource", &req.type_name).into();
+            (diagnostics.clone(), diagnostics)
+        })
+        .await;
+        let event = pb::list_resource::Event {
+            diagnostic: diagnostics.to_proto(),
+            ..Default::default()
+        };
+        Ok(Response::new(Box::pin(futures_util::stream::iter([Ok(
+            event,
+        )]))))
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        request: Request<pb::validate_list_resource_config::Request>,
+    ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        let req = request.into_inner();
+        let span = self.span("ValidateListResourceConfig", &req.type_name);
+        let diagnostics = traced(span, async {
+            let diagnostics: Diagnostics = not_offered("list resource", &req.type_name).into();
+            (diagnostics.clone(), diagnostics)
+        })
+        .await;
+        Ok(Response::new(pb::validate_list_resource_config::Response {
+            diagnostics: diagnostics.to_proto(),
+        }))
+    }
+
+    async fn plan_action(
+        &self,
+        request: Request<pb::plan_action::Request>,
+    ) -> Result<Response<pb::plan_action::Response>, Status> {
+        let req = request.into_inner();
+        let span = self.span("PlanAction", &req.action_type);
+        let diagnostics = traced(span, async {
+            let diagnostics: Diagnostics = not_offered("action", &req.action_type).into();
+            (diagnostics.clone(), diagnostics)
+        })
+        .await;
+        Ok(Response::new(pb::plan_action::Response {
+            diagnostics: diagnostics.to_proto(),
+            deferred: None,
+        }))
+    }
+
+    type InvokeActionStream = EventStream<pb::invoke_action::Event>;
+
+    async fn invoke_action(
+        &self,
+        request: Request<pb::invoke_action::Request>,
+    ) -> Result<Response<Self::InvokeActionStream>, Status> {
+        let req = request.into_inner();
+        let span = self.span("InvokeAction", &req.action_type);
+        let diagnostics = traced(span, async {
+            let diagnostics: Diagnostics = not_offered("action", &req.action_type).into();
+            (diagnostics.clone(), diagnostics)
+        })
+        .await;
+        let completed = pb::invoke_action::Event {
+            r#type: Some(pb::invoke_action::event::Type::Completed(
+                pb::invoke_action::event::Completed {
+                    diagnostics: diagnostics.to_proto(),
+                },
+            )),
+        };
+        Ok(Response::new(Box::pin(futures_util::stream::iter([Ok(
+            completed,
+        )]))))
+    }
+
+    async fn validate_action_config(
+        &self,
+        request: Request<pb::validate_action_config::Request>,
+    ) -> Result<Response<pb::validate_action_config::Response>, Status> {
+        let req = request.into_inner();
+        let span = self.span("ValidateActionConfig", &req.type_name);
+        let diagnostics = traced(span, async {
+            let diagnostics: Diagnostics = not_offered("action", &req.type_name).into();
+            (diagnostics.clone(), diagnostics)
+        })
+        .await;
+        Ok(Response::new(pb::validate_action_config::Response {
+            diagnostics: diagnostics.to_proto(),
+        }))
+    }
+
     async fn stop_provider(
         &self,
         _request: Request<pb::stop_provider::Request>,
@@ -612,5 +740,17 @@ fn unknown_data_source(type_name: &str) -> Diagnostic {
     Diagnostic::error(
         "Unknown data source",
         format!("This provider serves no data sources; {type_name:?} is not one of them."),
+    )
+}
+
+/// A server-streaming RPC's answer.
+type EventStream<T> =
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+/// The diagnostic for a feature this provider does not offer under that name.
+fn not_offered(kind: &str, type_name: &str) -> Diagnostic {
+    Diagnostic::error(
+        format!("Unknown {kind}"),
+        format!("This provider offers no {kind} named {type_name:?}."),
     )
 }
