@@ -84,7 +84,7 @@ enum Run {
     Plugin,
     Debug,
     Serve(StandaloneConfig, Audience),
-    Sim(SocketAddr, sim::SimConfig),
+    Sim(SocketAddr, sim::SimConfig, sim::Seed),
 }
 
 /// The checked `serve` configuration: flags parsed, files read, exposure refused.
@@ -133,8 +133,8 @@ fn prepare(cli: Cli) -> Result<Run, String> {
         None => Ok(Run::Plugin),
         Some(command @ Command::Serve { .. }) => prepare_serve(command),
         Some(Command::Sim(args)) => {
-            let listen = args.listen;
-            args.config().map(|config| Run::Sim(listen, config))
+            let (listen, seed) = (args.listen, args.seed());
+            args.config().map(|config| Run::Sim(listen, config, seed))
         }
         Some(Command::Version) => Err("version is printed before anything else".into()),
     }
@@ -157,7 +157,9 @@ async fn run(run: Run) -> Result<(), String> {
         Run::Serve(config, audience) => serve::serve_standalone(provider_routes(audience), config)
             .await
             .map_err(|e| e.to_string()),
-        Run::Sim(listen, config) => sim::run(listen, config).await.map_err(|e| e.to_string()),
+        Run::Sim(listen, config, seed) => sim::run(listen, config, seed)
+            .await
+            .map_err(|e| e.to_string()),
     }
 }
 

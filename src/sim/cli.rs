@@ -50,9 +50,24 @@ pub struct SimArgs {
     /// (default: jobs complete at once).
     #[arg(long, value_name = "DURATION", value_parser = parse_flag_duration)]
     pub job_duration: Option<Duration>,
+    /// Seed this many more tasks on the demo instance, named task_0001, task_0002 ...
+    /// (runs with many resources on one instance).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub tasks: u32,
 }
 
 impl SimArgs {
+    /// The world to serve: the demo seed plus `--tasks` more tasks on its instance.
+    pub fn seed(&self) -> Seed {
+        let mut seed = Seed::demo();
+        if let Some(instance) = seed.instances.first_mut() {
+            instance
+                .tasks
+                .extend((1..=self.tasks).map(|n| format!("task_{n:04}")));
+        }
+        seed
+    }
+
     /// The simulator settings the flags ask for. Errors never repeat a secret.
     ///
     /// # Errors
@@ -86,15 +101,14 @@ const NEEDS_SECRET_KEY: &str = "--access-key needs --secret-key (or SIM_SECRET_K
 const NEEDS_ACCESS_KEY: &str = "--secret-key (or SIM_SECRET_KEY) needs --access-key";
 const EMPTY_KEYS: &str = "--access-key and --secret-key must not be empty";
 
-/// Runs a simulator seeded with [`Seed::demo`] on `listen` with `config` (token, access keys,
+/// Runs a simulator seeded with `seed` on `listen` with `config` (token, access keys,
 /// IAM users, job plan), until Ctrl-C or SIGTERM. Prints exactly one line to stdout once
 /// listening; it names no credential.
 ///
 /// # Errors
 /// Fails if the address cannot be bound, stdout cannot be written, or signal handlers cannot be
 /// installed.
-pub async fn run(listen: SocketAddr, config: SimConfig) -> std::io::Result<()> {
-    let seed = Seed::demo();
+pub async fn run(listen: SocketAddr, config: SimConfig, seed: Seed) -> std::io::Result<()> {
     let line_seed = seed.clone();
     let sim = start(listen, config, seed).await?;
     let mut stdout = std::io::stdout().lock();
@@ -182,6 +196,18 @@ mod tests {
             .config()
             .expect("both");
         assert_eq!(config.access_keys, vec![("AK-1".into(), "SK-1".into())]);
+    }
+
+    #[test]
+    fn more_tasks_are_seeded_on_the_demo_instance() {
+        let seed = args(&["--tasks", "3"]).seed();
+        let tasks = &seed.instances[0].tasks;
+        assert_eq!(tasks.len(), Seed::demo().instances[0].tasks.len() + 3);
+        assert_eq!(tasks.last().map(String::as_str), Some("task_0003"));
+        assert_eq!(
+            args(&[]).seed().instances[0].tasks,
+            Seed::demo().instances[0].tasks
+        );
     }
 
     #[test]
