@@ -1000,3 +1000,32 @@ async fn a_listing_of_endless_big_pages_stops_at_its_byte_budget() {
         sim.count("GET", "/replication")
     );
 }
+
+#[tokio::test]
+async fn a_caller_stops_waiting_for_an_iam_token_someone_else_is_fetching() {
+    let sim = sim_with_all_credentials().await;
+    // IAM never answers: the first caller's token request hangs.
+    sim.inject(Fault::on("POST", "/auth/tokens", FaultKind::Hang));
+    let api = client(
+        sim.endpoint(),
+        password(&sim, "ops-password-1"),
+        fast_retries(0),
+    );
+    let first = {
+        let api = api.clone();
+        tokio::spawn(async move { api.list_replications(PROJECT, INSTANCE, &never()).await })
+    };
+    sim.wait_for_requests(1).await;
+    // A second caller whose time is up (its deadline or StopProvider) must not wait for
+    // the first caller's token.
+    let cancelled = CancellationToken::new();
+    cancelled.cancel();
+    let second = api.pause_replication(&SEEDED, &cancelled);
+    let err = tokio::time::timeout(Duration::from_secs(60), second)
+        .await
+        .expect("the cancelled caller returns (before the fix it waited for IAM)")
+        .expect_err("cancelled");
+    assert!(matches!(err, ApiError::Cancelled), "{err:?}");
+    assert_eq!(sim.count("POST", "/pause"), 0, "nothing was sent");
+    first.abort();
+}

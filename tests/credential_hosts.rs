@@ -147,3 +147,57 @@ async fn userinfo_in_endpoint_or_auth_url_is_refused_without_repeating_it() {
     );
     assert!(sim.requests().is_empty(), "nothing was sent at all");
 }
+
+#[tokio::test]
+async fn a_provider_project_id_that_would_change_the_api_path_is_refused() {
+    let sim = start_sim().await;
+    // From the provider block: `..` would make POST /v3/../instances/... go to
+    // /instances/... on the same host, with the credentials.
+    let mut p = start_provider(&[]).await;
+    let diags = configure(
+        &mut p,
+        provider_config(&[
+            ("endpoint", Value::string(sim.endpoint())),
+            ("project_id", Value::string("..")),
+            ("auth_token", Value::string(TOKEN)),
+        ]),
+    )
+    .await;
+    single_error_at(&diags, "project_id");
+    try_to_pause(&mut p).await;
+
+    // From HW_PROJECT_ID.
+    let endpoint = sim.endpoint();
+    let mut p = start_provider(&[
+        ("HW_TAURUSDB_ENDPOINT", endpoint.as_str()),
+        ("HW_PROJECT_ID", ".."),
+        ("HW_AUTH_TOKEN", TOKEN),
+    ])
+    .await;
+    let diags = configure(&mut p, provider_config(&[])).await;
+    let err = single_error_at(&diags, "project_id");
+    assert!(err.detail.contains("HW_PROJECT_ID"), "{err:?}");
+    try_to_pause(&mut p).await;
+
+    // The client refuses such a segment itself, whoever asks.
+    let client = taurusdb_provider::taurusdb::api::ApiClient::new(
+        taurusdb_provider::taurusdb::api::ClientConfig::new(
+            sim.endpoint(),
+            taurusdb_provider::taurusdb::api::Credentials::Token(
+                taurusdb_provider::taurusdb::api::Secret::new(TOKEN),
+            ),
+        ),
+    )
+    .expect("client");
+    let task = taurusdb_provider::taurusdb::api::TaskRef::new("..", INSTANCE, TASK);
+    let err = client
+        .pause_replication(&task, &tokio_util::sync::CancellationToken::new())
+        .await
+        .expect_err("refused");
+    assert!(err.to_string().contains("project_id"), "{err}");
+    assert!(
+        sim.requests().is_empty(),
+        "nothing reached the simulator: {:?}",
+        sim.requests()
+    );
+}

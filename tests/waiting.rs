@@ -219,3 +219,57 @@ async fn a_job_tells_its_observer_the_start_the_job_and_the_stage_in_order() {
     // Each event reports a change: no two equal events in a row.
     assert!(events.windows(2).all(|w| w[0] != w[1]), "{events:?}");
 }
+
+#[tokio::test]
+async fn a_huge_retry_after_from_the_jobs_api_neither_crashes_nor_stalls_the_wait() {
+    let sim = start_sim().await;
+    never_ending_jobs(&sim);
+    // No retries: the throttled job read reaches the wait at once.
+    let api = api(&sim, 0);
+    let job = api
+        .pause_replication(&SEEDED, &CancellationToken::new())
+        .await
+        .expect("pause");
+    sim.inject(Fault::on(
+        "GET",
+        "/jobs",
+        FaultKind::Throttle {
+            retry_after: Some(u64::MAX),
+        },
+    ));
+    let waiter = spawn_wait(&api, TASK.to_string(), job.job_id);
+    until(&sim, |sim| sim.count("GET", "/jobs") >= 1).await;
+    // The stage still decides, after the throttled job read.
+    sim.set_task_stage(PROJECT, INSTANCE, TASK, "Paused");
+    let waited = waiter.await.expect("the wait survives").expect("paused");
+    assert_eq!(waited.stage, "Paused");
+}
+
+#[tokio::test]
+async fn a_task_list_throttled_past_its_retries_is_an_error_for_a_one_off_read() {
+    let sim = start_sim().await;
+    let api = api(&sim, 1);
+    sim.inject_many(
+        Fault::on(
+            "GET",
+            "/replication",
+            FaultKind::Throttle {
+                retry_after: Some(u64::MAX),
+            },
+        ),
+        2,
+    );
+    // Hang guard: before the fix a one-off read waited forever for a list.
+    let never = CancellationToken::new();
+    let read = api.list_replications(PROJECT, INSTANCE, &never);
+    let err = tokio::time::timeout(Duration::from_secs(60), read)
+        .await
+        .expect("the read must end")
+        .expect_err("throttled");
+    assert_eq!(err.status(), Some(429), "{err}");
+    assert_eq!(
+        sim.count("GET", "/replication"),
+        2,
+        "one retry, then the error"
+    );
+}

@@ -47,7 +47,7 @@ pub enum FaultKind {
     /// `Retry-After: N` when `retry_after` is set. The real handler does not run.
     Throttle {
         /// Seconds for the `Retry-After` header; `None` sends no such header.
-        retry_after: Option<u32>,
+        retry_after: Option<u64>,
     },
     /// Wait this long, then authenticate and run the real handler as usual (a slow answer).
     /// Shutting the simulator down ends the wait early with a 503.
@@ -162,7 +162,7 @@ pub(crate) fn redirect_response(status: u16, location: &str) -> Response {
 }
 
 /// Builds the response of a [`FaultKind::Throttle`] fault.
-pub(crate) fn throttle_response(retry_after: Option<u32>) -> Response {
+pub(crate) fn throttle_response(retry_after: Option<u64>) -> Response {
     let mut response = ApiError::Throttled.into_response();
     if let Some(seconds) = retry_after {
         response

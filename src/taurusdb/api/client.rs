@@ -9,6 +9,7 @@ use futures_util::FutureExt as _;
 use futures_util::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
+use crate::taurusdb::api::endpoint;
 use crate::taurusdb::api::error::ApiError;
 use crate::taurusdb::api::listing::{Listing, PAGE_SIZE};
 use crate::taurusdb::api::response::MAX_BODY_BYTES;
@@ -62,7 +63,7 @@ impl ApiClient {
         action: &str,
         cancel: &CancellationToken,
     ) -> Result<JobStarted, ApiError> {
-        let url = replication_url(&self.transport, &task.project, &task.instance, action);
+        let url = replication_url(&self.transport, &task.project, &task.instance, action)?;
         let call = Call::post(url, &task.project, wire::job_request(&task.task)?);
         wire::job_started(self.transport.send(call, cancel).await?)
     }
@@ -121,7 +122,7 @@ impl ApiClient {
         let url = format!(
             "{}/v3/{}/jobs?id={}",
             self.transport.config.endpoint,
-            encode_segment(project_id),
+            path_segment(project_id, "project_id")?,
             encode_segment(job_id)
         );
         match self
@@ -155,13 +156,22 @@ fn replication_url(
     project_id: &str,
     instance_id: &str,
     action: &str,
-) -> String {
-    format!(
+) -> Result<String, ApiError> {
+    Ok(format!(
         "{}/v3/{}/instances/{}/starrocks/databases/replication{action}",
         transport.config.endpoint,
-        encode_segment(project_id),
-        encode_segment(instance_id)
-    )
+        path_segment(project_id, "project_id")?,
+        path_segment(instance_id, "instance_id")?
+    ))
+}
+
+/// One path segment of an API URL, encoded; refused when it could change the path
+/// (a URL parser collapses "." and ".." segments, also when percent-encoded).
+fn path_segment(value: &str, what: &str) -> Result<String, ApiError> {
+    match endpoint::path_segment_problem(value) {
+        None => Ok(encode_segment(value)),
+        Some(problem) => Err(ApiError::Config(format!("{what} {problem}"))),
+    }
 }
 
 /// Reads every page of an instance's task list.
@@ -176,7 +186,7 @@ async fn fetch_replications(
     while listing.may_read_another_page() {
         let url = format!(
             "{}?limit={PAGE_SIZE}&offset={}",
-            replication_url(transport, project_id, instance_id, ""),
+            replication_url(transport, project_id, instance_id, "")?,
             listing.len()
         );
         let limit = listing.remaining_budget().min(MAX_BODY_BYTES);

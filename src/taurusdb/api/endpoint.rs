@@ -106,6 +106,21 @@ pub fn display_url(url: &Url) -> String {
     shown.to_string()
 }
 
+/// Why `value` cannot be one path segment of an API URL (project and instance IDs), or
+/// None: empty, a '/' or whitespace inside, or a dot segment that URL normalisation
+/// would collapse (so the request would go to another path).
+pub fn path_segment_problem(value: &str) -> Option<&'static str> {
+    if value.trim().is_empty() {
+        Some("must not be empty")
+    } else if value.contains('/') || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Some("must not contain '/' or whitespace")
+    } else if value == "." || value == ".." {
+        Some("must not be \".\" or \"..\"")
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,5 +211,20 @@ mod tests {
     fn urls_are_shown_without_userinfo_query_or_fragment() {
         let url = Url::parse("http://u:p@host:81/a/b?token=x#frag").expect("url");
         assert_eq!(display_url(&url), "http://host:81/a/b");
+    }
+
+    #[test]
+    fn path_segments_that_would_change_the_path_are_refused() {
+        for bad in ["", " ", "a/b", "a b", "..", ".", "a\nb"] {
+            assert!(path_segment_problem(bad).is_some(), "{bad:?}");
+        }
+        for good in [
+            "0123abcd",
+            "5c1f0e9a2b7d4e3f8a6c1d2e3f4a5b6cin17",
+            "a..b",
+            "...",
+        ] {
+            assert_eq!(path_segment_problem(good), None, "{good:?}");
+        }
     }
 }

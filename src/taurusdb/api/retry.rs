@@ -112,9 +112,15 @@ pub fn jitter() -> f64 {
     (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// Parses `Retry-After` given in seconds (the form the API gateway uses).
+/// The longest `Retry-After` taken from a server: anything longer is cut to this, so no
+/// answer can stall a caller for hours or overflow a deadline computed from it.
+pub const RETRY_AFTER_CEILING: Duration = Duration::from_secs(600);
+
+/// Parses `Retry-After` given in seconds (the form the API gateway uses), cut to
+/// [`RETRY_AFTER_CEILING`].
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+    let seconds = value.trim().parse::<u64>().ok()?;
+    Some(Duration::from_secs(seconds).min(RETRY_AFTER_CEILING))
 }
 
 #[cfg(test)]
@@ -219,5 +225,10 @@ mod tests {
     fn retry_after_is_read_in_seconds() {
         assert_eq!(parse_retry_after(" 3 "), Some(Duration::from_secs(3)));
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        // A hostile server cannot ask for forever (nor overflow a deadline).
+        assert_eq!(
+            parse_retry_after("18446744073709551615"),
+            Some(RETRY_AFTER_CEILING)
+        );
     }
 }

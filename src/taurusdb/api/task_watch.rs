@@ -12,8 +12,12 @@
 //! so a burst of refreshes costs one request.
 //!
 //! Throttling: a list read that is still throttled after the client's own retries
-//! (which honour `Retry-After`) is not passed on as a failure; the poller backs off,
-//! doubling its pause up to the schedule's cap, and tries again.
+//! (which honour `Retry-After`) is not a failure for waiters (they are bounded by their
+//! own deadlines); the poller backs off, doubling its pause up to the schedule's cap, and
+//! tries again. A one-off reader gets the throttling error: it has no deadline to wait on.
+//!
+//! Should the poller ever stop without being done (a panic), its subscribers get an
+//! error rather than silence, and the instance gets a fresh poller next time.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -48,6 +52,8 @@ pub struct Snapshot {
     /// When the read started: it reflects everything the service did before.
     pub started: Instant,
     seq: u64,
+    /// Still throttled after the client's retries: only one-off readers take it.
+    throttled: bool,
     pub tasks: Result<Arc<Vec<Replication>>, ApiError>,
 }
 
@@ -202,6 +208,7 @@ impl Watch {
             watch: self.clone(),
             id,
             accepts_from,
+            takes_throttled: matches!(interest, Interest::Once),
             last_seq: 0,
             updates: self.published.subscribe(),
         }
@@ -227,13 +234,46 @@ impl Watch {
         })
     }
 
+    /// Publishes `tasks` as read at `started` to the subscribers that accept it.
+    fn publish(
+        &self,
+        state: &mut WatchState,
+        started: Instant,
+        throttled: bool,
+        tasks: Result<Arc<Vec<Replication>>, ApiError>,
+    ) {
+        for subscriber in state.subscribers.values_mut() {
+            let takes = !throttled || matches!(subscriber.interest, Interest::Once);
+            if takes && started >= subscriber.accepts_from {
+                subscriber.last_served = Some(started);
+            }
+        }
+        state.seq += 1;
+        self.published.send_replace(Some(Snapshot {
+            started,
+            seq: state.seq,
+            throttled,
+            tasks,
+        }));
+    }
+
     async fn run(self: Arc<Self>, registry: Arc<Watches>, source: Arc<dyn ListSource>) {
+        let mut guard = PollerGuard {
+            watch: self.clone(),
+            registry: registry.clone(),
+            done: false,
+        };
+        self.poll(&registry, source).await;
+        guard.done = true;
+    }
+
+    async fn poll(self: &Arc<Self>, registry: &Watches, source: Arc<dyn ListSource>) {
         let (project, instance) = self.key.clone();
         // Reads serve many callers: no single caller's cancellation may stop one.
         let never = CancellationToken::new();
         loop {
             let Some(due) = self.next_due() else {
-                if registry.remove_if_idle(&self) {
+                if registry.remove_if_idle(self) {
                     return;
                 }
                 // Someone is still here but needs nothing now: wait for news.
@@ -260,38 +300,64 @@ impl Watch {
                 );
                 let pause = doubled.max(err.retry_after().unwrap_or_default());
                 state.throttle_pause = pause;
-                state.throttled_until = Some(Instant::now() + pause);
+                state.throttled_until = Instant::now().checked_add(pause);
                 tracing::warn!(
                     instance_id = %instance,
                     pause_ms = pause.as_millis() as u64,
                     "task list still throttled after retries; polling this instance more slowly"
                 );
+                self.publish(&mut state, started, true, tasks);
                 continue;
             }
             state.throttled_until = None;
             state.throttle_pause = Duration::ZERO;
-            for subscriber in state.subscribers.values_mut() {
-                if started >= subscriber.accepts_from {
-                    subscriber.last_served = Some(started);
-                }
-            }
-            state.seq += 1;
-            let snapshot = Snapshot {
-                started,
-                seq: state.seq,
-                tasks,
-            };
-            drop(state);
-            self.published.send_replace(Some(snapshot));
+            self.publish(&mut state, started, false, tasks);
         }
     }
 }
+
+/// Ends a poller's watch if its task stops without being done (a panic): subscribers
+/// get an error instead of waiting for news that never comes, and the instance's next
+/// subscriber starts a fresh poller.
+struct PollerGuard {
+    watch: Arc<Watch>,
+    registry: Arc<Watches>,
+    done: bool,
+}
+
+impl Drop for PollerGuard {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let mut by_instance = lock(&self.registry.by_instance);
+        if by_instance
+            .get(&self.watch.key)
+            .is_some_and(|w| Arc::ptr_eq(w, &self.watch))
+        {
+            by_instance.remove(&self.watch.key);
+        }
+        drop(by_instance);
+        let mut state = lock(&self.watch.state);
+        let failed = Err(ApiError::Config(POLLER_STOPPED.into()));
+        // Everyone accepts it: it is stamped after every subscription.
+        let now = Instant::now();
+        for subscriber in state.subscribers.values_mut() {
+            subscriber.accepts_from = subscriber.accepts_from.min(now);
+        }
+        self.watch.publish(&mut state, now, false, failed);
+    }
+}
+
+const POLLER_STOPPED: &str = "internal error: the task-list reader stopped unexpectedly";
 
 /// A subscriber's end: new lists as they are read; unsubscribes on drop.
 pub struct Subscription {
     watch: Arc<Watch>,
     id: u64,
     accepts_from: Instant,
+    /// One-off readers take a read that was still throttled; waiters wait for a better one.
+    takes_throttled: bool,
     last_seq: u64,
     updates: watch::Receiver<Option<Snapshot>>,
 }
@@ -304,6 +370,7 @@ impl Subscription {
             if let Some(snapshot) = current
                 && snapshot.seq > self.last_seq
                 && snapshot.started >= self.accepts_from
+                && (self.takes_throttled || !snapshot.throttled)
             {
                 self.last_seq = snapshot.seq;
                 return snapshot;

@@ -206,22 +206,26 @@ impl Transport {
         let Credentials::Password(iam) = &self.config.credentials else {
             return Err(ApiError::Config("no IAM password credentials".into()));
         };
-        self.token
-            .get_or_fetch(|| async {
-                let body = serde_json::to_vec(&iam.token_request())
-                    .map_err(|err| ApiError::Config(err.to_string()))?;
-                let url = format!("{}/auth/tokens", iam.auth_url.trim_end_matches('/'));
-                let reply = self
-                    .send_token_request(url, body, cancel)
-                    .await
-                    .map_err(|err| ApiError::IamToken(Box::new(err)))?;
-                tracing::debug!("obtained an IAM token");
-                reply.subject_token.clone().map(Secret::new).ok_or_else(|| {
-                    let missing = wire::invalid(&reply, "no X-Subject-Token header");
-                    ApiError::IamToken(Box::new(missing))
-                })
+        // The first caller fetches for everyone; a caller whose own deadline or
+        // cancellation comes first stops waiting for it (and for the lock).
+        let shared = self.token.get_or_fetch(|| async {
+            let body = serde_json::to_vec(&iam.token_request())
+                .map_err(|err| ApiError::Config(err.to_string()))?;
+            let url = format!("{}/auth/tokens", iam.auth_url.trim_end_matches('/'));
+            let reply = self
+                .send_token_request(url, body, cancel)
+                .await
+                .map_err(|err| ApiError::IamToken(Box::new(err)))?;
+            tracing::debug!("obtained an IAM token");
+            reply.subject_token.clone().map(Secret::new).ok_or_else(|| {
+                let missing = wire::invalid(&reply, "no X-Subject-Token header");
+                ApiError::IamToken(Box::new(missing))
             })
-            .await
+        });
+        tokio::select! {
+            token = shared => token,
+            () = cancel.cancelled() => Err(ApiError::Cancelled),
+        }
     }
 
     async fn send_token_request(

@@ -203,8 +203,9 @@ pub async fn wait_observed(
                 match job.record(read, target.job_id) {
                     JobNews::Failed(reason) => {
                         // The stage still has the last word: one fresh look before failing.
-                        let task = client.find_replication(target.task, cancel).await;
-                        if let Ok(Some(task)) = task
+                        let look = client.find_replication(target.task, cancel);
+                        let task = tokio::time::timeout_at(deadline, look).await;
+                        if let Ok(Ok(Some(task))) = task
                             && let Some(stage) = task.stage.filter(|s| target.stage.reached(s))
                         {
                             tell_stage(&stage, &last_stage);

@@ -129,6 +129,15 @@ impl ProviderConfig {
         {
             diagnostics.extend(check_region(region, attrs::REGION).into_iter().collect());
         }
+        if let Some(project_id) = self.project_id.known()
+            && !project_id.trim().is_empty()
+        {
+            diagnostics.extend(
+                check_project_id(project_id, attrs::PROJECT_ID)
+                    .into_iter()
+                    .collect(),
+            );
+        }
         if let Some(retries) = self.max_retries.known() {
             diagnostics.extend(
                 check_count(*retries, attrs::MAX_RETRIES)
@@ -199,6 +208,14 @@ fn check_url(url: &str, setting: Setting) -> Option<Diagnostic> {
 }
 
 /// A region becomes part of the endpoint and IAM host names: only region names pass.
+/// A project ID goes into every API path: it must be one path segment.
+fn check_project_id(project_id: &str, setting: Setting) -> Option<Diagnostic> {
+    endpoint::path_segment_problem(project_id).map(|problem| {
+        let detail = format!("{} {problem}.", setting.attr);
+        invalid(setting, detail)
+    })
+}
+
 fn check_region(region: &str, setting: Setting) -> Option<Diagnostic> {
     (!endpoint::is_region_name(region)).then(|| {
         let detail = format!(

@@ -3,7 +3,7 @@
 //! resource gets ([`Configured`]).
 
 use super::setting::{CREDENTIAL_CHOICES, Kind, Setting, attrs, hint_all};
-use super::{EnvLookup, ProviderConfig, check_language, check_region, check_url};
+use super::{EnvLookup, ProviderConfig, check_language, check_project_id, check_region, check_url};
 use crate::taurusdb::api::ca_file::{self, CaFileError};
 use crate::taurusdb::api::retry::RetryPolicy;
 use crate::taurusdb::api::{
@@ -178,7 +178,7 @@ impl Settings {
         };
         let settings = Self {
             region,
-            project_id: r.text(&config.project_id, attrs::PROJECT_ID),
+            project_id: r.checked_text(&config.project_id, attrs::PROJECT_ID, check_project_id),
             auth_token: r.secret(&config.auth_token, attrs::AUTH_TOKEN),
             access_key: r.secret(&config.access_key, attrs::ACCESS_KEY),
             secret_key: r.secret(&config.secret_key, attrs::SECRET_KEY),

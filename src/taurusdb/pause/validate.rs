@@ -1,6 +1,7 @@
 //! Static checks of a `taurusdb_replication_pause` configuration. Unknown values pass;
 //! they are checked again when known.
 
+use crate::taurusdb::api::endpoint;
 use crate::taurusdb::pause::model::{PauseState, attrs};
 use crate::tf::diagnostics::{Diagnostic, Diagnostics};
 use crate::tf::path::AttrPath;
@@ -16,18 +17,10 @@ pub fn task_name_problem(name: &str) -> Option<String> {
         .map(|c| format!("may contain only letters, digits and underscores, but contains {c:?}"))
 }
 
-/// An instance ID must be non-empty and a single URL path segment.
+/// An instance or project ID must be one URL path segment (see
+/// [`endpoint::path_segment_problem`]).
 pub fn instance_id_problem(id: &str) -> Option<String> {
-    if id.trim().is_empty() {
-        Some("must not be empty".to_string())
-    } else if id.contains('/') || id.chars().any(char::is_whitespace) {
-        Some("must not contain '/' or whitespace".to_string())
-    } else if id == "." || id == ".." {
-        // A dot segment would be collapsed by URL normalisation and change the path.
-        Some("must not be \".\" or \"..\"".to_string())
-    } else {
-        None
-    }
+    endpoint::path_segment_problem(id).map(str::to_string)
 }
 
 pub fn validate(config: &PauseState) -> Diagnostics {
