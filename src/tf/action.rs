@@ -30,8 +30,12 @@ pub trait Action: Send + Sync + 'static {
     async fn plan(&self, ctx: &RequestContext, config: &Value) -> Diagnostics;
     /// Runs the action, telling `progress` what happens as it happens. The diagnostics
     /// are the last word: errors fail the apply. Ends soon after `ctx.cancel` fires.
-    async fn invoke(&self, ctx: &RequestContext, config: &Value, progress: &Progress)
-    -> Diagnostics;
+    async fn invoke(
+        &self,
+        ctx: &RequestContext,
+        config: &Value,
+        progress: &Progress,
+    ) -> Diagnostics;
 }
 
 /// How many unread progress messages are kept; beyond it the oldest give way.

@@ -227,7 +227,10 @@ mod tests {
     fn the_project_comes_from_the_config_then_the_provider() {
         let own = config(&[(attrs::PROJECT_ID, Value::string("p1"))]);
         assert_eq!(own.project(Some("p0")), Ok(Attr::Known("p1".into())));
-        assert_eq!(config(&[]).project(Some("p0")), Ok(Attr::Known("p0".into())));
+        assert_eq!(
+            config(&[]).project(Some("p0")),
+            Ok(Attr::Known("p0".into()))
+        );
         let missing = config(&[]).project(None).expect_err("no project");
         assert_eq!(missing.path, Some(AttrPath::attr(attrs::PROJECT_ID)));
         let later = config(&[(attrs::PROJECT_ID, Value::Unknown)]);

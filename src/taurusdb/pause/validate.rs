@@ -36,8 +36,7 @@ pub fn instance_id_problem(id: &str) -> Option<String> {
 }
 
 pub fn validate(config: &PauseState) -> Diagnostics {
-    let mut diagnostics =
-        validate_task(&config.instance_id, &config.task_name, &config.project_id);
+    let mut diagnostics = validate_task(&config.instance_id, &config.task_name, &config.project_id);
     diagnostics.extend(config.validate_timeouts());
     diagnostics
 }
