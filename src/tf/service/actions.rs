@@ -80,7 +80,9 @@ impl ProviderService {
         let req = request.into_inner();
         let span = self.span("ValidateActionConfig", &req.type_name);
         let diagnostics = traced(span, async {
-            let diagnostics = match self.actions.with_config(&req.type_name, req.config.as_ref())
+            let diagnostics = match self
+                .actions
+                .with_config(&req.type_name, req.config.as_ref())
             {
                 Ok((action, config)) => action.validate(&config),
                 Err(d) => d.into(),
