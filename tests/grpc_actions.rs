@@ -259,6 +259,9 @@ async fn validation_points_at_the_attribute_and_unknowns_pass() {
     }
     let unknown = validate(&mut p.client, "taurusdb_nothing", &action_config(&[])).await;
     assert_eq!(errors(&unknown)[0].summary, "Unknown action");
+    let (lines, diags) = invoke(&mut p.client, "taurusdb_nothing", &action_config(&[])).await;
+    assert!(lines.is_empty());
+    assert_eq!(errors(&diags)[0].summary, "Unknown action");
 }
 
 #[tokio::test]
