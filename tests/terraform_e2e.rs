@@ -610,3 +610,179 @@ async fn an_uncertain_pause_is_tainted_and_the_next_apply_ends_well() {
         assert_eq!(replan.status, Some(0), "plan not empty:\n{}", replan.all());
     }
 }
+
+/// The CLIs that have actions: Terraform 1.14 and newer.
+fn terraform_with_actions() -> Vec<cli::Cli> {
+    cli::matching("actions (no Terraform 1.14+)", |c| {
+        c.is_terraform_at_least(1, 14)
+    })
+}
+
+impl Workspace {
+    /// The `.tf` files of `examples/<name>` as this workspace's configuration.
+    fn use_example(&self, name: &str) {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(name);
+        for entry in std::fs::read_dir(&example).expect("example folder") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "tf") {
+                let file = path.file_name().expect("file name");
+                std::fs::copy(&path, self.dir.path().join(file)).expect("copy example");
+            }
+        }
+    }
+}
+
+/// `-var instance_id=...` for the examples.
+fn instance_var() -> String {
+    format!("instance_id={INSTANCE}")
+}
+
+/// The line of `output` that contains `needle`, by position.
+fn line_index(output: &str, needle: &str) -> usize {
+    output
+        .lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{needle:?} not in:\n{output}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_action_trigger_pauses_replication_before_the_migration() {
+    for cli in terraform_with_actions() {
+        eprintln!("-- under {}", cli.label());
+        let sim = start_sim().await;
+        let ws = Workspace::new(cli.path.clone(), &sim);
+        ws.use_example("actions");
+        let var = instance_var();
+        let apply = ws.ok(&[APPLY, &["-var", var.as_str()]].concat()).await;
+        assert_eq!(
+            sim.task_stage(PROJECT, INSTANCE, TASK).as_deref(),
+            Some("Paused")
+        );
+        let jobs = sim.jobs();
+        assert_eq!(jobs.len(), 1, "{jobs:?}");
+        let output = apply.all();
+        // Progress as Terraform shows it, before the migration script runs.
+        let requested = line_index(&output, &format!("pause requested, job {}", jobs[0].id));
+        let paused = line_index(&output, "task stage Paused");
+        let migrated = line_index(
+            &output,
+            "(local-exec): migrating the warehouse schema to v1",
+        );
+        assert!(requested < paused && paused < migrated, "{output}");
+        assert!(
+            output.contains("action.taurusdb_replication_pause.before_migration"),
+            "{output}"
+        );
+
+        // A new schema version replaces the migration: the action runs first again and
+        // ends well on the task that is still paused.
+        let again = ws
+            .ok(&[APPLY, &["-var", var.as_str(), "-var", "schema_version=v2"]].concat())
+            .await;
+        let output = again.all();
+        let already = line_index(&output, "task already paused (stage Paused)");
+        let migrated = line_index(
+            &output,
+            "(local-exec): migrating the warehouse schema to v2",
+        );
+        assert!(already < migrated, "{output}");
+        assert_eq!(sim.count("POST", "/replication/pause"), 2);
+        assert_eq!(sim.jobs().len(), 1, "no second job");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoke_pauses_and_the_resume_action_resumes() {
+    for cli in terraform_with_actions() {
+        eprintln!("-- under {}", cli.label());
+        let sim = start_sim().await;
+        let ws = Workspace::new(cli.path.clone(), &sim);
+        ws.use_example("actions");
+        let var = instance_var();
+        let pause = ws
+            .ok(&[
+                APPLY,
+                &[
+                    "-var",
+                    var.as_str(),
+                    "-invoke=action.taurusdb_replication_pause.before_migration",
+                ],
+            ]
+            .concat())
+            .await;
+        assert_eq!(
+            sim.task_stage(PROJECT, INSTANCE, TASK).as_deref(),
+            Some("Paused")
+        );
+        let output = pause.all();
+        assert!(output.contains("pause requested, job "), "{output}");
+        assert!(output.contains("task stage Paused"), "{output}");
+        assert!(
+            !output.contains("migrating the warehouse schema"),
+            "-invoke runs the action alone: {output}"
+        );
+        assert!(
+            ws.state_json().await["values"].is_null(),
+            "an action leaves nothing in state"
+        );
+
+        let resume = ws
+            .ok(&[
+                APPLY,
+                &[
+                    "-var",
+                    var.as_str(),
+                    "-invoke=action.taurusdb_replication_resume.after_migration",
+                ],
+            ]
+            .concat())
+            .await;
+        assert_eq!(
+            sim.task_stage(PROJECT, INSTANCE, TASK).as_deref(),
+            Some("Incremental")
+        );
+        let output = resume.all();
+        assert!(output.contains("resume requested, job "), "{output}");
+        assert!(output.contains("task stage Incremental"), "{output}");
+        assert_eq!(sim.count("POST", "/replication/resume"), 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_task_name_in_an_action_fails_at_plan_naming_the_attribute() {
+    for cli in terraform_with_actions() {
+        eprintln!("-- under {}", cli.label());
+        let sim = start_sim().await;
+        let ws = Workspace::new(cli.path.clone(), &sim);
+        ws.write_config(&format!(
+            r#"action "taurusdb_replication_pause" "x" {{
+  config {{
+    instance_id = "{INSTANCE}"
+    task_name   = "bad-name!"
+  }}
+}}
+"#
+        ));
+        for args in [
+            &["validate", "-no-color"][..],
+            &[
+                "plan",
+                "-input=false",
+                "-no-color",
+                "-invoke=action.taurusdb_replication_pause.x",
+            ][..],
+        ] {
+            let run = ws.run(args, &[]).await;
+            assert_eq!(run.status, Some(1), "{args:?}: {}", run.all());
+            let output = run.all();
+            assert!(output.contains("Invalid task_name"), "{output}");
+            assert!(
+                output.contains("task_name   = \"bad-name!\""),
+                "the config line is shown: {output}"
+            );
+        }
+        assert!(sim.requests().is_empty());
+    }
+}

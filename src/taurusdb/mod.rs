@@ -1,5 +1,6 @@
 //! The product: the `taurusdb` provider, its resources and the API client they use.
 
+pub mod action;
 pub mod api;
 pub mod config;
 pub mod handle;

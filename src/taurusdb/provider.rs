@@ -1,4 +1,5 @@
-//! The `taurusdb` provider: its configuration and the resource types it serves.
+//! The `taurusdb` provider: its configuration and the resource and action types it
+//! serves.
 //!
 //! Where the configuration lives and which environment variables may fill it depend on
 //! who the provider serves ([`Audience`]): Terraform (one client, pinned by mTLS) gets
@@ -8,6 +9,7 @@
 
 use std::sync::Arc;
 
+use crate::taurusdb::action::ReplicationAction;
 use crate::taurusdb::api::endpoint::is_region_name;
 use crate::taurusdb::api::wait::WaitPolicy;
 use crate::taurusdb::config::{
@@ -16,6 +18,7 @@ use crate::taurusdb::config::{
 };
 use crate::taurusdb::handle::ProviderHandle;
 use crate::taurusdb::pause::ReplicationPause;
+use crate::tf::action::Action as TfAction;
 use crate::tf::attr::Attr;
 use crate::tf::diagnostics::{Diagnostic, Diagnostics};
 use crate::tf::path::AttrPath;
@@ -182,6 +185,10 @@ impl Provider for TaurusDbProvider {
             self.handle.clone(),
             self.wait_policy,
         ))]
+    }
+
+    fn actions(&self) -> Vec<Arc<dyn TfAction>> {
+        ReplicationAction::both(&self.handle, self.wait_policy)
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {

@@ -2,6 +2,7 @@
 //! diagnostics, and the gRPC service that decodes, dispatches and encodes. Nothing
 //! here knows what the provider manages.
 
+pub mod action;
 pub mod attr;
 pub mod diagnostics;
 pub mod path;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::session::Session;
+use crate::tf::action::Action;
 use crate::tf::diagnostics::Diagnostics;
 use crate::tf::path::AttrPath;
 use crate::tf::schema::Schema;
@@ -99,6 +100,10 @@ pub trait Resource: Send + Sync + 'static {
 pub trait Provider: Send + Sync + 'static {
     fn schema(&self) -> &Schema;
     fn resources(&self) -> Vec<Arc<dyn Resource>>;
+    /// The action types it offers (Terraform 1.14+); none unless it says so.
+    fn actions(&self) -> Vec<Arc<dyn Action>> {
+        Vec::new()
+    }
     fn validate(&self, config: &Value) -> Diagnostics;
     async fn configure(&self, ctx: &RequestContext, config: &Value) -> Diagnostics;
 }

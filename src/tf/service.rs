@@ -6,6 +6,9 @@
 //! Each RPC runs in a tracing span carrying `tf_rpc`, `tf_req_id` and, where one
 //! applies, `tf_resource_type`, as Terraform's own SDKs log.
 
+/// The action RPCs (Terraform 1.14+): their bodies, the schemas and names listed.
+mod actions;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,6 +26,7 @@ use crate::tf::provider::{
 };
 use crate::tf::types::Type;
 use crate::tf::value::{self, Value};
+use actions::Actions;
 
 /// The largest message accepted or sent, as Terraform's own SDKs allow.
 pub const MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
@@ -31,6 +35,7 @@ pub const MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
 pub struct ProviderService {
     provider: Arc<dyn Provider>,
     resources: HashMap<&'static str, Arc<dyn Resource>>,
+    actions: Actions,
     schema_response: pb::get_provider_schema::Response,
     /// Cancels all work, current and future: the server is shutting down.
     shutdown: CancellationToken,
@@ -46,6 +51,7 @@ impl ProviderService {
             .into_iter()
             .map(|r| (r.type_name(), r))
             .collect();
+        let actions = Actions::new(provider.actions());
         let schema_response = pb::get_provider_schema::Response {
             provider: Some(provider.schema().to_proto()),
             resource_schemas: resources
@@ -54,7 +60,7 @@ impl ProviderService {
                 .collect(),
             data_source_schemas: HashMap::new(),
             list_resource_schemas: HashMap::new(),
-            action_schemas: HashMap::new(),
+            action_schemas: actions.schemas(),
             diagnostics: Vec::new(),
             provider_meta: None,
             server_capabilities: Some(capabilities()),
@@ -63,6 +69,7 @@ impl ProviderService {
         Self {
             provider,
             resources,
+            actions,
             schema_response,
             stop: Mutex::new(shutdown.child_token()),
             shutdown,
@@ -235,7 +242,7 @@ impl ProviderRpc for ProviderService {
                 data_sources: Vec::new(),
                 resources,
                 list_resources: Vec::new(),
-                actions: Vec::new(),
+                actions: self.actions.metadata(),
             };
             (response, Diagnostics::new())
         })
@@ -608,17 +615,7 @@ impl ProviderRpc for ProviderService {
         &self,
         request: Request<pb::plan_action::Request>,
     ) -> Result<Response<pb::plan_action::Response>, Status> {
-        let req = request.into_inner();
-        let span = self.span("PlanAction", &req.action_type);
-        let diagnostics = traced(span, async {
-            let diagnostics: Diagnostics = not_offered("action", &req.action_type).into();
-            (diagnostics.clone(), diagnostics)
-        })
-        .await;
-        Ok(Response::new(pb::plan_action::Response {
-            diagnostics: diagnostics.to_proto(),
-            deferred: None,
-        }))
+        Ok(Response::new(self.serve_plan_action(request).await))
     }
 
     type InvokeActionStream = EventStream<pb::invoke_action::Event>;
@@ -627,39 +624,14 @@ impl ProviderRpc for ProviderService {
         &self,
         request: Request<pb::invoke_action::Request>,
     ) -> Result<Response<Self::InvokeActionStream>, Status> {
-        let req = request.into_inner();
-        let span = self.span("InvokeAction", &req.action_type);
-        let diagnostics = traced(span, async {
-            let diagnostics: Diagnostics = not_offered("action", &req.action_type).into();
-            (diagnostics.clone(), diagnostics)
-        })
-        .await;
-        let completed = pb::invoke_action::Event {
-            r#type: Some(pb::invoke_action::event::Type::Completed(
-                pb::invoke_action::event::Completed {
-                    diagnostics: diagnostics.to_proto(),
-                },
-            )),
-        };
-        Ok(Response::new(Box::pin(futures_util::stream::iter([Ok(
-            completed,
-        )]))))
+        Ok(Response::new(self.serve_invoke_action(request)))
     }
 
     async fn validate_action_config(
         &self,
         request: Request<pb::validate_action_config::Request>,
     ) -> Result<Response<pb::validate_action_config::Response>, Status> {
-        let req = request.into_inner();
-        let span = self.span("ValidateActionConfig", &req.type_name);
-        let diagnostics = traced(span, async {
-            let diagnostics: Diagnostics = not_offered("action", &req.type_name).into();
-            (diagnostics.clone(), diagnostics)
-        })
-        .await;
-        Ok(Response::new(pb::validate_action_config::Response {
-            diagnostics: diagnostics.to_proto(),
-        }))
+        Ok(Response::new(self.serve_validate_action(request).await))
     }
 
     async fn stop_provider(

@@ -122,6 +122,23 @@ impl Process {
         self.stderr.lock().expect("stderr lock").clone()
     }
 
+    /// The first stderr line containing `marker`, once one is there; panics (with
+    /// stderr) if none comes within the hang guard.
+    pub fn stderr_line_with(&self, marker: &str) -> String {
+        let deadline = std::time::Instant::now() + HANG_GUARD;
+        loop {
+            if let Some(line) = self.stderr().lines().find(|l| l.contains(marker)) {
+                return line.to_string();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no stderr line with {marker:?}; stderr:\n{}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     pub fn signal(&self, name: &str) {
         let status = Command::new("kill")
             .args([&format!("-{name}"), &self.child.id().to_string()])

@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::duration::parse_go_duration;
 use crate::taurusdb::api::TaskRef;
+use crate::taurusdb::pause::validate;
 use crate::tf::attr::Attr;
 use crate::tf::diagnostics::{Diagnostic, Diagnostics};
 use crate::tf::path::{AttrPath, PathStep};
@@ -272,13 +272,7 @@ impl PauseState {
         });
         match text {
             None => Ok(DEFAULT_TIMEOUT),
-            Some(text) => parse_go_duration(text).map_err(|problem| {
-                Diagnostic::error(
-                    format!("Invalid {}", timeout_path(name)),
-                    format!("{problem}. Use Go duration syntax such as \"30m\" or \"1h30m\"."),
-                )
-                .at(timeout_path(name))
-            }),
+            Some(text) => validate::timeout_at(text, timeout_path(name)),
         }
     }
 

@@ -1,8 +1,13 @@
-//! Static checks of a `taurusdb_replication_pause` configuration. Unknown values pass;
+//! Static checks of a `taurusdb_replication_pause` configuration, and of the same
+//! attributes wherever else they appear (the replication actions). Unknown values pass;
 //! they are checked again when known.
 
+use std::time::Duration;
+
+use crate::duration::parse_go_duration;
 use crate::taurusdb::api::endpoint;
 use crate::taurusdb::pause::model::{PauseState, attrs};
+use crate::tf::attr::Attr;
 use crate::tf::diagnostics::{Diagnostic, Diagnostics};
 use crate::tf::path::AttrPath;
 
@@ -24,22 +29,44 @@ pub fn instance_id_problem(id: &str) -> Option<String> {
 }
 
 pub fn validate(config: &PauseState) -> Diagnostics {
+    let mut diagnostics = validate_task(&config.instance_id, &config.task_name, &config.project_id);
+    diagnostics.extend(config.validate_timeouts());
+    diagnostics
+}
+
+/// The checks of the attributes that name a task (see
+/// [`task::attrs`](crate::taurusdb::task::attrs)), each at its attribute.
+pub fn validate_task(
+    instance_id: &Attr<String>,
+    task_name: &Attr<String>,
+    project_id: &Attr<String>,
+) -> Diagnostics {
     let mut diagnostics = Diagnostics::new();
-    if let Some(name) = config.task_name.known()
+    if let Some(name) = task_name.known()
         && let Some(problem) = task_name_problem(name)
     {
         diagnostics.push(invalid(attrs::TASK_NAME, format!("{name:?} {problem}")));
     }
     for (attr, value) in [
-        (attrs::INSTANCE_ID, &config.instance_id),
-        (attrs::PROJECT_ID, &config.project_id),
+        (attrs::INSTANCE_ID, instance_id),
+        (attrs::PROJECT_ID, project_id),
     ] {
         if let Some(problem) = value.known().and_then(|id| instance_id_problem(id)) {
             diagnostics.push(invalid(attr, problem));
         }
     }
-    diagnostics.extend(config.validate_timeouts());
     diagnostics
+}
+
+/// A timeout written in Go duration syntax, or an error at `path`.
+pub fn timeout_at(text: &str, path: AttrPath) -> Result<Duration, Diagnostic> {
+    parse_go_duration(text).map_err(|problem| {
+        Diagnostic::error(
+            format!("Invalid {path}"),
+            format!("{problem}. Use Go duration syntax such as \"30m\" or \"1h30m\"."),
+        )
+        .at(path)
+    })
 }
 
 /// `Invalid <attr>`, at the attribute: "<attr> <problem>."

@@ -1,0 +1,184 @@
+//! The replication actions (Terraform 1.14+): `taurusdb_replication_pause` and
+//! `taurusdb_replication_resume`, for pausing replication around a migration
+//! (`lifecycle { action_trigger { ... } }`) or on demand (`terraform apply -invoke=...`).
+//!
+//! Validation is the resource's, at the same attributes. Plan calls no API but says
+//! what a create's plan would (no credentials, no endpoint, no project). Invoke runs the
+//! one job flow ([`task::job`](crate::taurusdb::task::job)) and narrates it
+//! ([`narrate`]); what the flow ends with becomes the diagnostics of the Completed event.
+//! An action keeps no state, so a pause that may or may not have happened says so, with
+//! the job ID when one is known, and what to do next.
+
+pub mod model;
+pub mod narrate;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::taurusdb::api::wait::WaitPolicy;
+use crate::taurusdb::api::{ApiClient, TaskRef};
+use crate::taurusdb::handle::ProviderHandle;
+use crate::taurusdb::task::Action;
+use crate::taurusdb::task::diagnose::Aftermath;
+use crate::taurusdb::task::job::{self, JobOutcome, JobRequest};
+use crate::tf::action::{Action as TfAction, Progress};
+use crate::tf::diagnostics::Diagnostics;
+use crate::tf::provider::RequestContext;
+use crate::tf::schema::Schema;
+use crate::tf::value::Value;
+use model::{ActionConfig, attrs};
+use narrate::Narrator;
+
+/// One replication action: a pause or a resume of a task.
+pub struct ReplicationAction {
+    action: Action,
+    schema: Schema,
+    provider: Arc<ProviderHandle>,
+    wait_policy: WaitPolicy,
+}
+
+/// What an invoke needs, known and checked.
+struct Run {
+    client: ApiClient,
+    task: TaskRef,
+    timeout: Duration,
+    waits: bool,
+}
+
+impl ReplicationAction {
+    pub fn new(action: Action, provider: Arc<ProviderHandle>, wait_policy: WaitPolicy) -> Self {
+        Self {
+            action,
+            schema: model::schema(action),
+            provider,
+            wait_policy,
+        }
+    }
+
+    /// The pause and the resume action of a provider.
+    pub fn both(provider: &Arc<ProviderHandle>, wait_policy: WaitPolicy) -> Vec<Arc<dyn TfAction>> {
+        [Action::Pause, Action::Resume]
+            .into_iter()
+            .map(|action| {
+                Arc::new(Self::new(action, provider.clone(), wait_policy)) as Arc<dyn TfAction>
+            })
+            .collect()
+    }
+
+    /// The checks a plan makes: the configuration, then what the provider must have
+    /// (configured, a project, an endpoint and credentials). Values may be unknown.
+    fn check(&self, ctx: &RequestContext, config: &Value) -> Result<ActionConfig, Diagnostics> {
+        let config = ActionConfig::from_value(config)?;
+        let diagnostics = config.validate();
+        if diagnostics.has_errors() {
+            return Err(diagnostics);
+        }
+        let configured = self.provider.configured(ctx)?;
+        config.project(configured.settings.project_id.as_deref())?;
+        configured.client()?;
+        Ok(config)
+    }
+
+    /// What an invoke runs with; every value must be known by now.
+    fn prepare(&self, ctx: &RequestContext, config: &Value) -> Result<Run, Diagnostics> {
+        let config = self.check(ctx, config)?;
+        let configured = self.provider.configured(ctx)?;
+        Ok(Run {
+            task: config.task_ref(configured.settings.project_id.as_deref())?,
+            client: configured.client()?.clone(),
+            timeout: config.timeout()?,
+            waits: config.waits(),
+        })
+    }
+}
+
+#[tonic::async_trait]
+impl TfAction for ReplicationAction {
+    fn type_name(&self) -> &'static str {
+        model::type_name(self.action)
+    }
+
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        match ActionConfig::from_value(config) {
+            Ok(config) => config.validate(),
+            Err(d) => d.into(),
+        }
+    }
+
+    async fn plan(&self, ctx: &RequestContext, config: &Value) -> Diagnostics {
+        match self.check(ctx, config) {
+            Ok(_) => Diagnostics::new(),
+            Err(diagnostics) => diagnostics,
+        }
+    }
+
+    async fn invoke(
+        &self,
+        ctx: &RequestContext,
+        config: &Value,
+        progress: &Progress,
+    ) -> Diagnostics {
+        let run = match self.prepare(ctx, config) {
+            Ok(run) => run,
+            Err(diagnostics) => return diagnostics,
+        };
+        let aftermath = aftermath(self.action);
+        let narrator = Narrator::new(self.action, progress);
+        let observe = |event| narrator.tell(event);
+        let request = JobRequest {
+            action: self.action,
+            task: &run.task,
+            timeout: run.timeout,
+            wait: run.waits.then_some(self.wait_policy),
+            // A task that does not exist is an error: there was something to do.
+            gone_ends_it: false,
+            aftermath: &aftermath,
+            observer: Some(&observe),
+        };
+        match job::run(&run.client, request, &ctx.cancel).await {
+            JobOutcome::Done { warnings, .. } => warnings,
+            JobOutcome::NotDone { diagnostic, .. } | JobOutcome::Uncertain { diagnostic, .. } => {
+                diagnostic.into()
+            }
+            JobOutcome::Gone(gone) => gone.failure(self.action, &run.task).into(),
+        }
+    }
+}
+
+const PAUSE_UNCERTAIN: &str = "An action keeps no record: check the task's stage, or invoke the \
+     action again (a pause of a task that already reads Paused ends well).";
+const RESUME_UNCERTAIN: &str = "An action keeps no record: check the task's stage, or invoke the \
+     action again (a resume of a task that already runs ends well).";
+
+/// What a failed or unsure action leaves behind, in an action's words.
+fn aftermath(action: Action) -> Aftermath {
+    match action {
+        Action::Pause => Aftermath {
+            bound: attrs::TIMEOUT.to_string(),
+            if_uncertain: PAUSE_UNCERTAIN,
+            if_not_sent: "Nothing was paused",
+            if_job_failed: |job_id| {
+                format!(
+                    "The pause job {job_id} was started, but the task did not read Paused when \
+                     the action ended: the pause may or may not have happened. {PAUSE_UNCERTAIN}"
+                )
+            },
+        },
+        Action::Resume => Aftermath {
+            bound: attrs::TIMEOUT.to_string(),
+            if_uncertain: RESUME_UNCERTAIN,
+            if_not_sent: "Nothing was resumed",
+            if_job_failed: |job_id| {
+                format!(
+                    "The resume job {job_id} was started, but the task still read Paused when \
+                     the action ended: the resume may or may not have happened. \
+                     {RESUME_UNCERTAIN}"
+                )
+            },
+        },
+    }
+}
