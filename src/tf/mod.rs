@@ -3,7 +3,10 @@
 //! here knows what the provider manages.
 
 pub mod attr;
+pub mod data_source;
 pub mod diagnostics;
+pub mod identity;
+pub mod list;
 pub mod path;
 pub mod provider;
 pub mod schema;
