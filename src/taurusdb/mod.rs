@@ -1,7 +1,9 @@
-//! The product: the `taurusdb` provider, its resources and the API client they use.
+//! The product: the `taurusdb` provider, its resources, list resources and data sources,
+//! and the API client they use.
 
 pub mod api;
 pub mod config;
+pub mod discovery;
 pub mod handle;
 pub mod pause;
 pub mod provider;

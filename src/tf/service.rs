@@ -30,9 +30,9 @@ use crate::tf::list::ListResource;
 use crate::tf::provider::{
     ApplyRequest, PlanRequest, Provider, ReadRequest, RequestContext, Resource,
 };
-use identity::{Unknowns, identity_data};
 use crate::tf::types::Type;
 use crate::tf::value::{self, Value};
+use identity::{Unknowns, identity_data};
 
 /// The largest message accepted or sent, as Terraform's own SDKs allow.
 pub const MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
@@ -564,7 +564,10 @@ impl ProviderRpc for ProviderService {
         _request: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
         let span = self.span("GetResourceIdentitySchemas", "");
-        let response = traced(span, async { (self.identity_schemas(), Diagnostics::new()) }).await;
+        let response = traced(span, async {
+            (self.identity_schemas(), Diagnostics::new())
+        })
+        .await;
         Ok(Response::new(response))
     }
 

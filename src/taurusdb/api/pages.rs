@@ -116,9 +116,8 @@ impl PageCursor {
         }
         // A short page, the announced total, or a page with nothing new (a server that
         // ignores offset) ends the listing.
-        self.done = got < PAGE_SIZE
-            || total.is_some_and(|t| self.listing.len() >= t)
-            || new.is_empty();
+        self.done =
+            got < PAGE_SIZE || total.is_some_and(|t| self.listing.len() >= t) || new.is_empty();
         Ok(Some(new))
     }
 

@@ -36,11 +36,14 @@ impl ProviderService {
             Ok(list) => list,
             Err(d) => return d.into(),
         };
-        let mut diagnostics =
-            match decode(req.config.as_ref(), list.schema().value_type(), "list configuration") {
-                Ok(config) => list.validate(&config),
-                Err(d) => d.into(),
-            };
+        let mut diagnostics = match decode(
+            req.config.as_ref(),
+            list.schema().value_type(),
+            "list configuration",
+        ) {
+            Ok(config) => list.validate(&config),
+            Err(d) => d.into(),
+        };
         match decode(req.limit.as_ref(), &Type::Number, "limit") {
             Ok(Value::Number(n)) if n.as_f64().is_some_and(|n| n < 0.0) => {
                 diagnostics.push(Diagnostic::error(
@@ -69,9 +72,9 @@ impl ProviderService {
         match started {
             Ok(lister) => lister.into_stream(span),
             Err(diagnostic) => {
-                span.in_scope(|| {
-                    tracing::warn!(diagnostic_summary = %diagnostic.summary, "List not started")
-                });
+                span.in_scope(
+                    || tracing::warn!(diagnostic_summary = %diagnostic.summary, "List not started"),
+                );
                 let event = Encoder::failure(diagnostic.into());
                 Box::pin(futures_util::stream::iter([Ok(event)]))
             }
