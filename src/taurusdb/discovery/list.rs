@@ -67,7 +67,8 @@ impl ReplicationPauseList {
     }
 }
 
-fn schema() -> Schema {
+/// The schema of the `config` block of a `list "taurusdb_replication_pause"`.
+pub fn schema() -> Schema {
     let string = |name, presence| Attribute::new(name, Type::String, presence);
     Schema::new(
         0,

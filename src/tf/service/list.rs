@@ -6,6 +6,10 @@
 //! at most `limit` results are sent, and nothing follows an event with an error. The
 //! list resource's own stream is polled only as the client reads and is dropped as soon
 //! as the list is over, so reads it has not started yet never happen.
+//!
+//! Terraform evaluates a `list` block with the list resource's schema nested as its
+//! `config` block and resolves diagnostic paths against the whole `list` block, so paths
+//! about the configuration are sent as `config.<attribute>`.
 
 use futures_util::StreamExt as _;
 use tracing::Instrument as _;
@@ -15,6 +19,7 @@ use crate::proto::tfplugin6 as pb;
 use crate::tf::diagnostics::{Diagnostic, Diagnostics};
 use crate::tf::identity::IdentitySchema;
 use crate::tf::list::{ListEvent, ListRequest, ListResource, ListStream};
+use crate::tf::path::PathStep;
 use crate::tf::provider::RequestContext;
 use crate::tf::types::Type;
 use crate::tf::value::Value;
@@ -44,6 +49,9 @@ impl ProviderService {
             Ok(config) => list.validate(&config),
             Err(d) => d.into(),
         };
+        for d in &mut diagnostics.0 {
+            in_config_block(d);
+        }
         match decode(req.limit.as_ref(), &Type::Number, "limit") {
             Ok(Value::Number(n)) if n.as_f64().is_some_and(|n| n < 0.0) => {
                 diagnostics.push(Diagnostic::error(
@@ -204,6 +212,9 @@ impl Encoder {
             }
             _ => None,
         };
+        for d in &mut diagnostics.0 {
+            in_config_block(d);
+        }
         for d in diagnostics.iter().filter(|d| d.is_error()) {
             tracing::warn!(
                 diagnostic_summary = %d.summary,
@@ -221,10 +232,25 @@ impl Encoder {
         (event, failed)
     }
 
-    fn failure(diagnostics: Diagnostics) -> pb::list_resource::Event {
+    fn failure(mut diagnostics: Diagnostics) -> pb::list_resource::Event {
+        for d in &mut diagnostics.0 {
+            in_config_block(d);
+        }
         pb::list_resource::Event {
             diagnostic: diagnostics.to_proto(),
             ..Default::default()
         }
+    }
+}
+
+/// The name of the block a `list` block holds its configuration in.
+const CONFIG_BLOCK: &str = "config";
+
+/// Points a diagnostic about the list's configuration into the `config` block of the
+/// `list` block: Terraform resolves attribute paths against the whole `list` block.
+fn in_config_block(diagnostic: &mut Diagnostic) {
+    if let Some(path) = &mut diagnostic.path {
+        path.0
+            .insert(0, PathStep::Attribute(CONFIG_BLOCK.to_string()));
     }
 }
