@@ -83,6 +83,11 @@ provider "taurusdb" {{}}
         std::fs::write(self.dir.path().join("main.tf"), main).expect("main.tf");
     }
 
+    /// Writes another file into the working directory (e.g. `main.tfquery.hcl`).
+    pub fn write_file(&self, name: &str, content: &str) {
+        std::fs::write(self.dir.path().join(name), content).expect("write file");
+    }
+
     pub async fn run(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Run {
         let mut command = tokio::process::Command::new(&self.terraform);
         command
