@@ -9,7 +9,7 @@
 
 use std::pin::Pin;
 
-use crate::tf::diagnostics::{Diagnostic, Diagnostics};
+use crate::tf::diagnostics::Diagnostics;
 use crate::tf::provider::RequestContext;
 use crate::tf::schema::Schema;
 use crate::tf::value::Value;
@@ -54,13 +54,13 @@ impl ListEvent {
         self
     }
 
-    /// An event with only diagnostics (an error one ends the list).
-    pub fn failed(diagnostic: Diagnostic) -> Self {
+    /// An event with only diagnostics (an error ends the list).
+    pub fn failed(diagnostics: impl Into<Diagnostics>) -> Self {
         Self {
             identity: None,
             display_name: String::new(),
             resource_object: None,
-            diagnostics: diagnostic.into(),
+            diagnostics: diagnostics.into(),
         }
     }
 

@@ -712,7 +712,7 @@ impl ProviderService {
         let creates = prior.is_null();
         let proposed = decode(req.proposed_new_state.as_ref(), ty, "proposed new state")?;
         let config = decode(req.config.as_ref(), ty, "configuration")?;
-        let plan = resource
+        let mut plan = resource
             .plan(
                 ctx,
                 PlanRequest {
@@ -723,7 +723,6 @@ impl ProviderService {
                 },
             )
             .await;
-        let mut plan = plan;
         let planned = encode(&plan.planned, ty, "planned state")?;
         // Only a create or a replacement may plan an identity with unknown values.
         let unknowns = if creates || !plan.requires_replace.is_empty() {
@@ -758,7 +757,7 @@ impl ProviderService {
         let prior = decode(req.prior_state.as_ref(), ty, "prior state")?;
         let planned = decode(req.planned_state.as_ref(), ty, "planned state")?;
         let config = decode(req.config.as_ref(), ty, "configuration")?;
-        let apply = resource
+        let mut apply = resource
             .apply(
                 ctx,
                 ApplyRequest {
@@ -769,7 +768,6 @@ impl ProviderService {
                 },
             )
             .await;
-        let mut apply = apply;
         let state = encode(&apply.new_state, ty, "new state")?;
         let identity = identity_data(
             resource.as_ref(),

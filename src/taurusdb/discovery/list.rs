@@ -125,8 +125,7 @@ impl ListResource for ReplicationPauseList {
         let (client, instance, filter) = match self.start(&ctx, &request.config) {
             Ok(started) => started,
             Err(diagnostics) => {
-                let events = diagnostics.0.into_iter().map(ListEvent::failed);
-                return futures_util::stream::iter(events.collect::<Vec<_>>()).boxed();
+                return futures_util::stream::iter([ListEvent::failed(diagnostics)]).boxed();
             }
         };
         let pages = client.task_pages(&instance.project_id, &instance.instance_id);
