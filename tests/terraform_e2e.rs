@@ -4,158 +4,16 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
 use common::cli;
+use common::workspace::*;
 use common::*;
 use taurusdb_provider::sim::SimHandle;
-
-const BINARY: &str = env!("CARGO_BIN_EXE_terraform-provider-taurusdb");
 
 /// Every CLI here (see `common::cli`); the suite runs under each of them.
 fn every_cli() -> Vec<cli::Cli> {
     cli::matching("the real-CLI suite (no terraform or tofu binary)", |_| true)
-}
-
-/// A working directory with a CLI config whose dev_overrides point at our binary.
-struct Workspace {
-    terraform: PathBuf,
-    dir: tempfile::TempDir,
-    env: Vec<(String, String)>,
-}
-
-struct Run {
-    status: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn all(&self) -> String {
-        format!("{}\n{}", self.stdout, self.stderr)
-    }
-}
-
-impl Workspace {
-    fn new(terraform: PathBuf, sim: &SimHandle) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let provider_dir = Path::new(BINARY).parent().expect("binary dir");
-        let cli_config = dir.path().join("terraform.rc");
-        std::fs::write(
-            &cli_config,
-            format!(
-                r#"provider_installation {{
-  dev_overrides {{
-    "registry.terraform.io/taurusdb/taurusdb" = "{dir}"
-    "registry.opentofu.org/taurusdb/taurusdb" = "{dir}"
-  }}
-  direct {{}}
-}}
-"#,
-                dir = provider_dir.display()
-            ),
-        )
-        .expect("cli config");
-        let env = vec![
-            (
-                "TF_CLI_CONFIG_FILE".into(),
-                cli_config.display().to_string(),
-            ),
-            ("CHECKPOINT_DISABLE".into(), "1".into()),
-            ("TF_IN_AUTOMATION".into(), "1".into()),
-            ("HW_AUTH_TOKEN".into(), TOKEN.into()),
-            ("HW_TAURUSDB_ENDPOINT".into(), sim.endpoint()),
-            ("HW_PROJECT_ID".into(), PROJECT.into()),
-        ];
-        Self {
-            terraform,
-            dir,
-            env,
-        }
-    }
-
-    fn write_config(&self, resources: &str) {
-        let main = format!(
-            r#"terraform {{
-  required_providers {{
-    taurusdb = {{ source = "taurusdb/taurusdb" }}
-  }}
-}}
-
-provider "taurusdb" {{}}
-
-{resources}
-"#
-        );
-        std::fs::write(self.dir.path().join("main.tf"), main).expect("main.tf");
-    }
-
-    async fn run(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Run {
-        let mut command = tokio::process::Command::new(&self.terraform);
-        command
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_remove("TF_LOG")
-            .env_remove("TF_LOG_PROVIDER")
-            .env_remove("TF_LOG_PATH")
-            .kill_on_drop(true);
-        for (k, v) in &self.env {
-            command.env(k, v);
-        }
-        for (k, v) in extra_env {
-            command.env(k, v);
-        }
-        let Output {
-            status,
-            stdout,
-            stderr,
-        } = command.output().await.expect("run terraform");
-        Run {
-            status: status.code(),
-            stdout: String::from_utf8_lossy(&stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        }
-    }
-
-    async fn ok(&self, args: &[&str]) -> Run {
-        let run = self.run(args, &[]).await;
-        assert_eq!(
-            run.status,
-            Some(0),
-            "terraform {args:?} failed:\n{}",
-            run.all()
-        );
-        run
-    }
-
-    async fn state_json(&self) -> serde_json::Value {
-        let run = self.ok(&["show", "-json", "-no-color"]).await;
-        serde_json::from_str(&run.stdout).expect("show -json")
-    }
-}
-
-const APPLY: &[&str] = &["apply", "-auto-approve", "-input=false", "-no-color"];
-const DESTROY: &[&str] = &["destroy", "-auto-approve", "-input=false", "-no-color"];
-/// Exit code 0: no changes, 2: changes.
-const PLAN: &[&str] = &["plan", "-detailed-exitcode", "-input=false", "-no-color"];
-
-fn pause_block(name: &str, instance: &str, task: &str) -> String {
-    format!(
-        r#"resource "taurusdb_replication_pause" "{name}" {{
-  instance_id = "{instance}"
-  task_name   = "{task}"
-}}
-
-output "{name}_job_id" {{
-  value = taurusdb_replication_pause.{name}.job_id
-}}
-"#
-    )
-}
-
-fn resource_values(state: &serde_json::Value) -> serde_json::Value {
-    state["values"]["root_module"]["resources"][0]["values"].clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -355,20 +213,6 @@ async fn trace_logs_carry_rpc_fields_and_never_the_token() {
         }
         assert!(!logs.contains(TOKEN), "the token leaked into the logs");
     }
-}
-
-impl Workspace {
-    /// Replaces an environment variable for later runs (None removes it).
-    fn set_env(&mut self, key: &str, value: Option<&str>) {
-        self.env.retain(|(k, _)| k != key);
-        if let Some(value) = value {
-            self.env.push((key.to_string(), value.to_string()));
-        }
-    }
-}
-
-fn resource_entry(state: &serde_json::Value) -> serde_json::Value {
-    state["values"]["root_module"]["resources"][0].clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,8 +1,10 @@
-//! The product: the `taurusdb` provider, its resources and the API client they use.
+//! The product: the `taurusdb` provider, its resources, list resources and data sources,
+//! and the API client they use.
 
 pub mod action;
 pub mod api;
 pub mod config;
+pub mod discovery;
 pub mod handle;
 pub mod pause;
 pub mod provider;

@@ -1,5 +1,5 @@
-//! The `taurusdb` provider: its configuration and the resource and action types it
-//! serves.
+//! The `taurusdb` provider: its configuration and the resource, action, list resource
+//! and data source types it serves.
 //!
 //! Where the configuration lives and which environment variables may fill it depend on
 //! who the provider serves ([`Audience`]): Terraform (one client, pinned by mTLS) gets
@@ -16,11 +16,16 @@ use crate::taurusdb::config::{
     self, CREDENTIAL_CHOICES, Configured, EnvLookup, ProviderConfig, Setting, Settings, attr_list,
     attrs,
 };
+use crate::taurusdb::discovery::Provider as Discovery;
+use crate::taurusdb::discovery::list::ReplicationPauseList;
+use crate::taurusdb::discovery::tasks::ReplicationTasks;
 use crate::taurusdb::handle::ProviderHandle;
 use crate::taurusdb::pause::ReplicationPause;
 use crate::tf::action::Action as TfAction;
 use crate::tf::attr::Attr;
+use crate::tf::data_source::DataSource;
 use crate::tf::diagnostics::{Diagnostic, Diagnostics};
+use crate::tf::list::ListResource;
 use crate::tf::path::AttrPath;
 use crate::tf::provider::{Provider, RequestContext, Resource};
 use crate::tf::schema::Schema;
@@ -189,6 +194,18 @@ impl Provider for TaurusDbProvider {
 
     fn actions(&self) -> Vec<Arc<dyn TfAction>> {
         ReplicationAction::both(&self.handle, self.wait_policy)
+    }
+
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
+        vec![Arc::new(ReplicationPauseList::new(Discovery(
+            self.handle.clone(),
+        )))]
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        vec![Arc::new(ReplicationTasks::new(Discovery(
+            self.handle.clone(),
+        )))]
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {

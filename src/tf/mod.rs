@@ -4,7 +4,10 @@
 
 pub mod action;
 pub mod attr;
+pub mod data_source;
 pub mod diagnostics;
+pub mod identity;
+pub mod list;
 pub mod path;
 pub mod provider;
 pub mod schema;

@@ -10,7 +10,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::session::Session;
 use crate::tf::action::Action;
-use crate::tf::diagnostics::Diagnostics;
+use crate::tf::data_source::DataSource;
+use crate::tf::diagnostics::{Diagnostic, Diagnostics};
+use crate::tf::identity::IdentitySchema;
+use crate::tf::list::ListResource;
 use crate::tf::path::AttrPath;
 use crate::tf::schema::Schema;
 use crate::tf::value::Value;
@@ -93,6 +96,49 @@ pub trait Resource: Send + Sync + 'static {
     /// Brings state stored at `version` (already decoded with the current schema's
     /// type) to the current version.
     fn upgrade(&self, version: i64, state: Value) -> Result<Value, Diagnostics>;
+
+    /// The identity schema (Terraform 1.12+, OpenTofu 1.12+), if the type has one. With
+    /// one, the service sends [`identity_of`](Self::identity_of) the state after every
+    /// read, plan, apply and import.
+    fn identity_schema(&self) -> Option<&IdentitySchema> {
+        None
+    }
+
+    /// The identity of the object `state` describes (values may be unknown in a plan);
+    /// None for a null state or one without identity.
+    fn identity_of(&self, _state: &Value) -> Option<Value> {
+        None
+    }
+
+    /// `import { identity = {...} }`: the state of the object `identity` names.
+    async fn import_by_identity(&self, _ctx: &RequestContext, _identity: &Value) -> ImportResponse {
+        ImportResponse {
+            state: None,
+            diagnostics: Diagnostic::error(
+                "Import by identity not supported",
+                format!("{} is imported by ID only.", self.type_name()),
+            )
+            .into(),
+        }
+    }
+
+    /// Brings an identity stored at `version` (decoded with the current identity type)
+    /// to the current version. By default only the current version is understood.
+    fn upgrade_identity(&self, version: i64, identity: Value) -> Result<Value, Diagnostics> {
+        let current = self.identity_schema().map_or(0, |schema| schema.version);
+        if version == current {
+            return Ok(identity);
+        }
+        Err(Diagnostic::error(
+            "Unsupported identity version",
+            format!(
+                "The identity of this {} was stored at version {version}; this provider \
+                 knows version {current}.",
+                self.type_name()
+            ),
+        )
+        .into())
+    }
 }
 
 /// A provider: its configuration block and the resource types it serves.
@@ -102,6 +148,14 @@ pub trait Provider: Send + Sync + 'static {
     fn resources(&self) -> Vec<Arc<dyn Resource>>;
     /// The action types it offers (Terraform 1.14+); none unless it says so.
     fn actions(&self) -> Vec<Arc<dyn Action>> {
+        Vec::new()
+    }
+    /// List resource types (`terraform query`); none by default.
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
+        Vec::new()
+    }
+    /// Data source types; none by default.
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
         Vec::new()
     }
     fn validate(&self, config: &Value) -> Diagnostics;

@@ -5,6 +5,13 @@
 //! diagnostics; a gRPC error status is never returned for anything a user can cause.
 //! Each RPC runs in a tracing span carrying `tf_rpc`, `tf_req_id` and, where one
 //! applies, `tf_resource_type`, as Terraform's own SDKs log.
+//!
+//! Resource identity, list resources and data sources live in the child modules
+//! [`identity`], [`list`] and [`data_source`]; the RPCs here delegate to them.
+
+mod data_source;
+mod identity;
+mod list;
 
 /// The action RPCs (Terraform 1.14+): their bodies, the schemas and names listed.
 mod actions;
@@ -20,13 +27,16 @@ use tracing::Instrument;
 use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as ProviderRpc;
 use crate::session::Session;
+use crate::tf::data_source::DataSource;
 use crate::tf::diagnostics::{Diagnostic, Diagnostics, path_to_proto};
+use crate::tf::list::ListResource;
 use crate::tf::provider::{
     ApplyRequest, PlanRequest, Provider, ReadRequest, RequestContext, Resource,
 };
 use crate::tf::types::Type;
 use crate::tf::value::{self, Value};
 use actions::Actions;
+use identity::{Unknowns, identity_data};
 
 /// The largest message accepted or sent, as Terraform's own SDKs allow.
 pub const MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
@@ -36,6 +46,8 @@ pub struct ProviderService {
     provider: Arc<dyn Provider>,
     resources: HashMap<&'static str, Arc<dyn Resource>>,
     actions: Actions,
+    list_resources: HashMap<&'static str, Arc<dyn ListResource>>,
+    data_sources: HashMap<&'static str, Arc<dyn DataSource>>,
     schema_response: pb::get_provider_schema::Response,
     /// Cancels all work, current and future: the server is shutting down.
     shutdown: CancellationToken,
@@ -52,14 +64,30 @@ impl ProviderService {
             .map(|r| (r.type_name(), r))
             .collect();
         let actions = Actions::new(provider.actions());
+        let list_resources: HashMap<_, _> = provider
+            .list_resources()
+            .into_iter()
+            .map(|l| (l.type_name(), l))
+            .collect();
+        let data_sources: HashMap<_, _> = provider
+            .data_sources()
+            .into_iter()
+            .map(|d| (d.type_name(), d))
+            .collect();
         let schema_response = pb::get_provider_schema::Response {
             provider: Some(provider.schema().to_proto()),
             resource_schemas: resources
                 .iter()
                 .map(|(name, r)| (name.to_string(), r.schema().to_proto()))
                 .collect(),
-            data_source_schemas: HashMap::new(),
-            list_resource_schemas: HashMap::new(),
+            data_source_schemas: data_sources
+                .iter()
+                .map(|(name, d)| (name.to_string(), d.schema().to_proto()))
+                .collect(),
+            list_resource_schemas: list_resources
+                .iter()
+                .map(|(name, l)| (name.to_string(), l.schema().to_proto()))
+                .collect(),
             action_schemas: actions.schemas(),
             diagnostics: Vec::new(),
             provider_meta: None,
@@ -70,6 +98,8 @@ impl ProviderService {
             provider,
             resources,
             actions,
+            list_resources,
+            data_sources,
             schema_response,
             stop: Mutex::new(shutdown.child_token()),
             shutdown,
@@ -235,13 +265,27 @@ impl ProviderRpc for ProviderService {
                 type_name: name.to_string(),
             })
             .collect();
+        let data_sources = self
+            .data_sources
+            .keys()
+            .map(|name| pb::get_metadata::DataSourceMetadata {
+                type_name: name.to_string(),
+            })
+            .collect();
+        let list_resources = self
+            .list_resources
+            .keys()
+            .map(|name| pb::get_metadata::ListResourceMetadata {
+                type_name: name.to_string(),
+            })
+            .collect();
         let response = traced(span, async {
             let response = pb::get_metadata::Response {
                 server_capabilities: Some(capabilities()),
                 diagnostics: Vec::new(),
-                data_sources: Vec::new(),
+                data_sources,
                 resources,
-                list_resources: Vec::new(),
+                list_resources,
                 actions: self.actions.metadata(),
             };
             (response, Diagnostics::new())
@@ -314,7 +358,7 @@ impl ProviderRpc for ProviderService {
         let req = request.into_inner();
         let span = self.span("ValidateDataResourceConfig", &req.type_name);
         let diagnostics = traced(span, async {
-            let diagnostics: Diagnostics = unknown_data_source(&req.type_name).into();
+            let diagnostics = self.validate_data(&req);
             (diagnostics.clone(), diagnostics)
         })
         .await;
@@ -403,6 +447,7 @@ impl ProviderRpc for ProviderService {
             let mut response = pb::read_resource::Response {
                 new_state: req.current_state.clone(),
                 private: req.private.clone(),
+                new_identity: req.current_identity.clone(),
                 ..Default::default()
             };
             let diagnostics = match self.resource(&req.type_name) {
@@ -424,6 +469,12 @@ impl ProviderRpc for ProviderService {
                                 Ok(dv) => {
                                     response.new_state = Some(dv);
                                     response.private = read.private;
+                                    response.new_identity = identity_data(
+                                        resource.as_ref(),
+                                        &read.new_state,
+                                        Unknowns::Refused,
+                                        &mut diagnostics,
+                                    );
                                 }
                                 Err(d) => diagnostics.push(d),
                             }
@@ -452,7 +503,8 @@ impl ProviderRpc for ProviderService {
             let mut response = pb::plan_resource_change::Response::default();
             let diagnostics = match self.plan(&ctx, req).await {
                 Ok((planned, plan)) => {
-                    response.planned_state = Some(planned);
+                    response.planned_state = Some(planned.state);
+                    response.planned_identity = planned.identity;
                     response.requires_replace =
                         plan.requires_replace.iter().map(path_to_proto).collect();
                     response.planned_private = plan.planned_private;
@@ -478,7 +530,8 @@ impl ProviderRpc for ProviderService {
             let mut response = pb::apply_resource_change::Response::default();
             let diagnostics = match self.apply(&ctx, req).await {
                 Ok((new_state, apply)) => {
-                    response.new_state = Some(new_state);
+                    response.new_state = Some(new_state.state);
+                    response.new_identity = new_state.identity;
                     response.private = apply.private;
                     apply.diagnostics
                 }
@@ -498,33 +551,7 @@ impl ProviderRpc for ProviderService {
         let ctx = self.context(&request);
         let req = request.into_inner();
         let span = self.span("ImportResourceState", &req.type_name);
-        let response = traced(span, async {
-            let mut response = pb::import_resource_state::Response::default();
-            let diagnostics = match self.resource(&req.type_name) {
-                Ok(resource) => {
-                    let imported = resource.import(&ctx, &req.id).await;
-                    let mut diagnostics = imported.diagnostics;
-                    if let Some(state) = imported.state {
-                        match encode(&state, resource.schema().value_type(), "imported state") {
-                            Ok(dv) => response.imported_resources.push(
-                                pb::import_resource_state::ImportedResource {
-                                    type_name: req.type_name.clone(),
-                                    state: Some(dv),
-                                    private: Vec::new(),
-                                    identity: None,
-                                },
-                            ),
-                            Err(d) => diagnostics.push(d),
-                        }
-                    }
-                    diagnostics
-                }
-                Err(d) => d.into(),
-            };
-            response.diagnostics = diagnostics.to_proto();
-            (response, diagnostics)
-        })
-        .await;
+        let response = traced(span, self.import(&ctx, req)).await;
         Ok(Response::new(response))
     }
 
@@ -532,17 +559,11 @@ impl ProviderRpc for ProviderService {
         &self,
         request: Request<pb::read_data_source::Request>,
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
+        let ctx = self.context(&request);
         let req = request.into_inner();
         let span = self.span("ReadDataSource", &req.type_name);
-        let diagnostics = traced(span, async {
-            let diagnostics: Diagnostics = unknown_data_source(&req.type_name).into();
-            (diagnostics.clone(), diagnostics)
-        })
-        .await;
-        Ok(Response::new(pb::read_data_source::Response {
-            diagnostics: diagnostics.to_proto(),
-            ..Default::default()
-        }))
+        let response = traced(span, self.read_data(&ctx, req)).await;
+        Ok(Response::new(response))
     }
 
     async fn get_resource_identity_schemas(
@@ -550,10 +571,11 @@ impl ProviderRpc for ProviderService {
         _request: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
         let span = self.span("GetResourceIdentitySchemas", "");
-        traced(span, async { ((), Diagnostics::new()) }).await;
-        Ok(Response::new(
-            pb::get_resource_identity_schemas::Response::default(),
-        ))
+        let response = traced(span, async {
+            (self.identity_schemas(), Diagnostics::new())
+        })
+        .await;
+        Ok(Response::new(response))
     }
 
     async fn upgrade_resource_identity(
@@ -562,15 +584,19 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
         let req = request.into_inner();
         let span = self.span("UpgradeResourceIdentity", &req.type_name);
-        let diagnostics = traced(span, async {
-            let diagnostics: Diagnostics = not_offered("resource identity", &req.type_name).into();
-            (diagnostics.clone(), diagnostics)
+        let response = traced(span, async {
+            let (upgraded_identity, diagnostics) = match self.upgrade_identity(req) {
+                Ok(identity) => (Some(identity), Diagnostics::new()),
+                Err(diagnostics) => (None, diagnostics),
+            };
+            let response = pb::upgrade_resource_identity::Response {
+                upgraded_identity,
+                diagnostics: diagnostics.to_proto(),
+            };
+            (response, diagnostics)
         })
         .await;
-        Ok(Response::new(pb::upgrade_resource_identity::Response {
-            upgraded_identity: None,
-            diagnostics: diagnostics.to_proto(),
-        }))
+        Ok(Response::new(response))
     }
 
     type ListResourceStream = EventStream<pb::list_resource::Event>;
@@ -579,20 +605,10 @@ impl ProviderRpc for ProviderService {
         &self,
         request: Request<pb::list_resource::Request>,
     ) -> Result<Response<Self::ListResourceStream>, Status> {
+        let ctx = self.context(&request);
         let req = request.into_inner();
         let span = self.span("ListResource", &req.type_name);
-        let diagnostics = traced(span, async {
-            let diagnostics: Diagnostics = not_offered("list resource", &req.type_name).into();
-            (diagnostics.clone(), diagnostics)
-        })
-        .await;
-        let event = pb::list_resource::Event {
-            diagnostic: diagnostics.to_proto(),
-            ..Default::default()
-        };
-        Ok(Response::new(Box::pin(futures_util::stream::iter([Ok(
-            event,
-        )]))))
+        Ok(Response::new(self.list(ctx, req, span)))
     }
 
     async fn validate_list_resource_config(
@@ -602,7 +618,7 @@ impl ProviderRpc for ProviderService {
         let req = request.into_inner();
         let span = self.span("ValidateListResourceConfig", &req.type_name);
         let diagnostics = traced(span, async {
-            let diagnostics: Diagnostics = not_offered("list resource", &req.type_name).into();
+            let diagnostics = self.validate_list(&req);
             (diagnostics.clone(), diagnostics)
         })
         .await;
@@ -661,13 +677,14 @@ impl ProviderService {
         &self,
         ctx: &RequestContext,
         req: pb::plan_resource_change::Request,
-    ) -> Result<(pb::DynamicValue, crate::tf::provider::PlanResponse), Diagnostics> {
+    ) -> Result<(Encoded, crate::tf::provider::PlanResponse), Diagnostics> {
         let resource = self.resource(&req.type_name)?;
         let ty = resource.schema().value_type();
         let prior = decode(req.prior_state.as_ref(), ty, "prior state")?;
+        let creates = prior.is_null();
         let proposed = decode(req.proposed_new_state.as_ref(), ty, "proposed new state")?;
         let config = decode(req.config.as_ref(), ty, "configuration")?;
-        let plan = resource
+        let mut plan = resource
             .plan(
                 ctx,
                 PlanRequest {
@@ -679,6 +696,26 @@ impl ProviderService {
             )
             .await;
         let planned = encode(&plan.planned, ty, "planned state")?;
+        // Only a create or a replacement may plan an identity with unknown values.
+        let unknowns = if creates || !plan.requires_replace.is_empty() {
+            Unknowns::Allowed
+        } else {
+            Unknowns::Refused
+        };
+        let identity = if plan.diagnostics.has_errors() {
+            None
+        } else {
+            identity_data(
+                resource.as_ref(),
+                &plan.planned,
+                unknowns,
+                &mut plan.diagnostics,
+            )
+        };
+        let planned = Encoded {
+            state: planned,
+            identity,
+        };
         Ok((planned, plan))
     }
 
@@ -686,13 +723,13 @@ impl ProviderService {
         &self,
         ctx: &RequestContext,
         req: pb::apply_resource_change::Request,
-    ) -> Result<(pb::DynamicValue, crate::tf::provider::ApplyResponse), Diagnostics> {
+    ) -> Result<(Encoded, crate::tf::provider::ApplyResponse), Diagnostics> {
         let resource = self.resource(&req.type_name)?;
         let ty = resource.schema().value_type();
         let prior = decode(req.prior_state.as_ref(), ty, "prior state")?;
         let planned = decode(req.planned_state.as_ref(), ty, "planned state")?;
         let config = decode(req.config.as_ref(), ty, "configuration")?;
-        let apply = resource
+        let mut apply = resource
             .apply(
                 ctx,
                 ApplyRequest {
@@ -703,16 +740,21 @@ impl ProviderService {
                 },
             )
             .await;
-        let new_state = encode(&apply.new_state, ty, "new state")?;
-        Ok((new_state, apply))
+        let state = encode(&apply.new_state, ty, "new state")?;
+        let identity = identity_data(
+            resource.as_ref(),
+            &apply.new_state,
+            Unknowns::Refused,
+            &mut apply.diagnostics,
+        );
+        Ok((Encoded { state, identity }, apply))
     }
 }
 
-fn unknown_data_source(type_name: &str) -> Diagnostic {
-    Diagnostic::error(
-        "Unknown data source",
-        format!("This provider serves no data sources; {type_name:?} is not one of them."),
-    )
+/// A state for the protocol with its identity (None when the resource has none).
+struct Encoded {
+    state: pb::DynamicValue,
+    identity: Option<pb::ResourceIdentityData>,
 }
 
 /// A server-streaming RPC's answer.

@@ -3,8 +3,10 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod discovery;
 pub mod pki;
 pub mod process;
+pub mod workspace;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

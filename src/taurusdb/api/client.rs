@@ -1,7 +1,7 @@
-//! The TaurusDB operations: pause and resume a task, list an instance's tasks, find one,
-//! show a job. One [`ApiClient`] per provider process: its clones share the connection
-//! pool ([`transport`](super::transport)), the IAM token and the task-list pollers
-//! ([`task_watch`](super::task_watch)).
+//! The TaurusDB operations: pause and resume a task, list an instance's tasks (whole, or
+//! page by page), find one, show a job. One [`ApiClient`] per provider process: its
+//! clones share the connection pool ([`transport`](super::transport)), the IAM token and
+//! the task-list pollers ([`task_watch`](super::task_watch)).
 
 use std::sync::Arc;
 
@@ -11,12 +11,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::taurusdb::api::endpoint;
 use crate::taurusdb::api::error::ApiError;
-use crate::taurusdb::api::listing::{Listing, PAGE_SIZE};
-use crate::taurusdb::api::response::MAX_BODY_BYTES;
+use crate::taurusdb::api::pages::{PageCursor, TaskPages};
 use crate::taurusdb::api::task_ref::TaskRef;
 use crate::taurusdb::api::task_watch::{Interest, ListSource, Subscription, Watches};
 use crate::taurusdb::api::transport::{Call, ClientConfig, Transport};
-use crate::taurusdb::api::wire::{self, Job, JobStarted, ListBody, Replication};
+use crate::taurusdb::api::wire::{self, Job, JobStarted, Replication};
 
 /// A TaurusDB API client. Cheap to clone; clones share the connection pool, the IAM
 /// token and in-flight task lists.
@@ -63,7 +62,12 @@ impl ApiClient {
         action: &str,
         cancel: &CancellationToken,
     ) -> Result<JobStarted, ApiError> {
-        let url = replication_url(&self.transport, &task.project, &task.instance, action)?;
+        let url = replication_url(
+            &self.transport.config.endpoint,
+            &task.project,
+            &task.instance,
+            action,
+        )?;
         let call = Call::post(url, &task.project, wire::job_request(&task.task)?);
         wire::job_started(self.transport.send(call, cancel).await?)
     }
@@ -98,6 +102,12 @@ impl ApiClient {
             (project_id.to_string(), instance_id.to_string()),
             interest,
         )
+    }
+
+    /// An instance's task list read page by page, as the caller asks for pages, past
+    /// the shared poller: for a reader that may stop early. Same budget as a whole read.
+    pub fn task_pages(&self, project_id: &str, instance_id: &str) -> TaskPages {
+        TaskPages::new(self.transport.clone(), project_id, instance_id)
     }
 
     /// One task by name, or None when the instance has no such task.
@@ -145,21 +155,23 @@ impl ListSource for Transport {
         instance_id: &'a str,
         cancel: &'a CancellationToken,
     ) -> BoxFuture<'a, Result<Arc<Vec<Replication>>, ApiError>> {
-        fetch_replications(self, project_id, instance_id, cancel)
-            .map(|tasks| tasks.map(Arc::new))
-            .boxed()
+        let mut cursor = PageCursor::new(project_id, instance_id);
+        async move {
+            while cursor.next(self, cancel).await?.is_some() {}
+            Ok(Arc::new(cursor.into_tasks()))
+        }
+        .boxed()
     }
 }
 
-fn replication_url(
-    transport: &Transport,
+pub(super) fn replication_url(
+    endpoint: &str,
     project_id: &str,
     instance_id: &str,
     action: &str,
 ) -> Result<String, ApiError> {
     Ok(format!(
-        "{}/v3/{}/instances/{}/starrocks/databases/replication{action}",
-        transport.config.endpoint,
+        "{endpoint}/v3/{}/instances/{}/starrocks/databases/replication{action}",
         path_segment(project_id, "project_id")?,
         path_segment(instance_id, "instance_id")?
     ))
@@ -167,57 +179,11 @@ fn replication_url(
 
 /// One path segment of an API URL, encoded; refused when it could change the path
 /// (a URL parser collapses "." and ".." segments, also when percent-encoded).
-fn path_segment(value: &str, what: &str) -> Result<String, ApiError> {
+pub(super) fn path_segment(value: &str, what: &str) -> Result<String, ApiError> {
     match endpoint::path_segment_problem(value) {
         None => Ok(encode_segment(value)),
         Some(problem) => Err(ApiError::Config(format!("{what} {problem}"))),
     }
-}
-
-/// Reads every page of an instance's task list.
-async fn fetch_replications(
-    transport: &Transport,
-    project_id: &str,
-    instance_id: &str,
-    cancel: &CancellationToken,
-) -> Result<Vec<Replication>, ApiError> {
-    // Every page counts against one budget of bytes; each name is kept once.
-    let mut listing = Listing::new();
-    while listing.may_read_another_page() {
-        let url = format!(
-            "{}?limit={PAGE_SIZE}&offset={}",
-            replication_url(transport, project_id, instance_id, "")?,
-            listing.len()
-        );
-        let limit = listing.remaining_budget().min(MAX_BODY_BYTES);
-        let call = Call::get(url, project_id).with_body_limit(limit);
-        let reply = match transport.send(call, cancel).await {
-            Err(ApiError::BodyTooLarge { .. }) if limit < MAX_BODY_BYTES => {
-                return Err(listing.over_budget());
-            }
-            reply => reply?,
-        };
-        listing.count_page(reply.body.len())?;
-        let page: ListBody = wire::parse_body(&reply)?;
-        drop(reply);
-        let total = page.total_count();
-        let got = page.replications.len();
-        let before = listing.len();
-        for task in page.replications {
-            listing.add(task);
-        }
-        // A short page, the announced total, or a page with nothing new (a server
-        // that ignores offset) ends the listing.
-        let done =
-            got < PAGE_SIZE || total.is_some_and(|t| listing.len() >= t) || listing.len() == before;
-        if done {
-            return Ok(listing.into_tasks());
-        }
-    }
-    if listing.remaining_budget() == 0 {
-        return Err(listing.over_budget());
-    }
-    Ok(listing.into_tasks())
 }
 
 /// Percent-encodes one URL path segment (unreserved characters kept).

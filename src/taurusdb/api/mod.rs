@@ -8,6 +8,7 @@ pub mod deadline;
 pub mod endpoint;
 pub mod error;
 pub mod listing;
+pub mod pages;
 pub mod poll_schedule;
 pub mod response;
 pub mod retry;

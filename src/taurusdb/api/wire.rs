@@ -14,14 +14,62 @@ pub struct JobStarted {
     pub request_id: Option<String>,
 }
 
-/// One data synchronization task as the list call reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// One data synchronization task as the list call reports it. Besides the name, every
+/// field is optional and read leniently: the service (and its SDKs) spell numbers as
+/// strings or numbers and flags as bools or `"true"`/`"false"`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct Replication {
     pub task_name: String,
     #[serde(default)]
     pub stage: Option<String>,
-    #[serde(default)]
+    /// `Yes` (normal) or `No` (abnormal).
+    #[serde(default, deserialize_with = "lenient::text")]
     pub status: Option<String>,
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub source_database: Option<String>,
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub target_database: Option<String>,
+    /// Progress in percent, as the service wrote it (e.g. `"100"`).
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub percentage: Option<String>,
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub catchup_stage: Option<String>,
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub catchup_percentage: Option<String>,
+    #[serde(default, deserialize_with = "lenient::flag")]
+    pub is_main_task: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::flag")]
+    pub is_need_repair: Option<bool>,
+}
+
+/// Field readers that take what the service sends, whatever JSON type it chose; a value
+/// that cannot mean anything (an object, an odd string for a flag) reads as absent
+/// rather than failing the whole listing.
+mod lenient {
+    use serde::{Deserialize, Deserializer};
+    use serde_json::Value as J;
+
+    /// A string, number or bool as text.
+    pub fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        Ok(match J::deserialize(d)? {
+            J::String(s) => Some(s),
+            J::Number(n) => Some(n.to_string()),
+            J::Bool(b) => Some(b.to_string()),
+            _ => None,
+        })
+    }
+
+    /// A bool, `"true"`/`"false"` in any case, or 0/1.
+    pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+        Ok(match J::deserialize(d)? {
+            J::Bool(b) => Some(b),
+            J::String(s) if s.trim().eq_ignore_ascii_case("true") => Some(true),
+            J::String(s) if s.trim().eq_ignore_ascii_case("false") => Some(false),
+            J::Number(n) if n.as_u64() == Some(1) => Some(true),
+            J::Number(n) if n.as_u64() == Some(0) => Some(false),
+            _ => None,
+        })
+    }
 }
 
 /// The state of an asynchronous job.
@@ -287,6 +335,35 @@ mod tests {
         assert_eq!(count_of(&serde_json::json!("2")), Some(2));
         assert_eq!(count_of(&serde_json::json!(7)), Some(7));
         assert_eq!(count_of(&serde_json::json!(null)), None);
+    }
+
+    #[test]
+    fn task_fields_are_read_whatever_json_type_they_come_in() {
+        let page: ListBody = serde_json::from_str(
+            r#"{"replications": [
+                {"task_name": "a", "stage": "Paused", "status": "Yes",
+                 "source_database": "db", "target_database": "db",
+                 "percentage": 87.5, "catchup_stage": "-", "catchup_percentage": "100",
+                 "is_main_task": "true", "is_need_repair": false},
+                {"task_name": "b", "percentage": "12", "is_main_task": true,
+                 "is_need_repair": "FALSE", "status": null, "catchup_percentage": 3},
+                {"task_name": "c", "is_main_task": "maybe", "percentage": {"odd": 1}}
+            ]}"#,
+        )
+        .expect("parses");
+        let [a, b, c] = page.replications.as_slice() else {
+            panic!("three tasks");
+        };
+        assert_eq!(a.percentage.as_deref(), Some("87.5"));
+        assert_eq!(a.is_main_task, Some(true));
+        assert_eq!(a.is_need_repair, Some(false));
+        assert_eq!(a.source_database.as_deref(), Some("db"));
+        assert_eq!(b.percentage.as_deref(), Some("12"));
+        assert_eq!(b.catchup_percentage.as_deref(), Some("3"));
+        assert_eq!(b.is_need_repair, Some(false));
+        assert_eq!(b.status, None);
+        assert_eq!(b.target_database, None);
+        assert_eq!((c.is_main_task, c.percentage.as_deref()), (None, None));
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //! run the same job flow ([`task::job`](crate::taurusdb::task::job)); this file says
 //! what its outcomes mean for state.
 
+pub mod identity;
 pub mod model;
 pub mod plan;
 pub mod validate;
@@ -31,6 +32,7 @@ use crate::taurusdb::task::diagnose::{self, Aftermath, Verb};
 use crate::taurusdb::task::job::{self, Gone, JobOutcome, JobRequest};
 use crate::tf::attr::Attr;
 use crate::tf::diagnostics::{Diagnostic, Diagnostics};
+use crate::tf::identity::IdentitySchema;
 use crate::tf::path::AttrPath;
 use crate::tf::provider::{
     ApplyRequest, ApplyResponse, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
@@ -43,6 +45,7 @@ use plan::Change;
 
 pub struct ReplicationPause {
     schema: Schema,
+    identity: IdentitySchema,
     provider: Arc<ProviderHandle>,
     wait_policy: WaitPolicy,
 }
@@ -51,6 +54,7 @@ impl ReplicationPause {
     pub fn new(provider: Arc<ProviderHandle>, wait_policy: WaitPolicy) -> Self {
         Self {
             schema: model::schema(),
+            identity: identity::schema(),
             provider,
             wait_policy,
         }
@@ -231,6 +235,33 @@ impl ReplicationPause {
             JobOutcome::Gone(Gone::DuringWait) => gone(DISAPPEARED_WHILE_RESUMING.into()),
             JobOutcome::NotDone { diagnostic: d, .. }
             | JobOutcome::Uncertain { diagnostic: d, .. } => kept(prior, d),
+        }
+    }
+}
+
+impl ReplicationPause {
+    /// The state an import of `import` starts from (read refreshes it next); `source`
+    /// says where the task was named, for diagnostics.
+    fn import_task(&self, ctx: &RequestContext, import: ImportId, source: &str) -> ImportResponse {
+        let state = import.into_state(self.default_project(ctx));
+        let mut diagnostics = validate::validate(&state);
+        if diagnostics.has_errors() {
+            for d in &mut diagnostics.0 {
+                d.path = None;
+                d.detail = format!("{} (in {source})", d.detail);
+            }
+            return ImportResponse {
+                state: None,
+                diagnostics,
+            };
+        }
+        let state = PauseState {
+            id: state.derived_id(),
+            ..state
+        };
+        ImportResponse {
+            state: Some(state.to_value()),
+            diagnostics,
         }
     }
 }
@@ -454,26 +485,31 @@ impl Resource for ReplicationPause {
                 diagnostics: Diagnostic::error("Invalid import ID", detail).into(),
             };
         };
-        let state = import.into_state(self.default_project(ctx));
-        let mut diagnostics = validate::validate(&state);
-        if diagnostics.has_errors() {
-            for d in &mut diagnostics.0 {
-                d.path = None;
-                d.detail = format!("{} (in import ID {id:?})", d.detail);
-            }
-            return ImportResponse {
+        self.import_task(ctx, import, &format!("import ID {id:?}"))
+    }
+
+    fn identity_schema(&self) -> Option<&IdentitySchema> {
+        Some(&self.identity)
+    }
+
+    fn identity_of(&self, state: &Value) -> Option<Value> {
+        PauseState::from_value(state)
+            .ok()
+            .map(|state| identity::of(&state))
+    }
+
+    async fn import_by_identity(&self, ctx: &RequestContext, identity: &Value) -> ImportResponse {
+        match identity::import_id(identity) {
+            Ok(import) => self.import_task(ctx, import, "import identity"),
+            Err(d) => ImportResponse {
                 state: None,
-                diagnostics,
-            };
+                diagnostics: d.into(),
+            },
         }
-        let state = PauseState {
-            id: state.derived_id(),
-            ..state
-        };
-        ImportResponse {
-            state: Some(state.to_value()),
-            diagnostics,
-        }
+    }
+
+    fn upgrade_identity(&self, version: i64, identity: Value) -> Result<Value, Diagnostics> {
+        identity::upgrade(version, identity)
     }
 
     fn upgrade(&self, version: i64, state: Value) -> Result<Value, Diagnostics> {

@@ -65,6 +65,17 @@ pub fn api_failed(err: &ApiError, verb: impl Into<Verb>, task: &TaskRef) -> Diag
         verb.into().as_str(),
         task.task
     );
+    explained(err, summary, task)
+}
+
+/// The diagnostic for a failed listing of an instance's tasks.
+pub fn list_failed(err: &ApiError, project_id: &str, instance_id: &str) -> Diagnostic {
+    let summary = format!("Failed to list the replication tasks of instance {instance_id:?}");
+    explained(err, summary, &TaskRef::new(project_id, instance_id, ""))
+}
+
+/// `summary` with the API's error, what it means for `task`, and a hint.
+fn explained(err: &ApiError, summary: String, task: &TaskRef) -> Diagnostic {
     let mut detail = format!("TaurusDB API error: {err}");
     let mut path = None;
     if err.is_instance_not_found() {

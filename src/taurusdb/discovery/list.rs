@@ -1,0 +1,210 @@
+//! `list "taurusdb_replication_pause"` (Terraform 1.14 `terraform query`): every task of
+//! an instance, optionally of one stage, as the identity a `taurusdb_replication_pause`
+//! would have, named `<task_name> (<stage>)`, and, when asked, as the resource object an
+//! import would start from (stage filled in, no job ID, flags at their defaults).
+//!
+//! The task list is read page by page as the results are consumed: once `limit` results
+//! are out no further page is requested. A failed read is one event with the API error.
+
+use std::collections::VecDeque;
+
+use futures_util::StreamExt as _;
+use tokio_util::sync::CancellationToken;
+
+use crate::taurusdb::api::pages::TaskPages;
+use crate::taurusdb::api::{ApiClient, Replication};
+use crate::taurusdb::discovery::filter::TaskFilter;
+use crate::taurusdb::discovery::{Instance, Provider, validate_instance};
+use crate::taurusdb::pause::identity;
+use crate::taurusdb::pause::model::{ImportId, TYPE_NAME};
+use crate::taurusdb::task::attrs;
+use crate::taurusdb::task::diagnose;
+use crate::tf::attr::Attr;
+use crate::tf::diagnostics::{Diagnostic, Diagnostics};
+use crate::tf::list::{ListEvent, ListRequest, ListResource, ListStream};
+use crate::tf::provider::RequestContext;
+use crate::tf::schema::{Attribute, Block, Presence, Schema};
+use crate::tf::types::Type;
+use crate::tf::value::Value;
+
+/// The `stage` filter of the list's `config` block.
+pub const STAGE: &str = "stage";
+
+pub struct ReplicationPauseList {
+    schema: Schema,
+    provider: Provider,
+}
+
+impl ReplicationPauseList {
+    pub fn new(provider: Provider) -> Self {
+        Self {
+            schema: schema(),
+            provider,
+        }
+    }
+
+    /// The list's first steps, before any API call: its configuration, the instance and
+    /// the client.
+    fn start(
+        &self,
+        ctx: &RequestContext,
+        config: &Value,
+    ) -> Result<(ApiClient, Instance, TaskFilter), Diagnostics> {
+        let config = ListConfig::from_value(config)?;
+        let problems = validate_instance(&config.instance_id, &config.project_id);
+        if problems.has_errors() {
+            return Err(problems);
+        }
+        let instance = self
+            .provider
+            .instance(ctx, &config.instance_id, &config.project_id)?;
+        let client = self.provider.client(ctx)?;
+        let filter = TaskFilter {
+            name: None,
+            stage: config.stage.known().cloned(),
+        };
+        Ok((client, instance, filter))
+    }
+}
+
+/// The schema of the `config` block of a `list "taurusdb_replication_pause"`.
+pub fn schema() -> Schema {
+    let string = |name, presence| Attribute::new(name, Type::String, presence);
+    Schema::new(
+        0,
+        Block {
+            attributes: vec![
+                string(attrs::INSTANCE_ID, Presence::Required)
+                    .describe("ID of the TaurusDB StarRocks instance whose tasks are listed."),
+                string(attrs::PROJECT_ID, Presence::Optional)
+                    .describe("Project of the instance; defaults to the provider's project_id."),
+                string(STAGE, Presence::Optional)
+                    .describe("Only tasks at this stage (e.g. `Incremental`, `Paused`; any case)."),
+            ],
+            blocks: Vec::new(),
+            description: "Lists the data synchronization tasks of a TaurusDB StarRocks \
+                          instance as `taurusdb_replication_pause` resources.",
+        },
+    )
+}
+
+/// The `config` block of a `list "taurusdb_replication_pause"`.
+struct ListConfig {
+    instance_id: Attr<String>,
+    project_id: Attr<String>,
+    stage: Attr<String>,
+}
+
+impl ListConfig {
+    fn from_value(value: &Value) -> Result<Self, Diagnostic> {
+        Ok(Self {
+            instance_id: Attr::read(value, attrs::INSTANCE_ID)?,
+            project_id: Attr::read(value, attrs::PROJECT_ID)?,
+            stage: Attr::read(value, STAGE)?,
+        })
+    }
+}
+
+impl ListResource for ReplicationPauseList {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        match ListConfig::from_value(config) {
+            Ok(config) => validate_instance(&config.instance_id, &config.project_id),
+            Err(d) => d.into(),
+        }
+    }
+
+    fn list(&self, ctx: RequestContext, request: ListRequest) -> ListStream {
+        let (client, instance, filter) = match self.start(&ctx, &request.config) {
+            Ok(started) => started,
+            Err(diagnostics) => {
+                return futures_util::stream::iter([ListEvent::failed(diagnostics)]).boxed();
+            }
+        };
+        let pages = client.task_pages(&instance.project_id, &instance.instance_id);
+        let listing = Listing {
+            pages,
+            pending: VecDeque::new(),
+            instance,
+            filter,
+            include_resource_object: request.include_resource_object,
+            remaining: request.limit,
+            cancel: ctx.cancel,
+            finished: false,
+        };
+        futures_util::stream::unfold(listing, |mut listing| async move {
+            let event = listing.next().await?;
+            Some((event, listing))
+        })
+        .boxed()
+    }
+}
+
+/// A list in progress: pages are read only when the tasks already read are used up.
+struct Listing {
+    pages: TaskPages,
+    pending: VecDeque<Replication>,
+    instance: Instance,
+    filter: TaskFilter,
+    include_resource_object: bool,
+    remaining: u64,
+    cancel: CancellationToken,
+    finished: bool,
+}
+
+impl Listing {
+    /// The next event, or None when the list is over.
+    async fn next(&mut self) -> Option<ListEvent> {
+        while !self.finished && self.remaining > 0 {
+            if let Some(task) = self.pending.pop_front() {
+                if self.filter.keeps(&task) {
+                    self.remaining -= 1;
+                    return Some(self.result(task));
+                }
+                continue;
+            }
+            match self.pages.next_page(&self.cancel).await {
+                Ok(Some(tasks)) => self.pending.extend(tasks),
+                Ok(None) => self.finished = true,
+                Err(err) => {
+                    self.finished = true;
+                    return Some(ListEvent::failed(diagnose::list_failed(
+                        &err,
+                        &self.instance.project_id,
+                        &self.instance.instance_id,
+                    )));
+                }
+            }
+        }
+        None
+    }
+
+    /// The event for one task.
+    fn result(&self, task: Replication) -> ListEvent {
+        let mut state = ImportId {
+            project_id: Some(self.instance.project_id.clone()),
+            instance_id: self.instance.instance_id.clone(),
+            task_name: task.task_name.clone(),
+        }
+        .into_state(Attr::Null);
+        state.id = state.derived_id();
+        state.stage = task.stage.clone().into();
+        let display_name = match &task.stage {
+            Some(stage) => format!("{} ({stage})", task.task_name),
+            None => task.task_name.clone(),
+        };
+        let event = ListEvent::found(identity::of(&state), display_name);
+        if self.include_resource_object {
+            event.with_object(state.to_value())
+        } else {
+            event
+        }
+    }
+}
