@@ -37,13 +37,37 @@ pub fn provider_routes(audience: Audience) -> plugin::serve::Served {
 }
 
 /// Routes serving a given provider instance (tests inject their environment). The
-/// returned token cancels every in-flight request's work; the server fires it first
-/// when it stops (GRPCController.Shutdown or a signal).
+/// returned token cancels every in-flight request's work; the server fires it when it
+/// stops (GRPCController.Shutdown or a signal).
 pub fn provider_routes_for(provider: Arc<dyn tf::provider::Provider>) -> plugin::serve::Served {
     let cancel_work = CancellationToken::new();
     let service = tf::service::ProviderService::new(provider).cancelled_by(cancel_work.clone());
-    plugin::serve::Served {
-        routes: tonic::service::Routes::new(service.into_server()),
-        cancel_work,
-    }
+    plugin::serve::Served::new(cancel_work).with_service(service.into_server(), true)
+}
+
+/// `serve`'s routes: the provider for its clients, plus the typed
+/// `taurusdb.replication.v1.Replication` API acting with the server's own configuration
+/// (`api`), both described to gRPC server reflection.
+pub fn standalone_routes(
+    audience: Audience,
+    api: taurusdb::grpc::ServerApi,
+) -> plugin::serve::Served {
+    standalone_routes_for(
+        Arc::new(taurusdb::TaurusDbProvider::new().for_audience(audience)),
+        api,
+    )
+}
+
+/// [`standalone_routes`] for a given provider instance (tests inject their environment).
+pub fn standalone_routes_for(
+    provider: Arc<dyn tf::provider::Provider>,
+    api: taurusdb::grpc::ServerApi,
+) -> plugin::serve::Served {
+    let served = provider_routes_for(provider);
+    let configured = api.is_configured();
+    let replication =
+        taurusdb::grpc::ReplicationService::new(api, served.cancel_work.clone()).into_server();
+    served
+        .with_service(replication, configured)
+        .with_descriptors(proto::FILE_DESCRIPTOR_SET)
 }

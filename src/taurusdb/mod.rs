@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod config;
+pub mod grpc;
 pub mod handle;
 pub mod pause;
 pub mod provider;

@@ -118,7 +118,7 @@ mod tests {
         Replication {
             task_name: name.to_string(),
             stage: Some("Paused".into()),
-            status: None,
+            ..Replication::default()
         }
     }
 

@@ -14,14 +14,60 @@ pub struct JobStarted {
     pub request_id: Option<String>,
 }
 
-/// One data synchronization task as the list call reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// One data synchronization task as the list call reports it. Everything but the name
+/// is optional, and lenient: the documentation types numbers and flags as strings, so a
+/// text field takes a string or a number, a flag a boolean, `"true"`/`"false"` or 0/1;
+/// anything else reads as absent. Unknown fields are ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct Replication {
     pub task_name: String,
     #[serde(default)]
     pub stage: Option<String>,
+    /// Whether the task is enabled: `Yes` or `No`.
     #[serde(default)]
     pub status: Option<String>,
+    #[serde(default, deserialize_with = "lenient_text")]
+    pub source_database: Option<String>,
+    #[serde(default, deserialize_with = "lenient_text")]
+    pub target_database: Option<String>,
+    /// Progress of the current stage, e.g. `100`.
+    #[serde(default, deserialize_with = "lenient_text")]
+    pub percentage: Option<String>,
+    #[serde(default, deserialize_with = "lenient_text")]
+    pub catchup_stage: Option<String>,
+    #[serde(default, deserialize_with = "lenient_text")]
+    pub catchup_percentage: Option<String>,
+    #[serde(default, deserialize_with = "lenient_flag")]
+    pub is_main_task: Option<bool>,
+    #[serde(default, deserialize_with = "lenient_flag")]
+    pub is_need_repair: Option<bool>,
+}
+
+/// A string, or a number as its decimal text; anything else is absent.
+fn lenient_text<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(de)? {
+        serde_json::Value::String(s) => Some(s),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+/// A boolean, `"true"`/`"false"` (any case) or 0/1; anything else is absent.
+fn lenient_flag<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<bool>, D::Error> {
+    Ok(match serde_json::Value::deserialize(de)? {
+        serde_json::Value::Bool(b) => Some(b),
+        serde_json::Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        },
+        serde_json::Value::Number(n) => match n.as_u64() {
+            Some(0) => Some(false),
+            Some(1) => Some(true),
+            _ => None,
+        },
+        _ => None,
+    })
 }
 
 /// The state of an asynchronous job.
@@ -287,6 +333,33 @@ mod tests {
         assert_eq!(count_of(&serde_json::json!("2")), Some(2));
         assert_eq!(count_of(&serde_json::json!(7)), Some(7));
         assert_eq!(count_of(&serde_json::json!(null)), None);
+    }
+
+    #[test]
+    fn listed_tasks_take_numbers_or_text_and_ignore_what_they_do_not_know() {
+        let page: ListBody = serde_json::from_value(serde_json::json!({
+            "total_count": "2",
+            "replications": [
+                {
+                    "task_name": "orders_sync", "source_database": "orders",
+                    "target_database": "orders", "status": "Yes", "stage": "Paused",
+                    "percentage": 100, "catchup_stage": "-", "catchup_percentage": "100",
+                    "is_need_repair": "false", "is_main_task": true, "ext_text": {"x": 1}
+                },
+                {"task_name": "bare", "percentage": null, "is_main_task": "maybe"}
+            ]
+        }))
+        .expect("a page");
+        let full = &page.replications[0];
+        assert_eq!(full.percentage.as_deref(), Some("100"));
+        assert_eq!(full.catchup_percentage.as_deref(), Some("100"));
+        assert_eq!(full.source_database.as_deref(), Some("orders"));
+        assert_eq!(full.is_need_repair, Some(false));
+        assert_eq!(full.is_main_task, Some(true));
+        let bare = &page.replications[1];
+        assert_eq!(bare.percentage, None);
+        assert_eq!(bare.is_main_task, None);
+        assert_eq!(bare.stage, None);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! auth_url) are checked at configure, from the block and from the environment alike,
 //! before any URL is built from them; the CA file is read off the async workers.
 
+pub mod file;
 pub mod resolve;
 pub mod setting;
 
