@@ -99,7 +99,7 @@ enum Command {
 enum Run {
     Plugin,
     Debug,
-    Serve(StandaloneConfig, Audience, ApiSetup),
+    Serve(StandaloneConfig, Audience, Box<ApiSetup>),
     Sim(SocketAddr, sim::SimConfig),
 }
 
@@ -152,10 +152,10 @@ fn prepare_serve(command: Command) -> Result<Run, String> {
         Audience::Clients {
             credentials_from_env,
         },
-        ApiSetup {
+        Box::new(ApiSetup {
             file,
             credentials_from_env,
-        },
+        }),
     ))
 }
 
@@ -188,7 +188,7 @@ async fn run(run: Run) -> Result<(), String> {
         .map_err(|e| e.to_string()),
         Run::Serve(config, audience, setup) => {
             let env: Arc<EnvLookup> = Arc::new(|key: &str| std::env::var(key).ok());
-            let api = ServerApi::resolve(setup, env)
+            let api = ServerApi::resolve(*setup, env)
                 .await
                 .map_err(|e| e.to_string())?;
             if let Err(reason) = api.access() {

@@ -129,12 +129,9 @@ async fn run(
     let job = job::run(&access.client, request, cancel);
     // A watcher that drops its stream cancels the job; the job still ends and is logged.
     let watcher_gone = async {
-        match events {
-            Some(sink) => {
-                sink.closed().await;
-                cancel.cancel();
-            }
-            None => {}
+        if let Some(sink) = events {
+            sink.closed().await;
+            cancel.cancel();
         }
         std::future::pending::<JobOutcome>().await
     };
