@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod pki;
 pub mod process;
+pub mod typed;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
