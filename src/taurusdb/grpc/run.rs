@@ -219,13 +219,12 @@ fn stopped_waiting(action: Action, call: &JobCall, job_id: &str, shutting_down: 
     } else {
         "The call was cancelled"
     };
+    let verb = action.verb();
     format!(
-        "{who}: it stopped waiting for the {} of task {:?}. Job {job_id} was started and may \
-         still complete, so the {} may or may not have happened. {}",
-        action.verb(),
+        "{who}: it stopped waiting for the {verb} of task {:?}. Job {job_id} was started and \
+         may still complete, so the {verb} may or may not have happened. Check the task's \
+         stage with ListTasks and the job with GetJob.",
         call.task.task,
-        action.verb(),
-        (aftermath().if_job_failed)(job_id)
     )
 }
 
