@@ -177,7 +177,6 @@ fn what_is_missing(settings: &Settings, ignored_env_credentials: bool) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tf::attr::Attr;
 
     fn resolve(setup: ApiSetup, env: &[(&str, &str)]) -> Result<ServerApi, ApiSetupError> {
         let env: Vec<(String, String)> = env
@@ -218,36 +217,21 @@ mod tests {
 
     #[test]
     fn the_file_configures_and_its_mistakes_stop_serve() {
-        let file = ProviderConfig {
-            endpoint: Attr::Known("http://127.0.0.1:9".into()),
-            auth_token: Attr::Known("file-token".into()),
-            project_id: Attr::Known("p1".into()),
-            ..ProviderConfig::default()
+        let file = |json: &str| ApiSetup {
+            file: Some(crate::taurusdb::config::file::parse(json.as_bytes()).expect("json")),
+            credentials_from_env: false,
         };
         let api = resolve(
-            ApiSetup {
-                file: Some(file),
-                credentials_from_env: false,
-            },
+            file(r#"{"endpoint": "http://127.0.0.1:9", "auth_token": "t", "project_id": "p1"}"#),
             &[],
         )
         .expect("serves");
         let access = api.access().expect("configured");
         assert_eq!(access.default_project.as_deref(), Some("p1"));
 
-        let bad = ProviderConfig {
-            endpoint: Attr::Known("ftp://admin:Pa55w0rd@x".into()),
-            ..ProviderConfig::default()
-        };
-        let err = resolve(
-            ApiSetup {
-                file: Some(bad),
-                credentials_from_env: false,
-            },
-            &[],
-        )
-        .err()
-        .expect("refused");
+        let err = resolve(file(r#"{"endpoint": "ftp://admin:Pa55w0rd@x"}"#), &[])
+            .err()
+            .expect("refused");
         assert!(err.to_string().contains("endpoint"), "{err}");
         assert!(!err.to_string().contains("Pa55w0rd"), "{err}");
     }
