@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use taurusdb_provider::Audience;
 use taurusdb_provider::plugin::conn::Listener;
 use taurusdb_provider::plugin::serve::{ServeOptions, serve_routes};
 use taurusdb_provider::proto::replication::v1 as rpb;
@@ -48,6 +49,8 @@ pub async fn server_api(json: &str) -> ServerApi {
 pub struct TypedServer {
     pub client: ReplicationClient<Channel>,
     pub channel: Channel,
+    /// For more connections.
+    pub socket: std::path::PathBuf,
     shutdown: CancellationToken,
     _dir: tempfile::TempDir,
 }
@@ -58,9 +61,14 @@ impl Drop for TypedServer {
     }
 }
 
-/// Serves `serve`'s routes with `api` as the server's own configuration.
+/// Serves `serve`'s routes with `api` as the server's own configuration; tfplugin6
+/// clients configure each connection, as `serve`'s do.
 pub async fn start_typed(api: ServerApi) -> TypedServer {
-    let provider = TaurusDbProvider::with_env(Box::new(|_| None));
+    let provider = TaurusDbProvider::with_env(Box::new(|_| None))
+        .with_wait_policy(fast_waits())
+        .for_audience(Audience::Clients {
+            credentials_from_env: false,
+        });
     let served = taurusdb_provider::standalone_routes_for(Arc::new(provider), api);
     let dir = tempfile::tempdir().expect("tempdir");
     let socket = dir.path().join("serve.sock");
@@ -73,10 +81,11 @@ pub async fn start_typed(api: ServerApi) -> TypedServer {
         ServeOptions::default(),
         shutdown.clone(),
     ));
-    let channel = unix_channel(socket).await;
+    let channel = unix_channel(socket.clone()).await;
     TypedServer {
         client: ReplicationClient::new(channel.clone()),
         channel,
+        socket,
         shutdown,
         _dir: dir,
     }
