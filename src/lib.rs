@@ -5,7 +5,8 @@
 //! - [`plugin`]: the go-plugin host interface (handshake, AutoMTLS, host services) and
 //!   the standalone server (listeners, client authentication, connection limits);
 //! - [`tf`]: Terraform's protocol (values, schemas, diagnostics, the gRPC service);
-//! - [`taurusdb`]: the provider and its resources, with [`taurusdb::api`] the REST client;
+//! - [`taurusdb`]: the provider and its resources, with [`taurusdb::api`] the REST client
+//!   and [`taurusdb::grpc`] the typed gRPC API for direct clients;
 //! - [`sim`]: an in-memory TaurusDB API for the demo and the tests;
 //! - [`logging`]: tracing events as hclog JSON lines for Terraform's TF_LOG;
 //! - [`session`]: the client connection a request came on, shared by `plugin` and `tf`;

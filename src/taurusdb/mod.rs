@@ -1,4 +1,5 @@
-//! The product: the `taurusdb` provider, its resources and the API client they use.
+//! The product: the `taurusdb` provider, its resources and the API client they use, and
+//! the typed gRPC API ([`grpc`]) that serves the same operations to direct clients.
 
 pub mod api;
 pub mod config;

@@ -1,6 +1,7 @@
 //! The `provider "taurusdb"` block: its schema, its typed form ([`ProviderConfig`]), and
 //! how each setting falls back to its environment variable ([`resolve`]); the settings
-//! themselves are listed once, in [`setting`].
+//! themselves are listed once, in [`setting`]; [`file`] reads the block from JSON (the
+//! typed API's `serve --api-config`).
 //!
 //! Rules: a configured value wins over its environment variable; a value unknown at
 //! configure time is an error naming the attribute and variable; credentials are chosen
