@@ -516,6 +516,29 @@ async fn a_timeout_is_deadline_exceeded_with_the_job_id() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_answers_before_the_calls_own_deadline_with_the_job_id() {
+    let sim = start_sim().await;
+    sim.set_job_plan(job_plan(JobOutcome::Never, 0));
+    let mut server = typed_for(&sim, "").await;
+    // No timeout field: the call's gRPC deadline bounds the job, and the server's own
+    // answer (with the job ID) comes just before it, not the deadline's bare error.
+    let mut request = tonic::Request::new(demo_request());
+    request.set_timeout(std::time::Duration::from_secs(3));
+    let status = server
+        .client
+        .pause(request)
+        .await
+        .expect_err("never paused");
+    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+    assert_eq!(
+        trailer(&status, "taurusdb-outcome").as_deref(),
+        Some("uncertain")
+    );
+    let job_id = trailer(&status, "taurusdb-job-id").expect("the server's answer, job id");
+    assert!(sim.job(&job_id).is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_service_is_unavailable() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let endpoint = format!("http://{}", closed.local_addr().expect("addr"));

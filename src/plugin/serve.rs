@@ -296,7 +296,9 @@ pub async fn serve_routes(
         descriptors,
     } = served;
     let (health_reporter, health) = tonic_health::server::health_reporter();
-    let health_names: Vec<&'static str> = std::iter::once(PLUGIN_HEALTH_NAME)
+    // "" stands for the whole server; tonic-health reports it serving from the start.
+    let health_names: Vec<&'static str> = ["", PLUGIN_HEALTH_NAME]
+        .into_iter()
         .chain(services.iter().map(|(name, _)| *name))
         .collect();
     health_reporter
