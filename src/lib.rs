@@ -5,7 +5,8 @@
 //! - [`plugin`]: the go-plugin host interface (handshake, AutoMTLS, host services) and
 //!   the standalone server (listeners, client authentication, connection limits);
 //! - [`tf`]: Terraform's protocol (values, schemas, diagnostics, the gRPC service);
-//! - [`taurusdb`]: the provider and its resources, with [`taurusdb::api`] the REST client;
+//! - [`taurusdb`]: the provider and its resources, with [`taurusdb::api`] the REST client
+//!   and [`taurusdb::grpc`] the typed gRPC API for direct clients;
 //! - [`sim`]: an in-memory TaurusDB API for the demo and the tests;
 //! - [`logging`]: tracing events as hclog JSON lines for Terraform's TF_LOG;
 //! - [`session`]: the client connection a request came on, shared by `plugin` and `tf`;
@@ -28,22 +29,58 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 pub use taurusdb::provider::Audience;
+use tf::service::StopScope;
 
 /// The provider's gRPC routes for `audience`, ready for any of the serving modes.
+/// StopProvider cancels the process's work for Terraform, the calling connection's for
+/// `serve`'s clients.
 pub fn provider_routes(audience: Audience) -> plugin::serve::Served {
-    provider_routes_for(Arc::new(
-        taurusdb::TaurusDbProvider::new().for_audience(audience),
-    ))
+    let provider = Arc::new(taurusdb::TaurusDbProvider::new().for_audience(audience));
+    let stop = match audience {
+        Audience::Terraform => StopScope::Process,
+        Audience::Clients { .. } => StopScope::Connection,
+    };
+    routes_for(provider, stop)
 }
 
 /// Routes serving a given provider instance (tests inject their environment). The
-/// returned token cancels every in-flight request's work; the server fires it first
-/// when it stops (GRPCController.Shutdown or a signal).
+/// returned token cancels every in-flight request's work; the server fires it when it
+/// stops (GRPCController.Shutdown or a signal).
 pub fn provider_routes_for(provider: Arc<dyn tf::provider::Provider>) -> plugin::serve::Served {
+    routes_for(provider, StopScope::Process)
+}
+
+fn routes_for(provider: Arc<dyn tf::provider::Provider>, stop: StopScope) -> plugin::serve::Served {
     let cancel_work = CancellationToken::new();
-    let service = tf::service::ProviderService::new(provider).cancelled_by(cancel_work.clone());
-    plugin::serve::Served {
-        routes: tonic::service::Routes::new(service.into_server()),
-        cancel_work,
-    }
+    let service = tf::service::ProviderService::new(provider)
+        .cancelled_by(cancel_work.clone())
+        .stop_scope(stop);
+    plugin::serve::Served::new(cancel_work).with_service(service.into_server(), true)
+}
+
+/// `serve`'s routes: the provider for its clients (StopProvider cancels only the calling
+/// connection's work), plus the typed `taurusdb.replication.v1.Replication` API acting
+/// with the server's own configuration (`api`), all described to gRPC server reflection.
+pub fn standalone_routes(
+    audience: Audience,
+    api: taurusdb::grpc::ServerApi,
+) -> plugin::serve::Served {
+    standalone_routes_for(
+        Arc::new(taurusdb::TaurusDbProvider::new().for_audience(audience)),
+        api,
+    )
+}
+
+/// [`standalone_routes`] for a given provider instance (tests inject their environment).
+pub fn standalone_routes_for(
+    provider: Arc<dyn tf::provider::Provider>,
+    api: taurusdb::grpc::ServerApi,
+) -> plugin::serve::Served {
+    let served = routes_for(provider, StopScope::Connection);
+    let configured = api.is_configured();
+    let replication =
+        taurusdb::grpc::ReplicationService::new(api, served.cancel_work.clone()).into_server();
+    served
+        .with_service(replication, configured)
+        .with_descriptors(proto::FILE_DESCRIPTOR_SET)
 }

@@ -4,21 +4,25 @@
 //! serves for TF_REATTACH_PROVIDERS, `serve` for any gRPC client, `sim` runs the
 //! embedded TaurusDB API simulator, `version` prints the version.
 //!
-//! Everything that blocks (reading `serve`'s certificate and token files, resolving
-//! its address) happens here, before the async runtime starts.
+//! Everything that blocks (reading `serve`'s certificate, token and API configuration
+//! files, resolving its address) happens here, before the async runtime starts.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use taurusdb_provider::duration::parse_flag_duration;
+use taurusdb_provider::plugin::files::read_regular_file;
 use taurusdb_provider::plugin::handshake::{self, MAGIC_COOKIE_KEY, NOT_A_PLUGIN_MESSAGE};
 use taurusdb_provider::plugin::limits::Limits;
 use taurusdb_provider::plugin::serve::{self, HostEnv};
 use taurusdb_provider::plugin::standalone::{StandaloneArgs, StandaloneConfig};
-use taurusdb_provider::{Audience, logging, provider_routes, sim, taurusdb};
+use taurusdb_provider::taurusdb::config::EnvLookup;
+use taurusdb_provider::taurusdb::grpc::{ApiSetup, ServerApi};
+use taurusdb_provider::{Audience, logging, provider_routes, sim, standalone_routes, taurusdb};
 
 #[derive(Parser)]
 #[command(
@@ -36,9 +40,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the tfplugin6 gRPC service for any gRPC client. Each connection configures
-    /// its own provider. Plaintext without client authentication is allowed only on a
-    /// loopback address or a unix socket.
+    /// Serve the tfplugin6 gRPC service and the typed taurusdb.replication.v1.Replication
+    /// API for any gRPC client, with health and server reflection. Each tfplugin6
+    /// connection configures its own provider; the typed API acts with this server's own
+    /// configuration (--api-config, HW_* variables). Plaintext without client
+    /// authentication is allowed only on a loopback address or a unix socket.
     Serve {
         /// `HOST:PORT` or `unix:/path/to/socket` (created 0600).
         #[arg(long, default_value = "127.0.0.1:50051")]
@@ -63,6 +69,16 @@ enum Command {
         /// insecure or ca_file.
         #[arg(long)]
         credentials_from_env: bool,
+        /// The typed API's TaurusDB configuration: a JSON object with the provider block's
+        /// attribute names, e.g. {"region": "cn-north-4", "auth_token": "..."}. HW_*
+        /// variables fill what it leaves out (credentials only with
+        /// --credentials-from-env). A regular file of at most 1 MiB.
+        #[arg(long, value_name = "FILE")]
+        api_config: Option<PathBuf>,
+        /// How long calls in flight may finish after SIGTERM/Ctrl-C before they are
+        /// cancelled, e.g. 10s.
+        #[arg(long, hide = true, value_parser = parse_flag_duration)]
+        shutdown_grace: Option<Duration>,
         /// Handshake (TLS and HTTP/2 preface) timeout, e.g. 10s (tests shorten it).
         #[arg(long, hide = true, value_parser = parse_flag_duration)]
         handshake_timeout: Option<Duration>,
@@ -83,7 +99,7 @@ enum Command {
 enum Run {
     Plugin,
     Debug,
-    Serve(StandaloneConfig, Audience),
+    Serve(StandaloneConfig, Audience, Box<ApiSetup>),
     Sim(SocketAddr, sim::SimConfig, sim::Seed),
 }
 
@@ -96,6 +112,8 @@ fn prepare_serve(command: Command) -> Result<Run, String> {
         client_ca,
         auth_token_file,
         credentials_from_env,
+        api_config,
+        shutdown_grace,
         handshake_timeout,
         idle_timeout,
         max_pending_connections,
@@ -117,13 +135,27 @@ fn prepare_serve(command: Command) -> Result<Run, String> {
         client_ca,
         auth_token_file,
         limits,
+        shutdown_grace,
     })
     .map_err(|e| e.to_string())?;
+    let file = match api_config {
+        Some(path) => {
+            let bytes = read_regular_file(&path).map_err(|e| format!("--api-config: {e}"))?;
+            let config = taurusdb::config::file::parse(&bytes)
+                .map_err(|e| format!("--api-config {}: {e}", path.display()))?;
+            Some(config)
+        }
+        None => None,
+    };
     Ok(Run::Serve(
         config,
         Audience::Clients {
             credentials_from_env,
         },
+        Box::new(ApiSetup {
+            file,
+            credentials_from_env,
+        }),
     ))
 }
 
@@ -154,9 +186,18 @@ async fn run(run: Run) -> Result<(), String> {
         )
         .await
         .map_err(|e| e.to_string()),
-        Run::Serve(config, audience) => serve::serve_standalone(provider_routes(audience), config)
-            .await
-            .map_err(|e| e.to_string()),
+        Run::Serve(config, audience, setup) => {
+            let env: Arc<EnvLookup> = Arc::new(|key: &str| std::env::var(key).ok());
+            let api = ServerApi::resolve(*setup, env)
+                .await
+                .map_err(|e| e.to_string())?;
+            if let Err(reason) = api.access() {
+                tracing::warn!("the typed Replication API answers FAILED_PRECONDITION: {reason}");
+            }
+            serve::serve_standalone(standalone_routes(audience, api), config)
+                .await
+                .map_err(|e| e.to_string())
+        }
         Run::Sim(listen, config, seed) => sim::run(listen, config, seed)
             .await
             .map_err(|e| e.to_string()),

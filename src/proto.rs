@@ -12,3 +12,14 @@ pub mod tfplugin6 {
 pub mod plugin {
     tonic::include_proto!("plugin");
 }
+
+/// The typed replication API for direct gRPC clients (`taurusdb.replication.v1`).
+pub mod replication {
+    pub mod v1 {
+        tonic::include_proto!("taurusdb.replication.v1");
+    }
+}
+
+/// Every file of `proto/` (and the well-known types they import) as an encoded
+/// `FileDescriptorSet`, comments included: what gRPC server reflection describes.
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptors.bin"));

@@ -1,8 +1,9 @@
 //! The rules of ARCHITECTURE.md that code can check, checked on every test run:
 //!
 //! - layering: `src/tf/` and `src/plugin/` know nothing of TaurusDB (they never name
-//!   `crate::taurusdb` or `crate::sim`), and `src/taurusdb/api/` knows nothing of
-//!   Terraform (it never names `crate::tf`, `crate::plugin` or `crate::sim`). Every path
+//!   `crate::taurusdb` or `crate::sim`, so they cannot import the typed API either), and
+//!   `src/taurusdb/api/` and `src/taurusdb/grpc/` know nothing of Terraform or the serving
+//!   layer (they never name `crate::tf`, `crate::plugin` or `crate::sim`). Every path
 //!   counts: `use` trees (grouped ones included), paths in code, and `super::` paths,
 //!   resolved from the module they appear in (inline modules such as `mod tests`
 //!   included); comments and string literals do not;
@@ -23,7 +24,7 @@ struct Rule {
     why: &'static str,
 }
 
-const RULES: [Rule; 3] = [
+const RULES: [Rule; 4] = [
     Rule {
         layer: "src/tf",
         forbidden: &["taurusdb", "sim"],
@@ -38,6 +39,12 @@ const RULES: [Rule; 3] = [
         layer: "src/taurusdb/api",
         forbidden: &["tf", "plugin", "sim"],
         why: "taurusdb/api/ is a plain REST client and knows nothing of Terraform",
+    },
+    Rule {
+        layer: "src/taurusdb/grpc",
+        forbidden: &["tf", "plugin", "sim"],
+        why: "taurusdb/grpc/ is the typed API for direct clients: it uses the provider's \
+              client and job flow, not Terraform's protocol nor the serving layer",
     },
 ];
 

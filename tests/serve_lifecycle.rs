@@ -1,7 +1,8 @@
-//! Stopping and connection limits: Shutdown (or a signal) during an apply answers the
-//! apply with its job ID before the server stops; silent and idle connections are
-//! closed, a flood of them cannot lock out a real client, and a long apply is never
-//! cut by the idle timeout. Real sockets; the built binary where limits are involved.
+//! Stopping and connection limits: Shutdown (or a signal, once `serve`'s grace period is
+//! over) during an apply answers the apply with its job ID before the server stops; in
+//! `serve` one client's StopProvider cancels only its own work; silent and idle
+//! connections are closed, a flood of them cannot lock out a real client, and a long
+//! apply is never cut by the idle timeout. Real sockets; the built binary where limits are involved.
 
 mod common;
 
@@ -96,7 +97,8 @@ async fn configure_for(
 async fn sigterm_during_an_apply_answers_it_with_the_job_id() {
     let sim = start_sim().await;
     sim.set_job_plan(job_plan(JobOutcome::Never, 0));
-    let (serve, addr) = serve("true", &[]);
+    // No grace: the apply outlasts it and is cancelled at once (serve drains otherwise).
+    let (serve, addr) = serve("true", &["--shutdown-grace", "0s"]);
     let mut client = tcp_client(&addr).await;
     configure_for(&mut client, &sim).await;
     let cfg = task_config();
@@ -254,5 +256,71 @@ async fn a_long_apply_is_not_cut_by_the_idle_timeout() {
     );
     let state = undv(&response.new_state, &resource_type());
     assert_eq!(attr(&state, "stage"), &Value::string("Paused"));
+    assert!(sim.job(&job_id_of(&response)).is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_serve_mode_stop_provider_cancels_only_the_callers_work() {
+    let sim = start_sim().await;
+    sim.set_job_plan(job_plan(JobOutcome::Never, 0));
+    let server = common::typed::start_typed(
+        taurusdb_provider::taurusdb::grpc::ServerApi::unconfigured("not used"),
+    )
+    .await;
+    let mut mine =
+        pb::provider_client::ProviderClient::new(unix_channel(server.socket.clone()).await);
+    let mut theirs =
+        pb::provider_client::ProviderClient::new(unix_channel(server.socket.clone()).await);
+    configure_for(&mut mine, &sim).await;
+    configure_for(&mut theirs, &sim).await;
+    let cfg = task_config();
+    let planned = plan_with(&mut mine, &Value::Null, &cfg).await;
+    let planned = undv(&planned.planned_state, &resource_type());
+    let mut applying = mine.clone();
+    let (planned_again, cfg_again) = (planned.clone(), cfg.clone());
+    let in_flight = tokio::spawn(async move {
+        apply_with(&mut applying, &Value::Null, &planned_again, &cfg_again).await
+    });
+    // The pause was sent and the apply waits for the stage.
+    sim.wait_for_requests(2).await;
+
+    // Another client's Ctrl-C does not touch this apply...
+    theirs
+        .stop_provider(pb::stop_provider::Request {})
+        .await
+        .expect("StopProvider");
+    // ...which ends well once the task reads Paused.
+    sim.set_task_stage(PROJECT, INSTANCE, TASK, "Paused");
+    let response = tokio::time::timeout(HANG_GUARD, in_flight)
+        .await
+        .expect("the apply answers")
+        .expect("task");
+    assert!(
+        errors(&response.diagnostics).is_empty(),
+        "another connection's StopProvider cancelled this apply: {:?}",
+        response.diagnostics
+    );
+
+    // Its own connection's StopProvider does cancel it.
+    sim.set_task_stage(PROJECT, INSTANCE, TASK, "Incremental");
+    let requests = sim.requests().len();
+    let mut applying = mine.clone();
+    let in_flight =
+        tokio::spawn(async move { apply_with(&mut applying, &Value::Null, &planned, &cfg).await });
+    sim.wait_for_requests(requests + 2).await;
+    mine.stop_provider(pb::stop_provider::Request {})
+        .await
+        .expect("StopProvider");
+    let response = tokio::time::timeout(HANG_GUARD, in_flight)
+        .await
+        .expect("the apply answers")
+        .expect("task");
+    assert!(
+        errors(&response.diagnostics)
+            .iter()
+            .any(|d| d.summary.contains("Stopped waiting")),
+        "{:?}",
+        response.diagnostics
+    );
     assert!(sim.job(&job_id_of(&response)).is_some());
 }

@@ -1,17 +1,27 @@
 //! Serving gRPC routes the way a go-plugin host expects, and the other ways to serve
 //! them (Terraform's debug/reattach mode and a standalone listener for any client).
 //!
-//! Every mode stops the same way: in-flight work is cancelled first (so an apply
-//! answers with what it did, job ID included), then the server stops accepting and
-//! gives responses a grace period before connections are cut.
+//! Terraform's modes (plugin, debug) stop by cancelling in-flight work first (so an
+//! apply answers with what it did, job ID included), then the server stops accepting and
+//! gives responses a grace period before connections are cut. The standalone server
+//! drains instead ([`ShutdownPolicy::Drain`]): it stops accepting, lets in-flight calls
+//! finish within a grace period, and only then cancels what still runs.
+//!
+//! Beside the given routes every mode serves health (`plugin` and each route's full
+//! service name) and go-plugin's controller and stdio; routes that come with their
+//! descriptors are also described by gRPC server reflection (v1 and v1alpha).
 
 use std::io::{self, Write as _};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
+use tonic::codegen::http;
+use tonic::server::NamedService;
 use tonic::service::Routes;
 use tonic::transport::Server;
+use tonic::transport::server::Router;
 use tonic_health::ServingStatus;
 
 use crate::plugin::accept::incoming;
@@ -40,24 +50,86 @@ pub enum ServeError {
     Stdout(io::Error),
     #[error("the gRPC server failed: {0}")]
     Transport(#[from] tonic::transport::Error),
+    #[error("could not describe the services for reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
 }
 
-/// How long responses may still be sent after the server starts stopping.
-const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long responses may still be sent once in-flight work has been cancelled.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 
-/// The routes to serve and the token that cancels their in-flight work (fired first
-/// when the server stops).
+/// How long `serve` lets in-flight calls finish when it stops, unless told otherwise.
+pub const DEFAULT_DRAIN_GRACE: Duration = Duration::from_secs(10);
+
+/// The health service name that stands for the whole plugin (go-plugin checks it).
+pub const PLUGIN_HEALTH_NAME: &str = "plugin";
+
+/// The routes to serve and the token that cancels their in-flight work (fired when the
+/// server stops: at once, or after the drain's grace period).
 pub struct Served {
     pub routes: Routes,
     pub cancel_work: CancellationToken,
+    /// Each service's full name, and whether health reports it serving.
+    pub services: Vec<(&'static str, bool)>,
+    /// Encoded `FileDescriptorSet`s describing the services; reflection is served when
+    /// there are any.
+    pub descriptors: Vec<&'static [u8]>,
 }
 
-/// How a listener's clients connect.
+impl Served {
+    /// No routes yet; `cancel_work` cancels their in-flight work.
+    pub fn new(cancel_work: CancellationToken) -> Self {
+        Self {
+            routes: Routes::default(),
+            cancel_work,
+            services: Vec::new(),
+            descriptors: Vec::new(),
+        }
+    }
+
+    /// Adds `service`, which health reports under its full name, as serving or not.
+    pub fn with_service<S>(mut self, service: S, serving: bool) -> Self
+    where
+        S: tower::Service<
+                http::Request<tonic::body::Body>,
+                Response = http::Response<tonic::body::Body>,
+                Error = std::convert::Infallible,
+            > + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        self.routes = self.routes.add_service(service);
+        self.services.push((S::NAME, serving));
+        self
+    }
+
+    /// Describes the services to gRPC server reflection with `descriptors` (an encoded
+    /// `FileDescriptorSet`).
+    pub fn with_descriptors(mut self, descriptors: &'static [u8]) -> Self {
+        self.descriptors.push(descriptors);
+        self
+    }
+}
+
+/// What stopping does to calls still running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ShutdownPolicy {
+    /// Cancel in-flight work at once (Terraform's modes: the host is waiting to go).
+    #[default]
+    CancelFirst,
+    /// Stop accepting, let in-flight calls finish for `grace`, then cancel them.
+    Drain { grace: Duration },
+}
+
+/// How a listener's clients connect, and how it stops.
 #[derive(Debug, Clone, Default)]
 pub struct ServeOptions {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     pub bearer: Option<BearerToken>,
     pub limits: Limits,
+    pub shutdown: ShutdownPolicy,
 }
 
 /// Environment the host hands to its plugin.
@@ -168,6 +240,9 @@ pub async fn serve_standalone(served: Served, config: StandaloneConfig) -> Resul
         tls: config.tls,
         bearer: config.bearer,
         limits: config.limits,
+        shutdown: ShutdownPolicy::Drain {
+            grace: config.shutdown_grace,
+        },
     };
     let tls = options.tls.is_some();
     match config.listen {
@@ -205,8 +280,9 @@ pub async fn serve_standalone(served: Served, config: StandaloneConfig) -> Resul
     }
 }
 
-/// Serves `routes` plus health, controller and stdio on `listener` until `shutdown`;
-/// then cancels in-flight work and gives responses [`SHUTDOWN_GRACE`] to go out.
+/// Serves `routes` plus health, controller, stdio (and reflection, when the routes come
+/// with descriptors) on `listener` until `shutdown`; then stops as `options.shutdown`
+/// says, giving responses [`SHUTDOWN_GRACE`] once in-flight work is cancelled.
 pub async fn serve_routes(
     served: Served,
     listener: Listener,
@@ -216,13 +292,28 @@ pub async fn serve_routes(
     let Served {
         routes,
         cancel_work,
+        services,
+        descriptors,
     } = served;
     let (health_reporter, health) = tonic_health::server::health_reporter();
+    // "" stands for the whole server; tonic-health reports it serving from the start.
+    let health_names: Vec<&'static str> = ["", PLUGIN_HEALTH_NAME]
+        .into_iter()
+        .chain(services.iter().map(|(name, _)| *name))
+        .collect();
     health_reporter
-        .set_service_status("plugin", ServingStatus::Serving)
+        .set_service_status(PLUGIN_HEALTH_NAME, ServingStatus::Serving)
         .await;
+    for (name, serving) in &services {
+        let status = if *serving {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        };
+        health_reporter.set_service_status(*name, status).await;
+    }
     let limits = options.limits;
-    let router = Server::builder()
+    let mut router = Server::builder()
         .http2_keepalive_interval(Some(limits.keepalive_interval))
         .http2_keepalive_timeout(Some(limits.keepalive_timeout))
         .layer(RequestLayer::new(options.bearer))
@@ -230,12 +321,29 @@ pub async fn serve_routes(
         .add_service(health)
         .add_service(Controller::server(cancel_work.clone(), shutdown.clone()))
         .add_service(Stdio::server(shutdown.clone()));
+    if !descriptors.is_empty() {
+        router = with_reflection(router, &descriptors)?;
+    }
+    let policy = options.shutdown;
     let stopping = {
         let shutdown = shutdown.clone();
+        let cancel_work = cancel_work.clone();
         async move {
             shutdown.cancelled().await;
-            // Whatever stopped us (Shutdown, a signal): running applies answer first.
-            cancel_work.cancel();
+            for name in health_names {
+                health_reporter
+                    .set_service_status(name, ServingStatus::NotServing)
+                    .await;
+            }
+            match policy {
+                // Whatever stopped us (Shutdown, a signal): running applies answer first.
+                ShutdownPolicy::CancelFirst => cancel_work.cancel(),
+                ShutdownPolicy::Drain { grace } => tracing::info!(
+                    grace = ?grace,
+                    "stopping: accepting no new connections; calls in flight may finish \
+                     within the grace period"
+                ),
+            }
         }
     };
     let serve =
@@ -244,6 +352,11 @@ pub async fn serve_routes(
     // reading must not keep the process alive (go-plugin kills it after 2 s anyway).
     let grace_over = async {
         shutdown.cancelled().await;
+        if let ShutdownPolicy::Drain { grace } = policy {
+            tokio::time::sleep(grace).await;
+            tracing::info!("grace period over: cancelling the calls still in flight");
+            cancel_work.cancel();
+        }
         tokio::time::sleep(SHUTDOWN_GRACE).await;
     };
     tokio::select! {
@@ -252,6 +365,24 @@ pub async fn serve_routes(
     }
     tracing::debug!("plugin server stopped");
     Ok(())
+}
+
+/// Adds gRPC server reflection (v1 and v1alpha, as grpcurl and others ask) describing
+/// the routes' descriptors and health.
+fn with_reflection<L>(
+    router: Router<L>,
+    descriptors: &[&'static [u8]],
+) -> Result<Router<L>, ServeError> {
+    let builder = || {
+        descriptors.iter().fold(
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET),
+            |builder, set| builder.register_encoded_file_descriptor_set(set),
+        )
+    };
+    Ok(router
+        .add_service(builder().build_v1()?)
+        .add_service(builder().build_v1alpha()?))
 }
 
 /// Writes `line` and its newline to stdout in one write, then flushes.

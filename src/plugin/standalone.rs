@@ -27,6 +27,8 @@ pub struct StandaloneArgs {
     pub client_ca: Option<PathBuf>,
     pub auth_token_file: Option<PathBuf>,
     pub limits: Limits,
+    /// How long calls in flight may finish when `serve` stops; None: the default.
+    pub shutdown_grace: Option<std::time::Duration>,
 }
 
 /// Where `serve` listens.
@@ -44,6 +46,8 @@ pub struct StandaloneConfig {
     pub limits: Limits,
     /// For the start-up log line: how clients are authenticated.
     pub client_auth: &'static str,
+    /// How long calls in flight may finish when `serve` stops, before they are cancelled.
+    pub shutdown_grace: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -123,6 +127,9 @@ impl StandaloneConfig {
             bearer,
             limits: args.limits,
             client_auth: protection.describe(),
+            shutdown_grace: args
+                .shutdown_grace
+                .unwrap_or(crate::plugin::serve::DEFAULT_DRAIN_GRACE),
         })
     }
 }

@@ -1,10 +1,12 @@
-//! The product: the `taurusdb` provider, its resources, list resources and data sources,
-//! and the API client they use.
+//! The product: the `taurusdb` provider, its resources, actions, list resources and data
+//! sources, the API client they use, and the typed gRPC API ([`grpc`]) that serves the
+//! same operations to direct clients.
 
 pub mod action;
 pub mod api;
 pub mod config;
 pub mod discovery;
+pub mod grpc;
 pub mod handle;
 pub mod pause;
 pub mod provider;

@@ -4,7 +4,9 @@
 //! [`Provider`]/[`Resource`] method on plain values, encode the result. Failures become
 //! diagnostics; a gRPC error status is never returned for anything a user can cause.
 //! Each RPC runs in a tracing span carrying `tf_rpc`, `tf_req_id` and, where one
-//! applies, `tf_resource_type`, as Terraform's own SDKs log.
+//! applies, `tf_resource_type`, as Terraform's own SDKs log. StopProvider cancels the
+//! process's work, or with [`StopScope::Connection`] (a shared server) only the calling
+//! connection's.
 //!
 //! Resource identity, list resources and data sources live in the child modules
 //! [`identity`], [`list`] and [`data_source`]; the RPCs here delegate to them.
@@ -53,7 +55,44 @@ pub struct ProviderService {
     shutdown: CancellationToken,
     /// Cancels the current work; StopProvider fires it and puts a fresh one in place.
     stop: Mutex<CancellationToken>,
+    /// Whose work StopProvider cancels.
+    stop_scope: StopScope,
     request_ids: RequestIds,
+}
+
+/// Whose work StopProvider cancels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StopScope {
+    /// All work in the process: Terraform is the only client.
+    #[default]
+    Process,
+    /// The calling connection's work only: a server shared by many clients, where one
+    /// client's Ctrl-C must not cancel another's apply. Requests without a connection
+    /// fall back to the process's token.
+    Connection,
+}
+
+/// A connection's current stop token, kept in its [`Session`].
+#[derive(Default)]
+struct ConnectionStop(Mutex<Option<CancellationToken>>);
+
+impl ConnectionStop {
+    fn with<R>(&self, f: impl FnOnce(&mut Option<CancellationToken>) -> R) -> R {
+        match self.0.lock() {
+            Ok(mut token) => f(&mut token),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
+        }
+    }
+
+    /// The token this connection's work hangs off, made under `shutdown` on first use.
+    fn current(&self, shutdown: &CancellationToken) -> CancellationToken {
+        self.with(|token| token.get_or_insert_with(|| shutdown.child_token()).clone())
+    }
+
+    /// Puts a fresh token in place and returns the one to cancel.
+    fn renew(&self, shutdown: &CancellationToken) -> Option<CancellationToken> {
+        self.with(|token| token.replace(shutdown.child_token()))
+    }
 }
 
 impl ProviderService {
@@ -103,6 +142,7 @@ impl ProviderService {
             schema_response,
             stop: Mutex::new(shutdown.child_token()),
             shutdown,
+            stop_scope: StopScope::Process,
             request_ids: RequestIds::new(),
         }
     }
@@ -116,6 +156,12 @@ impl ProviderService {
         self
     }
 
+    /// Whose work StopProvider cancels (the process's unless told).
+    pub fn stop_scope(mut self, scope: StopScope) -> Self {
+        self.stop_scope = scope;
+        self
+    }
+
     /// The tonic server for this service, with Terraform's message size limits.
     pub fn into_server(self) -> pb::provider_server::ProviderServer<Self> {
         pb::provider_server::ProviderServer::new(self)
@@ -125,14 +171,18 @@ impl ProviderService {
 
     /// The context of `request`: cancellation, and the connection it came on.
     fn context<T>(&self, request: &Request<T>) -> RequestContext {
-        let cancel = match self.stop.lock() {
-            Ok(token) => token.child_token(),
-            Err(poisoned) => poisoned.into_inner().child_token(),
+        let session = request.extensions().get::<Session>().cloned();
+        let cancel = match (self.stop_scope, &session) {
+            (StopScope::Connection, Some(session)) => session
+                .value::<ConnectionStop>()
+                .current(&self.shutdown)
+                .child_token(),
+            _ => match self.stop.lock() {
+                Ok(token) => token.child_token(),
+                Err(poisoned) => poisoned.into_inner().child_token(),
+            },
         };
-        RequestContext {
-            cancel,
-            session: request.extensions().get::<Session>().cloned(),
-        }
+        RequestContext { cancel, session }
     }
 
     fn resource(&self, type_name: &str) -> Result<&Arc<dyn Resource>, Diagnostic> {
@@ -652,16 +702,26 @@ impl ProviderRpc for ProviderService {
 
     async fn stop_provider(
         &self,
-        _request: Request<pb::stop_provider::Request>,
+        request: Request<pb::stop_provider::Request>,
     ) -> Result<Response<pb::stop_provider::Response>, Status> {
         let span = self.span("StopProvider", "");
+        let session = request.extensions().get::<Session>().cloned();
         traced(span, async {
-            let fresh = self.shutdown.child_token();
-            let previous = match self.stop.lock() {
-                Ok(mut token) => std::mem::replace(&mut *token, fresh),
-                Err(poisoned) => std::mem::replace(&mut *poisoned.into_inner(), fresh),
+            let previous = match (self.stop_scope, &session) {
+                (StopScope::Connection, Some(session)) => {
+                    session.value::<ConnectionStop>().renew(&self.shutdown)
+                }
+                _ => {
+                    let fresh = self.shutdown.child_token();
+                    Some(match self.stop.lock() {
+                        Ok(mut token) => std::mem::replace(&mut *token, fresh),
+                        Err(poisoned) => std::mem::replace(&mut *poisoned.into_inner(), fresh),
+                    })
+                }
             };
-            previous.cancel();
+            if let Some(previous) = previous {
+                previous.cancel();
+            }
             tracing::info!("Cancelled in-flight operations");
             ((), Diagnostics::new())
         })

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod discovery;
 pub mod pki;
 pub mod process;
+pub mod typed;
 pub mod workspace;
 
 use std::collections::HashMap;

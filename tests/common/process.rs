@@ -139,6 +139,23 @@ impl Process {
         }
     }
 
+    /// Waits (within the hang guard) until stderr holds `marker`, e.g. a log line.
+    pub fn wait_for_stderr(&self, marker: &str) {
+        self.wait_for_stderr_times(marker, 1);
+    }
+
+    /// Waits (within the hang guard) until stderr holds `marker` at least `times` times.
+    pub fn wait_for_stderr_times(&self, marker: &str, times: usize) {
+        let deadline = std::time::Instant::now() + HANG_GUARD;
+        while std::time::Instant::now() < deadline {
+            if self.stderr().matches(marker).count() >= times {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("not {times} {marker:?} on stderr:\n{}", self.stderr());
+    }
+
     pub fn signal(&self, name: &str) {
         let status = Command::new("kill")
             .args([&format!("-{name}"), &self.child.id().to_string()])

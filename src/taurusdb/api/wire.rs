@@ -367,6 +367,33 @@ mod tests {
     }
 
     #[test]
+    fn listed_tasks_take_numbers_or_text_and_ignore_what_they_do_not_know() {
+        let page: ListBody = serde_json::from_value(serde_json::json!({
+            "total_count": "2",
+            "replications": [
+                {
+                    "task_name": "orders_sync", "source_database": "orders",
+                    "target_database": "orders", "status": "Yes", "stage": "Paused",
+                    "percentage": 100, "catchup_stage": "-", "catchup_percentage": "100",
+                    "is_need_repair": "false", "is_main_task": true, "ext_text": {"x": 1}
+                },
+                {"task_name": "bare", "percentage": null, "is_main_task": "maybe"}
+            ]
+        }))
+        .expect("a page");
+        let full = &page.replications[0];
+        assert_eq!(full.percentage.as_deref(), Some("100"));
+        assert_eq!(full.catchup_percentage.as_deref(), Some("100"));
+        assert_eq!(full.source_database.as_deref(), Some("orders"));
+        assert_eq!(full.is_need_repair, Some(false));
+        assert_eq!(full.is_main_task, Some(true));
+        let bare = &page.replications[1];
+        assert_eq!(bare.percentage, None);
+        assert_eq!(bare.is_main_task, None);
+        assert_eq!(bare.stage, None);
+    }
+
+    #[test]
     fn job_status_is_case_insensitive() {
         assert_eq!(JobStatus::parse("Completed"), JobStatus::Completed);
         assert_eq!(JobStatus::parse("FAILED"), JobStatus::Failed);

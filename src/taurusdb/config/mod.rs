@@ -1,6 +1,7 @@
 //! The `provider "taurusdb"` block: its schema, its typed form ([`ProviderConfig`]), and
 //! how each setting falls back to its environment variable ([`resolve`]); the settings
-//! themselves are listed once, in [`setting`].
+//! themselves are listed once, in [`setting`]; [`file`] reads the block from JSON (the
+//! typed API's `serve --api-config`).
 //!
 //! Rules: a configured value wins over its environment variable; a value unknown at
 //! configure time is an error naming the attribute and variable; credentials are chosen
@@ -10,6 +11,7 @@
 //! auth_url) are checked at configure, from the block and from the environment alike,
 //! before any URL is built from them; the CA file is read off the async workers.
 
+pub mod file;
 pub mod resolve;
 pub mod setting;
 

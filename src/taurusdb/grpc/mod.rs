@@ -1,0 +1,22 @@
+//! The typed gRPC API for direct clients: `taurusdb.replication.v1.Replication`
+//! (proto/taurusdb/replication/v1/replication.proto), served by `serve` beside
+//! tfplugin6.Provider.
+//!
+//! It acts with the server's own TaurusDB configuration ([`access`]), never with a
+//! client's, and reuses the provider's API client, retries, waits and "nothing lost"
+//! rules through the shared job flow ([`crate::taurusdb::task::job`]); it re-implements
+//! none of them. One file per concern: [`request`] checks fields, [`run`] runs a job,
+//! [`convert`] builds messages, [`error`] and [`status`] turn failures into statuses a
+//! client can act on, [`service`] ties them together. Nothing in `plugin/` or `tf/`
+//! imports it; `lib.rs` hands it to the server as routes.
+
+pub mod access;
+pub mod convert;
+pub mod error;
+pub mod request;
+pub mod run;
+pub mod service;
+pub mod status;
+
+pub use access::{ApiSetup, ApiSetupError, ServerApi};
+pub use service::ReplicationService;

@@ -1,0 +1,161 @@
+//! The `taurusdb.replication.v1.Replication` service: each RPC checks its request,
+//! takes the server's own TaurusDB access, and answers with the provider's job flow and
+//! API client; failures become statuses through [`CallError`].
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+
+use crate::proto::replication::v1 as pb;
+use crate::proto::replication::v1::replication_server::{Replication, ReplicationServer};
+use crate::taurusdb::grpc::access::{Access, ServerApi};
+use crate::taurusdb::grpc::convert;
+use crate::taurusdb::grpc::error::CallError;
+use crate::taurusdb::grpc::request::{self, JobCall, TaskFilter};
+use crate::taurusdb::grpc::run::{self, EventStream, JobSpec, RunningJob};
+use crate::taurusdb::task::Action;
+
+/// Serves the typed API with the server's own configuration.
+pub struct ReplicationService {
+    api: Arc<ServerApi>,
+    /// Fired when the server stops (after its grace period): running jobs end and say
+    /// they were interrupted.
+    shutdown: CancellationToken,
+}
+
+impl ReplicationService {
+    pub fn new(api: ServerApi, shutdown: CancellationToken) -> Self {
+        Self {
+            api: Arc::new(api),
+            shutdown,
+        }
+    }
+
+    pub fn into_server(self) -> ReplicationServer<Self> {
+        ReplicationServer::new(self)
+    }
+
+    fn access(&self) -> Result<&Access, CallError> {
+        self.api
+            .access()
+            .map_err(|reason| CallError::NotConfigured(reason.to_string()))
+    }
+
+    /// The checked job of a Pause/Resume/Watch request.
+    fn job(&self, action: Action, request: &Request<pb::JobRequest>) -> Result<JobSpec, Status> {
+        let access = self.access()?;
+        let deadline = request::call_deadline(request.metadata());
+        let call = JobCall::from_request(
+            request.get_ref(),
+            access.default_project.as_deref(),
+            deadline,
+        )?;
+        Ok(JobSpec {
+            action,
+            call,
+            access: access.clone(),
+        })
+    }
+
+    async fn run(
+        &self,
+        action: Action,
+        request: Request<pb::JobRequest>,
+    ) -> Result<Response<pb::JobResult>, Status> {
+        let spec = self.job(action, &request)?;
+        let result = RunningJob::spawn(spec, &self.shutdown).finish().await?;
+        Ok(Response::new(result))
+    }
+
+    fn watch(
+        &self,
+        action: Action,
+        request: Request<pb::JobRequest>,
+    ) -> Result<Response<EventStream>, Status> {
+        let spec = self.job(action, &request)?;
+        Ok(Response::new(run::spawn_watched(spec, &self.shutdown)))
+    }
+}
+
+#[tonic::async_trait]
+impl Replication for ReplicationService {
+    async fn pause(
+        &self,
+        request: Request<pb::JobRequest>,
+    ) -> Result<Response<pb::JobResult>, Status> {
+        self.run(Action::Pause, request).await
+    }
+
+    async fn resume(
+        &self,
+        request: Request<pb::JobRequest>,
+    ) -> Result<Response<pb::JobResult>, Status> {
+        self.run(Action::Resume, request).await
+    }
+
+    type WatchPauseStream = EventStream;
+
+    async fn watch_pause(
+        &self,
+        request: Request<pb::JobRequest>,
+    ) -> Result<Response<Self::WatchPauseStream>, Status> {
+        self.watch(Action::Pause, request)
+    }
+
+    type WatchResumeStream = EventStream;
+
+    async fn watch_resume(
+        &self,
+        request: Request<pb::JobRequest>,
+    ) -> Result<Response<Self::WatchResumeStream>, Status> {
+        self.watch(Action::Resume, request)
+    }
+
+    async fn list_tasks(
+        &self,
+        request: Request<pb::ListTasksRequest>,
+    ) -> Result<Response<pb::ListTasksResponse>, Status> {
+        let access = self.access()?;
+        let request = request.get_ref();
+        let project = request::project(&request.project_id, access.default_project.as_deref())?;
+        let instance = request::instance(&request.instance_id)?;
+        let filter = TaskFilter::from_request(request)?;
+        let cancel = self.shutdown.child_token();
+        let tasks = access
+            .client
+            .list_replications(&project, &instance, &cancel)
+            .await
+            .map_err(|err| CallError::Read {
+                what: format!("list the tasks of instance {instance:?}"),
+                err,
+            })?;
+        Ok(Response::new(pb::ListTasksResponse {
+            tasks: tasks
+                .iter()
+                .filter(|task| filter.keeps(task))
+                .map(convert::task)
+                .collect(),
+        }))
+    }
+
+    async fn get_job(
+        &self,
+        request: Request<pb::GetJobRequest>,
+    ) -> Result<Response<pb::Job>, Status> {
+        let access = self.access()?;
+        let request = request.get_ref();
+        let project = request::project(&request.project_id, access.default_project.as_deref())?;
+        let job_id = request::job_id(&request.job_id)?;
+        let cancel = self.shutdown.child_token();
+        match access.client.show_job(&project, &job_id, &cancel).await {
+            Ok(Some(job)) => Ok(Response::new(convert::job(&job))),
+            Ok(None) => Err(CallError::JobNotFound { project, job_id }.into()),
+            Err(err) => Err(CallError::Read {
+                what: format!("read job {job_id:?}"),
+                err,
+            }
+            .into()),
+        }
+    }
+}
