@@ -11,34 +11,35 @@
 //! Resource identity, list resources and data sources live in the child modules
 //! [`identity`], [`list`] and [`data_source`]; the RPCs here delegate to them.
 
+mod codec;
 mod data_source;
 mod identity;
 mod list;
+mod resources;
+mod spans;
+mod stop;
 
 /// The action RPCs (Terraform 1.14+): their bodies, the schemas and names listed.
 mod actions;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
-use tracing::Instrument;
 
 use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as ProviderRpc;
 use crate::session::Session;
 use crate::tf::data_source::DataSource;
-use crate::tf::diagnostics::{Diagnostic, Diagnostics, path_to_proto};
+use crate::tf::diagnostics::{Diagnostic, Diagnostics};
 use crate::tf::list::ListResource;
-use crate::tf::provider::{
-    ApplyRequest, PlanRequest, Provider, ReadRequest, RequestContext, Resource,
-};
-use crate::tf::types::Type;
-use crate::tf::value::{self, Value};
+use crate::tf::provider::{Provider, RequestContext, Resource};
 use actions::Actions;
-use identity::{Unknowns, identity_data};
+use codec::{decode, encode};
+use spans::{RequestIds, traced};
+use stop::ConnectionStop;
+pub use stop::StopScope;
 
 /// The largest message accepted or sent, as Terraform's own SDKs allow.
 pub const MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
@@ -58,41 +59,6 @@ pub struct ProviderService {
     /// Whose work StopProvider cancels.
     stop_scope: StopScope,
     request_ids: RequestIds,
-}
-
-/// Whose work StopProvider cancels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum StopScope {
-    /// All work in the process: Terraform is the only client.
-    #[default]
-    Process,
-    /// The calling connection's work only: a server shared by many clients, where one
-    /// client's Ctrl-C must not cancel another's apply. Requests without a connection
-    /// fall back to the process's token.
-    Connection,
-}
-
-/// A connection's current stop token, kept in its [`Session`].
-#[derive(Default)]
-struct ConnectionStop(Mutex<Option<CancellationToken>>);
-
-impl ConnectionStop {
-    fn with<R>(&self, f: impl FnOnce(&mut Option<CancellationToken>) -> R) -> R {
-        match self.0.lock() {
-            Ok(mut token) => f(&mut token),
-            Err(poisoned) => f(&mut poisoned.into_inner()),
-        }
-    }
-
-    /// The token this connection's work hangs off, made under `shutdown` on first use.
-    fn current(&self, shutdown: &CancellationToken) -> CancellationToken {
-        self.with(|token| token.get_or_insert_with(|| shutdown.child_token()).clone())
-    }
-
-    /// Puts a fresh token in place and returns the one to cancel.
-    fn renew(&self, shutdown: &CancellationToken) -> Option<CancellationToken> {
-        self.with(|token| token.replace(shutdown.child_token()))
-    }
 }
 
 impl ProviderService {
@@ -211,94 +177,6 @@ fn capabilities() -> pb::ServerCapabilities {
         move_resource_state: false,
         generate_resource_config: false,
     }
-}
-
-/// Request ids unique within the process: a random prefix and a counter, so log lines
-/// from two provider processes never share one.
-struct RequestIds {
-    prefix: String,
-    counter: AtomicU64,
-}
-
-impl RequestIds {
-    fn new() -> Self {
-        let prefix = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
-        Self {
-            prefix,
-            counter: AtomicU64::new(0),
-        }
-    }
-
-    fn next(&self) -> String {
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        format!("{}-{n:06}", self.prefix)
-    }
-}
-
-/// Decodes a request value; a missing value is Null.
-fn decode(dv: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostic> {
-    let Some(dv) = dv else {
-        return Ok(Value::Null);
-    };
-    let result = if !dv.msgpack.is_empty() {
-        value::decode_msgpack(&dv.msgpack, ty)
-    } else if !dv.json.is_empty() {
-        value::decode_json(&dv.json, ty)
-    } else {
-        return Ok(Value::Null);
-    };
-    result.map_err(|err| {
-        Diagnostic::error(
-            format!("Malformed {what}"),
-            format!("The provider could not decode the {what} it received: {err}."),
-        )
-        .at(err.path.clone())
-    })
-}
-
-fn encode(value: &Value, ty: &Type, what: &str) -> Result<pb::DynamicValue, Diagnostic> {
-    value::encode_msgpack(value, ty)
-        .map(|msgpack| pb::DynamicValue {
-            msgpack,
-            json: Vec::new(),
-        })
-        .map_err(|err| {
-            Diagnostic::error(
-                format!("Provider produced an invalid {what}"),
-                format!("This is a bug in the provider: {err}."),
-            )
-        })
-}
-
-fn log_outcome(diagnostics: &Diagnostics) {
-    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-    let warnings = diagnostics.0.len() - errors;
-    tracing::debug!(
-        diagnostic_error_count = errors,
-        diagnostic_warning_count = warnings,
-        "Served request"
-    );
-    for d in diagnostics.iter() {
-        if d.is_error() {
-            tracing::warn!(
-                diagnostic_summary = %d.summary,
-                diagnostic_detail = %d.detail,
-                "Response contains error diagnostic"
-            );
-        }
-    }
-}
-
-/// Runs `body` inside the RPC's span with the usual request/response log lines.
-async fn traced<T>(span: tracing::Span, body: impl Future<Output = (T, Diagnostics)>) -> T {
-    async move {
-        tracing::debug!("Received request");
-        let (out, diagnostics) = body.await;
-        log_outcome(&diagnostics);
-        out
-    }
-    .instrument(span)
-    .await
 }
 
 #[tonic::async_trait]
@@ -423,45 +301,7 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
         let req = request.into_inner();
         let span = self.span("UpgradeResourceState", &req.type_name);
-        let response = traced(span, async {
-            let mut response = pb::upgrade_resource_state::Response::default();
-            let result = self
-                .resource(&req.type_name)
-                .map_err(Diagnostics::from)
-                .and_then(|resource| {
-                    let ty = resource.schema().value_type();
-                    let raw = req.raw_state.unwrap_or_default();
-                    if raw.json.is_empty() && !raw.flatmap.is_empty() {
-                        return Err(Diagnostic::error(
-                            "Unsupported state format",
-                            "The stored state uses the legacy flatmap format, which this provider \
-                             never wrote.",
-                        )
-                        .into());
-                    }
-                    let state = value::decode_json(&raw.json, ty).map_err(|err| {
-                        Diagnostics::from(
-                            Diagnostic::error(
-                                "Malformed stored state",
-                                format!("The stored state could not be read: {err}."),
-                            )
-                            .at(err.path.clone()),
-                        )
-                    })?;
-                    let upgraded = resource.upgrade(req.version, state)?;
-                    encode(&upgraded, ty, "upgraded state").map_err(Diagnostics::from)
-                });
-            let diagnostics = match result {
-                Ok(dv) => {
-                    response.upgraded_state = Some(dv);
-                    Diagnostics::new()
-                }
-                Err(diagnostics) => diagnostics,
-            };
-            response.diagnostics = diagnostics.to_proto();
-            (response, diagnostics)
-        })
-        .await;
+        let response = traced(span, async { self.upgrade_state(req) }).await;
         Ok(Response::new(response))
     }
 
@@ -493,52 +333,7 @@ impl ProviderRpc for ProviderService {
         let ctx = self.context(&request);
         let req = request.into_inner();
         let span = self.span("ReadResource", &req.type_name);
-        let response = traced(span, async {
-            let mut response = pb::read_resource::Response {
-                new_state: req.current_state.clone(),
-                private: req.private.clone(),
-                new_identity: req.current_identity.clone(),
-                ..Default::default()
-            };
-            let diagnostics = match self.resource(&req.type_name) {
-                Ok(resource) => {
-                    let ty = resource.schema().value_type();
-                    match decode(req.current_state.as_ref(), ty, "current state") {
-                        Ok(current) => {
-                            let read = resource
-                                .read(
-                                    &ctx,
-                                    ReadRequest {
-                                        current,
-                                        private: req.private,
-                                    },
-                                )
-                                .await;
-                            let mut diagnostics = read.diagnostics;
-                            match encode(&read.new_state, ty, "state") {
-                                Ok(dv) => {
-                                    response.new_state = Some(dv);
-                                    response.private = read.private;
-                                    response.new_identity = identity_data(
-                                        resource.as_ref(),
-                                        &read.new_state,
-                                        Unknowns::Refused,
-                                        &mut diagnostics,
-                                    );
-                                }
-                                Err(d) => diagnostics.push(d),
-                            }
-                            diagnostics
-                        }
-                        Err(d) => d.into(),
-                    }
-                }
-                Err(d) => d.into(),
-            };
-            response.diagnostics = diagnostics.to_proto();
-            (response, diagnostics)
-        })
-        .await;
+        let response = traced(span, self.read_state(&ctx, req)).await;
         Ok(Response::new(response))
     }
 
@@ -549,23 +344,7 @@ impl ProviderRpc for ProviderService {
         let ctx = self.context(&request);
         let req = request.into_inner();
         let span = self.span("PlanResourceChange", &req.type_name);
-        let response = traced(span, async {
-            let mut response = pb::plan_resource_change::Response::default();
-            let diagnostics = match self.plan(&ctx, req).await {
-                Ok((planned, plan)) => {
-                    response.planned_state = Some(planned.state);
-                    response.planned_identity = planned.identity;
-                    response.requires_replace =
-                        plan.requires_replace.iter().map(path_to_proto).collect();
-                    response.planned_private = plan.planned_private;
-                    plan.diagnostics
-                }
-                Err(diagnostics) => diagnostics,
-            };
-            response.diagnostics = diagnostics.to_proto();
-            (response, diagnostics)
-        })
-        .await;
+        let response = traced(span, self.plan_change(&ctx, req)).await;
         Ok(Response::new(response))
     }
 
@@ -576,21 +355,7 @@ impl ProviderRpc for ProviderService {
         let ctx = self.context(&request);
         let req = request.into_inner();
         let span = self.span("ApplyResourceChange", &req.type_name);
-        let response = traced(span, async {
-            let mut response = pb::apply_resource_change::Response::default();
-            let diagnostics = match self.apply(&ctx, req).await {
-                Ok((new_state, apply)) => {
-                    response.new_state = Some(new_state.state);
-                    response.new_identity = new_state.identity;
-                    response.private = apply.private;
-                    apply.diagnostics
-                }
-                Err(diagnostics) => diagnostics,
-            };
-            response.diagnostics = diagnostics.to_proto();
-            (response, diagnostics)
-        })
-        .await;
+        let response = traced(span, self.apply_change(&ctx, req)).await;
         Ok(Response::new(response))
     }
 
@@ -730,91 +495,6 @@ impl ProviderRpc for ProviderService {
             error: String::new(),
         }))
     }
-}
-
-impl ProviderService {
-    async fn plan(
-        &self,
-        ctx: &RequestContext,
-        req: pb::plan_resource_change::Request,
-    ) -> Result<(Encoded, crate::tf::provider::PlanResponse), Diagnostics> {
-        let resource = self.resource(&req.type_name)?;
-        let ty = resource.schema().value_type();
-        let prior = decode(req.prior_state.as_ref(), ty, "prior state")?;
-        let creates = prior.is_null();
-        let proposed = decode(req.proposed_new_state.as_ref(), ty, "proposed new state")?;
-        let config = decode(req.config.as_ref(), ty, "configuration")?;
-        let mut plan = resource
-            .plan(
-                ctx,
-                PlanRequest {
-                    prior,
-                    proposed,
-                    config,
-                    prior_private: req.prior_private,
-                },
-            )
-            .await;
-        let planned = encode(&plan.planned, ty, "planned state")?;
-        // Only a create or a replacement may plan an identity with unknown values.
-        let unknowns = if creates || !plan.requires_replace.is_empty() {
-            Unknowns::Allowed
-        } else {
-            Unknowns::Refused
-        };
-        let identity = if plan.diagnostics.has_errors() {
-            None
-        } else {
-            identity_data(
-                resource.as_ref(),
-                &plan.planned,
-                unknowns,
-                &mut plan.diagnostics,
-            )
-        };
-        let planned = Encoded {
-            state: planned,
-            identity,
-        };
-        Ok((planned, plan))
-    }
-
-    async fn apply(
-        &self,
-        ctx: &RequestContext,
-        req: pb::apply_resource_change::Request,
-    ) -> Result<(Encoded, crate::tf::provider::ApplyResponse), Diagnostics> {
-        let resource = self.resource(&req.type_name)?;
-        let ty = resource.schema().value_type();
-        let prior = decode(req.prior_state.as_ref(), ty, "prior state")?;
-        let planned = decode(req.planned_state.as_ref(), ty, "planned state")?;
-        let config = decode(req.config.as_ref(), ty, "configuration")?;
-        let mut apply = resource
-            .apply(
-                ctx,
-                ApplyRequest {
-                    prior,
-                    planned,
-                    config,
-                    planned_private: req.planned_private,
-                },
-            )
-            .await;
-        let state = encode(&apply.new_state, ty, "new state")?;
-        let identity = identity_data(
-            resource.as_ref(),
-            &apply.new_state,
-            Unknowns::Refused,
-            &mut apply.diagnostics,
-        );
-        Ok((Encoded { state, identity }, apply))
-    }
-}
-
-/// A state for the protocol with its identity (None when the resource has none).
-struct Encoded {
-    state: pb::DynamicValue,
-    identity: Option<pb::ResourceIdentityData>,
 }
 
 /// A server-streaming RPC's answer.
