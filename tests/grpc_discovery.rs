@@ -80,10 +80,7 @@ async fn metadata_and_schema_offer_the_list_resource_and_the_data_source() {
     // A list of nested attributes, each field described (Terraform takes no `type` then).
     assert!(tasks.r#type.is_empty(), "nested attributes carry no type");
     let nested = tasks.nested_type.as_ref().expect("nested attributes");
-    assert_eq!(
-        nested.nesting,
-        pb::schema::object::NestingMode::List as i32
-    );
+    assert_eq!(nested.nesting, pb::schema::object::NestingMode::List as i32);
     let fields: Vec<(&str, &[u8])> = nested
         .attributes
         .iter()

@@ -270,7 +270,10 @@ fn described(description: &str, kind: i32) -> String {
     }
     let mut escaped = String::with_capacity(description.len());
     for c in description.chars() {
-        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|') {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|'
+        ) {
             escaped.push('\\');
         }
         escaped.push(c);
@@ -443,10 +446,7 @@ Optional:
             described("a_b <c>", pb::StringKind::Plain as i32),
             "a\\_b \\<c\\>"
         );
-        assert_eq!(
-            described("a `b`", pb::StringKind::Markdown as i32),
-            "a `b`"
-        );
+        assert_eq!(described("a `b`", pb::StringKind::Markdown as i32), "a `b`");
     }
 
     #[test]

@@ -32,9 +32,7 @@ const DEFAULT_RESOURCE_TEMPLATE: &str = "# {{ .Name }} ({{ .Type }})\n\n{{ .Desc
 /// Why the pages could not be generated.
 #[derive(Debug, thiserror::Error)]
 pub enum DocsError {
-    #[error(
-        "{0}: no templates folder; run from the repository root or pass --root REPOSITORY"
-    )]
+    #[error("{0}: no templates folder; run from the repository root or pass --root REPOSITORY")]
     NoTemplates(PathBuf),
     #[error(transparent)]
     Template(#[from] TemplateError),
@@ -48,9 +46,7 @@ pub enum DocsError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error(
-        "{0}: no page of that name (the provider serves no such type); remove or rename it"
-    )]
+    #[error("{0}: no page of that name (the provider serves no such type); remove or rename it")]
     StaleTemplate(PathBuf),
 }
 
@@ -98,11 +94,10 @@ pub fn render_pages(root: &Path) -> Result<Vec<Rendered>, DocsError> {
 fn render_page(root: &Path, templates: &Path, page: &Page) -> Result<Rendered, DocsError> {
     let template_file = templates.join(page.template_path());
     let (source, origin) = if template_file.is_file() {
-        let source =
-            std::fs::read_to_string(&template_file).map_err(|source| DocsError::Read {
-                path: template_file.clone(),
-                source,
-            })?;
+        let source = std::fs::read_to_string(&template_file).map_err(|source| DocsError::Read {
+            path: template_file.clone(),
+            source,
+        })?;
         let origin = Path::new(TEMPLATES).join(page.template_path());
         (source, origin.display().to_string())
     } else {
@@ -110,7 +105,10 @@ fn render_page(root: &Path, templates: &Path, page: &Page) -> Result<Rendered, D
             Kind::Resource => DEFAULT_RESOURCE_TEMPLATE,
             _ => DEFAULT_TEMPLATE,
         };
-        (source.to_string(), format!("(default template of {})", page.name))
+        (
+            source.to_string(),
+            format!("(default template of {})", page.name),
+        )
     };
     let context = Context {
         values: values(page),
@@ -212,9 +210,7 @@ fn refuse_stale_templates(templates: &Path, pages: &[Page]) -> Result<(), DocsEr
     let expected: BTreeSet<PathBuf> = pages.iter().map(Page::template_path).collect();
     for found in template_files(templates, Path::new(""))? {
         if !expected.contains(&found) {
-            return Err(DocsError::StaleTemplate(
-                Path::new(TEMPLATES).join(found),
-            ));
+            return Err(DocsError::StaleTemplate(Path::new(TEMPLATES).join(found)));
         }
     }
     Ok(())
@@ -320,10 +316,22 @@ mod tests {
             .iter()
             .find(|p| p.path == Path::new("resources/replication_pause.md"))
             .expect("the resource's page");
-        assert!(resource.content.starts_with("---\npage_title: \"taurusdb_replication_pause Resource"));
-        assert!(resource.content.contains("\n# taurusdb_replication_pause (Resource)\n"));
+        assert!(
+            resource
+                .content
+                .starts_with("---\npage_title: \"taurusdb_replication_pause Resource")
+        );
+        assert!(
+            resource
+                .content
+                .contains("\n# taurusdb_replication_pause (Resource)\n")
+        );
         assert!(resource.content.contains("\n## Identity Schema\n"));
-        assert!(resource.content.contains("\n<a id=\"nestedblock--timeouts\"></a>\n"));
+        assert!(
+            resource
+                .content
+                .contains("\n<a id=\"nestedblock--timeouts\"></a>\n")
+        );
 
         let out = dir.path().join("out");
         std::fs::create_dir_all(out.join("resources")).expect("dirs");

@@ -78,8 +78,12 @@ impl Page {
 /// Every page of `provider` (named `provider_name`, the prefix of its type names), the
 /// provider's first, then each kind's in name order.
 pub fn pages(provider_name: &str, provider: &dyn Provider) -> Vec<Page> {
-    let mut typed: Vec<(Kind, &'static str, pb::Schema, Option<pb::ResourceIdentitySchema>)> =
-        Vec::new();
+    let mut typed: Vec<(
+        Kind,
+        &'static str,
+        pb::Schema,
+        Option<pb::ResourceIdentitySchema>,
+    )> = Vec::new();
     for resource in provider.resources() {
         let identity = resource.identity_schema().map(|i| i.to_proto());
         typed.push((

@@ -36,7 +36,11 @@ pub struct Context<'a> {
 }
 
 /// Renders `source` (read from `template`, named in errors).
-pub fn render(source: &str, template: &str, context: &Context<'_>) -> Result<String, TemplateError> {
+pub fn render(
+    source: &str,
+    template: &str,
+    context: &Context<'_>,
+) -> Result<String, TemplateError> {
     let mut out = String::with_capacity(source.len() * 2);
     let mut rest = source;
     while let Some(start) = rest.find("{{") {
@@ -182,12 +186,27 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let ctx = context(dir.path());
         for (source, problem) in [
-            ("a\n{{ .Nope }}", "t:2: this page has no value .Nope (it has .Name)"),
-            ("{{ .Name | trimspace }}", "t:1: {{ .Name | trimspace }}: only plain values"),
+            (
+                "a\n{{ .Nope }}",
+                "t:2: this page has no value .Nope (it has .Name)",
+            ),
+            (
+                "{{ .Name | trimspace }}",
+                "t:1: {{ .Name | trimspace }}: only plain values",
+            ),
             ("\n\n{{ include \"x\" }}", "t:3: unknown directive"),
-            ("{{ tffile \"../secret\" }}", "t:1: \"../secret\": include paths"),
-            ("{{ tffile \"/etc/passwd\" }}", "t:1: \"/etc/passwd\": include paths"),
-            ("{{ tffile \"missing.tf\" }}", "t:1: cannot include missing.tf"),
+            (
+                "{{ tffile \"../secret\" }}",
+                "t:1: \"../secret\": include paths",
+            ),
+            (
+                "{{ tffile \"/etc/passwd\" }}",
+                "t:1: \"/etc/passwd\": include paths",
+            ),
+            (
+                "{{ tffile \"missing.tf\" }}",
+                "t:1: cannot include missing.tf",
+            ),
             ("ok\n{{ .Name", "t:2: {{ without a closing }}"),
         ] {
             let err = render(source, "t", &ctx).expect_err(source).to_string();

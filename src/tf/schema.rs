@@ -332,12 +332,12 @@ mod tests {
             Type::list(Type::object([("name", Type::String), ("ok", Type::Bool)]))
         );
         let proto = items.to_proto();
-        assert!(proto.r#type.is_empty(), "type and nested_type are exclusive");
-        let nested = proto.nested_type.expect("nested_type");
-        assert_eq!(
-            nested.nesting,
-            pb::schema::object::NestingMode::List as i32
+        assert!(
+            proto.r#type.is_empty(),
+            "type and nested_type are exclusive"
         );
+        let nested = proto.nested_type.expect("nested_type");
+        assert_eq!(nested.nesting, pb::schema::object::NestingMode::List as i32);
         assert_eq!(nested.attributes[0].name, "name");
         assert_eq!(nested.attributes[0].description, "Its name.");
         assert!(nested.attributes[1].computed);

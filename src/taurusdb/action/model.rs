@@ -50,7 +50,7 @@ pub fn schema(action: Action) -> Schema {
              (`terraform apply -invoke`).",
         ),
         Action::Resume => (
-            "runs again (no longer reads `Paused`)",
+            "runs again, no longer reading `Paused`",
             "Resumes a paused TaurusDB HTAP (StarRocks) data synchronization task and, by \
              default, waits until it runs again, showing progress as it goes. An action \
              keeps nothing in state.",
@@ -66,14 +66,13 @@ pub fn schema(action: Action) -> Schema {
                     "Name of the data synchronization task: 3 to 128 letters, digits and \
                      underscores.",
                 ),
-                string(attrs::PROJECT_ID, Presence::Optional).describe(
-                    "Project of the instance; defaults to the provider's `project_id`.",
-                ),
+                string(attrs::PROJECT_ID, Presence::Optional)
+                    .describe("Project of the instance; defaults to the provider's `project_id`."),
                 Attribute::new(attrs::WAIT_FOR_COMPLETION, Type::Bool, Presence::Optional)
                     .describe(format!(
                         "Whether the action waits, after the {verb} request, until the task \
-                         {target} (a job the jobs API reports `Failed` ends the wait with its \
-                         `fail_reason`). With `false`, it ends as soon as the {verb} was \
+                         {target}; a job the jobs API reports `Failed` ends the wait with its \
+                         `fail_reason`. With `false`, it ends as soon as the {verb} was \
                          accepted. Defaults to `{DEFAULT_WAIT_FOR_COMPLETION}`."
                     )),
                 string(attrs::TIMEOUT, Presence::Optional).describe(format!(

@@ -77,9 +77,8 @@ pub fn schema() -> Schema {
                 string(attrs::INSTANCE_ID, Presence::Required).describe(
                     "ID of the TaurusDB HTAP (StarRocks) instance whose tasks are listed.",
                 ),
-                string(attrs::PROJECT_ID, Presence::Optional).describe(
-                    "Project of the instance; defaults to the provider's `project_id`.",
-                ),
+                string(attrs::PROJECT_ID, Presence::Optional)
+                    .describe("Project of the instance; defaults to the provider's `project_id`."),
                 string(STAGE, Presence::Optional).describe(
                     "Only tasks at this stage, compared without regard to case: `Wait`, \
                      `Full`, `Incremental`, `Paused` or `Cancelled`.",

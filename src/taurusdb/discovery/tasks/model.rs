@@ -81,9 +81,8 @@ pub fn schema() -> Schema {
         0,
         Block {
             attributes: vec![
-                string(attrs::INSTANCE_ID, Presence::Required).describe(
-                    "ID of the TaurusDB HTAP (StarRocks) instance whose tasks are read.",
-                ),
+                string(attrs::INSTANCE_ID, Presence::Required)
+                    .describe("ID of the TaurusDB HTAP (StarRocks) instance whose tasks are read."),
                 string(attrs::PROJECT_ID, Presence::OptionalComputed).describe(
                     "Project of the instance; defaults to the provider's `project_id`. \
                      Read back as the project that was listed.",
