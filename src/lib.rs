@@ -12,9 +12,12 @@
 //! - [`session`]: the client connection a request came on, shared by `plugin` and `tf`;
 //! - [`duration`]: Go's duration grammar, for `timeouts` and the command line;
 //! - [`calendar`]: UTC dates of `SystemTime`s, for timestamps in logs, signatures and the
-//!   simulator.
+//!   simulator;
+//! - [`docs`]: the `docs` command, the registry's pages from the served schemas and
+//!   `templates/`.
 
 pub mod calendar;
+pub mod docs;
 pub mod duration;
 pub mod logging;
 pub mod plugin;

@@ -2,7 +2,8 @@
 //!
 //! Without arguments it is a Terraform plugin (started by terraform/tofu). `--debug`
 //! serves for TF_REATTACH_PROVIDERS, `serve` for any gRPC client, `sim` runs the
-//! embedded TaurusDB API simulator, `version` prints the version.
+//! embedded TaurusDB API simulator, `docs` writes the registry's documentation pages,
+//! `version` prints the version.
 //!
 //! Everything that blocks (reading `serve`'s certificate, token and API configuration
 //! files, resolving its address) happens here, before the async runtime starts.
@@ -91,6 +92,16 @@ enum Command {
     },
     /// Run the embedded TaurusDB API simulator.
     Sim(sim::SimArgs),
+    /// Write the registry's documentation pages (index.md, resources/, data-sources/,
+    /// actions/, list-resources/) from the served schemas, templates/ and examples/.
+    Docs {
+        /// The folder to write, e.g. docs.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The repository whose templates/ and examples/ the pages are made from.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        root: PathBuf,
+    },
     /// Print the version.
     Version,
 }
@@ -169,6 +180,7 @@ fn prepare(cli: Cli) -> Result<Run, String> {
             args.config().map(|config| Run::Sim(listen, config, seed))
         }
         Some(Command::Version) => Err("version is printed before anything else".into()),
+        Some(Command::Docs { .. }) => Err("docs are written before anything else".into()),
     }
 }
 
@@ -210,6 +222,25 @@ fn fail(err: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
+/// The `docs` command: no runtime, no logging; a line per page written or removed.
+fn write_docs(root: &std::path::Path, out: &std::path::Path) -> ExitCode {
+    match taurusdb_provider::docs::generate(root, out) {
+        Ok(done) => {
+            for path in &done.written {
+                println!("wrote {}", path.display());
+            }
+            for path in &done.removed {
+                println!("removed {} (no such type any more)", path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("terraform-provider-taurusdb docs: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let plugin_mode = !cli.debug && cli.command.is_none();
@@ -220,6 +251,9 @@ fn main() -> ExitCode {
     if let Some(Command::Version) = cli.command {
         println!("terraform-provider-taurusdb {}", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
+    }
+    if let Some(Command::Docs { out, root }) = &cli.command {
+        return write_docs(root, out);
     }
     let level = logging::level_from_env(|key| std::env::var(key).ok());
     // Outside plugin mode a person is watching: log at info unless told otherwise.

@@ -77,21 +77,36 @@ async fn metadata_and_schema_offer_the_list_resource_and_the_data_source() {
         .find(|a| a.name == "tasks")
         .expect("tasks");
     assert!(tasks.computed && !tasks.optional);
-    let ty = String::from_utf8(tasks.r#type.clone()).expect("utf-8");
-    for field in [
-        "task_name",
-        "source_database",
-        "target_database",
-        "status",
-        "stage",
-        "percentage",
-        "catchup_stage",
-        "catchup_percentage",
-        "is_main_task",
-        "is_need_repair",
-    ] {
-        assert!(ty.contains(&format!("\"{field}\"")), "{field} in {ty}");
-    }
+    // A list of nested attributes, each field described (Terraform takes no `type` then).
+    assert!(tasks.r#type.is_empty(), "nested attributes carry no type");
+    let nested = tasks.nested_type.as_ref().expect("nested attributes");
+    assert_eq!(nested.nesting, pb::schema::object::NestingMode::List as i32);
+    let fields: Vec<(&str, &[u8])> = nested
+        .attributes
+        .iter()
+        .map(|a| (a.name.as_str(), a.r#type.as_slice()))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("task_name", &b"\"string\""[..]),
+            ("source_database", b"\"string\""),
+            ("target_database", b"\"string\""),
+            ("status", b"\"string\""),
+            ("stage", b"\"string\""),
+            ("percentage", b"\"string\""),
+            ("catchup_stage", b"\"string\""),
+            ("catchup_percentage", b"\"string\""),
+            ("is_main_task", b"\"bool\""),
+            ("is_need_repair", b"\"bool\""),
+        ]
+    );
+    assert!(
+        nested
+            .attributes
+            .iter()
+            .all(|a| a.computed && !a.optional && !a.description.is_empty())
+    );
 }
 
 #[tokio::test]

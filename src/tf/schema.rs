@@ -2,7 +2,9 @@
 //!
 //! The same [`Schema`] value drives three things, so they can never disagree: the
 //! `GetProviderSchema` answer, the value type used to decode and encode every
-//! DynamicValue, and the attribute names resource code reads through.
+//! DynamicValue, and the attribute names resource code reads through. Its descriptions
+//! are markdown (served with `description_kind = MARKDOWN`) and are the reference
+//! documentation too: the `docs` command renders them.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -28,6 +30,41 @@ pub struct Attribute {
     pub sensitive: bool,
     /// Markdown; built at run time where it names other facts (an environment variable).
     pub description: Cow<'static, str>,
+    /// Attributes nested in this one (protocol 6 nested attributes), each with its own
+    /// description; `ty` is then the object (or collection of objects) they make.
+    pub nested: Option<NestedAttributes>,
+}
+
+/// The attributes of an attribute whose value is an object or a collection of objects,
+/// e.g. the elements of a data source's computed list.
+#[derive(Debug, Clone)]
+pub struct NestedAttributes {
+    pub nesting: Nesting,
+    pub attributes: Vec<Attribute>,
+}
+
+impl NestedAttributes {
+    /// The value type: one object, or a list or set of them.
+    fn value_type(&self) -> Type {
+        let object = Type::object(self.attributes.iter().map(|a| (a.name, a.ty.clone())));
+        match self.nesting {
+            Nesting::Single => object,
+            Nesting::List => Type::list(object),
+            Nesting::Set => Type::set(object),
+        }
+    }
+
+    fn to_proto(&self) -> pb::schema::Object {
+        pb::schema::Object {
+            attributes: self.attributes.iter().map(Attribute::to_proto).collect(),
+            nesting: match self.nesting {
+                Nesting::Single => pb::schema::object::NestingMode::Single,
+                Nesting::List => pb::schema::object::NestingMode::List,
+                Nesting::Set => pb::schema::object::NestingMode::Set,
+            } as i32,
+            ..Default::default()
+        }
+    }
 }
 
 impl Attribute {
@@ -38,6 +75,26 @@ impl Attribute {
             presence,
             sensitive: false,
             description: Cow::Borrowed(""),
+            nested: None,
+        }
+    }
+
+    /// An attribute made of `attributes` (one object, or a list or set of them); its
+    /// type follows from theirs.
+    pub fn nested(
+        name: &'static str,
+        nesting: Nesting,
+        attributes: Vec<Attribute>,
+        presence: Presence,
+    ) -> Self {
+        let nested = NestedAttributes {
+            nesting,
+            attributes,
+        };
+        Self {
+            ty: nested.value_type(),
+            nested: Some(nested),
+            ..Self::new(name, Type::Dynamic, presence)
         }
     }
 
@@ -52,10 +109,15 @@ impl Attribute {
     }
 
     fn to_proto(&self) -> pb::schema::Attribute {
+        // Terraform takes either a type or nested attributes, never both.
+        let (r#type, nested_type) = match &self.nested {
+            Some(nested) => (Vec::new(), Some(nested.to_proto())),
+            None => (self.ty.to_json_bytes(), None),
+        };
         pb::schema::Attribute {
             name: self.name.to_string(),
-            r#type: self.ty.to_json_bytes(),
-            nested_type: None,
+            r#type,
+            nested_type,
             description: self.description.to_string(),
             required: self.presence == Presence::Required,
             optional: matches!(
@@ -246,5 +308,38 @@ mod tests {
         assert!(by_name("id").computed && !by_name("id").optional);
         assert_eq!(by_name("name").r#type, b"\"string\"");
         assert_eq!(block.block_types[0].type_name, "timeouts");
+        assert!(
+            block
+                .attributes
+                .iter()
+                .all(|a| a.description_kind == pb::StringKind::Markdown as i32)
+        );
+    }
+
+    #[test]
+    fn nested_attributes_give_the_type_and_are_served_without_one() {
+        let items = Attribute::nested(
+            "items",
+            Nesting::List,
+            vec![
+                Attribute::new("name", Type::String, Presence::Computed).describe("Its name."),
+                Attribute::new("ok", Type::Bool, Presence::Computed),
+            ],
+            Presence::Computed,
+        );
+        assert_eq!(
+            items.ty,
+            Type::list(Type::object([("name", Type::String), ("ok", Type::Bool)]))
+        );
+        let proto = items.to_proto();
+        assert!(
+            proto.r#type.is_empty(),
+            "type and nested_type are exclusive"
+        );
+        let nested = proto.nested_type.expect("nested_type");
+        assert_eq!(nested.nesting, pb::schema::object::NestingMode::List as i32);
+        assert_eq!(nested.attributes[0].name, "name");
+        assert_eq!(nested.attributes[0].description, "Its name.");
+        assert!(nested.attributes[1].computed);
     }
 }

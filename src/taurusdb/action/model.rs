@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use crate::taurusdb::api::TaskRef;
 use crate::taurusdb::config::attrs as settings;
-use crate::taurusdb::pause::model::{DEFAULT_TIMEOUT, DEFAULT_WAIT_FOR_COMPLETION};
+use crate::taurusdb::pause::model::{
+    DEFAULT_TIMEOUT, DEFAULT_TIMEOUT_TEXT, DEFAULT_WAIT_FOR_COMPLETION,
+};
 use crate::taurusdb::pause::validate;
 use crate::taurusdb::task::Action;
 use crate::tf::attr::Attr;
@@ -41,16 +43,17 @@ pub fn schema(action: Action) -> Schema {
     let string = |name, presence| Attribute::new(name, Type::String, presence);
     let (target, description) = match action {
         Action::Pause => (
-            "reads Paused",
+            "reads `Paused`",
             "Pauses a TaurusDB HTAP (StarRocks) data synchronization task and, by default, \
-             waits until it reads Paused, reporting progress as it goes. Nothing is kept in \
-             state.",
+             waits until it reads `Paused`, showing progress as it goes. An action keeps \
+             nothing in state: run it before a migration (`action_trigger`) or on demand \
+             (`terraform apply -invoke`).",
         ),
         Action::Resume => (
-            "runs again (no longer reads Paused)",
+            "runs again, no longer reading `Paused`",
             "Resumes a paused TaurusDB HTAP (StarRocks) data synchronization task and, by \
-             default, waits until it runs again, reporting progress as it goes. Nothing is \
-             kept in state.",
+             default, waits until it runs again, showing progress as it goes. An action \
+             keeps nothing in state.",
         ),
     };
     Schema::new(
@@ -58,21 +61,24 @@ pub fn schema(action: Action) -> Schema {
         Block {
             attributes: vec![
                 string(attrs::INSTANCE_ID, Presence::Required)
-                    .describe("ID of the TaurusDB StarRocks instance."),
+                    .describe("ID of the TaurusDB HTAP (StarRocks) instance."),
                 string(attrs::TASK_NAME, Presence::Required).describe(
                     "Name of the data synchronization task: 3 to 128 letters, digits and \
                      underscores.",
                 ),
                 string(attrs::PROJECT_ID, Presence::Optional)
-                    .describe("Project of the instance; defaults to the provider's project_id."),
+                    .describe("Project of the instance; defaults to the provider's `project_id`."),
                 Attribute::new(attrs::WAIT_FOR_COMPLETION, Type::Bool, Presence::Optional)
                     .describe(format!(
-                        "Wait until the {verb} job completed and the task {target} (default \
-                         {DEFAULT_WAIT_FOR_COMPLETION}); otherwise end once the job started."
+                        "Whether the action waits, after the {verb} request, until the task \
+                         {target}; a job the jobs API reports `Failed` ends the wait with its \
+                         `fail_reason`. With `false`, it ends as soon as the {verb} was \
+                         accepted. Defaults to `{DEFAULT_WAIT_FOR_COMPLETION}`."
                     )),
                 string(attrs::TIMEOUT, Presence::Optional).describe(format!(
                     "Bound for the {verb} request (retries included) and the wait, in Go \
-                     duration syntax, e.g. `30m` (default)."
+                     duration syntax (`90s`, `20m`, `1h30m`). Defaults to \
+                     `{DEFAULT_TIMEOUT_TEXT}`."
                 )),
             ],
             blocks: Vec::new(),

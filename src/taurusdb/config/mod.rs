@@ -35,7 +35,9 @@ pub fn schema() -> Schema {
         Block {
             attributes: attrs::ALL.into_iter().map(Setting::attribute).collect(),
             blocks: Vec::new(),
-            description: "Pauses TaurusDB HTAP (StarRocks) data synchronization tasks.",
+            description: "The `taurusdb` provider pauses and resumes Huawei Cloud TaurusDB \
+                          HTAP (StarRocks) data synchronization tasks. Every setting is \
+                          optional and falls back to its environment variable.",
         },
     )
 }

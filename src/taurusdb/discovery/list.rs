@@ -74,16 +74,22 @@ pub fn schema() -> Schema {
         0,
         Block {
             attributes: vec![
-                string(attrs::INSTANCE_ID, Presence::Required)
-                    .describe("ID of the TaurusDB StarRocks instance whose tasks are listed."),
+                string(attrs::INSTANCE_ID, Presence::Required).describe(
+                    "ID of the TaurusDB HTAP (StarRocks) instance whose tasks are listed.",
+                ),
                 string(attrs::PROJECT_ID, Presence::Optional)
-                    .describe("Project of the instance; defaults to the provider's project_id."),
-                string(STAGE, Presence::Optional)
-                    .describe("Only tasks at this stage (e.g. `Incremental`, `Paused`; any case)."),
+                    .describe("Project of the instance; defaults to the provider's `project_id`."),
+                string(STAGE, Presence::Optional).describe(
+                    "Only tasks at this stage, compared without regard to case: `Wait`, \
+                     `Full`, `Incremental`, `Paused` or `Cancelled`.",
+                ),
             ],
             blocks: Vec::new(),
-            description: "Lists the data synchronization tasks of a TaurusDB StarRocks \
-                          instance as `taurusdb_replication_pause` resources.",
+            description: "Lists the data synchronization tasks of a TaurusDB HTAP (StarRocks) \
+                          instance as `taurusdb_replication_pause` resources, for `terraform \
+                          query`: each with the identity an `import` block takes, a display \
+                          name `<task_name> (<stage>)` and, with `include_resource = true`, \
+                          the resource object.",
         },
     )
 }

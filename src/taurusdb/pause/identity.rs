@@ -18,11 +18,14 @@ pub fn schema() -> IdentitySchema {
         IDENTITY_VERSION,
         vec![
             string(attrs::INSTANCE_ID, ForImport::Required)
-                .describe("ID of the TaurusDB StarRocks instance."),
+                .describe("ID of the TaurusDB HTAP (StarRocks) instance."),
             string(attrs::TASK_NAME, ForImport::Required)
                 .describe("Name of the data synchronization task."),
-            string(attrs::PROJECT_ID, ForImport::Optional)
-                .describe("Project of the instance; defaults to the provider's project_id."),
+            string(attrs::PROJECT_ID, ForImport::Optional).describe(
+                "Project of the instance; an import defaults it to the provider's \
+                 `project_id`. The stored identity always carries the project the task was \
+                 found in (`null` when neither the resource nor the provider names one).",
+            ),
         ],
     )
 }

@@ -21,6 +21,8 @@ pub const TYPE_NAME: &str = "taurusdb_replication_pause";
 pub const SCHEMA_VERSION: i64 = 1;
 /// How long create (pause and wait) and delete (resume and wait) may take by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// [`DEFAULT_TIMEOUT`] as the schema descriptions write it (Go duration syntax).
+pub const DEFAULT_TIMEOUT_TEXT: &str = "30m";
 
 /// wait_for_completion when not set.
 pub const DEFAULT_WAIT_FOR_COMPLETION: bool = true;
@@ -43,38 +45,52 @@ pub mod attrs {
 pub fn schema() -> Schema {
     let string = |name, presence| Attribute::new(name, Type::String, presence);
     let flag = |name| Attribute::new(name, Type::Bool, Presence::OptionalComputed);
+    let default_timeout = DEFAULT_TIMEOUT_TEXT;
     Schema::new(
         SCHEMA_VERSION,
         Block {
             attributes: vec![
-                string(attrs::ID, Presence::Computed).describe("`<instance_id>/<task_name>`."),
+                string(attrs::ID, Presence::Computed).describe(
+                    "`<instance_id>/<task_name>`: the task this resource pauses, in the form \
+                     `terraform import` takes.",
+                ),
                 string(attrs::INSTANCE_ID, Presence::Required).describe(
-                    "ID of the TaurusDB StarRocks instance. Changing it pauses again \
-                     (replacement).",
+                    "ID of the TaurusDB HTAP (StarRocks) instance. Changing it replaces the \
+                     resource: another task is paused.",
                 ),
                 string(attrs::TASK_NAME, Presence::Required).describe(
                     "Name of the data synchronization task: 3 to 128 letters, digits and \
-                     underscores. Changing it pauses again (replacement).",
+                     underscores. Changing it replaces the resource.",
                 ),
                 string(attrs::PROJECT_ID, Presence::OptionalComputed).describe(
-                    "Project of the instance; defaults to the provider's project_id. Changing \
-                     it pauses again (replacement).",
+                    "Project of the instance; defaults to the provider's `project_id`. \
+                     Changing it replaces the resource.",
                 ),
-                string(attrs::JOB_ID, Presence::Computed)
-                    .describe("ID of the job the pause call started."),
+                string(attrs::JOB_ID, Presence::Computed).describe(
+                    "ID of the job the pause request started. `null` when no job is known: \
+                     after an import, when the service refused the pause because the task \
+                     already read `Paused`, or when the answer to the pause was lost.",
+                ),
                 string(attrs::STAGE, Presence::Computed).describe(
-                    "The task's stage as last seen (`Paused` after a completed pause). If the \
-                     task is resumed outside Terraform, the next apply pauses it again.",
+                    "The task's stage as last read (`Paused` after a completed pause). When \
+                     the task was resumed outside Terraform, the next plan updates the \
+                     resource in place and the apply pauses it again.",
                 ),
                 Attribute::new(attrs::TRIGGERS, Type::map(Type::String), Presence::Optional)
-                    .describe("Arbitrary values; changing any of them pauses the task again."),
+                    .describe(
+                        "Arbitrary values; changing any of them pauses the task again (an \
+                         in-place update: the task is not resumed in between).",
+                    ),
                 flag(attrs::WAIT_FOR_COMPLETION).describe(format!(
-                    "Wait until the pause job completed and the task reads Paused (default \
-                     {DEFAULT_WAIT_FOR_COMPLETION})."
+                    "Whether create waits, after the pause request, until the task's stage \
+                     reads `Paused` (a job the jobs API reports `Failed` ends the wait with \
+                     its `fail_reason`). With `false`, create ends as soon as the pause was \
+                     accepted. Defaults to `{DEFAULT_WAIT_FOR_COMPLETION}`."
                 )),
                 flag(attrs::RESUME_ON_DESTROY).describe(format!(
-                    "On destroy, resume the task and wait for it (default \
-                     {DEFAULT_RESUME_ON_DESTROY}: destroy only removes the state entry)."
+                    "Whether destroy resumes the task and waits until it runs again (within \
+                     `timeouts.delete`). Defaults to `{DEFAULT_RESUME_ON_DESTROY}`: destroy \
+                     only removes the resource from state, with a warning."
                 )),
             ],
             blocks: vec![NestedBlock {
@@ -82,21 +98,26 @@ pub fn schema() -> Schema {
                 nesting: Nesting::Single,
                 block: Block {
                     attributes: vec![
-                        string(attrs::CREATE, Presence::Optional)
-                            .describe("Bound for pausing and waiting, e.g. `30m` (default)."),
-                        string(attrs::DELETE, Presence::Optional).describe(
-                            "Bound for resuming and waiting when resume_on_destroy is set, e.g. \
-                             `30m` (default).",
-                        ),
+                        string(attrs::CREATE, Presence::Optional).describe(format!(
+                            "Bound for the pause request (retries included) and the wait, in \
+                             Go duration syntax (`90s`, `20m`, `1h30m`). Defaults to \
+                             `{default_timeout}`."
+                        )),
+                        string(attrs::DELETE, Presence::Optional).describe(format!(
+                            "Bound for the resume request and the wait, when \
+                             `resume_on_destroy` is set, in Go duration syntax. Defaults to \
+                             `{default_timeout}`."
+                        )),
                     ],
                     blocks: Vec::new(),
-                    description: "",
+                    description: "How long create and delete may take.",
                 },
                 max_items: 0,
             }],
-            description: "Pauses a TaurusDB HTAP (StarRocks) data synchronization task and keeps \
-                          the job ID. Destroying it only removes it from state unless \
-                          resume_on_destroy is set.",
+            description: "Pauses a TaurusDB HTAP (StarRocks) data synchronization task, waits \
+                          until it reads `Paused`, and keeps the ID of the job that paused it. \
+                          Destroying it only removes it from state, unless \
+                          `resume_on_destroy` is set.",
         },
     )
 }
@@ -406,6 +427,14 @@ impl From<&TaskRef> for ImportId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documented_default_timeout_is_the_default_timeout() {
+        assert_eq!(
+            crate::duration::parse_go_duration(DEFAULT_TIMEOUT_TEXT),
+            Ok(DEFAULT_TIMEOUT)
+        );
+    }
 
     #[test]
     fn import_ids_have_two_or_three_parts() {

@@ -4,7 +4,7 @@
 use crate::taurusdb::api::Replication;
 use crate::tf::attr::Attr;
 use crate::tf::diagnostics::Diagnostic;
-use crate::tf::schema::{Attribute, Block, Presence, Schema};
+use crate::tf::schema::{Attribute, Block, Nesting, Presence, Schema};
 use crate::tf::types::Type;
 use crate::tf::value::Value;
 
@@ -28,69 +28,90 @@ pub mod attrs {
 /// The text attributes of one task, with their descriptions.
 const TASK_TEXT: [(&str, &str); 8] = [
     (attrs::TASK_NAME, "Name of the data synchronization task."),
-    (attrs::SOURCE_DATABASE, "The TaurusDB database it reads."),
-    (attrs::TARGET_DATABASE, "The StarRocks database it writes."),
+    (
+        attrs::SOURCE_DATABASE,
+        "The TaurusDB database the task reads.",
+    ),
+    (
+        attrs::TARGET_DATABASE,
+        "The StarRocks database the task writes.",
+    ),
     (attrs::STATUS, "`Yes` (normal) or `No` (abnormal)."),
     (
         attrs::STAGE,
-        "Synchronization stage, e.g. `Incremental`, `Full`, `Paused`, `Wait`.",
+        "Synchronization stage as the service spells it: `Wait`, `Full`, `Incremental`, \
+         `Paused` or `Cancelled`.",
     ),
     (
         attrs::PERCENTAGE,
-        "Progress in percent, as the service reports it.",
+        "Progress in percent, as text (the service sends a string or a number).",
     ),
     (attrs::CATCHUP_STAGE, "Catch-up stage."),
-    (attrs::CATCHUP_PERCENTAGE, "Catch-up progress in percent."),
+    (
+        attrs::CATCHUP_PERCENTAGE,
+        "Catch-up progress in percent, as text.",
+    ),
 ];
 
 /// The flags of one task, with their descriptions.
 const TASK_FLAGS: [(&str, &str); 2] = [
-    (attrs::IS_MAIN_TASK, "Whether it is a main task."),
-    (attrs::IS_NEED_REPAIR, "Whether it needs repair."),
+    (
+        attrs::IS_MAIN_TASK,
+        "Whether it is a main task (the service may send a boolean or the text \
+         `\"true\"`/`\"false\"`).",
+    ),
+    (attrs::IS_NEED_REPAIR, "Whether the task needs repair."),
 ];
 
-/// The object type of one element of `tasks`.
-pub fn task_type() -> Type {
-    Type::object(
-        TASK_TEXT
-            .iter()
-            .map(|(name, _)| (*name, Type::String))
-            .chain(TASK_FLAGS.iter().map(|(name, _)| (*name, Type::Bool))),
-    )
+/// The attributes of one element of `tasks`.
+fn task_attributes() -> Vec<Attribute> {
+    let field = |(name, what): &(&'static str, &'static str), ty| {
+        Attribute::new(name, ty, Presence::Computed).describe(*what)
+    };
+    TASK_TEXT
+        .iter()
+        .map(|f| field(f, Type::String))
+        .chain(TASK_FLAGS.iter().map(|f| field(f, Type::Bool)))
+        .collect()
 }
 
 pub fn schema() -> Schema {
     let string = |name, presence| Attribute::new(name, Type::String, presence);
-    let fields: Vec<String> = TASK_TEXT
-        .iter()
-        .chain(TASK_FLAGS.iter())
-        .map(|(name, what)| format!("`{name}`: {what}"))
-        .collect();
     Schema::new(
         0,
         Block {
             attributes: vec![
                 string(attrs::INSTANCE_ID, Presence::Required)
-                    .describe("ID of the TaurusDB StarRocks instance whose tasks are read."),
-                string(attrs::PROJECT_ID, Presence::OptionalComputed)
-                    .describe("Project of the instance; defaults to the provider's project_id."),
+                    .describe("ID of the TaurusDB HTAP (StarRocks) instance whose tasks are read."),
+                string(attrs::PROJECT_ID, Presence::OptionalComputed).describe(
+                    "Project of the instance; defaults to the provider's `project_id`. \
+                     Read back as the project that was listed.",
+                ),
                 string(attrs::NAME_REGEX, Presence::Optional).describe(
                     "Only tasks whose name matches this regular expression (Rust `regex` \
-                     syntax; unanchored: use `^...$` for a whole name).",
+                     syntax, close to Go's RE2). It matches anywhere in the name: use \
+                     `^...$` for a whole name. An invalid expression is an error at this \
+                     attribute, and no API call is made.",
                 ),
-                string(attrs::STAGE, Presence::Optional)
-                    .describe("Only tasks at this stage (e.g. `Incremental`; any case)."),
-                Attribute::new(attrs::TASKS, Type::list(task_type()), Presence::Computed).describe(
-                    format!(
-                        "The instance's tasks that pass the filters, in the service's order. \
-                         Each has {}. An attribute the service did not report is null.",
-                        fields.join("; ")
-                    ),
+                string(attrs::STAGE, Presence::Optional).describe(
+                    "Only tasks at this stage, compared without regard to case: `Wait`, \
+                     `Full`, `Incremental`, `Paused` or `Cancelled`.",
+                ),
+                Attribute::nested(
+                    attrs::TASKS,
+                    Nesting::List,
+                    task_attributes(),
+                    Presence::Computed,
+                )
+                .describe(
+                    "The instance's tasks that pass the filters, in the order the service \
+                     lists them. An attribute the service did not report is `null`.",
                 ),
             ],
             blocks: Vec::new(),
-            description: "The data synchronization tasks of a TaurusDB StarRocks instance \
-                          (every page of the list API), optionally filtered by name and stage.",
+            description: "The data synchronization tasks of a TaurusDB HTAP (StarRocks) \
+                          instance (every page of the list API), optionally filtered by name \
+                          and stage.",
         },
     )
 }
