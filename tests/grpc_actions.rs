@@ -265,6 +265,32 @@ async fn validation_points_at_the_attribute_and_unknowns_pass() {
 }
 
 #[tokio::test]
+async fn a_zero_timeout_is_refused_before_any_request() {
+    let sim = start_sim().await;
+    let mut p = configured_provider(&sim).await;
+    let zero = action_config(&[("timeout", Value::string("0s"))]);
+    for type_name in [PAUSE_TYPE_NAME, RESUME_TYPE_NAME] {
+        let diags = validate(&mut p.client, type_name, &zero).await;
+        let found: Vec<(String, Vec<String>)> = errors(&diags)
+            .iter()
+            .map(|d| (d.summary.clone(), path_of(d)))
+            .collect();
+        assert_eq!(
+            found,
+            vec![("Invalid timeout".to_string(), vec!["timeout".to_string()])],
+            "{diags:?}"
+        );
+        // Invoked anyway: the same error, not a pause that "may or may not have happened".
+        let (lines, diags) = invoke(&mut p.client, type_name, &zero).await;
+        assert!(lines.is_empty(), "{lines:?}");
+        let errs = errors(&diags);
+        assert_eq!(errs.len(), 1, "{diags:?}");
+        assert_eq!(errs[0].summary, "Invalid timeout", "{diags:?}");
+    }
+    assert!(sim.requests().is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
 async fn plan_calls_no_api_and_says_what_is_missing() {
     let sim = start_sim().await;
     let mut p = configured_provider(&sim).await;

@@ -412,6 +412,24 @@ async fn invalid_timeouts_fail_validation_at_the_attribute() {
         path_of(errs[0]),
         vec!["timeouts".to_string(), "create".to_string()]
     );
+    // No time at all is refused too, for create and delete.
+    let diags = p
+        .client
+        .validate_resource_config(pb::validate_resource_config::Request {
+            type_name: RESOURCE_TYPE.into(),
+            config: Some(dv(&config(&[timeouts("0", Some("0s"))]), &resource_type())),
+            client_capabilities: None,
+        })
+        .await
+        .expect("rpc")
+        .into_inner()
+        .diagnostics;
+    let paths: Vec<Vec<String>> = errors(&diags).iter().map(|d| path_of(d)).collect();
+    assert_eq!(
+        paths,
+        [["timeouts", "create"], ["timeouts", "delete"]].map(|p| p.map(String::from).to_vec()),
+        "{diags:?}"
+    );
 }
 
 #[tokio::test]

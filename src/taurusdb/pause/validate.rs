@@ -60,13 +60,22 @@ pub fn validate_task(
 
 /// A timeout written in Go duration syntax, or an error at `path`.
 pub fn timeout_at(text: &str, path: AttrPath) -> Result<Duration, Diagnostic> {
-    parse_go_duration(text).map_err(|problem| {
+    let invalid = |problem: String| {
         Diagnostic::error(
             format!("Invalid {path}"),
             format!("{problem}. Use Go duration syntax such as \"30m\" or \"1h30m\"."),
         )
-        .at(path)
-    })
+        .at(path.clone())
+    };
+    match parse_go_duration(text) {
+        // A zero timeout would end every operation before its request could be sent,
+        // and still have to report it as possibly done.
+        Ok(timeout) if timeout.is_zero() => Err(invalid(format!(
+            "{text:?} is no time at all: the operation could never be sent"
+        ))),
+        Ok(timeout) => Ok(timeout),
+        Err(problem) => Err(invalid(problem)),
+    }
 }
 
 /// `Invalid <attr>`, at the attribute: "<attr> <problem>."
@@ -78,6 +87,18 @@ fn invalid(attr: &'static str, problem: String) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_timeout_must_be_some_time() {
+        let at = || AttrPath::attr("timeout");
+        assert_eq!(timeout_at("1h30m", at()), Ok(Duration::from_secs(5400)));
+        assert_eq!(timeout_at("300ms", at()), Ok(Duration::from_millis(300)));
+        for none in ["0", "0s", "0h0m"] {
+            let refused = timeout_at(none, at()).expect_err(none);
+            assert_eq!(refused.summary, "Invalid timeout", "{none}");
+            assert!(refused.detail.contains("no time at all"), "{refused:?}");
+        }
+    }
 
     #[test]
     fn task_names_follow_the_api_rule() {
