@@ -203,7 +203,7 @@ async fn run(run: Run) -> Result<(), String> {
             let api = ServerApi::resolve(*setup, env)
                 .await
                 .map_err(|e| e.to_string())?;
-            if let Err(reason) = api.access() {
+            if let Some(reason) = api.operator_reason() {
                 tracing::warn!("the typed Replication API answers FAILED_PRECONDITION: {reason}");
             }
             serve::serve_standalone(standalone_routes(audience, api), config)

@@ -37,8 +37,16 @@ pub struct ApiSetupError(pub String);
 
 /// What the typed API acts with: a client and the default project, or why there is none.
 pub struct ServerApi {
+    /// The access, or what a client is told: never the server's file paths or values.
     access: Result<Access, String>,
+    /// Why the configuration is unusable, for the operator's log only.
+    operator_detail: Option<String>,
 }
+
+/// What a client is told when the server's own configuration is invalid: the details
+/// (file paths, hosts) are the operator's, in the server's log.
+pub const INVALID_SERVER_CONFIGURATION: &str = "This server's TaurusDB configuration is \
+    invalid; its operator can see why in the server's log.";
 
 /// A usable configuration.
 #[derive(Clone)]
@@ -77,7 +85,7 @@ impl ServerApi {
                 if from_file {
                     return Err(ApiSetupError(problems));
                 }
-                return Ok(Self::unconfigured(format!(
+                return Ok(Self::invalid(format!(
                     "This server's TaurusDB configuration is invalid: {problems}"
                 )));
             }
@@ -93,7 +101,7 @@ impl ServerApi {
                 let configured = Configured::new(settings);
                 match configured.client() {
                     Ok(client) => Self::configured(client.clone(), default_project),
-                    Err(d) => Self::unconfigured(format!("{}: {}", d.summary, d.detail)),
+                    Err(d) => Self::invalid(format!("{}: {}", d.summary, d.detail)),
                 }
             }
         })
@@ -107,6 +115,7 @@ impl ServerApi {
                 default_project,
                 wait_policy: WaitPolicy::default(),
             }),
+            operator_detail: None,
         }
     }
 
@@ -114,6 +123,25 @@ impl ServerApi {
     pub fn unconfigured(reason: impl Into<String>) -> Self {
         Self {
             access: Err(reason.into()),
+            operator_detail: None,
+        }
+    }
+
+    /// No access because the configuration is invalid: clients are told only that;
+    /// `detail` is for the operator's log ([`ServerApi::operator_reason`]).
+    fn invalid(detail: String) -> Self {
+        Self {
+            access: Err(INVALID_SERVER_CONFIGURATION.to_string()),
+            operator_detail: Some(detail),
+        }
+    }
+
+    /// Why the API cannot act, as the operator should read it (with the details a
+    /// client is not told), or None when it can.
+    pub fn operator_reason(&self) -> Option<&str> {
+        match &self.access {
+            Ok(_) => None,
+            Err(reason) => Some(self.operator_detail.as_deref().unwrap_or(reason)),
         }
     }
 
@@ -234,6 +262,28 @@ mod tests {
             .expect("refused");
         assert!(err.to_string().contains("endpoint"), "{err}");
         assert!(!err.to_string().contains("Pa55w0rd"), "{err}");
+    }
+
+    #[test]
+    fn an_invalid_environment_is_explained_to_the_operator_not_to_clients() {
+        let secret_dir = "/etc/internal/secret-dir/ca.pem";
+        let api = resolve(
+            ApiSetup {
+                credentials_from_env: true,
+                ..ApiSetup::default()
+            },
+            &[
+                ("HW_TAURUSDB_ENDPOINT", "https://127.0.0.1:9"),
+                ("HW_AUTH_TOKEN", "server-token"),
+                ("HW_CA_FILE", secret_dir),
+            ],
+        )
+        .expect("serves");
+        let told = api.access().err().expect("unusable");
+        assert_eq!(told, INVALID_SERVER_CONFIGURATION);
+        let logged = api.operator_reason().expect("a reason");
+        assert!(logged.contains(secret_dir), "{logged}");
+        assert!(!logged.contains("server-token"), "{logged}");
     }
 
     #[test]
