@@ -14,6 +14,9 @@
 # Filesystem mirrors alone give Terraform no way to learn those hashes.
 #
 # Usage: scripts/install-mirror.sh DIST_DIR MIRROR_DIR
+# Environment:
+#   RELEASE_KEY_FINGERPRINT  the release key's fingerprint: the .sig must then exist and be
+#                            made by exactly that key (any key gpg knows is not enough)
 # Then point the CLI at it (see README "Install"):
 #   provider_installation { filesystem_mirror { path = "MIRROR_DIR" } }
 set -euo pipefail
@@ -38,19 +41,32 @@ version=${version#"${name}_"}
 version=${version%_SHA256SUMS}
 
 echo "==> checking $(basename "$sums")"
+pinned=${RELEASE_KEY_FINGERPRINT:-}
+pinned=${pinned//[[:space:]]/}
+pinned=${pinned^^}
+if [ -n "$pinned" ] && [ ! -f "$sums.sig" ]; then
+  echo "install-mirror: RELEASE_KEY_FINGERPRINT is set but $(basename "$sums").sig is missing" >&2
+  exit 1
+fi
 if [ -f "$sums.sig" ]; then
-  if gpg --batch --verify "$sums.sig" "$sums" 2>/dev/null; then
-    echo "    signature good"
-  else
+  # VALIDSIG <fingerprint> ... <primary key fingerprint>: a good signature, and by whom.
+  signers=$(gpg --batch --status-fd 1 --verify "$sums.sig" "$sums" 2>/dev/null | awk '$2 == "VALIDSIG" { print $3; print $NF }') || true
+  if [ -z "$signers" ]; then
     echo "install-mirror: $(basename "$sums").sig does not verify with gpg's keys; import the release key first" >&2
     exit 1
   fi
+  if [ -n "$pinned" ] && ! grep -qx -- "$pinned" <<<"$signers"; then
+    echo "install-mirror: $(basename "$sums").sig is signed by $(head -n 1 <<<"$signers"), not by RELEASE_KEY_FINGERPRINT $pinned" >&2
+    exit 1
+  fi
+  echo "    signature good, key $(tail -n 1 <<<"$signers")"
 fi
 (cd "$dist" && sha256sum --check --strict --quiet "$(basename "$sums")")
 
 zips=()
 while read -r hash file; do
   case "$file" in
+    */* | .*) echo "install-mirror: $(basename "$sums") names a file outside its directory: $file" >&2; exit 2 ;;
     "${name}_${version}_"*.zip) zips+=("$hash $file") ;;
   esac
 done < "$sums"

@@ -60,6 +60,8 @@ fi
 
 dist=${DIST_DIR:-$root/dist}
 mkdir -p "$dist"
+# Absolute: zip runs inside the staging directory.
+dist=$(cd "$dist" && pwd)
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 

@@ -136,6 +136,57 @@ fn release_writes_the_registry_layout_with_checksums_and_manifest() {
 }
 
 #[test]
+fn a_relative_dist_dir_is_relative_to_where_release_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let binary = packaged_binary(dir.path());
+    let output = Command::new("bash")
+        .arg(root().join("scripts/release.sh"))
+        .current_dir(dir.path())
+        .env("DIST_DIR", "out")
+        .env("RELEASE_BINARY", &binary)
+        .output()
+        .expect("release.sh");
+    assert!(
+        output.status.success(),
+        "release.sh failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let zip = dir
+        .path()
+        .join("out")
+        .join(format!("{NAME}_{VERSION}_{}.zip", platform()));
+    assert!(zip.is_file(), "{} missing", zip.display());
+}
+
+#[test]
+fn the_mirror_refuses_sums_that_name_files_outside_the_release() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dist = dir.path().join("dist");
+    // A release directory whose SHA256SUMS reaches out of it (and a folder that makes
+    // the path resolve, as an attacker preparing the ground would).
+    let escape = format!("{NAME}_{VERSION}_");
+    std::fs::create_dir_all(dist.join(&escape)).expect("dirs");
+    let outside = dir.path().join("elsewhere.zip");
+    std::fs::write(&outside, b"not a provider").expect("outside file");
+    let file = format!("{escape}/../../elsewhere.zip");
+    std::fs::write(
+        dist.join(format!("{NAME}_{VERSION}_SHA256SUMS")),
+        format!("{}  {file}\n", sha256_hex(&outside)),
+    )
+    .expect("sums");
+    let mirror = dir.path().join("mirror");
+    let output = Command::new("bash")
+        .arg(root().join("scripts/install-mirror.sh"))
+        .arg(&dist)
+        .arg(&mirror)
+        .output()
+        .expect("install-mirror.sh");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("outside its directory"), "{stderr}");
+}
+
+#[test]
 fn a_release_signed_with_gpg_verifies_and_the_mirror_checks_the_signature() {
     if Command::new("gpg").arg("--version").output().is_err() {
         eprintln!("SKIPPED: no gpg on PATH; signing not tested");
@@ -178,6 +229,57 @@ fn a_release_signed_with_gpg_verifies_and_the_mirror_checks_the_signature() {
         "{}",
         String::from_utf8_lossy(&verify.stderr)
     );
+
+    // With the release key's fingerprint pinned the mirror installs; a signature by
+    // another key gpg also knows is refused, and so is a missing signature.
+    let listing = Command::new("gpg")
+        .env("GNUPGHOME", &home)
+        .args([
+            "--batch",
+            "--with-colons",
+            "--list-keys",
+            "release@test.invalid",
+        ])
+        .output()
+        .expect("gpg list");
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    let fingerprint = listing
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("fpr:")
+                .map(|rest| rest.trim_matches(':').to_string())
+        })
+        .expect("a fingerprint");
+    let mirror_with = |pin: &str, name: &str| {
+        Command::new("bash")
+            .arg(root().join("scripts/install-mirror.sh"))
+            .arg(&dist)
+            .arg(dir.path().join(name))
+            .env("GNUPGHOME", &home)
+            .env("RELEASE_KEY_FINGERPRINT", pin)
+            .output()
+            .expect("install-mirror.sh")
+    };
+    let pinned = mirror_with(&fingerprint.to_lowercase(), "pinned");
+    assert!(
+        pinned.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pinned.stderr)
+    );
+    let other_key = "0123456789ABCDEF0123456789ABCDEF01234567";
+    let refused = mirror_with(other_key, "other");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("not by RELEASE_KEY_FINGERPRINT"),
+        "{stderr}"
+    );
+    std::fs::rename(&sig, dir.path().join("sig.aside")).expect("remove sig");
+    let unsigned = mirror_with(&fingerprint, "unsigned");
+    let stderr = String::from_utf8_lossy(&unsigned.stderr);
+    assert!(!unsigned.status.success(), "{stderr}");
+    assert!(stderr.contains(".sig is missing"), "{stderr}");
+    std::fs::rename(dir.path().join("sig.aside"), &sig).expect("restore sig");
 
     // A SHA256SUMS changed after signing is refused by install-mirror.sh.
     std::fs::write(
