@@ -1065,7 +1065,8 @@ async fn a_page_with_more_tasks_than_asked_for_is_refused() {
                     "{how}: {err:?}"
                 );
                 assert!(
-                    err.to_string().contains("more than the 100 tasks asked for"),
+                    err.to_string()
+                        .contains("more than the 100 tasks asked for"),
                     "{how}: {err}"
                 );
             }
@@ -1089,7 +1090,11 @@ async fn an_endless_list_ends_at_the_task_cap_with_an_error() {
         err.to_string().contains("100000 tasks"),
         "the error names the cap: {err}"
     );
-    assert_eq!(sim.count("GET", "/replication"), 1000, "no page past the cap");
+    assert_eq!(
+        sim.count("GET", "/replication"),
+        1000,
+        "no page past the cap"
+    );
 }
 
 #[tokio::test]
@@ -1132,7 +1137,10 @@ async fn a_listing_slower_than_its_deadline_ends_with_a_clear_error() {
     let api = ApiClient::new(config).expect("client");
     let listed = api.list_replications(PROJECT, INSTANCE, &never()).await;
     let err = match listed {
-        Ok(tasks) => panic!("a listing past its deadline ended well: {} tasks", tasks.len()),
+        Ok(tasks) => panic!(
+            "a listing past its deadline ended well: {} tasks",
+            tasks.len()
+        ),
         Err(err) => err,
     };
     assert!(matches!(err, ApiError::ListTooSlow { .. }), "{err:?}");
@@ -1141,5 +1149,9 @@ async fn a_listing_slower_than_its_deadline_ends_with_a_clear_error() {
         text.contains("longer than the 1s one listing may take"),
         "the error names the deadline: {text}"
     );
-    assert_eq!(sim.count("GET", "/replication"), 2, "no page after the deadline");
+    assert_eq!(
+        sim.count("GET", "/replication"),
+        2,
+        "no page after the deadline"
+    );
 }

@@ -95,7 +95,9 @@ impl PageCursor {
         cancel: &CancellationToken,
     ) -> Result<Option<Vec<Replication>>, ApiError> {
         let allowed = transport.config.list_deadline;
-        let deadline = *self.deadline.get_or_insert_with(|| Instant::now() + allowed);
+        let deadline = *self
+            .deadline
+            .get_or_insert_with(|| Instant::now() + allowed);
         if Instant::now() >= deadline {
             return Err(self.too_slow(allowed));
         }

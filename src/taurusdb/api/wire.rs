@@ -112,10 +112,9 @@ pub(super) mod lenient {
             Ok(Scalar::Number(v.to_string()))
         }
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
-            Ok(Scalar::Number(serde_json::Number::from_f64(v).map_or_else(
-                || v.to_string(),
-                |n| n.to_string(),
-            )))
+            Ok(Scalar::Number(
+                serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string()),
+            ))
         }
         fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
             Ok(Scalar::Nothing)
@@ -188,9 +187,7 @@ pub(super) mod lenient {
 
     /// A page's tasks: at most `PAGE_SIZE` (what every request asks for); a longer
     /// page is refused before its extra tasks are built.
-    pub fn page<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Vec<super::Replication>, D::Error> {
+    pub fn page<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<super::Replication>, D::Error> {
         struct Page;
         impl<'de> Visitor<'de> for Page {
             type Value = Vec<super::Replication>;
