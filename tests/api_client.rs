@@ -1029,3 +1029,129 @@ async fn a_caller_stops_waiting_for_an_iam_token_someone_else_is_fetching() {
     assert_eq!(sim.count("POST", "/pause"), 0, "nothing was sent");
     first.abort();
 }
+
+/// A page of `tasks` tiny tasks, as a server that ignores `limit` answers.
+fn oversize_page(tasks: usize) -> serde_json::Value {
+    let tasks: Vec<serde_json::Value> = (0..tasks)
+        .map(|n| serde_json::json!({"task_name": format!("t{n:07}")}))
+        .collect();
+    serde_json::json!({"replications": tasks})
+}
+
+#[tokio::test]
+async fn a_page_with_more_tasks_than_asked_for_is_refused() {
+    let sim = sim_with_all_credentials().await;
+    // 20,000 tasks of ~25 bytes each in one 500 kB page: 200 times what was asked for.
+    for _ in 0..2 {
+        sim.inject(Fault::on(
+            "GET",
+            "/replication",
+            FaultKind::json(200, &oversize_page(20_000)),
+        ));
+    }
+    let api = token_client(&sim);
+    let whole = api.list_replications(PROJECT, INSTANCE, &never()).await;
+    let mut pages = api.task_pages(PROJECT, INSTANCE);
+    let paged = pages.next_page(&never()).await;
+    for (how, listed) in [
+        ("whole", whole.map(|t| t.len())),
+        ("paged", paged.map(|p| p.map_or(0, |t| t.len()))),
+    ] {
+        match listed {
+            Ok(tasks) => panic!("{how}: accepted a page of {tasks} tasks"),
+            Err(err) => {
+                assert!(
+                    matches!(err, ApiError::InvalidResponse { .. }),
+                    "{how}: {err:?}"
+                );
+                assert!(
+                    err.to_string()
+                        .contains("more than the 100 tasks asked for"),
+                    "{how}: {err}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_endless_list_ends_at_the_task_cap_with_an_error() {
+    let sim = sim_with_all_credentials().await;
+    sim.make_endless(PROJECT, "endless");
+    let listed = token_client(&sim)
+        .list_replications(PROJECT, "endless", &never())
+        .await;
+    let err = match listed {
+        Ok(tasks) => panic!("an endless list ended 'well' with {} tasks", tasks.len()),
+        Err(err) => err,
+    };
+    assert!(matches!(err, ApiError::ListTooLarge { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("100000 tasks"),
+        "the error names the cap: {err}"
+    );
+    assert_eq!(
+        sim.count("GET", "/replication"),
+        1000,
+        "no page past the cap"
+    );
+}
+
+#[tokio::test]
+async fn text_fields_of_listed_tasks_are_cut_at_one_kib() {
+    let sim = sim_with_all_credentials().await;
+    let huge = format!("Paused{}", "\u{1b}[2J".repeat(100_000));
+    sim.set_task_stage(PROJECT, INSTANCE, TASK, &huge);
+    let task = token_client(&sim)
+        .find_replication(&task_on_instance(TASK), &never())
+        .await
+        .expect("list")
+        .expect("the task");
+    let stage = task.stage.expect("a stage");
+    assert!(
+        stage.len() <= 1024 + '…'.len_utf8() && stage.ends_with('…'),
+        "a {} byte stage was kept",
+        stage.len()
+    );
+    assert!(stage.starts_with("Paused\u{1b}[2J"));
+}
+
+#[tokio::test]
+async fn a_listing_slower_than_its_deadline_ends_with_a_clear_error() {
+    let sim = sim_with_all_credentials().await;
+    for n in 0..230 {
+        sim.add_task(PROJECT, INSTANCE, &format!("extra_task_{n:03}"));
+    }
+    // Each of the three pages answers well within the request timeout, but three of them
+    // take longer than the listing may.
+    sim.inject_many(
+        Fault::on(
+            "GET",
+            "/replication",
+            FaultKind::Delay(Duration::from_millis(700)),
+        ),
+        3,
+    );
+    let mut config = ClientConfig::new(sim.endpoint(), Credentials::Token(Secret::new(TOKEN)));
+    config.list_deadline = Duration::from_secs(1);
+    let api = ApiClient::new(config).expect("client");
+    let listed = api.list_replications(PROJECT, INSTANCE, &never()).await;
+    let err = match listed {
+        Ok(tasks) => panic!(
+            "a listing past its deadline ended well: {} tasks",
+            tasks.len()
+        ),
+        Err(err) => err,
+    };
+    assert!(matches!(err, ApiError::ListTooSlow { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains("longer than the 1s one listing may take"),
+        "the error names the deadline: {text}"
+    );
+    assert_eq!(
+        sim.count("GET", "/replication"),
+        2,
+        "no page after the deadline"
+    );
+}

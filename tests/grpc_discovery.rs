@@ -142,6 +142,49 @@ async fn a_list_streams_one_event_per_task_with_its_identity() {
 }
 
 #[tokio::test]
+async fn listed_tasks_with_names_the_resource_refuses_are_skipped_with_a_warning() {
+    let sim = start_sim().await;
+    let mut provider = configured_provider(&sim).await;
+    sim.add_task(PROJECT, INSTANCE, "bad/slash");
+    sim.add_task(PROJECT, INSTANCE, "evil\u{1b}[2J\nforged_sync");
+    sim.set_task_stage(PROJECT, INSTANCE, "users_sync", "Paused\u{1b}]0;owned\u{7}");
+    let events = list_all(&mut provider, &instance_list(), false, 4).await;
+    let results: Vec<_> = events.iter().filter(|e| e.identity.is_some()).collect();
+    assert_eq!(
+        results
+            .iter()
+            .map(|e| e.display_name.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "orders_sync (Incremental)",
+            "users_sync (Paused\\u{1b}]0;owned\\u{7})",
+            "payments_sync (Incremental)"
+        ],
+        "valid names listed, the stage escaped"
+    );
+    let skipped: Vec<_> = events.iter().filter(|e| e.identity.is_none()).collect();
+    assert_eq!(skipped.len(), 2, "{events:?}");
+    for (event, shown) in skipped
+        .iter()
+        .zip(["bad/slash", "evil\\u{1b}[2J\\nforged_sync"])
+    {
+        let [diagnostic] = event.diagnostic.as_slice() else {
+            panic!("one diagnostic: {event:?}");
+        };
+        assert_eq!(
+            diagnostic.severity,
+            pb::diagnostic::Severity::Warning as i32,
+            "{diagnostic:?}"
+        );
+        assert!(diagnostic.detail.contains(shown), "{diagnostic:?}");
+        assert!(
+            !diagnostic.detail.chars().any(char::is_control),
+            "{diagnostic:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn asked_for_it_each_result_carries_the_resource_object() {
     let sim = start_sim().await;
     let mut provider = configured_provider(&sim).await;

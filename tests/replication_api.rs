@@ -701,3 +701,96 @@ async fn reflection_lists_and_describes_both_services() {
     };
     assert!(!files.file_descriptor_proto.is_empty());
 }
+
+/// A watch whose client stops reading while the service reports ever-new 64 KiB stages:
+/// the server keeps a bounded backlog of events (the oldest progress gives way), every
+/// stage cut to 1 KiB, and the outcome still comes last.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_nobody_reads_keeps_a_bounded_backlog_and_its_outcome() {
+    use futures_util::StreamExt as _;
+    use std::time::Duration;
+    use taurusdb_provider::taurusdb::api::poll_schedule::PollSchedule;
+    use taurusdb_provider::taurusdb::api::wait::WaitPolicy;
+    use taurusdb_provider::taurusdb::api::{ApiClient, ClientConfig, Credentials, Secret};
+    use taurusdb_provider::taurusdb::grpc::access::Access;
+    use taurusdb_provider::taurusdb::grpc::request::JobCall;
+    use taurusdb_provider::taurusdb::grpc::run::{self, JobSpec};
+    use taurusdb_provider::taurusdb::task::Action;
+
+    let sim = start_sim().await;
+    sim.set_job_plan(job_plan(JobOutcome::Never, 0));
+    const STAGE_BYTES: usize = 64 << 10;
+    sim.churn_stage(PROJECT, INSTANCE, TASK, Some(STAGE_BYTES));
+    let client = ApiClient::new(ClientConfig::new(
+        sim.endpoint(),
+        Credentials::Token(Secret::new(TOKEN)),
+    ))
+    .expect("client");
+    let quick = PollSchedule {
+        min_interval: Duration::from_millis(1),
+        max_interval: Duration::from_millis(2),
+        growth: 0.5,
+    };
+    let spec = JobSpec {
+        action: Action::Pause,
+        call: JobCall {
+            task: task_on_instance(TASK),
+            wait: true,
+            timeout: Duration::from_secs(120),
+        },
+        access: Access {
+            client,
+            default_project: None,
+            wait_policy: WaitPolicy {
+                stage_polls: quick,
+                job_polls: PollSchedule::JOB,
+                not_found_grace: Duration::from_secs(30),
+            },
+        },
+    };
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let hang_guard = Duration::from_secs(120);
+    let stream = run::spawn_watched(spec, &shutdown);
+    // Nobody reads while the wait sees 300 new stages.
+    const STAGES: usize = 300;
+    tokio::time::timeout(hang_guard, async {
+        let mut seen = 0;
+        while sim.count("GET", "/replication") < STAGES {
+            seen += 1;
+            sim.wait_for_requests(seen).await;
+        }
+    })
+    .await
+    .expect("the wait keeps reading the list");
+    sim.churn_stage(PROJECT, INSTANCE, TASK, None);
+    sim.set_task_stage(PROJECT, INSTANCE, TASK, "Paused");
+    let items: Vec<_> = tokio::time::timeout(hang_guard, stream.collect())
+        .await
+        .expect("the stream ends");
+    let events: Vec<Event> = items
+        .iter()
+        .filter_map(|item| item.as_ref().ok()?.event.clone())
+        .collect();
+    assert!(
+        events.len() <= 20,
+        "{} events were kept for a client that did not read",
+        events.len()
+    );
+    assert!(
+        matches!(events.first(), Some(Event::Started(_))),
+        "{events:?}"
+    );
+    assert!(
+        matches!(events.last(), Some(Event::Completed(done)) if done.stage == "Paused"),
+        "the outcome comes last"
+    );
+    for event in &events {
+        if let Event::Stage(stage) = event {
+            assert!(
+                stage.stage.len() <= 1024 + '…'.len_utf8(),
+                "a {} byte stage was sent",
+                stage.stage.len()
+            );
+        }
+    }
+}

@@ -152,6 +152,28 @@ impl SimHandle {
             .set_task_stage(project_id, instance_id, task_name, stage);
     }
 
+    /// From now on every list read of the instance gives `task_name` a new stage
+    /// (`Churn<n>` padded with `x` to `len` bytes): a service reporting ever-changing,
+    /// huge stages. `None` stops it; the task keeps its last stage.
+    pub fn churn_stage(
+        &self,
+        project_id: &str,
+        instance_id: &str,
+        task_name: &str,
+        len: Option<usize>,
+    ) {
+        self.shared
+            .lock()
+            .churn_stage(project_id, instance_id, task_name, len);
+    }
+
+    /// Makes an instance's list endless (creating the instance if needed): every page
+    /// holds as many fresh tasks (`endless_<n>`) as the request asks for, and no
+    /// `total_count` says when it ends.
+    pub fn make_endless(&self, project_id: &str, instance_id: &str) {
+        self.shared.lock().make_endless(project_id, instance_id);
+    }
+
     /// Removes a task: the list omits it and pause/resume answer `DBS.270022`. Returns whether
     /// it existed. Jobs already running on it still finish, changing nothing.
     pub fn remove_task(&self, project_id: &str, instance_id: &str, task_name: &str) -> bool {

@@ -93,6 +93,12 @@ async fn list_tasks(
 fn list(shared: &Shared, path: InstancePath, query: Option<&str>) -> Result<Value, ApiError> {
     let Path((project_id, instance_id)) = path.map_err(|_| ApiError::NoSuchApi)?;
     let page = paging(query)?;
+    if shared.lock().is_endless(&project_id, &instance_id) {
+        let replications: Vec<Value> = (page.offset..page.offset.saturating_add(page.limit))
+            .map(|n| json!({ "task_name": format!("endless_{n:07}"), "stage": "Incremental" }))
+            .collect();
+        return Ok(json!({ "replications": replications }));
+    }
     let tasks = shared.lock().tasks(&project_id, &instance_id)?;
     let replications: Vec<Value> = tasks
         .iter()

@@ -84,6 +84,21 @@ pub(crate) struct SimState {
     tokens_issued: usize,
     requests: Vec<RecordedRequest>,
     faults: VecDeque<Fault>,
+    /// A task whose stage reads differently at every list read, if any.
+    churn: Option<StageChurn>,
+    /// Instances whose list never ends (project id, instance id).
+    endless: Vec<(String, String)>,
+}
+
+/// A task whose stage changes at every list read: `Churn<n>` padded with `x` to `len`
+/// bytes (a service reporting ever-new, huge stages).
+#[derive(Debug, Clone)]
+struct StageChurn {
+    project_id: String,
+    instance_id: String,
+    task: String,
+    len: usize,
+    reads: u64,
 }
 
 impl SimState {
@@ -169,6 +184,39 @@ impl SimState {
         }
     }
 
+    /// From now on, every list read gives the task a new stage of `len` bytes; `None`
+    /// stops that (the task keeps its last stage).
+    pub(crate) fn churn_stage(
+        &mut self,
+        project_id: &str,
+        instance_id: &str,
+        task: &str,
+        len: Option<usize>,
+    ) {
+        self.churn = len.map(|len| StageChurn {
+            project_id: project_id.to_owned(),
+            instance_id: instance_id.to_owned(),
+            task: task.to_owned(),
+            len,
+            reads: 0,
+        });
+    }
+
+    /// Makes an instance's list endless: every page holds as many fresh tasks as asked
+    /// for, and no total is given.
+    pub(crate) fn make_endless(&mut self, project_id: &str, instance_id: &str) {
+        self.add_instance(project_id, instance_id);
+        self.endless
+            .push((project_id.to_owned(), instance_id.to_owned()));
+    }
+
+    /// Whether an instance's list is endless.
+    pub(crate) fn is_endless(&self, project_id: &str, instance_id: &str) -> bool {
+        self.endless
+            .iter()
+            .any(|(p, i)| p == project_id && i == instance_id)
+    }
+
     /// The tasks of an instance, in insertion order, with their current stages (after
     /// finishing jobs whose time has come).
     pub(crate) fn tasks(
@@ -177,6 +225,17 @@ impl SimState {
         instance_id: &str,
     ) -> Result<Vec<Task>, ApiError> {
         self.tick_jobs(Instant::now());
+        if let Some(churn) = &mut self.churn
+            && churn.project_id == project_id
+            && churn.instance_id == instance_id
+        {
+            churn.reads += 1;
+            let mut stage = format!("Churn{}", churn.reads);
+            let pad = churn.len.saturating_sub(stage.len());
+            stage.extend(std::iter::repeat_n('x', pad));
+            let task = churn.task.clone();
+            self.set_task_stage(project_id, instance_id, &task, &stage);
+        }
         self.instances
             .get(&(project_id.to_owned(), instance_id.to_owned()))
             .cloned()

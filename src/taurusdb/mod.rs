@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod grpc;
 pub mod handle;
 pub mod pause;
+pub mod printable;
 pub mod provider;
 pub mod task;
 

@@ -1,10 +1,11 @@
 //! What a replication action tells its user while it runs: each [`JobEvent`] of the job
 //! flow as one short progress line ("pause requested, job <id>", "job <id> Running 50%",
-//! "task stage Paused").
+//! "task stage Paused"), the service's text in it made [`printable`].
 
 use std::sync::OnceLock;
 
 use crate::taurusdb::api::wait::WaitEvent;
+use crate::taurusdb::printable::printable;
 use crate::taurusdb::task::Action;
 use crate::taurusdb::task::job::JobEvent;
 use crate::tf::action::Progress;
@@ -28,7 +29,7 @@ impl<'a> Narrator<'a> {
 
     /// Sends the line for `event`; never blocks.
     pub fn tell(&self, event: JobEvent) {
-        self.progress.send(self.line(event));
+        self.progress.send(printable(&self.line(event)));
     }
 
     fn line(&self, event: JobEvent) -> String {
@@ -86,6 +87,13 @@ mod tests {
                 "job j-1 Completed",
                 "task stage Paused",
             ]
+        );
+        narrator.tell(JobEvent::Wait(WaitEvent::Stage(
+            "Paused\u{1b}[2J\nforged".into(),
+        )));
+        assert_eq!(
+            reader.try_next().as_deref(),
+            Some("task stage Paused\\u{1b}[2J\\nforged")
         );
         let resume = Narrator::new(Action::Resume, &progress);
         resume.tell(JobEvent::AlreadyThere {

@@ -155,7 +155,7 @@ impl ListSource for Transport {
         instance_id: &'a str,
         cancel: &'a CancellationToken,
     ) -> BoxFuture<'a, Result<Arc<Vec<Replication>>, ApiError>> {
-        let mut cursor = PageCursor::new(project_id, instance_id);
+        let mut cursor = PageCursor::collecting(project_id, instance_id);
         async move {
             while cursor.next(self, cancel).await?.is_some() {}
             Ok(Arc::new(cursor.into_tasks()))

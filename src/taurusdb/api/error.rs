@@ -65,13 +65,20 @@ pub enum ApiError {
         limit: usize,
         request_id: Option<String>,
     },
-    /// One listing of an instance's tasks read more than its budget of response bytes.
+    /// One listing of an instance's tasks went past one of its bounds (response bytes,
+    /// tasks).
     #[error(
-        "the task list is larger than the {} MiB one listing may read (stopped after {pages} \
-         pages); the service's answers look wrong",
-        .budget >> 20
+        "the task list is larger than the {bound} one listing may read (stopped after {pages} \
+         pages); the service's answers look wrong"
     )]
-    ListTooLarge { budget: usize, pages: usize },
+    ListTooLarge { bound: ListBound, pages: usize },
+    /// One listing of an instance's tasks took longer than its deadline.
+    #[error(
+        "the task list took longer than the {}s one listing may take (stopped after {pages} \
+         pages); the service answers too slowly",
+        .deadline.as_secs_f64()
+    )]
+    ListTooSlow { deadline: Duration, pages: usize },
     /// No connection could be made; the request never reached the service.
     #[error("could not connect to {endpoint}: {detail}")]
     Connect { endpoint: String, detail: String },
@@ -93,6 +100,24 @@ pub enum ApiError {
     /// The client could not be built (bad endpoint, TLS setup).
     #[error("invalid client configuration: {0}")]
     Config(String),
+}
+
+/// Which bound of one listing was reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListBound {
+    /// All response bodies together, in bytes.
+    Bytes(usize),
+    /// Distinct tasks.
+    Tasks(usize),
+}
+
+impl std::fmt::Display for ListBound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ListBound::Bytes(bytes) => write!(f, "{} MiB of answers", bytes >> 20),
+            ListBound::Tasks(tasks) => write!(f, "{tasks} tasks"),
+        }
+    }
 }
 
 impl ApiError {
@@ -156,6 +181,7 @@ impl ApiError {
             ApiError::Redirect { .. }
             | ApiError::InvalidResponse { .. }
             | ApiError::ListTooLarge { .. }
+            | ApiError::ListTooSlow { .. }
             | ApiError::Transport { .. }
             | ApiError::Timeout { .. }
             | ApiError::Interrupted { .. } => false,

@@ -1,29 +1,62 @@
-//! One listing of an instance's tasks, page by page, within a budget.
+//! One listing of an instance's tasks, page by page, within bounds.
 //!
 //! The list call is paged and the service decides what a page holds, so a hostile or
 //! broken server could answer page after page of ever-new names until memory runs out.
-//! A [`Listing`] therefore counts the response bytes of all its pages against one budget
-//! ([`LIST_BUDGET_BYTES`]; with [`MAX_PAGES`] as a second bound) and keeps each task name
-//! once: the index of names refers to the collected tasks instead of copying the names.
+//! A [`Listing`] therefore bounds what one listing may cost, whatever the server says:
+//! the response bytes of all its pages together ([`LIST_BUDGET_BYTES`]), the pages
+//! ([`MAX_PAGES`]) and, as pages hold at most [`PAGE_SIZE`] tasks (the wire layer refuses
+//! longer ones), the distinct tasks ([`MAX_TASKS`]); every text field is cut at
+//! [`MAX_TEXT_BYTES`](super::wire::MAX_TEXT_BYTES). Going past a bound is an error, never
+//! a silently shorter list. Each task is kept once: a whole-list read keeps the tasks and
+//! indexes them by name; a page-by-page read hands each new task out and keeps only its
+//! name. What one listing holds is thus at most the byte budget in text plus
+//! [`MAX_TASKS`] small records.
 
 use std::hash::BuildHasher;
 
-use crate::taurusdb::api::error::ApiError;
+use crate::taurusdb::api::error::{ApiError, ListBound};
 use crate::taurusdb::api::wire::Replication;
 
 /// The list call's page size (the API's maximum).
 pub const PAGE_SIZE: usize = 100;
-/// At most this many pages are read (100,000 tasks), whatever the server says.
+/// At most this many pages are read, whatever the server says.
 pub const MAX_PAGES: usize = 1000;
+/// At most this many distinct tasks are listed: [`MAX_PAGES`] full pages.
+pub const MAX_TASKS: usize = MAX_PAGES * PAGE_SIZE;
 /// All response bodies of one listing together may be at most this large. Real task
-/// lists are a few hundred bytes per task; 32 MiB is ample for [`MAX_PAGES`] of them.
+/// lists are a few hundred bytes per task; 32 MiB is ample for [`MAX_TASKS`] of them.
 pub const LIST_BUDGET_BYTES: usize = 32 << 20;
+
+/// What a listing keeps of the tasks it admitted.
+#[derive(Debug)]
+enum Kept {
+    /// The tasks themselves (a whole-list read returns them all at the end).
+    Tasks(Vec<Replication>),
+    /// Only their names (a page-by-page read hands the tasks out as they come).
+    Names(Vec<Box<str>>),
+}
+
+impl Kept {
+    fn name(&self, index: usize) -> &str {
+        match self {
+            Kept::Tasks(tasks) => &tasks[index].task_name,
+            Kept::Names(names) => &names[index],
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Kept::Tasks(tasks) => tasks.len(),
+            Kept::Names(names) => names.len(),
+        }
+    }
+}
 
 /// The tasks collected so far and what reading them cost.
 #[derive(Debug)]
 pub struct Listing {
-    tasks: Vec<Replication>,
-    /// Indices into `tasks`, hashed by task name.
+    kept: Kept,
+    /// Indices into `kept`, hashed by task name.
     names: hashbrown::HashTable<usize>,
     hasher: std::hash::RandomState,
     bytes_read: usize,
@@ -37,9 +70,19 @@ impl Default for Listing {
 }
 
 impl Listing {
+    /// A listing that keeps every task it admits ([`Listing::into_tasks`]).
     pub fn new() -> Self {
+        Self::keeping(Kept::Tasks(Vec::new()))
+    }
+
+    /// A listing that hands each new task back to the caller and keeps only its name.
+    pub fn handing_out() -> Self {
+        Self::keeping(Kept::Names(Vec::new()))
+    }
+
+    fn keeping(kept: Kept) -> Self {
         Self {
-            tasks: Vec::new(),
+            kept,
             names: hashbrown::HashTable::new(),
             hasher: std::hash::RandomState::new(),
             bytes_read: 0,
@@ -52,61 +95,96 @@ impl Listing {
         LIST_BUDGET_BYTES.saturating_sub(self.bytes_read)
     }
 
-    /// Whether another page may be requested at all.
+    /// Whether another page may be requested within the byte budget.
     pub fn may_read_another_page(&self) -> bool {
-        self.pages < MAX_PAGES && self.remaining_budget() > 0
+        self.remaining_budget() > 0
     }
 
-    /// Counts a page of `bytes` response bytes.
+    /// How many pages were read.
+    pub fn pages(&self) -> usize {
+        self.pages
+    }
+
+    /// Counts a page of `bytes` response bytes; a page past [`MAX_PAGES`] or the byte
+    /// budget is an error.
     pub fn count_page(&mut self, bytes: usize) -> Result<(), ApiError> {
         self.pages += 1;
         self.bytes_read = self.bytes_read.saturating_add(bytes);
         if self.bytes_read > LIST_BUDGET_BYTES {
             return Err(self.over_budget());
         }
+        if self.pages > MAX_PAGES {
+            return Err(self.too_many_pages());
+        }
         Ok(())
     }
 
-    /// The error for a listing that would read more than its budget.
+    /// The error for a listing that would read more than its byte budget.
     pub fn over_budget(&self) -> ApiError {
+        self.too_many(ListBound::Bytes(LIST_BUDGET_BYTES))
+    }
+
+    /// The error for a listing that would read more than [`MAX_PAGES`] pages, i.e. list
+    /// more than [`MAX_TASKS`] tasks.
+    pub fn too_many_pages(&self) -> ApiError {
+        self.too_many(ListBound::Tasks(MAX_TASKS))
+    }
+
+    fn too_many(&self, bound: ListBound) -> ApiError {
         ApiError::ListTooLarge {
-            budget: LIST_BUDGET_BYTES,
+            bound,
             pages: self.pages,
         }
     }
 
-    /// Adds a task unless one of the same name is already listed; returns whether it was
-    /// new.
-    pub fn add(&mut self, task: Replication) -> bool {
+    /// Admits a task: None when one of the same name is already listed or the listing
+    /// keeps it; the task itself when it is new and the listing hands tasks out. More
+    /// than [`MAX_TASKS`] distinct tasks is an error.
+    pub fn add(&mut self, task: Replication) -> Result<Option<Replication>, ApiError> {
         let hash = self.hasher.hash_one(task.task_name.as_str());
-        let tasks = &self.tasks;
+        let kept = &self.kept;
         if self
             .names
-            .find(hash, |&i| tasks[i].task_name == task.task_name)
+            .find(hash, |&i| kept.name(i) == task.task_name)
             .is_some()
         {
-            return false;
+            return Ok(None);
         }
-        let index = self.tasks.len();
-        self.tasks.push(task);
-        let (tasks, hasher) = (&self.tasks, &self.hasher);
-        self.names.insert_unique(hash, index, |&i| {
-            hasher.hash_one(tasks[i].task_name.as_str())
-        });
-        true
+        if self.kept.len() >= MAX_TASKS {
+            return Err(self.too_many(ListBound::Tasks(MAX_TASKS)));
+        }
+        let index = self.kept.len();
+        let handed_out = match &mut self.kept {
+            Kept::Tasks(tasks) => {
+                tasks.push(task);
+                None
+            }
+            Kept::Names(names) => {
+                names.push(task.task_name.as_str().into());
+                Some(task)
+            }
+        };
+        let (kept, hasher) = (&self.kept, &self.hasher);
+        self.names
+            .insert_unique(hash, index, |&i| hasher.hash_one(kept.name(i)));
+        Ok(handed_out)
     }
 
     /// How many distinct tasks are listed.
     pub fn len(&self) -> usize {
-        self.tasks.len()
+        self.kept.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.tasks.is_empty()
+        self.len() == 0
     }
 
+    /// The tasks kept (none for a listing that hands them out).
     pub fn into_tasks(self) -> Vec<Replication> {
-        self.tasks
+        match self.kept {
+            Kept::Tasks(tasks) => tasks,
+            Kept::Names(_) => Vec::new(),
+        }
     }
 }
 
@@ -125,13 +203,18 @@ mod tests {
     #[test]
     fn names_are_kept_once_in_arrival_order() {
         let mut listing = Listing::new();
-        assert!(listing.add(task("b")));
-        assert!(listing.add(task("a")));
-        assert!(!listing.add(task("b")));
+        let mut add = |name: &str| {
+            let before = listing.len();
+            assert_eq!(listing.add(task(name)).expect("within bounds"), None);
+            listing.len() > before
+        };
+        assert!(add("b"));
+        assert!(add("a"));
+        assert!(!add("b"));
         for n in 0..1000 {
-            assert!(listing.add(task(&format!("t{n}"))));
+            assert!(add(&format!("t{n}")));
         }
-        assert!(!listing.add(task("t999")));
+        assert!(!add("t999"));
         assert_eq!(listing.len(), 1002);
         let tasks = listing.into_tasks();
         assert_eq!(tasks[0].task_name, "b");
@@ -150,5 +233,31 @@ mod tests {
         assert!(!listing.may_read_another_page());
         let err = listing.count_page(1).expect_err("over budget");
         assert!(err.to_string().contains("32 MiB"), "{err}");
+    }
+
+    #[test]
+    fn a_listing_handing_tasks_out_keeps_names_only() {
+        let mut listing = Listing::handing_out();
+        let out = listing.add(task("a")).expect("within bounds");
+        assert_eq!(out.map(|t| t.task_name).as_deref(), Some("a"));
+        assert_eq!(listing.add(task("a")).expect("within bounds"), None);
+        assert_eq!(listing.len(), 1);
+        assert!(listing.into_tasks().is_empty());
+    }
+
+    #[test]
+    fn more_pages_or_tasks_than_the_bounds_are_an_error() {
+        let mut listing = Listing::handing_out();
+        for _ in 0..MAX_PAGES {
+            listing.count_page(1).expect("within bounds");
+        }
+        let err = listing.count_page(1).expect_err("one page too many");
+        assert!(err.to_string().contains("100000 tasks"), "{err}");
+        let mut listing = Listing::handing_out();
+        for n in 0..MAX_TASKS {
+            listing.add(task(&format!("t{n}"))).expect("within bounds");
+        }
+        let err = listing.add(task("one_more")).expect_err("a task too many");
+        assert!(err.to_string().contains("100000 tasks"), "{err}");
     }
 }

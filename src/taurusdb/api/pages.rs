@@ -1,15 +1,18 @@
 //! Reading an instance's task list one page at a time, for callers that may not need all
 //! of it (a `terraform query` with a limit stops after the page that fills it). Every
-//! page counts against the same [`Listing`] budget as a whole-list read, and a task name
-//! seen on an earlier page is not handed out again.
+//! page counts against the same [`Listing`] bounds as a whole-list read, and a task name
+//! seen on an earlier page is not handed out again. One listing, all its pages, must end
+//! within the client's `list_deadline` ([`LIST_DEADLINE`](super::transport::LIST_DEADLINE)),
+//! counted from its first request; a page still in flight then is abandoned.
 
 use std::sync::Arc;
 
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::taurusdb::api::client::replication_url;
 use crate::taurusdb::api::error::ApiError;
-use crate::taurusdb::api::listing::{Listing, PAGE_SIZE};
+use crate::taurusdb::api::listing::{Listing, MAX_PAGES, PAGE_SIZE};
 use crate::taurusdb::api::response::MAX_BODY_BYTES;
 use crate::taurusdb::api::transport::{Call, Transport};
 use crate::taurusdb::api::wire::{self, ListBody, Replication};
@@ -24,7 +27,7 @@ impl TaskPages {
     pub(super) fn new(transport: Arc<Transport>, project_id: &str, instance_id: &str) -> Self {
         Self {
             transport,
-            cursor: PageCursor::new(project_id, instance_id),
+            cursor: PageCursor::handing_out(project_id, instance_id),
         }
     }
 
@@ -42,20 +45,35 @@ pub(super) struct PageCursor {
     project_id: String,
     instance_id: String,
     listing: Listing,
+    /// When the listing must be over; set by its first request.
+    deadline: Option<Instant>,
     done: bool,
 }
 
 impl PageCursor {
-    pub(super) fn new(project_id: &str, instance_id: &str) -> Self {
+    /// A cursor whose listing keeps every task ([`PageCursor::into_tasks`]); `next`
+    /// hands out none.
+    pub(super) fn collecting(project_id: &str, instance_id: &str) -> Self {
+        Self::with(project_id, instance_id, Listing::new())
+    }
+
+    /// A cursor that hands each new task out once and keeps only names.
+    pub(super) fn handing_out(project_id: &str, instance_id: &str) -> Self {
+        Self::with(project_id, instance_id, Listing::handing_out())
+    }
+
+    fn with(project_id: &str, instance_id: &str, listing: Listing) -> Self {
         Self {
             project_id: project_id.to_string(),
             instance_id: instance_id.to_string(),
-            listing: Listing::new(),
+            listing,
+            deadline: None,
             done: false,
         }
     }
 
-    /// The tasks of the next page not seen before, or None after the last page.
+    /// The tasks of the next page not seen before (none when collecting), or None after
+    /// the last page.
     pub(super) async fn next(
         &mut self,
         transport: &Transport,
@@ -64,12 +82,27 @@ impl PageCursor {
         if self.done {
             return Ok(None);
         }
-        if !self.listing.may_read_another_page() {
+        let result = self.read_page(transport, cancel).await;
+        if !matches!(result, Ok(Some(_))) {
             self.done = true;
-            if self.listing.remaining_budget() == 0 {
-                return Err(self.listing.over_budget());
-            }
-            return Ok(None);
+        }
+        result
+    }
+
+    async fn read_page(
+        &mut self,
+        transport: &Transport,
+        cancel: &CancellationToken,
+    ) -> Result<Option<Vec<Replication>>, ApiError> {
+        let allowed = transport.config.list_deadline;
+        let deadline = *self
+            .deadline
+            .get_or_insert_with(|| Instant::now() + allowed);
+        if Instant::now() >= deadline {
+            return Err(self.too_slow(allowed));
+        }
+        if !self.listing.may_read_another_page() {
+            return Err(self.listing.over_budget());
         }
         let url = format!(
             "{}?limit={PAGE_SIZE}&offset={}",
@@ -83,42 +116,44 @@ impl PageCursor {
         );
         let limit = self.listing.remaining_budget().min(MAX_BODY_BYTES);
         let call = Call::get(url, &self.project_id).with_body_limit(limit);
-        let reply = match transport.send(call, cancel).await {
-            Err(ApiError::BodyTooLarge { .. }) if limit < MAX_BODY_BYTES => {
-                self.done = true;
+        let reply = match tokio::time::timeout_at(deadline, transport.send(call, cancel)).await {
+            Err(_elapsed) => return Err(self.too_slow(allowed)),
+            Ok(Err(ApiError::BodyTooLarge { .. })) if limit < MAX_BODY_BYTES => {
                 return Err(self.listing.over_budget());
             }
-            Err(err) => {
-                self.done = true;
-                return Err(err);
-            }
-            Ok(reply) => reply,
+            Ok(reply) => reply?,
         };
-        if let Err(err) = self.listing.count_page(reply.body.len()) {
-            self.done = true;
-            return Err(err);
-        }
-        let page: ListBody = match wire::parse_body(&reply) {
-            Ok(page) => page,
-            Err(err) => {
-                self.done = true;
-                return Err(err);
-            }
-        };
+        self.listing.count_page(reply.body.len())?;
+        let page: ListBody = wire::parse_body(&reply)?;
         drop(reply);
         let total = page.total_count();
         let got = page.replications.len();
-        let mut new = Vec::with_capacity(got);
+        let before = self.listing.len();
+        let mut new = Vec::new();
         for task in page.replications {
-            if self.listing.add(task.clone()) {
+            if let Some(task) = self.listing.add(task)? {
                 new.push(task);
             }
         }
+        let added = self.listing.len() - before;
         // A short page, the announced total, or a page with nothing new (a server that
         // ignores offset) ends the listing.
-        self.done =
-            got < PAGE_SIZE || total.is_some_and(|t| self.listing.len() >= t) || new.is_empty();
+        let last = got < PAGE_SIZE || total.is_some_and(|t| self.listing.len() >= t) || added == 0;
+        if last {
+            self.done = true;
+        } else if self.listing.pages() == MAX_PAGES {
+            // Another page would be one more than a listing may read.
+            self.done = true;
+            return Err(self.listing.too_many_pages());
+        }
         Ok(Some(new))
+    }
+
+    fn too_slow(&self, deadline: std::time::Duration) -> ApiError {
+        ApiError::ListTooSlow {
+            deadline,
+            pages: self.listing.pages(),
+        }
     }
 
     /// Every task read so far.

@@ -26,6 +26,9 @@ pub struct ClientConfig {
     pub language: Option<String>,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
+    /// How long one listing of an instance's tasks (all its pages, retries included) may
+    /// take: [`LIST_DEADLINE`] unless a test shortens it.
+    pub list_deadline: Duration,
     pub retry: RetryPolicy,
     /// Extra trusted CA certificates (PEM), for private clouds.
     pub ca_pem: Option<Vec<u8>>,
@@ -41,12 +44,19 @@ impl ClientConfig {
             language: None,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
+            list_deadline: LIST_DEADLINE,
             retry: RetryPolicy::default(),
             ca_pem: None,
             insecure: false,
         }
     }
 }
+
+/// How long one listing may take, all pages together: five request timeouts. Each page
+/// is bounded by the request timeout, but a server answering every page just in time
+/// could otherwise keep a plan busy for hours ([`MAX_PAGES`](super::listing::MAX_PAGES)
+/// pages); a real list of that size takes well under a minute.
+pub const LIST_DEADLINE: Duration = Duration::from_secs(300);
 
 /// One request to make: where, with what, and how much of the answer to read.
 pub(super) struct Call<'a> {

@@ -1,11 +1,37 @@
 //! What the API answers, as data: the JSON bodies of its answers and errors, the typed
 //! results callers get from them, and a raw [`Reply`] turned into either.
+//!
+//! Nothing the service sends is kept at whatever size it comes: every text field is cut
+//! at [`MAX_TEXT_BYTES`] (marked with `…`) as it is read, a page holds at most the
+//! [`PAGE_SIZE`] tasks asked for, and values of the wrong JSON type are skipped without
+//! being built, so a hostile answer costs no more memory than its own bytes.
 
 use reqwest::StatusCode;
 use serde::Deserialize;
 
 use crate::taurusdb::api::error::ApiError;
+use crate::taurusdb::api::listing::PAGE_SIZE;
 use crate::taurusdb::api::retry;
+
+/// The most bytes of any one text field the service sends (a task name, stage, status,
+/// progress, reason, error message) that is kept; longer ones are cut at a character
+/// boundary and end in `…`. Real values are a few dozen bytes (task names at most 128).
+pub const MAX_TEXT_BYTES: usize = 1024;
+
+/// `text`, cut to [`MAX_TEXT_BYTES`] (plus the `…` that marks a cut).
+pub fn bounded_text(text: &str) -> String {
+    if text.len() <= MAX_TEXT_BYTES {
+        return text.to_string();
+    }
+    let mut end = MAX_TEXT_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut cut = String::with_capacity(end + '…'.len_utf8());
+    cut.push_str(&text[..end]);
+    cut.push('…');
+    cut
+}
 
 /// The answer to a call that starts an asynchronous job.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,8 +45,9 @@ pub struct JobStarted {
 /// strings or numbers and flags as bools or `"true"`/`"false"`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct Replication {
+    #[serde(deserialize_with = "lenient::name")]
     pub task_name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::string")]
     pub stage: Option<String>,
     /// `Yes` (normal) or `No` (abnormal).
     #[serde(default, deserialize_with = "lenient::text")]
@@ -44,31 +71,152 @@ pub struct Replication {
 
 /// Field readers that take what the service sends, whatever JSON type it chose; a value
 /// that cannot mean anything (an object, an odd string for a flag) reads as absent
-/// rather than failing the whole listing.
-mod lenient {
-    use serde::{Deserialize, Deserializer};
-    use serde_json::Value as J;
+/// rather than failing the whole listing. None of them builds a value it does not keep:
+/// arrays and objects are skipped as they are read, and text is cut to
+/// [`MAX_TEXT_BYTES`](super::MAX_TEXT_BYTES) before it is copied.
+pub(super) mod lenient {
+    use std::fmt;
+
+    use serde::Deserializer;
+    use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+    use super::bounded_text;
+
+    /// What a JSON value read as a scalar is, if it is one.
+    enum Scalar {
+        Text(String),
+        Number(String),
+        Bool(bool),
+        /// null, an array or an object (skipped unbuilt).
+        Nothing,
+    }
+
+    struct ScalarVisitor;
+
+    impl<'de> Visitor<'de> for ScalarVisitor {
+        type Value = Scalar;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+            Ok(Scalar::Text(bounded_text(v)))
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+            Ok(Scalar::Bool(v))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+            Ok(Scalar::Number(v.to_string()))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+            Ok(Scalar::Number(v.to_string()))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+            Ok(Scalar::Number(
+                serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string()),
+            ))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
+            Ok(Scalar::Nothing)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Scalar, E> {
+            Ok(Scalar::Nothing)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Scalar, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Scalar::Nothing)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(Scalar::Nothing)
+        }
+    }
+
+    fn scalar<'de, D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
 
     /// A string, number or bool as text.
     pub fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        Ok(match J::deserialize(d)? {
-            J::String(s) => Some(s),
-            J::Number(n) => Some(n.to_string()),
-            J::Bool(b) => Some(b.to_string()),
-            _ => None,
+        Ok(match scalar(d)? {
+            Scalar::Text(s) | Scalar::Number(s) => Some(s),
+            Scalar::Bool(b) => Some(b.to_string()),
+            Scalar::Nothing => None,
         })
+    }
+
+    /// A string (or null); anything else is not what the API documents.
+    pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        match scalar(d)? {
+            Scalar::Text(s) => Ok(Some(s)),
+            Scalar::Nothing => Ok(None),
+            Scalar::Number(_) | Scalar::Bool(_) => Err(de::Error::custom("expected a string")),
+        }
+    }
+
+    /// A task's name: a string, required.
+    pub fn name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        match scalar(d)? {
+            Scalar::Text(s) => Ok(s),
+            _ => Err(de::Error::custom("task_name is not a string")),
+        }
     }
 
     /// A bool, `"true"`/`"false"` in any case, or 0/1.
     pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-        Ok(match J::deserialize(d)? {
-            J::Bool(b) => Some(b),
-            J::String(s) if s.trim().eq_ignore_ascii_case("true") => Some(true),
-            J::String(s) if s.trim().eq_ignore_ascii_case("false") => Some(false),
-            J::Number(n) if n.as_u64() == Some(1) => Some(true),
-            J::Number(n) if n.as_u64() == Some(0) => Some(false),
+        Ok(match scalar(d)? {
+            Scalar::Bool(b) => Some(b),
+            Scalar::Text(s) if s.trim().eq_ignore_ascii_case("true") => Some(true),
+            Scalar::Text(s) if s.trim().eq_ignore_ascii_case("false") => Some(false),
+            Scalar::Number(n) if n == "1" => Some(true),
+            Scalar::Number(n) if n == "0" => Some(false),
             _ => None,
         })
+    }
+
+    /// A count: a non-negative integer, as a number or a string.
+    pub fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+        Ok(match scalar(d)? {
+            Scalar::Number(n) | Scalar::Text(n) => n.trim().parse().ok(),
+            _ => None,
+        })
+    }
+
+    /// A page's tasks: at most `PAGE_SIZE` (what every request asks for); a longer
+    /// page is refused before its extra tasks are built.
+    pub fn page<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<super::Replication>, D::Error> {
+        struct Page;
+        impl<'de> Visitor<'de> for Page {
+            type Value = Vec<super::Replication>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an array of tasks")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Vec::new())
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut tasks = Vec::new();
+                while let Some(task) = seq.next_element()? {
+                    if tasks.len() == super::PAGE_SIZE {
+                        return Err(de::Error::custom(format!(
+                            "the page holds more than the {} tasks asked for",
+                            super::PAGE_SIZE
+                        )));
+                    }
+                    tasks.push(task);
+                }
+                Ok(tasks)
+            }
+        }
+        d.deserialize_any(Page)
+    }
+
+    /// Optional text kept to the bound (error messages, job fields).
+    pub fn bounded<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        string(d)
     }
 }
 
@@ -124,7 +272,9 @@ pub(super) struct Reply {
 
 #[derive(Debug, Deserialize)]
 struct ErrorBody {
+    #[serde(default, deserialize_with = "lenient::text")]
     error_code: Option<String>,
+    #[serde(default, deserialize_with = "lenient::text")]
     error_msg: Option<String>,
     error: Option<GatewayError>,
 }
@@ -132,7 +282,9 @@ struct ErrorBody {
 /// The gateway's and IAM's variant of the error body (`code` may be a number).
 #[derive(Debug, Deserialize)]
 struct GatewayError {
-    code: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "lenient::text")]
+    code: Option<String>,
+    #[serde(default, deserialize_with = "lenient::text")]
     message: Option<String>,
 }
 
@@ -144,16 +296,16 @@ struct JobStartedBody {
 /// One page of the list call.
 #[derive(Debug, Deserialize)]
 pub(super) struct ListBody {
-    #[serde(default)]
-    total_count: Option<serde_json::Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::count")]
+    total_count: Option<usize>,
+    #[serde(default, deserialize_with = "lenient::page")]
     pub replications: Vec<Replication>,
 }
 
 impl ListBody {
     /// How many tasks the service says there are, when it says so (a number or a string).
     pub fn total_count(&self) -> Option<usize> {
-        self.total_count.as_ref().and_then(count_of)
+        self.total_count
     }
 }
 
@@ -164,9 +316,13 @@ struct JobEnvelope {
 
 #[derive(Debug, Deserialize)]
 struct JobBody {
+    #[serde(default, deserialize_with = "lenient::bounded")]
     id: Option<String>,
+    #[serde(default, deserialize_with = "lenient::bounded")]
     status: Option<String>,
+    #[serde(default, deserialize_with = "lenient::text")]
     process: Option<String>,
+    #[serde(default, deserialize_with = "lenient::text")]
     fail_reason: Option<String>,
 }
 
@@ -180,6 +336,10 @@ pub(super) fn job_request(task_name: &str) -> Result<Vec<u8>, ApiError> {
 pub(super) fn job_started(reply: Reply) -> Result<JobStarted, ApiError> {
     let parsed: JobStartedBody = parse_body(&reply)?;
     match parsed.job_id {
+        Some(job_id) if job_id.len() > MAX_TEXT_BYTES => Err(invalid(
+            &reply,
+            &format!("the job_id is longer than {MAX_TEXT_BYTES} bytes"),
+        )),
         Some(job_id) if !job_id.is_empty() => Ok(JobStarted {
             job_id,
             request_id: reply.request_id,
@@ -197,14 +357,6 @@ pub(super) fn job(reply: &Reply, job_id: &str) -> Result<Option<Job>, ApiError> 
         process: job.process,
         fail_reason: job.fail_reason.filter(|r| !r.is_empty()),
     }))
-}
-
-fn count_of(value: &serde_json::Value) -> Option<usize> {
-    match value {
-        serde_json::Value::Number(n) => n.as_u64().and_then(|n| usize::try_from(n).ok()),
-        serde_json::Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
 }
 
 pub(super) fn invalid(reply: &Reply, reason: &str) -> ApiError {
@@ -230,15 +382,7 @@ pub(super) fn status_error(reply: Reply, retry_after: Option<&str>) -> ApiError 
             error_msg,
             error,
         }) if error_code.is_some() || error_msg.is_some() || error.is_some() => {
-            let (gw_code, gw_message) = error
-                .map(|e| {
-                    let code = e.code.map(|c| match c {
-                        serde_json::Value::String(s) => s,
-                        other => other.to_string(),
-                    });
-                    (code, e.message)
-                })
-                .unwrap_or_default();
+            let (gw_code, gw_message) = error.map(|e| (e.code, e.message)).unwrap_or_default();
             (
                 error_code.or(gw_code),
                 error_msg
@@ -332,9 +476,43 @@ mod tests {
 
     #[test]
     fn total_count_may_be_a_string_or_a_number() {
-        assert_eq!(count_of(&serde_json::json!("2")), Some(2));
-        assert_eq!(count_of(&serde_json::json!(7)), Some(7));
-        assert_eq!(count_of(&serde_json::json!(null)), None);
+        let count = |json: &str| {
+            serde_json::from_str::<ListBody>(json)
+                .expect("parses")
+                .total_count()
+        };
+        assert_eq!(count(r#"{"total_count": "2"}"#), Some(2));
+        assert_eq!(count(r#"{"total_count": 7}"#), Some(7));
+        assert_eq!(count(r#"{"total_count": null}"#), None);
+        assert_eq!(count(r#"{"total_count": [1, [2], {"a": 3}]}"#), None);
+    }
+
+    #[test]
+    fn text_fields_are_cut_at_the_bound_on_a_character_boundary() {
+        let long = format!("{}é{}", "a".repeat(MAX_TEXT_BYTES - 1), "b".repeat(5000));
+        let page: ListBody = serde_json::from_value(serde_json::json!({
+            "replications": [{"task_name": long, "stage": long, "status": long}]
+        }))
+        .expect("a page");
+        let task = &page.replications[0];
+        for text in [
+            &task.task_name,
+            task.stage.as_ref().expect("stage"),
+            task.status.as_ref().expect("status"),
+        ] {
+            assert_eq!(text, &format!("{}…", "a".repeat(MAX_TEXT_BYTES - 1)));
+        }
+        assert_eq!(bounded_text("short"), "short");
+    }
+
+    #[test]
+    fn a_page_longer_than_asked_for_is_refused() {
+        let tasks: Vec<_> = (0..=PAGE_SIZE)
+            .map(|n| serde_json::json!({"task_name": format!("t{n}")}))
+            .collect();
+        let err = serde_json::from_value::<ListBody>(serde_json::json!({"replications": tasks}))
+            .expect_err("refused");
+        assert!(err.to_string().contains("more than the 100 tasks"), "{err}");
     }
 
     #[test]

@@ -5,6 +5,11 @@
 //!
 //! The task list is read page by page as the results are consumed: once `limit` results
 //! are out no further page is requested. A failed read is one event with the API error.
+//!
+//! Names and stages come from the service and go to the terminal and into generated
+//! `import` blocks: a listed task whose name the resource itself would refuse (the API's
+//! own rule, see [`task_name_problem`]) has no usable identity, so it is left out with a
+//! warning naming it (escaped); the display name is made [`printable`].
 
 use std::collections::VecDeque;
 
@@ -17,6 +22,8 @@ use crate::taurusdb::discovery::filter::TaskFilter;
 use crate::taurusdb::discovery::{Instance, Provider, validate_instance};
 use crate::taurusdb::pause::identity;
 use crate::taurusdb::pause::model::{ImportId, TYPE_NAME};
+use crate::taurusdb::pause::validate::task_name_problem;
+use crate::taurusdb::printable::printable;
 use crate::taurusdb::task::attrs;
 use crate::taurusdb::task::diagnose;
 use crate::tf::attr::Attr;
@@ -170,11 +177,14 @@ impl Listing {
     async fn next(&mut self) -> Option<ListEvent> {
         while !self.finished && self.remaining > 0 {
             if let Some(task) = self.pending.pop_front() {
-                if self.filter.keeps(&task) {
-                    self.remaining -= 1;
-                    return Some(self.result(task));
+                if !self.filter.keeps(&task) {
+                    continue;
                 }
-                continue;
+                if let Some(problem) = task_name_problem(&task.task_name) {
+                    return Some(ListEvent::failed(unusable_name(&task.task_name, &problem)));
+                }
+                self.remaining -= 1;
+                return Some(self.result(task));
             }
             match self.pages.next_page(&self.cancel).await {
                 Ok(Some(tasks)) => self.pending.extend(tasks),
@@ -202,10 +212,10 @@ impl Listing {
         .into_state(Attr::Null);
         state.id = state.derived_id();
         state.stage = task.stage.clone().into();
-        let display_name = match &task.stage {
+        let display_name = printable(&match &task.stage {
             Some(stage) => format!("{} ({stage})", task.task_name),
             None => task.task_name.clone(),
-        };
+        });
         let event = ListEvent::found(identity::of(&state), display_name);
         if self.include_resource_object {
             event.with_object(state.to_value())
@@ -213,4 +223,22 @@ impl Listing {
             event
         }
     }
+}
+
+/// The warning for a listed task whose name is not one the resource accepts.
+fn unusable_name(name: &str, problem: &str) -> Diagnostic {
+    const SHOWN: usize = 200;
+    let mut shown: String = name.chars().take(SHOWN).collect();
+    if name.chars().nth(SHOWN).is_some() {
+        shown.push('…');
+    }
+    Diagnostic::warning(
+        "Listed task skipped",
+        format!(
+            "The service listed a task named \"{}\", which {}: {TYPE_NAME} cannot manage or \
+             import it, so it is not in the results.",
+            printable(&shown),
+            printable(problem),
+        ),
+    )
 }

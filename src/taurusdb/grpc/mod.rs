@@ -6,6 +6,7 @@
 //! client's, and reuses the provider's API client, retries, waits and "nothing lost"
 //! rules through the shared job flow ([`crate::taurusdb::task::job`]); it re-implements
 //! none of them. One file per concern: [`request`] checks fields, [`run`] runs a job,
+//! [`events`] carries a watched job's events to its client within a bound,
 //! [`convert`] builds messages, [`error`] and [`status`] turn failures into statuses a
 //! client can act on, [`service`] ties them together. Nothing in `plugin/` or `tf/`
 //! imports it; `lib.rs` hands it to the server as routes.
@@ -13,6 +14,7 @@
 pub mod access;
 pub mod convert;
 pub mod error;
+pub mod events;
 pub mod request;
 pub mod run;
 pub mod service;

@@ -5,9 +5,7 @@
 //! does), and the outcome, job ID included, is logged; the server's stop cancels it the
 //! same way after the grace period.
 
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::UnboundedReceiverStream;
 use tokio_util::sync::{CancellationToken, DropGuard};
 use tonic::Status;
 
@@ -16,6 +14,8 @@ use crate::taurusdb::api::wait::WaitError;
 use crate::taurusdb::grpc::access::Access;
 use crate::taurusdb::grpc::convert;
 use crate::taurusdb::grpc::error::{CallError, JobFailure, Outcome};
+pub use crate::taurusdb::grpc::events::EventStream;
+use crate::taurusdb::grpc::events::{EventSink, WATCH_BACKLOG, watch_channel};
 use crate::taurusdb::grpc::request::JobCall;
 use crate::taurusdb::task::Action;
 use crate::taurusdb::task::diagnose::Aftermath;
@@ -27,11 +27,6 @@ pub struct JobSpec {
     pub call: JobCall,
     pub access: Access,
 }
-
-/// A watch stream: events, then the completed event or the error status.
-pub type EventStream = UnboundedReceiverStream<Result<pb::JobEvent, Status>>;
-
-type EventSink = mpsc::UnboundedSender<Result<pb::JobEvent, Status>>;
 
 /// A job running in its own task. Dropping it (the client went away) cancels the job,
 /// which then ends and logs its outcome.
@@ -68,9 +63,11 @@ impl RunningJob {
 }
 
 /// Starts `spec`, streaming what happens; the stream ends with exactly one completed
-/// event or an error status. A client that drops the stream cancels the job.
+/// event or an error status. A client that drops the stream cancels the job; one that
+/// reads slowly or not at all holds at most [`WATCH_BACKLOG`] events (the oldest
+/// progress gives way, never the outcome).
 pub fn spawn_watched(spec: JobSpec, shutdown: &CancellationToken) -> EventStream {
-    let (sink, events) = mpsc::unbounded_channel();
+    let (sink, events) = watch_channel(WATCH_BACKLOG);
     let cancel = shutdown.child_token();
     let shutdown = shutdown.clone();
     tokio::spawn(async move {
@@ -79,9 +76,9 @@ pub fn spawn_watched(spec: JobSpec, shutdown: &CancellationToken) -> EventStream
             Err(err) => Err(Status::from(err)),
         };
         // A client that went away hears nothing; the outcome was logged.
-        let _ = sink.send(last);
+        sink.finish(last);
     });
-    UnboundedReceiverStream::new(events)
+    events
 }
 
 /// What the typed API tells a client when a job fails or may have happened.
@@ -113,7 +110,7 @@ async fn run(
     } = spec;
     let tell = |event: JobEvent| {
         if let Some(sink) = events {
-            let _ = sink.send(Ok(convert::event(event)));
+            sink.progress(convert::event(event));
         }
     };
     let aftermath = aftermath();

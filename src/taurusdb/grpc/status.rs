@@ -212,6 +212,7 @@ fn api_code(err: &ApiError) -> (Code, String) {
         ApiError::InvalidResponse { .. }
         | ApiError::BodyTooLarge { .. }
         | ApiError::ListTooLarge { .. } => Code::Internal,
+        ApiError::ListTooSlow { .. } => Code::Unavailable,
     };
     let reason = match err {
         ApiError::IamToken(inner) if matches!(inner.status(), Some(400..=499)) => {
@@ -235,6 +236,7 @@ fn own_reason(err: &ApiError) -> String {
         ApiError::InvalidResponse { .. } => "INVALID_RESPONSE".into(),
         ApiError::BodyTooLarge { .. } => "RESPONSE_TOO_LARGE".into(),
         ApiError::ListTooLarge { .. } => "LIST_TOO_LARGE".into(),
+        ApiError::ListTooSlow { .. } => "LIST_TOO_SLOW".into(),
         ApiError::Config(_) => "CLIENT_CONFIG".into(),
     }
 }
