@@ -16,20 +16,7 @@ pub fn schema_markdown(block: &pb::schema::Block) -> String {
     let mut out = String::from("## Schema\n");
     let mut nested = Vec::new();
     let members = members_of_block(block, "", &mut nested);
-    for group in Group::ALL {
-        let lines: Vec<&String> = members
-            .iter()
-            .filter(|(g, _)| *g == group)
-            .map(|(_, line)| line)
-            .collect();
-        if !lines.is_empty() {
-            out.push_str(&format!("\n### {}\n\n", group.title()));
-            for line in lines {
-                out.push_str(line);
-                out.push('\n');
-            }
-        }
-    }
+    render_groups(&mut out, &members, |title| format!("\n### {title}\n\n"));
     render_nested(&mut out, nested);
     out
 }
@@ -225,21 +212,23 @@ fn render_nested(out: &mut String, nested: Vec<Nested<'_>>) {
         out.push_str(&format!(
             "\n<a id=\"{anchor}\"></a>\n### Nested Schema for `{path}`\n"
         ));
-        for group in Group::ALL {
-            let lines: Vec<&String> = members
-                .iter()
-                .filter(|(g, _)| *g == group)
-                .map(|(_, line)| line)
-                .collect();
-            if !lines.is_empty() {
-                out.push_str(&format!("\n{}:\n\n", group.title()));
-                for line in lines {
-                    out.push_str(line);
-                    out.push('\n');
-                }
+        render_groups(out, &members, |title| format!("\n{title}:\n\n"));
+        render_nested(out, deeper);
+    }
+}
+
+/// The members' lines group by group (Required, Optional, Read-Only), each non-empty
+/// group under its `heading`.
+fn render_groups(out: &mut String, members: &[(Group, String)], heading: impl Fn(&str) -> String) {
+    for group in Group::ALL {
+        let mut lines = members.iter().filter(|(g, _)| *g == group).peekable();
+        if lines.peek().is_some() {
+            out.push_str(&heading(group.title()));
+            for (_, line) in lines {
+                out.push_str(line);
+                out.push('\n');
             }
         }
-        render_nested(out, deeper);
     }
 }
 
