@@ -249,7 +249,13 @@ fn one_connection_gets_at_most_100_concurrent_streams() {
     }
     stream.write_all(&calls).expect("requests");
     let mut refused = std::collections::BTreeSet::new();
+    // Keepalive pings arrive within every read timeout: the hang guard is overall.
+    let deadline = std::time::Instant::now() + HANG_GUARD;
     while refused.len() < 50 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "streams beyond 100 were not refused in time; refused so far: {refused:?}"
+        );
         let frame = reader
             .next(&mut stream)
             .expect("the connection stays open");
