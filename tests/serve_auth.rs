@@ -477,13 +477,32 @@ fn the_servers_credentials_are_not_lent_over_plain_loopback_tcp() {
     let clients = path(&pki::write(dir.path(), "clients.pem", &ca.pem()));
     let socket = format!("unix:{}", dir.path().join("serve.sock").display());
     let allowed: [Vec<&str>; 4] = [
-        vec!["--listen", "127.0.0.1:0", "--credentials-from-env", "--auth-token-file", &token],
         vec![
-            "--listen", "127.0.0.1:0", "--api-config", &with_credentials, "--tls-cert", &cert,
-            "--tls-key", &key, "--client-ca", &clients,
+            "--listen",
+            "127.0.0.1:0",
+            "--credentials-from-env",
+            "--auth-token-file",
+            &token,
+        ],
+        vec![
+            "--listen",
+            "127.0.0.1:0",
+            "--api-config",
+            &with_credentials,
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+            "--client-ca",
+            &clients,
         ],
         vec!["--listen", &socket, "--credentials-from-env"],
-        vec!["--listen", "127.0.0.1:0", "--api-config", &without_credentials],
+        vec![
+            "--listen",
+            "127.0.0.1:0",
+            "--api-config",
+            &without_credentials,
+        ],
     ];
     for args in allowed {
         let mut all = vec!["serve"];

@@ -84,7 +84,9 @@ async fn established_without_calls(
     hello.extend(raw::frame(raw::SETTINGS, 0, &[]));
     tls.write_all(&hello).await.expect("preface");
     let mut header = [0u8; 9];
-    tls.read_exact(&mut header).await.expect("the server's SETTINGS");
+    tls.read_exact(&mut header)
+        .await
+        .expect("the server's SETTINGS");
     tls
 }
 
@@ -208,22 +210,53 @@ async fn one_connection_gets_a_few_streams_without_the_token() {
     const ANONYMOUS_STREAMS: usize = 4;
     let server = token_server("true", false, &[]);
     let mut conn = H2Conn::plain(&server.addr).await;
-    // Checks whose request never comes hold their streams.
-    let mut held = Vec::new();
-    for _ in 0..ANONYMOUS_STREAMS {
-        held.push(conn.hold(h2grpc::HEALTH_CHECK, None).await);
+    // Checks whose request never comes hold their streams: three more than allowed.
+    // The server takes streams that arrive together in any order (hyper runs each as
+    // its own task), so which ones are refused is not known, only how many.
+    const EXTRA: usize = 3;
+    let (done, mut outcomes) = tokio::sync::mpsc::unbounded_channel();
+    let mut requests = Vec::new();
+    for n in 0..ANONYMOUS_STREAMS + EXTRA {
+        let (response, request) = conn.hold(h2grpc::HEALTH_CHECK, None).await.into_parts();
+        requests.push(request);
+        let done = done.clone();
+        tokio::spawn(async move {
+            let _ = done.send((n, h2grpc::outcome(response).await));
+        });
     }
-    for _ in 0..3 {
-        let refused = conn.hold(h2grpc::HEALTH_CHECK, None).await;
-        assert_eq!(
-            h2grpc::outcome(refused.response).await,
-            Ok(GRPC_RESOURCE_EXHAUSTED)
-        );
+    let mut refused = std::collections::BTreeSet::new();
+    for _ in 0..EXTRA {
+        let (n, outcome) = next_outcome(&mut outcomes).await;
+        assert_eq!(outcome, Ok(GRPC_RESOURCE_EXHAUSTED), "call {n}");
+        refused.insert(n);
     }
     // A call with the token on the same connection is served.
     assert_eq!(conn.health_check(Some(SECRET), "").await, Ok(GRPC_OK));
     assert_eq!(conn.provider_schema(Some(SECRET)).await, Ok(GRPC_OK));
-    drop(held);
+    // The others were waiting for their requests, not refused: sent, they are answered.
+    let request = bytes::Bytes::from(h2grpc::grpc_frame(&h2grpc::health_request("")));
+    for (n, stream) in requests.iter_mut().enumerate() {
+        if !refused.contains(&n) {
+            stream
+                .send_data(request.clone(), true)
+                .expect("send the request");
+        }
+    }
+    for _ in 0..ANONYMOUS_STREAMS {
+        let (n, outcome) = next_outcome(&mut outcomes).await;
+        assert!(!refused.contains(&n), "call {n} answered twice");
+        assert_eq!(outcome, Ok(GRPC_OK), "call {n}");
+    }
+}
+
+/// The next call to end, and how, within the hang guard.
+async fn next_outcome(
+    outcomes: &mut tokio::sync::mpsc::UnboundedReceiver<(usize, h2grpc::Outcome)>,
+) -> (usize, h2grpc::Outcome) {
+    tokio::time::timeout(HANG_GUARD, outcomes.recv())
+        .await
+        .expect("an answer in time")
+        .expect("an outcome")
 }
 
 #[test]
@@ -256,9 +289,7 @@ fn one_connection_gets_at_most_100_concurrent_streams() {
             std::time::Instant::now() < deadline,
             "streams beyond 100 were not refused in time; refused so far: {refused:?}"
         );
-        let frame = reader
-            .next(&mut stream)
-            .expect("the connection stays open");
+        let frame = reader.next(&mut stream).expect("the connection stays open");
         if frame.kind == raw::RST_STREAM
             && frame.payload.get(..4) == Some(&raw::REFUSED_STREAM.to_be_bytes()[..])
         {

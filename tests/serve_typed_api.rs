@@ -248,13 +248,16 @@ fn an_exposed_plaintext_typed_api_is_refused_at_start() {
 #[test]
 fn an_unusable_api_config_is_refused_at_start_without_repeating_it() {
     let dir = tempfile::tempdir().expect("tempdir");
+    // A unix socket: a file with credentials may be served there without client
+    // authentication, so what is refused is the file's contents.
+    let listen = format!("unix:{}", dir.path().join("serve.sock").display());
     let run = |contents: &str| {
         let config = pki::write(dir.path(), "api.json", contents);
         process::run_to_exit(process::command(
             &[
                 "serve",
                 "--listen",
-                "127.0.0.1:0",
+                &listen,
                 "--api-config",
                 config.to_str().expect("path"),
             ],
@@ -352,12 +355,7 @@ async fn sigterm_lets_a_call_in_flight_finish_within_the_grace_period() {
     let config = api_config_file(dir.path(), &sim);
     let (mut serve, socket) = serve_unix(
         dir.path(),
-        &[
-            "--api-config",
-            &config,
-            "--shutdown-grace",
-            "60s",
-        ],
+        &["--api-config", &config, "--shutdown-grace", "60s"],
         &[],
     );
     let mut client = unix_client(&socket).await;
@@ -388,12 +386,7 @@ async fn a_call_that_outlasts_the_grace_period_is_reported_uncertain_with_its_jo
     let config = api_config_file(dir.path(), &sim);
     let (mut serve, socket) = serve_unix(
         dir.path(),
-        &[
-            "--api-config",
-            &config,
-            "--shutdown-grace",
-            "0s",
-        ],
+        &["--api-config", &config, "--shutdown-grace", "0s"],
         &[],
     );
     let mut client = unix_client(&socket).await;

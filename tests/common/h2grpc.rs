@@ -22,6 +22,13 @@ pub struct Held {
     _request: h2::SendStream<Bytes>,
 }
 
+impl Held {
+    /// The response to wait for, and the request stream to finish the call with.
+    pub fn into_parts(self) -> (h2::client::ResponseFuture, h2::SendStream<Bytes>) {
+        (self.response, self._request)
+    }
+}
+
 /// How a call ended: its grpc-status, or the stream's failure as text.
 pub type Outcome = Result<i32, String>;
 
@@ -43,9 +50,7 @@ impl H2Conn {
 
     /// Plaintext HTTP/2 to `addr` (HOST:PORT).
     pub async fn plain(addr: &str) -> Self {
-        let tcp = tokio::net::TcpStream::connect(addr)
-            .await
-            .expect("connect");
+        let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
         Self::over(tcp).await
     }
 
