@@ -10,6 +10,7 @@ pub mod grpc;
 pub mod handle;
 pub mod pause;
 pub mod provider;
+pub mod serve_clients;
 pub mod task;
 
 pub use provider::{PROVIDER_ADDRESS, TaurusDbProvider};
