@@ -7,9 +7,11 @@
 //! cargo run --release -- sim --listen 127.0.0.1:8790 --job-duration 2s &   # token: demo-token
 //! echo '{"endpoint": "http://127.0.0.1:8790", "auth_token": "demo-token",
 //!        "project_id": "2f6c8a4e1b3d4c5f9a7e6d5c4b3a2918"}' > api.json
-//! cargo run --release -- serve --listen 127.0.0.1:50051 --api-config api.json &
-//! cargo run --release --example replication_client -- http://127.0.0.1:50051 \
-//!     5c1f0e9a2b7d4e3f8a6c1d2e3f4a5b6cin17 orders_sync
+//! head -c 24 /dev/urandom | base64 > token   # a server with credentials authenticates clients
+//! cargo run --release -- serve --listen 127.0.0.1:50051 --api-config api.json \
+//!     --auth-token-file token &
+//! SERVE_TOKEN=$(cat token) cargo run --release --example replication_client -- \
+//!     http://127.0.0.1:50051 5c1f0e9a2b7d4e3f8a6c1d2e3f4a5b6cin17 orders_sync
 //! ```
 //!
 //! Set SERVE_TOKEN to send `authorization: Bearer $SERVE_TOKEN` (a server started with

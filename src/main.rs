@@ -89,6 +89,9 @@ enum Command {
         /// Connections allowed in their handshake at once.
         #[arg(long, hide = true)]
         max_pending_connections: Option<usize>,
+        /// Established connections allowed at once (lowered to fit `ulimit -n`).
+        #[arg(long, hide = true)]
+        max_connections: Option<usize>,
     },
     /// Run the embedded TaurusDB API simulator.
     Sim(sim::SimArgs),
@@ -128,6 +131,7 @@ fn prepare_serve(command: Command) -> Result<Run, String> {
         handshake_timeout,
         idle_timeout,
         max_pending_connections,
+        max_connections,
     } = command
     else {
         return Err("not a serve command".into());
@@ -137,18 +141,9 @@ fn prepare_serve(command: Command) -> Result<Run, String> {
         handshake_timeout: handshake_timeout.unwrap_or(defaults.handshake_timeout),
         idle_timeout: idle_timeout.unwrap_or(defaults.idle_timeout),
         max_pending_handshakes: max_pending_connections.unwrap_or(defaults.max_pending_handshakes),
+        max_connections: max_connections.unwrap_or(defaults.max_connections),
         ..defaults
     };
-    let config = StandaloneConfig::prepare(StandaloneArgs {
-        listen,
-        tls_cert,
-        tls_key,
-        client_ca,
-        auth_token_file,
-        limits,
-        shutdown_grace,
-    })
-    .map_err(|e| e.to_string())?;
     let file = match api_config {
         Some(path) => {
             let bytes = read_regular_file(&path).map_err(|e| format!("--api-config: {e}"))?;
@@ -158,6 +153,25 @@ fn prepare_serve(command: Command) -> Result<Run, String> {
         }
         None => None,
     };
+    // What would let a client act with this server's own credentials.
+    let lends_credentials = if credentials_from_env {
+        Some("--credentials-from-env".to_string())
+    } else if file.as_ref().is_some_and(|f| f.brings_credentials()) {
+        Some("--api-config, which holds credentials".to_string())
+    } else {
+        None
+    };
+    let config = StandaloneConfig::prepare(StandaloneArgs {
+        listen,
+        tls_cert,
+        tls_key,
+        client_ca,
+        auth_token_file,
+        limits,
+        shutdown_grace,
+        lends_credentials,
+    })
+    .map_err(|e| e.to_string())?;
     Ok(Run::Serve(
         config,
         Audience::Clients {

@@ -20,6 +20,7 @@ pub mod replication {
     }
 }
 
-/// Every file of `proto/` (and the well-known types they import) as an encoded
+/// The files of `proto/` that `serve` offers (tfplugin6 and the typed Replication API,
+/// not go-plugin's host services) and the well-known types they import, as an encoded
 /// `FileDescriptorSet`, comments included: what gRPC server reflection describes.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptors.bin"));

@@ -695,6 +695,8 @@ async fn reflection_lists_and_describes_both_services() {
             "{expected} in {names:?}"
         );
     }
+    // go-plugin's host services are not `serve`'s to offer.
+    assert!(!names.iter().any(|n| n.starts_with("plugin.")), "{names:?}");
     let described = answers.message().await.expect("answer").expect("two");
     let Some(MessageResponse::FileDescriptorResponse(files)) = described.message_response else {
         panic!("a descriptor: {described:?}");

@@ -23,6 +23,26 @@ fn serve(args: &[&str], env: &[(&str, &str)]) -> (Process, String) {
     (process, addr)
 }
 
+/// `serve` on a unix socket in a fresh directory with `args` and `env`, its socket once
+/// it listens.
+fn serve_unix(
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Process, std::path::PathBuf, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let listen = format!("unix:{}", dir.path().join("serve.sock").display());
+    let mut all = vec!["serve", "--listen", &listen];
+    all.extend_from_slice(args);
+    let mut process = process::spawn(process::command(&all, env));
+    let socket = process::unix_path(&process.serving_addr());
+    (process, socket, dir)
+}
+
+/// A tfplugin6 client on its own connection to a unix socket.
+async fn unix_client(socket: &std::path::Path) -> ProviderClient<Channel> {
+    ProviderClient::new(unix_channel(socket.to_path_buf()).await)
+}
+
 /// The planned state of a create of the demo task, as a plan would make it.
 fn planned_create() -> Value {
     resource_value(&[
@@ -85,7 +105,9 @@ async fn with_the_flag_the_servers_credentials_go_only_to_the_operators_hosts() 
     let operators = start_sim().await;
     let clients = start_sim().await;
     let endpoint = operators.endpoint();
-    let (_serve, addr) = serve(
+    // Server credentials are lent only over a socket its owner alone can reach (or to
+    // authenticated clients).
+    let (_serve, socket, _dir) = serve_unix(
         &["--credentials-from-env"],
         &[
             ("HW_AUTH_TOKEN", TOKEN),
@@ -98,7 +120,7 @@ async fn with_the_flag_the_servers_credentials_go_only_to_the_operators_hosts() 
     );
 
     // The operator's endpoint: the server's token is used.
-    let mut client = tcp_client(&addr).await;
+    let mut client = unix_client(&socket).await;
     let diags = configure_with(&mut client, provider_config(&[])).await;
     assert!(errors(&diags).is_empty(), "{diags:?}");
     let planned = plan_with(&mut client, &Value::Null, &task_config()).await;
@@ -122,7 +144,7 @@ async fn with_the_flag_the_servers_credentials_go_only_to_the_operators_hosts() 
         ("endpoint", clients.endpoint()),
         ("auth_url", format!("{}/v3", clients.endpoint())),
     ] {
-        let mut other = tcp_client(&addr).await;
+        let mut other = unix_client(&socket).await;
         let diags =
             configure_with(&mut other, provider_config(&[(attr, Value::string(url))])).await;
         let errs = errors(&diags);
@@ -142,7 +164,7 @@ async fn with_the_flag_the_servers_credentials_go_only_to_the_operators_hosts() 
 
     // With its own credentials a client may use its own endpoint; the server's are not
     // mixed in.
-    let mut own = tcp_client(&addr).await;
+    let mut own = unix_client(&socket).await;
     let diags = configure_with(
         &mut own,
         provider_config(&[
@@ -408,4 +430,194 @@ fn unusable_credential_files_are_refused_at_start() {
     ));
     assert!(!status.success());
     assert!(stderr.contains("holds no token"), "{stderr}");
+}
+
+#[test]
+fn the_servers_credentials_are_not_lent_over_plain_loopback_tcp() {
+    const LENT: &str = "t0k3n-lent-9c2";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = |p: &std::path::Path| p.to_str().expect("utf-8 path").to_string();
+    let with_credentials = path(&pki::write(
+        dir.path(),
+        "api.json",
+        &format!(r#"{{"endpoint": "http://127.0.0.1:9", "auth_token": "{LENT}"}}"#),
+    ));
+    let without_credentials = path(&pki::write(
+        dir.path(),
+        "api-plain.json",
+        &format!(r#"{{"endpoint": "http://127.0.0.1:9", "project_id": "{PROJECT}"}}"#),
+    ));
+    let env = [("HW_AUTH_TOKEN", LENT)];
+    // Every local account can reach 127.0.0.1: the server's credentials would be theirs.
+    for lending in [
+        vec!["--credentials-from-env"],
+        vec!["--api-config", with_credentials.as_str()],
+    ] {
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+        args.extend_from_slice(&lending);
+        let (status, stderr) = process::run_to_exit(process::command(&args, &env));
+        assert!(!status.success(), "{lending:?} must be refused: {stderr}");
+        assert!(
+            stderr.contains(lending[0])
+                && stderr.contains("--auth-token-file")
+                && stderr.contains("--client-ca")
+                && stderr.contains("unix:PATH"),
+            "the refusal says what lends and what to add: {stderr}"
+        );
+        assert!(!stderr.contains(LENT), "{stderr}");
+    }
+
+    // Allowed: clients authenticated by token or certificate, a unix socket, or a
+    // server without credentials of its own.
+    let token = path(&pki::write(dir.path(), "token", "a-token\n"));
+    let ca = Ca::new("loopback mTLS CA");
+    let server = ca.server();
+    let cert = path(&pki::write(dir.path(), "server.pem", &server.cert_pem));
+    let key = path(&pki::write(dir.path(), "server.key", &server.key_pem));
+    let clients = path(&pki::write(dir.path(), "clients.pem", &ca.pem()));
+    let socket = format!("unix:{}", dir.path().join("serve.sock").display());
+    let allowed: [Vec<&str>; 4] = [
+        vec![
+            "--listen",
+            "127.0.0.1:0",
+            "--credentials-from-env",
+            "--auth-token-file",
+            &token,
+        ],
+        vec![
+            "--listen",
+            "127.0.0.1:0",
+            "--api-config",
+            &with_credentials,
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+            "--client-ca",
+            &clients,
+        ],
+        vec!["--listen", &socket, "--credentials-from-env"],
+        vec![
+            "--listen",
+            "127.0.0.1:0",
+            "--api-config",
+            &without_credentials,
+        ],
+    ];
+    for args in allowed {
+        let mut all = vec!["serve"];
+        all.extend_from_slice(&args);
+        let mut serving = process::spawn(process::command(&all, &env));
+        serving.serving_addr();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_does_not_offer_go_plugins_shutdown_to_its_clients() {
+    use taurusdb_provider::proto::plugin::Empty;
+    use taurusdb_provider::proto::plugin::grpc_controller_client::GrpcControllerClient;
+    let (serve, addr) = serve(&[], &[]);
+    let mut client = tcp_client(&addr).await;
+    let refused = GrpcControllerClient::connect(format!("http://{addr}"))
+        .await
+        .expect("connect")
+        .shutdown(Empty {})
+        .await
+        .expect_err("no client may stop the server for everyone");
+    assert_eq!(refused.code(), tonic::Code::Unimplemented, "{refused:?}");
+    schema(&mut client)
+        .await
+        .expect("the server still serves its other clients");
+    let mut another = tcp_client(&addr).await;
+    schema(&mut another)
+        .await
+        .expect("and takes new connections");
+    drop(serve);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_cannot_make_the_server_read_a_ca_file() {
+    let sim = start_sim().await;
+    let (_serve, addr) = serve(&[], &[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = Ca::new("a real CA");
+    let pem = pki::write(dir.path(), "ca.pem", &ca.pem());
+    let mut refusals = Vec::new();
+    for path in [
+        "/etc/shadow".to_string(),
+        "/nonexistent/ca.pem".to_string(),
+        dir.path().display().to_string(),
+        pem.display().to_string(),
+    ] {
+        let mut client = tcp_client(&addr).await;
+        let diags = configure_with(
+            &mut client,
+            provider_config(&[
+                ("endpoint", Value::string(sim.endpoint())),
+                ("auth_token", Value::string(TOKEN)),
+                ("ca_file", Value::string(&path)),
+            ]),
+        )
+        .await;
+        let errs = errors(&diags);
+        assert_eq!(errs.len(), 1, "{path}: {diags:?}");
+        assert_eq!(path_of(errs[0]), vec!["ca_file".to_string()], "{path}");
+        assert!(!errs[0].detail.contains(&path), "{path}: {:?}", errs[0]);
+        refusals.push((errs[0].summary.clone(), errs[0].detail.clone()));
+    }
+    refusals.dedup();
+    assert_eq!(
+        refusals.len(),
+        1,
+        "the same words whatever the path, so nothing is learnt about the server's files: \
+         {refusals:?}"
+    );
+    assert!(sim.requests().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insecure_only_for_the_clients_own_credentials_at_its_own_endpoint() {
+    let operators = start_sim().await;
+    let clients = start_sim().await;
+    let endpoint = operators.endpoint();
+    let (_serve, addr) = serve(
+        &[],
+        &[
+            ("HW_TAURUSDB_ENDPOINT", &endpoint),
+            ("HW_PROJECT_ID", PROJECT),
+        ],
+    );
+    let configure = |attrs: Vec<(&'static str, Value)>| {
+        let addr = addr.clone();
+        async move {
+            let mut client = tcp_client(&addr).await;
+            configure_with(&mut client, provider_config(&attrs)).await
+        }
+    };
+    // The operator's endpoint, even with the client's own token: refused.
+    let diags = configure(vec![
+        ("insecure", Value::Bool(true)),
+        ("auth_token", Value::string("the-clients-own-token")),
+    ])
+    .await;
+    let errs = errors(&diags);
+    assert_eq!(errs.len(), 1, "{diags:?}");
+    assert_eq!(path_of(errs[0]), vec!["insecure".to_string()]);
+    assert!(errs[0].detail.contains("endpoint"), "{:?}", errs[0]);
+    // Its own endpoint but no credentials of its own: refused.
+    let diags = configure(vec![
+        ("insecure", Value::Bool(true)),
+        ("endpoint", Value::string(clients.endpoint())),
+    ])
+    .await;
+    assert_eq!(errors(&diags).len(), 1, "{diags:?}");
+    // Its own endpoint and its own token: its own business.
+    let diags = configure(vec![
+        ("insecure", Value::Bool(true)),
+        ("endpoint", Value::string(clients.endpoint())),
+        ("auth_token", Value::string("the-clients-own-token")),
+    ])
+    .await;
+    assert!(errors(&diags).is_empty(), "{diags:?}");
+    assert!(operators.requests().is_empty() && clients.requests().is_empty());
 }

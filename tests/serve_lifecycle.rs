@@ -9,6 +9,7 @@ mod common;
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 
+use common::h2grpc::raw;
 use common::process::{self, HANG_GUARD, Process};
 use common::*;
 use taurusdb_provider::proto::plugin::Empty;
@@ -161,73 +162,24 @@ fn a_silent_connection_is_closed_after_the_handshake_timeout() {
     assert!(received.is_empty(), "nothing is served before the preface");
 }
 
-const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-
-/// An HTTP/2 frame header: length, type, flags, stream 0.
-fn frame(kind: u8, flags: u8, payload: &[u8]) -> Vec<u8> {
-    let len = payload.len() as u32;
-    let mut out = vec![
-        (len >> 16) as u8,
-        (len >> 8) as u8,
-        len as u8,
-        kind,
-        flags,
-        0,
-        0,
-        0,
-        0,
-    ];
-    out.extend_from_slice(payload);
-    out
-}
-
-const SETTINGS: u8 = 4;
-const PING: u8 = 6;
-const GOAWAY: u8 = 7;
-const ACK: u8 = 1;
-
 #[test]
 fn an_idle_http2_connection_is_closed_by_the_server() {
     let (_serve, addr) = serve("true", &["--idle-timeout", "200ms"]);
     let mut stream = TcpStream::connect(&addr).expect("connect");
+    stream.write_all(raw::PREFACE).expect("preface");
     stream
-        .set_read_timeout(Some(HANG_GUARD))
-        .expect("read timeout");
-    stream.write_all(PREFACE).expect("preface");
-    stream
-        .write_all(&frame(SETTINGS, 0, &[]))
+        .write_all(&raw::frame(raw::SETTINGS, 0, &[]))
         .expect("settings");
-    // A well-behaved client that sends no RPC: acknowledge settings and pings.
-    let mut pending = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        let n = match stream.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(err) if err.kind() == std::io::ErrorKind::ConnectionReset => break,
-            Err(err) => panic!("the server did not close the idle connection: {err}"),
-        };
-        pending.extend_from_slice(&buf[..n]);
-        while pending.len() >= 9 {
-            let len = (usize::from(pending[0]) << 16)
-                | (usize::from(pending[1]) << 8)
-                | usize::from(pending[2]);
-            if pending.len() < 9 + len {
-                break;
-            }
-            let (kind, flags) = (pending[3], pending[4]);
-            let payload = pending[9..9 + len].to_vec();
-            pending.drain(..9 + len);
-            match (kind, flags & ACK) {
-                (SETTINGS, 0) => stream.write_all(&frame(SETTINGS, ACK, &[])).expect("ack"),
-                (PING, 0) => stream.write_all(&frame(PING, ACK, &payload)).expect("pong"),
-                (GOAWAY, _) => assert_eq!(
-                    &payload[4..8],
-                    &[0, 0, 0, 0],
-                    "closed without a protocol error"
-                ),
-                _ => {}
-            }
+    // A well-behaved client that sends no RPC: the reader acknowledges settings and
+    // pings until the server closes the connection.
+    let mut reader = raw::Reader::new(&stream);
+    while let Some(frame) = reader.next(&mut stream) {
+        if frame.kind == raw::GOAWAY {
+            assert_eq!(
+                &frame.payload[4..8],
+                &[0, 0, 0, 0],
+                "closed without a protocol error"
+            );
         }
     }
 }

@@ -32,6 +32,24 @@ fn serve(args: &[&str], env: &[(&str, &str)]) -> (Process, String) {
     (process, addr)
 }
 
+/// `serve` on a unix socket in `dir` (where the server's own credentials may be
+/// served without client authentication: only its owner reaches it), its socket.
+fn serve_unix(
+    dir: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Process, std::path::PathBuf) {
+    let listen = format!("unix:{}", dir.join("serve.sock").display());
+    let mut all = vec!["--listen", listen.as_str()];
+    all.extend_from_slice(args);
+    let (process, addr) = serve(&all, env);
+    (process, process::unix_path(&addr))
+}
+
+async fn unix_client(socket: &std::path::Path) -> ReplicationClient<Channel> {
+    ReplicationClient::new(unix_channel(socket.to_path_buf()).await)
+}
+
 /// The loopback address of a server listening on all interfaces.
 fn loopback(addr: &str) -> String {
     format!("127.0.0.1:{}", addr.rsplit(':').next().expect("port"))
@@ -230,13 +248,16 @@ fn an_exposed_plaintext_typed_api_is_refused_at_start() {
 #[test]
 fn an_unusable_api_config_is_refused_at_start_without_repeating_it() {
     let dir = tempfile::tempdir().expect("tempdir");
+    // A unix socket: a file with credentials may be served there without client
+    // authentication, so what is refused is the file's contents.
+    let listen = format!("unix:{}", dir.path().join("serve.sock").display());
     let run = |contents: &str| {
         let config = pki::write(dir.path(), "api.json", contents);
         process::run_to_exit(process::command(
             &[
                 "serve",
                 "--listen",
-                "127.0.0.1:0",
+                &listen,
                 "--api-config",
                 config.to_str().expect("path"),
             ],
@@ -302,8 +323,9 @@ async fn environment_credentials_serve_the_typed_api_only_with_the_operators_con
     assert!(!serve_without.stderr().contains(TOKEN));
     drop(serve_without);
 
-    let (_serve, addr) = serve(&["--listen", "127.0.0.1:0", "--credentials-from-env"], &env);
-    let paused = plain_client(&addr)
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_serve, socket) = serve_unix(dir.path(), &["--credentials-from-env"], &env);
+    let paused = unix_client(&socket)
         .await
         .pause(demo_request())
         .await
@@ -331,18 +353,12 @@ async fn sigterm_lets_a_call_in_flight_finish_within_the_grace_period() {
     never_ending_jobs(&sim);
     let dir = tempfile::tempdir().expect("tempdir");
     let config = api_config_file(dir.path(), &sim);
-    let (mut serve, addr) = serve(
-        &[
-            "--listen",
-            "127.0.0.1:0",
-            "--api-config",
-            &config,
-            "--shutdown-grace",
-            "60s",
-        ],
+    let (mut serve, socket) = serve_unix(
+        dir.path(),
+        &["--api-config", &config, "--shutdown-grace", "60s"],
         &[],
     );
-    let mut client = plain_client(&addr).await;
+    let mut client = unix_client(&socket).await;
     let in_flight = tokio::spawn(async move { client.pause(demo_request()).await });
     // The pause was answered with its job: the call is waiting for the stage.
     tokio::task::block_in_place(|| serve.wait_for_stderr(STARTED));
@@ -368,19 +384,13 @@ async fn a_call_that_outlasts_the_grace_period_is_reported_uncertain_with_its_jo
     never_ending_jobs(&sim);
     let dir = tempfile::tempdir().expect("tempdir");
     let config = api_config_file(dir.path(), &sim);
-    let (mut serve, addr) = serve(
-        &[
-            "--listen",
-            "127.0.0.1:0",
-            "--api-config",
-            &config,
-            "--shutdown-grace",
-            "0s",
-        ],
+    let (mut serve, socket) = serve_unix(
+        dir.path(),
+        &["--api-config", &config, "--shutdown-grace", "0s"],
         &[],
     );
-    let mut client = plain_client(&addr).await;
-    let mut watcher = plain_client(&addr).await;
+    let mut client = unix_client(&socket).await;
+    let mut watcher = unix_client(&socket).await;
     let in_flight = tokio::spawn(async move { client.pause(demo_request()).await });
     let mut stream = watcher
         .watch_pause(request_for("users_sync"))

@@ -5,7 +5,10 @@
 //! Connections still in their handshake are capped: when the cap is reached, a new
 //! connection evicts the oldest pending one. A burst of silent sockets therefore holds
 //! at most the cap's file descriptors, and a real client, which sends its preface at
-//! once, always gets through.
+//! once, always gets through. Connections past their handshake are admitted to the
+//! capped table of established ones ([`Admission`]), and must make an authenticated
+//! call within the handshake timeout of their accept (unless their TLS client
+//! certificate authenticated them already).
 
 use std::collections::VecDeque;
 use std::io;
@@ -17,6 +20,8 @@ use tokio_rustls::TlsAcceptor;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
 
+use crate::plugin::activity::ConnInfo;
+use crate::plugin::admission::Admission;
 use crate::plugin::conn::{Conn, Io, Listener};
 use crate::plugin::limits::Limits;
 
@@ -71,6 +76,7 @@ pub fn incoming(
     let (tx, rx) = mpsc::channel(16);
     let acceptor = tls.map(TlsAcceptor::from);
     let pending = Arc::new(Mutex::new(Pending::default()));
+    let admission = Admission::default();
     tokio::spawn(async move {
         loop {
             let io = tokio::select! {
@@ -86,10 +92,12 @@ pub fn incoming(
                     continue;
                 }
             };
+            let accepted_at = tokio::time::Instant::now();
             let (id, evicted) = lock(&pending).admit(limits.max_pending_handshakes);
             let tx = tx.clone();
             let acceptor = acceptor.clone();
             let pending = pending.clone();
+            let admission = admission.clone();
             tokio::spawn(async move {
                 let attempt =
                     tokio::time::timeout(limits.handshake_timeout, handshake(io, acceptor));
@@ -104,8 +112,25 @@ pub fn incoming(
                 };
                 lock(&pending).finish(id);
                 match outcome {
-                    Ok(Ok((io, preface))) => {
-                        let conn = Conn::new(io, preface, limits.idle_timeout);
+                    Ok(Ok(Handshake {
+                        io,
+                        preface,
+                        client_certified,
+                    })) => {
+                        let info = ConnInfo::new(client_certified);
+                        let Some(admitted) =
+                            admission.admit(info.standing().clone(), limits.max_connections)
+                        else {
+                            tracing::warn!(
+                                max_connections = limits.max_connections,
+                                "turned a connection away: every established connection \
+                                 authenticated and there is no room"
+                            );
+                            return;
+                        };
+                        let deadline = accepted_at + limits.handshake_timeout;
+                        let conn =
+                            Conn::new(io, preface, info, admitted, limits.idle_timeout, deadline);
                         let _ = tx.send(Ok(conn)).await;
                     }
                     Ok(Err(err)) => tracing::warn!(error = %err, "rejected a connection"),
@@ -124,14 +149,31 @@ fn lock(pending: &Mutex<Pending>) -> std::sync::MutexGuard<'_, Pending> {
     }
 }
 
-/// TLS (when configured), then the HTTP/2 preface, which is returned for replay.
+/// A connection past its handshake.
+struct Handshake {
+    io: Box<dyn Io>,
+    /// The HTTP/2 preface, for replay.
+    preface: Vec<u8>,
+    /// The client presented a certificate the TLS configuration verified.
+    client_certified: bool,
+}
+
+/// TLS (when configured), then the HTTP/2 preface.
 async fn handshake(
     io: Box<dyn Io>,
     acceptor: Option<TlsAcceptor>,
-) -> Result<(Box<dyn Io>, Vec<u8>), HandshakeFailure> {
-    let mut io: Box<dyn Io> = match acceptor {
-        Some(acceptor) => Box::new(acceptor.accept(io).await.map_err(HandshakeFailure::Tls)?),
-        None => io,
+) -> Result<Handshake, HandshakeFailure> {
+    let (mut io, client_certified): (Box<dyn Io>, bool) = match acceptor {
+        Some(acceptor) => {
+            let tls = acceptor.accept(io).await.map_err(HandshakeFailure::Tls)?;
+            let certified = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .is_some_and(|chain| !chain.is_empty());
+            (Box::new(tls), certified)
+        }
+        None => (io, false),
     };
     let mut preface = vec![0u8; HTTP2_PREFACE.len()];
     io.read_exact(&mut preface)
@@ -140,7 +182,11 @@ async fn handshake(
     if preface != HTTP2_PREFACE {
         return Err(HandshakeFailure::NotHttp2);
     }
-    Ok((io, preface))
+    Ok(Handshake {
+        io,
+        preface,
+        client_certified,
+    })
 }
 
 #[cfg(test)]

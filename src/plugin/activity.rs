@@ -1,8 +1,10 @@
 //! Per-connection bookkeeping that tonic attaches to every request: the connection's
-//! [`Session`] and how many of its RPCs are in flight, which decides when an idle
-//! connection may be closed.
+//! [`Session`], how many of its RPCs are in flight, which decides when an idle
+//! connection may be closed, and its [`Standing`]: whether it ever authenticated (which
+//! keeps it open past the deadline for a first call and safe from eviction) and how many
+//! calls it has open without the token.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::time::Instant;
@@ -14,17 +16,28 @@ use crate::session::Session;
 pub struct ConnInfo {
     pub session: Session,
     activity: Arc<Activity>,
+    standing: Arc<Standing>,
 }
 
 impl ConnInfo {
-    pub(crate) fn new() -> Self {
+    /// A new connection's; `authenticated` when its TLS client certificate already
+    /// proved who it is.
+    pub(crate) fn new(authenticated: bool) -> Self {
         Self {
             session: Session::new(),
             activity: Arc::new(Activity {
                 in_flight: AtomicUsize::new(0),
                 last_change: Mutex::new(Instant::now()),
             }),
+            standing: Arc::new(Standing {
+                authenticated: AtomicBool::new(authenticated),
+                anonymous: AtomicUsize::new(0),
+            }),
         }
+    }
+
+    pub(crate) fn standing(&self) -> &Arc<Standing> {
+        &self.standing
     }
 
     /// Marks an RPC as running until the returned guard is dropped.
@@ -67,6 +80,46 @@ impl Activity {
     }
 }
 
+/// Whether a connection ever authenticated, and its calls open without the token.
+#[derive(Debug)]
+pub struct Standing {
+    authenticated: AtomicBool,
+    anonymous: AtomicUsize,
+}
+
+impl Standing {
+    pub fn authenticated(&self) -> bool {
+        self.authenticated.load(Ordering::SeqCst)
+    }
+
+    /// A call with the token (or, on a server without one, any call but a health
+    /// check) came on this connection: it is a client's.
+    pub fn authenticate(&self) {
+        self.authenticated.store(true, Ordering::SeqCst);
+    }
+
+    /// Counts a call without the token until the returned guard is dropped; None if
+    /// `limit` such calls are already open.
+    pub fn begin_anonymous(self: &Arc<Self>, limit: usize) -> Option<AnonymousCall> {
+        self.anonymous
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |open| {
+                (open < limit).then_some(open + 1)
+            })
+            .ok()
+            .map(|_| AnonymousCall(self.clone()))
+    }
+}
+
+/// One call open without the token.
+#[derive(Debug)]
+pub struct AnonymousCall(Arc<Standing>);
+
+impl Drop for AnonymousCall {
+    fn drop(&mut self) {
+        self.0.anonymous.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// One RPC in flight (request received, response not yet fully sent).
 #[derive(Debug)]
 pub struct InFlight(Arc<Activity>);
@@ -84,12 +137,27 @@ mod tests {
 
     #[test]
     fn guards_count_requests_in_flight() {
-        let info = ConnInfo::new();
+        let info = ConnInfo::new(false);
         let a = info.begin_request();
         let b = info.clone().begin_request();
         assert_eq!(info.activity().in_flight(), 2);
         drop(a);
         drop(b);
         assert_eq!(info.activity().in_flight(), 0);
+    }
+
+    #[test]
+    fn calls_without_the_token_are_counted_up_to_the_limit() {
+        let info = ConnInfo::new(false);
+        let standing = info.standing();
+        let first = standing.begin_anonymous(2).expect("first");
+        let second = standing.begin_anonymous(2).expect("second");
+        assert!(standing.begin_anonymous(2).is_none(), "the limit holds");
+        drop(first);
+        let third = standing.begin_anonymous(2).expect("room again");
+        drop((second, third));
+        assert!(!standing.authenticated());
+        standing.authenticate();
+        assert!(info.clone().standing().authenticated(), "shared by clones");
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod accept;
 pub mod activity;
+pub mod admission;
 pub mod auth;
 pub mod conn;
 pub mod files;

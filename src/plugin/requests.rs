@@ -1,6 +1,9 @@
 //! What happens to every request before its service sees it: the bearer token is
-//! checked (when the server has one), the connection's [`Session`] is put where the
-//! services find it, and the RPC counts as in flight until its response is fully sent.
+//! checked (when the server has one; health Check stays open, with a few such calls per
+//! connection at most), the connection is marked authenticated by its first call with
+//! the token, the connection's [`Session`] is put where the services find it, and the
+//! RPC counts as in flight until its response is fully sent (health calls never do: a
+//! Watch must not keep a connection alive).
 //!
 //! [`Session`]: crate::session::Session
 
@@ -12,22 +15,30 @@ use tonic::body::Body;
 use tonic::codegen::http::{Request, Response, header};
 use tonic::codegen::{BoxFuture, Service};
 
-use crate::plugin::activity::{ConnInfo, InFlight};
+use crate::plugin::activity::{AnonymousCall, ConnInfo, InFlight};
 use crate::plugin::auth::BearerToken;
 
-/// Health checks stay open: they reveal nothing and act on nothing.
-const OPEN_PREFIX: &str = "/grpc.health.v1.Health/";
+/// Health Check stays open: load balancers cannot send a token, and it reveals nothing
+/// and acts on nothing. Watch, a stream, needs the token.
+const OPEN_PATH: &str = "/grpc.health.v1.Health/Check";
+/// Health calls neither keep a connection alive nor, without the token, make it a
+/// client's.
+const HEALTH_PREFIX: &str = "/grpc.health.v1.Health/";
 
 /// The layer for `Server::builder().layer(..)`.
 #[derive(Clone, Default)]
 pub struct RequestLayer {
     bearer: Option<Arc<BearerToken>>,
+    anonymous_streams: usize,
 }
 
 impl RequestLayer {
-    pub fn new(bearer: Option<BearerToken>) -> Self {
+    /// Checks `bearer` when given; at most `anonymous_streams` calls without it open on
+    /// one connection.
+    pub fn new(bearer: Option<BearerToken>, anonymous_streams: usize) -> Self {
         Self {
             bearer: bearer.map(Arc::new),
+            anonymous_streams,
         }
     }
 }
@@ -39,6 +50,7 @@ impl<S> tower::Layer<S> for RequestLayer {
         RequestService {
             inner,
             bearer: self.bearer.clone(),
+            anonymous_streams: self.anonymous_streams,
         }
     }
 }
@@ -47,21 +59,36 @@ impl<S> tower::Layer<S> for RequestLayer {
 pub struct RequestService<S> {
     inner: S,
     bearer: Option<Arc<BearerToken>>,
+    anonymous_streams: usize,
+}
+
+/// Who a request comes from, as far as the server can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    /// With the token, or any call of a server without one.
+    Client,
+    /// Without the token, to the open health Check.
+    Anonymous,
+    /// Without the token, to anything else.
+    Refused,
 }
 
 impl<S> RequestService<S> {
-    fn authorized<B>(&self, request: &Request<B>) -> bool {
+    fn caller<B>(&self, request: &Request<B>) -> Caller {
         let Some(bearer) = &self.bearer else {
-            return true;
+            return Caller::Client;
         };
-        if request.uri().path().starts_with(OPEN_PREFIX) {
-            return true;
-        }
         let header = request
             .headers()
             .get(header::AUTHORIZATION)
             .map(|v| v.as_bytes());
-        bearer.accepts(header)
+        if bearer.accepts(header) {
+            Caller::Client
+        } else if request.uri().path() == OPEN_PATH {
+            Caller::Anonymous
+        } else {
+            Caller::Refused
+        }
     }
 }
 
@@ -82,7 +109,8 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        if !self.authorized(&request) {
+        let caller = self.caller(&request);
+        if caller == Caller::Refused {
             tracing::warn!(
                 path = request.uri().path(),
                 "refused a call without the right bearer token"
@@ -92,10 +120,39 @@ where
             );
             return Box::pin(async move { Ok(status.into_http()) });
         }
+        let health = request.uri().path().starts_with(HEALTH_PREFIX);
         let info = request.extensions().get::<ConnInfo>().cloned();
-        let in_flight = info.as_ref().map(ConnInfo::begin_request);
-        if let Some(info) = info {
-            request.extensions_mut().insert(info.session);
+        let mut guards = Guards::default();
+        if let Some(info) = &info {
+            match caller {
+                Caller::Anonymous => {
+                    match info.standing().begin_anonymous(self.anonymous_streams) {
+                        Some(call) => guards.anonymous = Some(call),
+                        None => {
+                            tracing::warn!(
+                                session = info.session.id(),
+                                "refused a call: too many calls without the token on one \
+                                 connection"
+                            );
+                            let status = tonic::Status::resource_exhausted(format!(
+                                "at most {} calls without `authorization: Bearer <token>` may \
+                                 be open on one connection",
+                                self.anonymous_streams
+                            ));
+                            return Box::pin(async move { Ok(status.into_http()) });
+                        }
+                    }
+                }
+                // A health call without a token to check is no sign of a client.
+                Caller::Client if !(health && self.bearer.is_none()) => {
+                    info.standing().authenticate();
+                }
+                Caller::Client | Caller::Refused => {}
+            }
+            if !health {
+                guards.in_flight = Some(info.begin_request());
+            }
+            request.extensions_mut().insert(info.session.clone());
         }
         let response = self.inner.call(request);
         Box::pin(async move {
@@ -103,18 +160,27 @@ where
             Ok(response.map(|body| {
                 Body::new(Tracked {
                     body: Box::pin(body),
-                    in_flight,
+                    guards,
                 })
             }))
         })
     }
 }
 
-/// A response body that keeps its RPC counted as in flight until it ends (a
-/// server-streaming RPC is in flight for as long as its stream).
+/// What a call holds until its response ends.
+#[derive(Default)]
+struct Guards {
+    /// Counted as in flight (keeps the connection from idling out).
+    in_flight: Option<InFlight>,
+    /// Counted as a call without the token.
+    anonymous: Option<AnonymousCall>,
+}
+
+/// A response body that keeps its call counted (in flight, or open without the token)
+/// until it ends: a server-streaming RPC counts for as long as its stream.
 struct Tracked<B> {
     body: Pin<Box<B>>,
-    in_flight: Option<InFlight>,
+    guards: Guards,
 }
 
 impl<B: http_body::Body> http_body::Body for Tracked<B> {
@@ -128,7 +194,7 @@ impl<B: http_body::Body> http_body::Body for Tracked<B> {
         let this = self.get_mut();
         let frame = this.body.as_mut().poll_frame(cx);
         if let Poll::Ready(None) = frame {
-            this.in_flight = None;
+            this.guards = Guards::default();
         }
         frame
     }

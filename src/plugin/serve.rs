@@ -8,8 +8,10 @@
 //! finish within a grace period, and only then cancels what still runs.
 //!
 //! Beside the given routes every mode serves health (`plugin` and each route's full
-//! service name) and go-plugin's controller and stdio; routes that come with their
-//! descriptors are also described by gRPC server reflection (v1 and v1alpha).
+//! service name); Terraform's modes also serve go-plugin's controller (Shutdown) and
+//! stdio, which the standalone server does not (no client may stop it for everyone);
+//! routes that come with their descriptors are also described by gRPC server reflection
+//! (v1 and v1alpha).
 
 use std::io::{self, Write as _};
 use std::path::PathBuf;
@@ -124,12 +126,29 @@ pub enum ShutdownPolicy {
 }
 
 /// How a listener's clients connect, and how it stops.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ServeOptions {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     pub bearer: Option<BearerToken>,
+    /// Lowered to fit the open-file limit when serving starts.
     pub limits: Limits,
     pub shutdown: ShutdownPolicy,
+    /// The client is a go-plugin host (Terraform): serve go-plugin's controller
+    /// (Shutdown stops the server) and stdio. Off for the standalone server, whose
+    /// clients must not stop it for the others.
+    pub go_plugin_host: bool,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            tls: None,
+            bearer: None,
+            limits: Limits::default(),
+            shutdown: ShutdownPolicy::default(),
+            go_plugin_host: true,
+        }
+    }
 }
 
 /// Environment the host hands to its plugin.
@@ -243,6 +262,7 @@ pub async fn serve_standalone(served: Served, config: StandaloneConfig) -> Resul
         shutdown: ShutdownPolicy::Drain {
             grace: config.shutdown_grace,
         },
+        go_plugin_host: false,
     };
     let tls = options.tls.is_some();
     match config.listen {
@@ -280,9 +300,10 @@ pub async fn serve_standalone(served: Served, config: StandaloneConfig) -> Resul
     }
 }
 
-/// Serves `routes` plus health, controller, stdio (and reflection, when the routes come
-/// with descriptors) on `listener` until `shutdown`; then stops as `options.shutdown`
-/// says, giving responses [`SHUTDOWN_GRACE`] once in-flight work is cancelled.
+/// Serves `routes` plus health (controller and stdio for a go-plugin host, reflection
+/// when the routes come with descriptors) on `listener` until `shutdown`; then stops as
+/// `options.shutdown` says, giving responses [`SHUTDOWN_GRACE`] once in-flight work is
+/// cancelled.
 pub async fn serve_routes(
     served: Served,
     listener: Listener,
@@ -312,15 +333,19 @@ pub async fn serve_routes(
         };
         health_reporter.set_service_status(*name, status).await;
     }
-    let limits = options.limits;
+    let limits = options.limits.within_open_file_limit();
     let mut router = Server::builder()
         .http2_keepalive_interval(Some(limits.keepalive_interval))
         .http2_keepalive_timeout(Some(limits.keepalive_timeout))
-        .layer(RequestLayer::new(options.bearer))
+        .max_concurrent_streams(limits.max_concurrent_streams)
+        .layer(RequestLayer::new(options.bearer, limits.anonymous_streams))
         .add_routes(routes)
-        .add_service(health)
-        .add_service(Controller::server(cancel_work.clone(), shutdown.clone()))
-        .add_service(Stdio::server(shutdown.clone()));
+        .add_service(health);
+    if options.go_plugin_host {
+        router = router
+            .add_service(Controller::server(cancel_work.clone(), shutdown.clone()))
+            .add_service(Stdio::server(shutdown.clone()));
+    }
     if !descriptors.is_empty() {
         router = with_reflection(router, &descriptors)?;
     }

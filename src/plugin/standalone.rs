@@ -4,7 +4,10 @@
 //! A served endpoint acts with whatever credentials it is given, so it must be
 //! reachable only by its owner (loopback, a 0600 unix socket) or authenticate its
 //! clients: mutual TLS (`--client-ca`) or a bearer token (`--auth-token-file`, only
-//! over TLS off loopback, since a token in plaintext can be read off the network).
+//! over TLS off loopback, since a token in plaintext can be read off the network). A
+//! server that acts with credentials of its own (lent to its clients) must authenticate
+//! them even on loopback, which every local account can reach; only a unix socket
+//! (0600) is its owner's alone.
 //! Everything here runs before the async runtime starts: name resolution and file
 //! reads block.
 
@@ -29,6 +32,9 @@ pub struct StandaloneArgs {
     pub limits: Limits,
     /// How long calls in flight may finish when `serve` stops; None: the default.
     pub shutdown_grace: Option<std::time::Duration>,
+    /// What gives the server credentials of its own that its clients act with (the
+    /// flag, as the operator wrote it), if anything.
+    pub lends_credentials: Option<String>,
 }
 
 /// Where `serve` listens.
@@ -69,6 +75,13 @@ pub enum StandaloneError {
         problem: &'static str,
         advice: &'static str,
     },
+    #[error(
+        "refusing to lend this server's own credentials ({lender}) on {addr} without client \
+         authentication: every local account can reach a loopback address and would act with \
+         them. Add --auth-token-file, or --client-ca (mutual TLS, with --tls-cert and \
+         --tls-key), or listen on unix:PATH (a socket only its owner can reach)."
+    )]
+    Lends { addr: SocketAddr, lender: String },
     #[error("{flag}: {source}")]
     File {
         flag: &'static str,
@@ -100,6 +113,14 @@ impl StandaloneConfig {
         };
         if let ListenOn::Tcp(addr) = &listen {
             protection.check(*addr)?;
+            if let Some(lender) = &args.lends_credentials
+                && !protection.authenticates_clients()
+            {
+                return Err(StandaloneError::Lends {
+                    addr: *addr,
+                    lender: lender.clone(),
+                });
+            }
         }
         let tls = match tls_files {
             Some((cert, key)) => {
@@ -190,7 +211,7 @@ impl Protection {
             problem,
             advice,
         };
-        match (self.tls, self.client_certificates || self.bearer_token) {
+        match (self.tls, self.authenticates_clients()) {
             (true, true) => Ok(()),
             (false, false) => Err(exposed(
                 "plaintext without client authentication would let anyone who can reach it act \
@@ -207,6 +228,10 @@ impl Protection {
                 "Add --client-ca (mutual TLS) and/or --auth-token-file.",
             )),
         }
+    }
+
+    fn authenticates_clients(self) -> bool {
+        self.client_certificates || self.bearer_token
     }
 
     fn describe(self) -> &'static str {
@@ -258,6 +283,33 @@ mod tests {
         assert!(p(false, false, true).check(addr).is_err());
         assert!(p(true, false, false).check(addr).is_err());
         assert!(p(false, false, false).check(addr).is_err());
+    }
+
+    #[test]
+    fn own_credentials_are_lent_only_to_authenticated_clients_or_over_a_unix_socket() {
+        let lending = |listen: &str, token: Option<&str>| StandaloneArgs {
+            lends_credentials: Some("--credentials-from-env".into()),
+            auth_token_file: token.map(Into::into),
+            ..args(listen)
+        };
+        let refused = StandaloneConfig::prepare(lending("127.0.0.1:0", None))
+            .err()
+            .expect("refused")
+            .to_string();
+        for named in [
+            "--credentials-from-env",
+            "--auth-token-file",
+            "--client-ca",
+            "unix:PATH",
+        ] {
+            assert!(refused.contains(named), "{named}: {refused}");
+        }
+        assert!(StandaloneConfig::prepare(lending("unix:/tmp/x.sock", None)).is_ok());
+        // With a token the file is read: a missing one is a different refusal.
+        assert!(matches!(
+            StandaloneConfig::prepare(lending("127.0.0.1:0", Some("/nonexistent/token"))),
+            Err(StandaloneError::Token(_))
+        ));
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod handle;
 pub mod pause;
 pub mod printable;
 pub mod provider;
+pub mod serve_clients;
 pub mod task;
 
 pub use provider::{PROVIDER_ADDRESS, TaurusDbProvider};

@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod discovery;
+pub mod h2grpc;
 pub mod pki;
 pub mod process;
 pub mod typed;

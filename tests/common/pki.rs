@@ -92,24 +92,22 @@ pub fn write(dir: &Path, name: &str, contents: &str) -> PathBuf {
     path
 }
 
+/// A TLS connection to `addr` (HOST:PORT) trusting `ca`, ALPN h2, no client certificate.
+pub async fn tls_connect(
+    addr: &str,
+    ca: &Ca,
+) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(client_config(ca, None)));
+    let tcp = tokio::net::TcpStream::connect(addr).await?;
+    connector
+        .connect(ServerName::try_from("localhost").expect("name"), tcp)
+        .await
+}
+
 /// A TLS channel to `addr` (HOST:PORT) trusting `ca`, presenting `client` if given.
 /// Errors (a refused handshake) come back as text.
 pub async fn tls_channel(addr: &str, ca: &Ca, client: Option<&Issued>) -> Result<Channel, String> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(ca.der()).expect("trust the CA");
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_root_certificates(roots);
-    let mut config = match client {
-        Some(issued) => builder
-            .with_client_auth_cert(vec![issued.der.clone()], issued.key())
-            .expect("client certificate"),
-        None => builder.with_no_client_auth(),
-    };
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(client_config(ca, client)));
     let addr = addr.to_string();
     Endpoint::from_static("http://localhost")
         .connect_with_connector(tower::service_fn(move |_| {
@@ -125,4 +123,23 @@ pub async fn tls_channel(addr: &str, ca: &Ca, client: Option<&Issued>) -> Result
         }))
         .await
         .map_err(|e| format!("{e:?}"))
+}
+
+/// A client configuration trusting `ca`, presenting `client` if given, ALPN h2.
+fn client_config(ca: &Ca, client: Option<&Issued>) -> rustls::ClientConfig {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.der()).expect("trust the CA");
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots);
+    let mut config = match client {
+        Some(issued) => builder
+            .with_client_auth_cert(vec![issued.der.clone()], issued.key())
+            .expect("client certificate"),
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    config
 }

@@ -110,6 +110,26 @@ impl ProviderConfig {
         })
     }
 
+    /// Whether the block sets any credential (token, AK/SK, IAM password) itself: a
+    /// value that is not blank (blank counts as unset), or one not known yet.
+    pub fn brings_credentials(&self) -> bool {
+        [
+            &self.auth_token,
+            &self.access_key,
+            &self.secret_key,
+            &self.security_token,
+            &self.user_name,
+            &self.password,
+            &self.domain_name,
+        ]
+        .into_iter()
+        .any(|attr| match attr {
+            Attr::Known(value) => !value.trim().is_empty(),
+            Attr::Unknown => true,
+            Attr::Null => false,
+        })
+    }
+
     /// Checks of configured values that do not depend on the environment.
     pub fn validate(&self) -> Diagnostics {
         let mut diagnostics = Diagnostics::new();

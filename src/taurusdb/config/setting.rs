@@ -224,14 +224,17 @@ pub mod attrs {
         "HW_INSECURE",
         Kind::Flag,
         "Skip TLS certificate verification of the API and IAM endpoints (private clouds \
-         only; prefer `ca_file`).",
+         only; prefer `ca_file`). A client of `terraform-provider-taurusdb serve` may set \
+         it only with its own `endpoint` and credentials.",
     );
     pub const CA_FILE: Setting = Setting::new(
         "ca_file",
         "HW_CA_FILE",
         Kind::Text,
         "PEM file of extra CA certificates to trust (private clouds): a regular file of at \
-         most 1 MiB, read within 10 s.",
+         most 1 MiB, read within 10 s. Refused from clients of \
+         `terraform-provider-taurusdb serve`, which reads no file a client names (its \
+         operator's `HW_CA_FILE` applies).",
     );
 
     /// Every setting, in schema order.

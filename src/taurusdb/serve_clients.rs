@@ -1,0 +1,229 @@
+//! What a client of `serve` may ask of the server with its provider configuration.
+//!
+//! The server is not the client's machine: it reads no file a client names (`ca_file`,
+//! refused in the same words whatever it names, so nothing is learnt about the server's
+//! files), lets a client turn off TLS verification (`insecure`) only for its own
+//! credentials at its own endpoint, and lends its own credentials (the environment's,
+//! with `--credentials-from-env`) only for the hosts and TLS settings its operator
+//! configured. Terraform's modes keep every setting as it is (one client, the user).
+
+use crate::taurusdb::api::endpoint::is_region_name;
+use crate::taurusdb::config::{CREDENTIAL_CHOICES, EnvLookup, ProviderConfig, attr_list, attrs};
+use crate::taurusdb::provider::CREDENTIAL_SETTINGS;
+use crate::tf::attr::Attr;
+use crate::tf::diagnostics::Diagnostic;
+use crate::tf::path::AttrPath;
+
+const CREDENTIALS_STAY_HOME: &str = "This server uses its own TaurusDB credentials \
+     (--credentials-from-env) only with the endpoints and TLS settings its operator configured.";
+
+/// Checks a client's configuration against the rules above. Ok: whether the server's
+/// credential environment variables may fill it (`credentials_from_env` read from
+/// `env`); an error (at the attribute) for what the client may not ask.
+pub fn check(
+    config: &ProviderConfig,
+    credentials_from_env: bool,
+    env: &EnvLookup,
+) -> Result<bool, Diagnostic> {
+    refuse_ca_file(config)?;
+    refuse_insecure_unless_own(config)?;
+    env_credentials_allowed(config, credentials_from_env, env)
+}
+
+fn set(attr: &Attr<String>) -> bool {
+    match attr {
+        Attr::Known(value) => !value.trim().is_empty(),
+        Attr::Unknown => true,
+        Attr::Null => false,
+    }
+}
+
+/// A client's `ca_file` would be a path on the server's disk: never read, and refused
+/// without a word about what it names.
+fn refuse_ca_file(config: &ProviderConfig) -> Result<(), Diagnostic> {
+    if !set(&config.ca_file) {
+        return Ok(());
+    }
+    Err(Diagnostic::error(
+        format!(
+            "{} is not available to clients of this server",
+            attrs::CA_FILE.attr
+        ),
+        format!(
+            "This server reads no file its clients name, so {} is refused whatever it names \
+             (nothing was read). Remove it: an endpoint with a private CA is reached through \
+             a server whose operator set {} in its environment, or with Terraform, where \
+             {} is read on your own machine.",
+            attrs::CA_FILE.attr,
+            attrs::CA_FILE.env,
+            attrs::CA_FILE.attr
+        ),
+    )
+    .at(AttrPath::attr(attrs::CA_FILE.attr)))
+}
+
+/// `insecure = true` only for the client's own credentials at the client's own
+/// endpoint: never for the endpoint the operator configured (or the region's), never
+/// without credentials of the client's own.
+fn refuse_insecure_unless_own(config: &ProviderConfig) -> Result<(), Diagnostic> {
+    if config.insecure.known() != Some(&true) {
+        return Ok(());
+    }
+    let (insecure, endpoint) = (attrs::INSECURE.attr, attrs::ENDPOINT.attr);
+    let problem = if !set(&config.endpoint) {
+        format!(
+            "{insecure} = true turns off TLS verification, which a client of this server may do \
+             only at an endpoint it sets itself ({endpoint}), never at the endpoint this \
+             server's operator configured."
+        )
+    } else if !config.brings_credentials() {
+        let [token, aksk, password] = CREDENTIAL_CHOICES.map(attr_list);
+        format!(
+            "{insecure} = true turns off TLS verification, which a client of this server may do \
+             at its own {endpoint} only with credentials of its own in the provider \
+             configuration ({token}, {aksk}, or {password})."
+        )
+    } else {
+        return Ok(());
+    };
+    Err(Diagnostic::error(
+        format!("{insecure} is refused by this server"),
+        format!("{problem} Nothing was sent."),
+    )
+    .at(AttrPath::attr(insecure)))
+}
+
+/// Whether the environment's credentials may fill this configuration. An error (at the
+/// attribute) when a client asks the server to send its credentials to a host or over
+/// a channel the client chose.
+fn env_credentials_allowed(
+    config: &ProviderConfig,
+    credentials_from_env: bool,
+    env: &EnvLookup,
+) -> Result<bool, Diagnostic> {
+    if !credentials_from_env {
+        return Ok(false);
+    }
+    let Some(chosen) = client_chosen_channel(config) else {
+        return Ok(true);
+    };
+    let env_has_credentials = CREDENTIAL_SETTINGS
+        .iter()
+        .any(|s| env(s.env).is_some_and(|v| !v.trim().is_empty()));
+    if env_has_credentials && !config.brings_credentials() {
+        let [token, aksk, password] = CREDENTIAL_CHOICES.map(attr_list);
+        return Err(Diagnostic::error(
+            "Server credentials are not lent to client-chosen hosts",
+            format!(
+                "{CREDENTIALS_STAY_HOME} A client that sets {chosen} must supply its own \
+                 credentials in the provider configuration ({token}, {aksk}, or \
+                 {password}); nothing was sent."
+            ),
+        )
+        .at(AttrPath::attr(chosen)));
+    }
+    // The client's own credentials only: never mixed with the server's.
+    Ok(false)
+}
+
+/// The first attribute by which a client chose where (or how safely) requests go:
+/// `endpoint`, `auth_url`, `insecure = true`, `ca_file`, or a `region` that is not a
+/// plain region name (it becomes part of the endpoint's host).
+fn client_chosen_channel(config: &ProviderConfig) -> Option<&'static str> {
+    if config.region.known().is_some_and(|r| !is_region_name(r)) {
+        Some(attrs::REGION.attr)
+    } else if set(&config.endpoint) {
+        Some(attrs::ENDPOINT.attr)
+    } else if set(&config.auth_url) {
+        Some(attrs::AUTH_URL.attr)
+    } else if config.insecure.known() == Some(&true) {
+        Some(attrs::INSECURE.attr)
+    } else if set(&config.ca_file) {
+        Some(attrs::CA_FILE.attr)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server_env(key: &str) -> Option<String> {
+        (key == "HW_AUTH_TOKEN").then(|| "server-token".to_string())
+    }
+
+    fn with(attr: &str, value: &str) -> ProviderConfig {
+        let value = Attr::Known(value.to_string());
+        let mut config = ProviderConfig::default();
+        match attr {
+            "endpoint" => config.endpoint = value,
+            "auth_url" => config.auth_url = value,
+            "ca_file" => config.ca_file = value,
+            "region" => config.region = value,
+            "auth_token" => config.auth_token = value,
+            _ => unreachable!(),
+        }
+        config
+    }
+
+    #[test]
+    fn a_client_that_picks_the_host_does_not_get_the_servers_credentials() {
+        for attr in ["endpoint", "auth_url"] {
+            let refused = check(&with(attr, "https://x"), true, &server_env).expect_err(attr);
+            assert_eq!(refused.path, Some(AttrPath::attr(attr)));
+        }
+        assert!(check(&with("region", "x@127.0.0.1:1/"), true, &server_env).is_err());
+        assert_eq!(
+            check(&with("region", "cn-north-4"), true, &server_env),
+            Ok(true)
+        );
+        assert_eq!(
+            check(&ProviderConfig::default(), false, &server_env),
+            Ok(false)
+        );
+        // Its own credentials: allowed, and the server's are not mixed in.
+        let mut own = with("endpoint", "https://x");
+        own.auth_token = Attr::Known("client-token".into());
+        assert_eq!(check(&own, true, &server_env), Ok(false));
+    }
+
+    #[test]
+    fn ca_file_is_refused_in_the_same_words_whatever_it_names() {
+        let refusals: Vec<Diagnostic> = ["/etc/shadow", "/nonexistent", "ca.pem"]
+            .into_iter()
+            .map(|path| check(&with("ca_file", path), false, &server_env).expect_err(path))
+            .collect();
+        assert!(refusals.iter().all(|d| d == &refusals[0]));
+        assert_eq!(refusals[0].path, Some(AttrPath::attr("ca_file")));
+        assert!(!refusals[0].detail.contains("shadow"));
+        assert_eq!(check(&with("ca_file", " "), false, &server_env), Ok(false));
+    }
+
+    #[test]
+    fn insecure_only_with_the_clients_own_endpoint_and_credentials() {
+        let insecure = |attrs: &[(&str, &str)]| {
+            let mut config = ProviderConfig {
+                insecure: Attr::Known(true),
+                ..ProviderConfig::default()
+            };
+            for (attr, value) in attrs {
+                let value = Attr::Known(value.to_string());
+                match *attr {
+                    "endpoint" => config.endpoint = value,
+                    "auth_token" => config.auth_token = value,
+                    _ => unreachable!(),
+                }
+            }
+            check(&config, true, &server_env)
+        };
+        let operators = insecure(&[("auth_token", "own")]).expect_err("operator's endpoint");
+        assert_eq!(operators.path, Some(AttrPath::attr("insecure")));
+        assert!(operators.detail.contains("endpoint"));
+        assert!(insecure(&[("endpoint", "https://mine")]).is_err());
+        assert_eq!(
+            insecure(&[("endpoint", "https://mine"), ("auth_token", "own")]),
+            Ok(false)
+        );
+    }
+}
