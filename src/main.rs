@@ -20,6 +20,7 @@ use taurusdb_provider::plugin::files::read_regular_file;
 use taurusdb_provider::plugin::handshake::{self, MAGIC_COOKIE_KEY, NOT_A_PLUGIN_MESSAGE};
 use taurusdb_provider::plugin::limits::Limits;
 use taurusdb_provider::plugin::serve::{self, HostEnv};
+use taurusdb_provider::plugin::socket::{BoundSocket, PrivateSocket};
 use taurusdb_provider::plugin::standalone::{StandaloneArgs, StandaloneConfig};
 use taurusdb_provider::taurusdb::config::EnvLookup;
 use taurusdb_provider::taurusdb::grpc::{ApiSetup, ServerApi};
@@ -111,7 +112,8 @@ enum Command {
 
 /// What to run, with everything that blocks already done.
 enum Run {
-    Plugin,
+    /// Plugin mode, its socket already bound (before the runtime: see `BoundSocket`).
+    Plugin(HostEnv, BoundSocket),
     Debug,
     Serve(StandaloneConfig, Audience, Box<ApiSetup>),
     Sim(SocketAddr, sim::SimConfig, sim::Seed),
@@ -187,7 +189,12 @@ fn prepare_serve(command: Command) -> Result<Run, String> {
 fn prepare(cli: Cli) -> Result<Run, String> {
     match cli.command {
         None if cli.debug => Ok(Run::Debug),
-        None => Ok(Run::Plugin),
+        None => {
+            let env = HostEnv::from_process();
+            let bound =
+                PrivateSocket::bind_in_blocking(&env.socket_parent()).map_err(|e| e.to_string())?;
+            Ok(Run::Plugin(env, bound))
+        }
         Some(command @ Command::Serve { .. }) => prepare_serve(command),
         Some(Command::Sim(args)) => {
             let (listen, seed) = (args.listen, args.seed());
@@ -206,12 +213,11 @@ async fn run(run: Run) -> Result<(), String> {
         )
         .await
         .map_err(|e| e.to_string()),
-        Run::Plugin => serve::serve_plugin(
-            provider_routes(Audience::Terraform),
-            HostEnv::from_process(),
-        )
-        .await
-        .map_err(|e| e.to_string()),
+        Run::Plugin(env, bound) => {
+            serve::serve_plugin(provider_routes(Audience::Terraform), env, bound)
+                .await
+                .map_err(|e| e.to_string())
+        }
         Run::Serve(config, audience, setup) => {
             let env: Arc<EnvLookup> = Arc::new(|key: &str| std::env::var(key).ok());
             let api = ServerApi::resolve(*setup, env)

@@ -34,7 +34,7 @@ use crate::plugin::host_services::{Controller, Stdio};
 use crate::plugin::limits::Limits;
 use crate::plugin::requests::RequestLayer;
 use crate::plugin::signals::spawn_signal_handlers;
-use crate::plugin::socket::{PrivateSocket, PublishedSocket, SocketError};
+use crate::plugin::socket::{BoundSocket, PrivateSocket, PublishedSocket, SocketError};
 use crate::plugin::standalone::{ListenOn, StandaloneConfig};
 use crate::plugin::tls::{self, ServerIdentity, TlsError};
 
@@ -161,6 +161,12 @@ pub struct HostEnv {
 }
 
 impl HostEnv {
+    /// Where the plugin's private socket directory goes: PLUGIN_UNIX_SOCKET_DIR, or
+    /// the temporary directory.
+    pub fn socket_parent(&self) -> PathBuf {
+        self.socket_dir.clone().unwrap_or_else(std::env::temp_dir)
+    }
+
     pub fn from_process() -> Self {
         Self {
             protocol_versions: std::env::var("PLUGIN_PROTOCOL_VERSIONS").ok(),
@@ -183,7 +189,11 @@ fn socket_dir_from_env() -> Option<PathBuf> {
 /// the whole process group on Ctrl-C and then calls StopProvider itself), as go-plugin
 /// does. The socket lives in a fresh 0700 directory inside PLUGIN_UNIX_SOCKET_DIR (or
 /// the temp dir), so only its owner can connect whatever the umask.
-pub async fn serve_plugin(served: Served, env: HostEnv) -> Result<(), ServeError> {
+pub async fn serve_plugin(
+    served: Served,
+    env: HostEnv,
+    bound: BoundSocket,
+) -> Result<(), ServeError> {
     let version = handshake::negotiate(env.protocol_versions.as_deref())?;
     let tls = match &env.client_cert_pem {
         Some(pem) => {
@@ -195,8 +205,7 @@ pub async fn serve_plugin(served: Served, env: HostEnv) -> Result<(), ServeError
     };
     let shutdown = CancellationToken::new();
     spawn_signal_handlers(shutdown.clone(), false);
-    let parent = env.socket_dir.unwrap_or_else(std::env::temp_dir);
-    let (socket, listener) = PrivateSocket::bind_in(parent).await?;
+    let (socket, listener) = bound.listen()?;
     let addr = ListenAddr::Unix(socket.path().display().to_string());
     let line = handshake::handshake_line(&addr, tls.as_ref().map(|(der, _)| der.as_ref()));
     print_line(&line)?;

@@ -93,24 +93,43 @@ pub struct PrivateSocket {
     path: PathBuf,
 }
 
+/// A private socket bound where blocking is harmless: on the blocking pool, or before
+/// the async runtime exists (plugin mode binds first thing, so Terraform's start does
+/// not wait for a blocking-pool thread to be spawned just for this).
+pub struct BoundSocket {
+    socket: PrivateSocket,
+    listener: std::os::unix::net::UnixListener,
+}
+
+impl BoundSocket {
+    /// The socket and its listener on the runtime's reactor (call inside the runtime).
+    pub fn listen(self) -> Result<(PrivateSocket, UnixListener), SocketError> {
+        let listener = into_tokio(self.listener, &self.socket.path)?;
+        Ok((self.socket, listener))
+    }
+}
+
 impl PrivateSocket {
-    /// `<parent>/plugin<random>/plugin.sock`, listening.
-    pub async fn bind_in(parent: PathBuf) -> Result<(Self, UnixListener), SocketError> {
-        let (socket, listener) = off_worker(move || {
-            let dir = private_dir(&parent, "plugin")?;
-            let path = dir.path().join(SOCKET_NAME);
-            let listener = bind_owner_only(&path)?;
-            Ok((
-                Self {
-                    dir: Some(dir),
-                    path,
-                },
-                listener,
-            ))
+    /// `<parent>/plugin<random>/plugin.sock`, listening; blocks (filesystem work), so
+    /// never on an async worker.
+    pub fn bind_in_blocking(parent: &Path) -> Result<BoundSocket, SocketError> {
+        let dir = private_dir(parent, "plugin")?;
+        let path = dir.path().join(SOCKET_NAME);
+        let listener = bind_owner_only(&path)?;
+        Ok(BoundSocket {
+            socket: Self {
+                dir: Some(dir),
+                path,
+            },
+            listener,
         })
-        .await?;
-        let listener = into_tokio(listener, &socket.path)?;
-        Ok((socket, listener))
+    }
+
+    /// `<parent>/plugin<random>/plugin.sock`, listening, bound on the blocking pool.
+    pub async fn bind_in(parent: PathBuf) -> Result<(Self, UnixListener), SocketError> {
+        off_worker(move || Self::bind_in_blocking(&parent))
+            .await?
+            .listen()
     }
 
     pub fn path(&self) -> &Path {
