@@ -11,6 +11,7 @@ use std::time::Duration;
 use crate::taurusdb::api::wait::WaitError;
 use crate::taurusdb::api::{ApiError, TaskRef};
 use crate::taurusdb::config::{attrs as settings, hint_all};
+use crate::taurusdb::printable::printable;
 use crate::taurusdb::task::Action;
 use crate::taurusdb::task::attrs;
 use crate::tf::diagnostics::Diagnostic;
@@ -76,7 +77,7 @@ pub fn list_failed(err: &ApiError, project_id: &str, instance_id: &str) -> Diagn
 
 /// `summary` with the API's error, what it means for `task`, and a hint.
 fn explained(err: &ApiError, summary: String, task: &TaskRef) -> Diagnostic {
-    let mut detail = format!("TaurusDB API error: {err}");
+    let mut detail = format!("TaurusDB API error: {}", printable(&err.to_string()));
     let mut path = None;
     if err.is_instance_not_found() {
         detail.push_str(&format!(
@@ -131,7 +132,7 @@ pub fn uncertain(
             aftermath.bound
         )
     } else {
-        format!("{err}")
+        printable(&err.to_string())
     };
     Diagnostic::error(
         format!(
@@ -157,8 +158,9 @@ pub fn already_at_target(err: &ApiError, op: Operation<'_>, stage: &str) -> Diag
     Diagnostic::warning(
         summary,
         format!(
-            "TaurusDB refused the {verb} ({err}), and the task's stage reads {stage:?}, which \
-             is what the {verb} was for. Nothing was changed, and no job ID is recorded."
+            "TaurusDB refused the {verb} ({}), and the task's stage reads {stage:?}, which \
+             is what the {verb} was for. Nothing was changed, and no job ID is recorded.",
+            printable(&err.to_string())
         ),
     )
 }
@@ -185,9 +187,10 @@ pub fn job_unreadable(err: &ApiError, op: Operation<'_>) -> Diagnostic {
     Diagnostic::warning(
         format!("Could not read the {} job", op.action.verb()),
         format!(
-            "The jobs API answered {err}. The wait relied on the task's stage alone, which \
+            "The jobs API answered {}. The wait relied on the task's stage alone, which \
              reached the expected value. Allow the credentials to read jobs to have failed \
-             jobs reported with their reason."
+             jobs reported with their reason.",
+            printable(&err.to_string())
         ),
     )
 }
@@ -205,15 +208,16 @@ pub fn wait_failed(
     let (summary, detail) = match err {
         WaitError::JobFailed { reason, .. } => (
             format!("The {verb} job for task {task:?} failed"),
-            format!("Job {job_id} failed: {reason}\n\n{kept}"),
+            format!("Job {job_id} failed: {}\n\n{kept}", printable(reason)),
         ),
         WaitError::TimedOut {
             waited, last_seen, ..
         } => (
             format!("Timed out waiting for the {verb} of task {task:?}"),
             format!(
-                "Waited {waited:.0?} for job {job_id}; last seen: {last_seen}. Raise {} if \
+                "Waited {waited:.0?} for job {job_id}; last seen: {}. Raise {} if \
                  the service is slow.\n\n{kept}",
+                printable(last_seen),
                 aftermath.bound
             ),
         ),
@@ -225,7 +229,7 @@ pub fn wait_failed(
         ),
         WaitError::TaskGone { .. } => (
             format!("Task {task:?} disappeared during the {verb}"),
-            format!("{err}.\n\n{kept}"),
+            format!("{}.\n\n{kept}", printable(&err.to_string())),
         ),
         WaitError::Api(api) => {
             let inner = api_failed(api, op.action, op.task);
@@ -253,6 +257,45 @@ mod tests {
         for part in ["400", "DBS.200022", "Instance not found.", "rid"] {
             assert!(d.detail.contains(part), "{part} missing from {}", d.detail);
         }
+    }
+
+    #[test]
+    fn the_services_text_cannot_drive_the_terminal() {
+        let hostile = ApiError::Status {
+            status: 400,
+            code: Some("DBS.000001".into()),
+            message: "bad\u{1b}[2J\nFake: all good\u{202e}".into(),
+            request_id: None,
+            retry_after: None,
+        };
+        let d = api_failed(&hostile, Action::Pause, &TaskRef::new("p", "i", "t"));
+        assert!(
+            !d.detail.contains('\u{1b}') && !d.detail.contains('\u{202e}'),
+            "{:?}",
+            d.detail
+        );
+        assert!(d.detail.contains("bad\\u{1b}[2J\\nFake"), "{:?}", d.detail);
+        let failed = WaitError::JobFailed {
+            job_id: "j".into(),
+            reason: "no\u{1b}]0;title\u{7}".into(),
+        };
+        let task = TaskRef::new("p", "i", "t");
+        let op = Operation {
+            action: Action::Pause,
+            task: &task,
+        };
+        let aftermath = Aftermath {
+            bound: "timeouts.create".into(),
+            if_uncertain: "",
+            if_not_sent: "",
+            if_job_failed: |_| String::new(),
+        };
+        let d = wait_failed(&failed, op, &aftermath, "j");
+        assert!(
+            !d.detail.chars().any(|c| c == '\u{1b}' || c == '\u{7}'),
+            "{:?}",
+            d.detail
+        );
     }
 
     #[test]
