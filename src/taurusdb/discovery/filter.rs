@@ -74,4 +74,16 @@ mod tests {
         assert!(err.contains("unclosed"), "{err}");
         assert!(name_regex(r"\w{1000}{1000}").is_err());
     }
+
+    #[test]
+    fn perl_classes_and_case_folding_work_other_unicode_classes_are_refused() {
+        let names = name_regex(r"(?i)^ORDERS_\w+\d$").expect("valid");
+        assert!(names.is_match("orders_sync2"));
+        assert!(!names.is_match("orders-sync2"));
+        // Script and category tables are not in the binary: a clear refusal, no panic.
+        for pattern in [r"\p{Greek}", r"\p{Lu}"] {
+            let err = name_regex(pattern).expect_err(pattern);
+            assert!(err.contains("Unicode"), "{pattern}: {err}");
+        }
+    }
 }

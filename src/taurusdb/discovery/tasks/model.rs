@@ -89,9 +89,10 @@ pub fn schema() -> Schema {
                 ),
                 string(attrs::NAME_REGEX, Presence::Optional).describe(
                     "Only tasks whose name matches this regular expression (Rust `regex` \
-                     syntax, close to Go's RE2). It matches anywhere in the name: use \
-                     `^...$` for a whole name. An invalid expression is an error at this \
-                     attribute, and no API call is made.",
+                     syntax, close to Go's RE2; `\\w`, `\\d`, `(?i)` work, Unicode script and \
+                     category classes such as `\\p{Greek}` do not). It matches anywhere in the \
+                     name: use `^...$` for a whole name. An invalid expression is an error at \
+                     this attribute, and no API call is made.",
                 ),
                 string(attrs::STAGE, Presence::Optional).describe(
                     "Only tasks at this stage, compared without regard to case: `Wait`, \
