@@ -36,7 +36,7 @@ use crate::tf::diagnostics::{Diagnostic, Diagnostics};
 use crate::tf::list::ListResource;
 use crate::tf::provider::{Provider, RequestContext, Resource};
 use actions::Actions;
-use codec::{decode, encode};
+use codec::{decode, encode, encode_noted};
 use spans::{RequestIds, traced};
 use stop::ConnectionStop;
 pub use stop::StopScope;

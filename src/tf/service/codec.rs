@@ -3,7 +3,7 @@
 //! input becomes a diagnostic, never a panic.
 
 use crate::proto::tfplugin6 as pb;
-use crate::tf::diagnostics::Diagnostic;
+use crate::tf::diagnostics::{Diagnostic, Diagnostics};
 use crate::tf::types::Type;
 use crate::tf::value::{self, Value};
 
@@ -30,6 +30,18 @@ pub(super) fn decode(
         )
         .at(err.path.clone())
     })
+}
+
+/// Encodes a response value; a failure (a provider bug) is noted in `diagnostics`.
+pub(super) fn encode_noted(
+    value: &Value,
+    ty: &Type,
+    what: &str,
+    diagnostics: &mut Diagnostics,
+) -> Option<pb::DynamicValue> {
+    encode(value, ty, what)
+        .map_err(|d| diagnostics.push(d))
+        .ok()
 }
 
 pub(super) fn encode(value: &Value, ty: &Type, what: &str) -> Result<pb::DynamicValue, Diagnostic> {

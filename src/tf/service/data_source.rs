@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{ProviderService, decode, encode};
+use super::{ProviderService, decode, encode_noted};
 use crate::proto::tfplugin6 as pb;
 use crate::tf::data_source::DataSource;
 use crate::tf::diagnostics::{Diagnostic, Diagnostics};
@@ -52,10 +52,8 @@ impl ProviderService {
                     Ok(config) => {
                         let read = data_source.read(ctx, config).await;
                         let mut diagnostics = read.diagnostics;
-                        match encode(&read.state, ty, "data source state") {
-                            Ok(dv) => response.state = Some(dv),
-                            Err(d) => diagnostics.push(d),
-                        }
+                        response.state =
+                            encode_noted(&read.state, ty, "data source state", &mut diagnostics);
                         diagnostics
                     }
                     Err(d) => d.into(),

@@ -9,10 +9,11 @@
 
 use std::collections::HashMap;
 
-use super::{ProviderService, decode, encode};
+use super::{ProviderService, decode, encode, encode_noted};
 use crate::proto::tfplugin6 as pb;
 use crate::tf::diagnostics::{Diagnostic, Diagnostics};
 use crate::tf::provider::{ImportResponse, RequestContext, Resource};
+use crate::tf::types::Type;
 use crate::tf::value::{self, Value};
 
 impl ProviderService {
@@ -154,15 +155,18 @@ pub(super) fn identity_data(
         diagnostics.push(invalid_identity("the identity has unknown values"));
         return None;
     }
-    match encode(&identity, schema.value_type(), "identity") {
-        Ok(dv) => Some(pb::ResourceIdentityData {
-            identity_data: Some(dv),
-        }),
-        Err(d) => {
-            diagnostics.push(d);
-            None
-        }
-    }
+    encode_identity(&identity, schema.value_type(), diagnostics)
+}
+
+/// An identity as the protocol carries it; a failure to encode is noted.
+pub(super) fn encode_identity(
+    identity: &Value,
+    ty: &Type,
+    diagnostics: &mut Diagnostics,
+) -> Option<pb::ResourceIdentityData> {
+    encode_noted(identity, ty, "identity", diagnostics).map(|dv| pb::ResourceIdentityData {
+        identity_data: Some(dv),
+    })
 }
 
 fn no_identity(type_name: &str) -> Diagnostic {

@@ -14,7 +14,8 @@
 use futures_util::StreamExt as _;
 use tracing::Instrument as _;
 
-use super::{EventStream, ProviderService, decode, encode, not_offered};
+use super::identity::encode_identity;
+use super::{EventStream, ProviderService, decode, encode_noted, not_offered};
 use crate::proto::tfplugin6 as pb;
 use crate::tf::diagnostics::{Diagnostic, Diagnostics};
 use crate::tf::identity::IdentitySchema;
@@ -190,26 +191,15 @@ impl Encoder {
                 ));
                 return None;
             }
-            match encode(&identity, self.identity.value_type(), "identity") {
-                Ok(dv) => Some(pb::ResourceIdentityData {
-                    identity_data: Some(dv),
-                }),
-                Err(d) => {
-                    diagnostics.push(d);
-                    None
-                }
-            }
+            encode_identity(&identity, self.identity.value_type(), &mut diagnostics)
         });
         let resource_object = match event.resource_object {
-            Some(object) if self.include_resource_object => {
-                match encode(&object, &self.resource_type, "resource object") {
-                    Ok(dv) => Some(dv),
-                    Err(d) => {
-                        diagnostics.push(d);
-                        None
-                    }
-                }
-            }
+            Some(object) if self.include_resource_object => encode_noted(
+                &object,
+                &self.resource_type,
+                "resource object",
+                &mut diagnostics,
+            ),
             _ => None,
         };
         for d in &mut diagnostics.0 {
