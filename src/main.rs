@@ -261,8 +261,20 @@ fn write_docs(root: &std::path::Path, out: &std::path::Path) -> ExitCode {
     }
 }
 
+/// The command line. Terraform starts the plugin without arguments, many times in one
+/// run; that case skips building the parser for the subcommands it does not use.
+fn parse_cli() -> Cli {
+    if std::env::args_os().nth(1).is_none() {
+        return Cli {
+            debug: false,
+            command: None,
+        };
+    }
+    Cli::parse()
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_cli();
     let plugin_mode = !cli.debug && cli.command.is_none();
     if plugin_mode && !handshake::cookie_ok(std::env::var(MAGIC_COOKIE_KEY).ok().as_deref()) {
         eprint!("{NOT_A_PLUGIN_MESSAGE}");

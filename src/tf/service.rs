@@ -23,7 +23,7 @@ mod stop;
 mod actions;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
@@ -51,7 +51,10 @@ pub struct ProviderService {
     actions: Actions,
     list_resources: HashMap<&'static str, Arc<dyn ListResource>>,
     data_sources: HashMap<&'static str, Arc<dyn DataSource>>,
-    schema_response: pb::get_provider_schema::Response,
+    /// Built on the first GetProviderSchema, not at start: Terraform caches schemas
+    /// (`get_provider_schema_optional`), so most plugin processes never ask, and the
+    /// handshake is not kept waiting for it.
+    schema_response: OnceLock<pb::get_provider_schema::Response>,
     /// Cancels all work, current and future: the server is shutting down.
     shutdown: CancellationToken,
     /// Cancels the current work; StopProvider fires it and puts a fresh one in place.
@@ -79,25 +82,6 @@ impl ProviderService {
             .into_iter()
             .map(|d| (d.type_name(), d))
             .collect();
-        let schema_response = pb::get_provider_schema::Response {
-            provider: Some(provider.schema().to_proto()),
-            resource_schemas: resources
-                .iter()
-                .map(|(name, r)| (name.to_string(), r.schema().to_proto()))
-                .collect(),
-            data_source_schemas: data_sources
-                .iter()
-                .map(|(name, d)| (name.to_string(), d.schema().to_proto()))
-                .collect(),
-            list_resource_schemas: list_resources
-                .iter()
-                .map(|(name, l)| (name.to_string(), l.schema().to_proto()))
-                .collect(),
-            action_schemas: actions.schemas(),
-            diagnostics: Vec::new(),
-            provider_meta: None,
-            server_capabilities: Some(capabilities()),
-        };
         let shutdown = CancellationToken::new();
         Self {
             provider,
@@ -105,7 +89,7 @@ impl ProviderService {
             actions,
             list_resources,
             data_sources,
-            schema_response,
+            schema_response: OnceLock::new(),
             stop: Mutex::new(shutdown.child_token()),
             shutdown,
             stop_scope: StopScope::Process,
@@ -133,6 +117,33 @@ impl ProviderService {
         pb::provider_server::ProviderServer::new(self)
             .max_decoding_message_size(MAX_MESSAGE_SIZE)
             .max_encoding_message_size(MAX_MESSAGE_SIZE)
+    }
+
+    /// Every schema this provider serves, built once.
+    fn schema_response(&self) -> &pb::get_provider_schema::Response {
+        self.schema_response
+            .get_or_init(|| pb::get_provider_schema::Response {
+                provider: Some(self.provider.schema().to_proto()),
+                resource_schemas: self
+                    .resources
+                    .iter()
+                    .map(|(name, r)| (name.to_string(), r.schema().to_proto()))
+                    .collect(),
+                data_source_schemas: self
+                    .data_sources
+                    .iter()
+                    .map(|(name, d)| (name.to_string(), d.schema().to_proto()))
+                    .collect(),
+                list_resource_schemas: self
+                    .list_resources
+                    .iter()
+                    .map(|(name, l)| (name.to_string(), l.schema().to_proto()))
+                    .collect(),
+                action_schemas: self.actions.schemas(),
+                diagnostics: Vec::new(),
+                provider_meta: None,
+                server_capabilities: Some(capabilities()),
+            })
     }
 
     /// The context of `request`: cancellation, and the connection it came on.
@@ -228,7 +239,7 @@ impl ProviderRpc for ProviderService {
     ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
         let span = self.span("GetProviderSchema", "");
         let response = traced(span, async {
-            (self.schema_response.clone(), Diagnostics::new())
+            (self.schema_response().clone(), Diagnostics::new())
         })
         .await;
         Ok(Response::new(response))
