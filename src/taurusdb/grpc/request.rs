@@ -3,12 +3,11 @@
 
 use std::time::Duration;
 
-use regex::Regex;
 use tonic::metadata::MetadataMap;
 
 use crate::proto::replication::v1 as pb;
 use crate::taurusdb::api::TaskRef;
-use crate::taurusdb::api::wire::Replication;
+use crate::taurusdb::discovery::filter::{TaskFilter, name_regex};
 use crate::taurusdb::grpc::error::CallError;
 use crate::taurusdb::pause::validate::{instance_id_problem, task_name_problem};
 
@@ -29,8 +28,6 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 /// The longest `name_regex`.
 pub const MAX_REGEX_LEN: usize = 1024;
-/// The compiled `name_regex` may use at most this much memory.
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
 /// The longest job ID accepted (real ones are UUIDs).
 pub const MAX_JOB_ID_LEN: usize = 256;
 /// The longest stage filter (real stages are a word).
@@ -143,16 +140,11 @@ pub fn job_id(given: &str) -> Result<String, CallError> {
     Ok(given.to_string())
 }
 
-/// Which listed tasks a ListTasks request keeps.
-#[derive(Debug)]
-pub struct TaskFilter {
-    name: Option<Regex>,
-    stage: Option<String>,
-}
-
-impl TaskFilter {
-    pub fn from_request(request: &pb::ListTasksRequest) -> Result<Self, CallError> {
-        let name = match request.name_regex.as_str() {
+/// Which listed tasks a ListTasks request keeps: the discovery filter, its fields
+/// checked as INVALID_ARGUMENT naming them.
+pub fn task_filter(request: &pb::ListTasksRequest) -> Result<TaskFilter, CallError> {
+    let name =
+        match request.name_regex.as_str() {
             "" => None,
             pattern if pattern.chars().count() > MAX_REGEX_LEN => {
                 return Err(invalid(
@@ -160,40 +152,21 @@ impl TaskFilter {
                     format!("must be at most {MAX_REGEX_LEN} characters"),
                 ));
             }
-            pattern => Some(
-                regex::RegexBuilder::new(pattern)
-                    .size_limit(REGEX_SIZE_LIMIT)
-                    .build()
-                    .map_err(|err| {
-                        invalid(fields::NAME_REGEX, format!("is not a valid regex: {err}"))
-                    })?,
-            ),
+            pattern => Some(name_regex(pattern).map_err(|err| {
+                invalid(fields::NAME_REGEX, format!("is not a valid regex: {err}"))
+            })?),
         };
-        let stage = match request.stage.trim() {
-            "" => None,
-            stage if stage.chars().count() > MAX_STAGE_LEN => {
-                return Err(invalid(
-                    fields::STAGE,
-                    format!("must be at most {MAX_STAGE_LEN} characters"),
-                ));
-            }
-            stage => Some(stage.to_string()),
-        };
-        Ok(Self { name, stage })
-    }
-
-    pub fn keeps(&self, task: &Replication) -> bool {
-        let name_ok = self
-            .name
-            .as_ref()
-            .is_none_or(|name| name.is_match(&task.task_name));
-        let stage_ok = self.stage.as_deref().is_none_or(|wanted| {
-            task.stage
-                .as_deref()
-                .is_some_and(|stage| stage.trim().eq_ignore_ascii_case(wanted))
-        });
-        name_ok && stage_ok
-    }
+    let stage = match request.stage.trim() {
+        "" => None,
+        stage if stage.chars().count() > MAX_STAGE_LEN => {
+            return Err(invalid(
+                fields::STAGE,
+                format!("must be at most {MAX_STAGE_LEN} characters"),
+            ));
+        }
+        stage => Some(stage.to_string()),
+    };
+    Ok(TaskFilter { name, stage })
 }
 
 /// How long the client will wait for the answer: its `grpc-timeout` header.
@@ -237,6 +210,7 @@ fn within_deadline(timeout: Duration, call_deadline: Option<Duration>) -> Durati
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::taurusdb::api::wire::Replication;
 
     fn field_of(err: CallError) -> &'static str {
         match err {
@@ -299,7 +273,7 @@ mod tests {
     #[test]
     fn filters_match_names_and_stages() {
         let filter = |name_regex: &str, stage: &str| {
-            TaskFilter::from_request(&pb::ListTasksRequest {
+            task_filter(&pb::ListTasksRequest {
                 project_id: String::new(),
                 instance_id: "i".into(),
                 name_regex: name_regex.into(),

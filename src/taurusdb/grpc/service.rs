@@ -12,7 +12,7 @@ use crate::proto::replication::v1::replication_server::{Replication, Replication
 use crate::taurusdb::grpc::access::{Access, ServerApi};
 use crate::taurusdb::grpc::convert;
 use crate::taurusdb::grpc::error::CallError;
-use crate::taurusdb::grpc::request::{self, JobCall, TaskFilter};
+use crate::taurusdb::grpc::request::{self, JobCall};
 use crate::taurusdb::grpc::run::{self, EventStream, JobSpec, RunningJob};
 use crate::taurusdb::task::Action;
 
@@ -120,7 +120,7 @@ impl Replication for ReplicationService {
         let request = request.get_ref();
         let project = request::project(&request.project_id, access.default_project.as_deref())?;
         let instance = request::instance(&request.instance_id)?;
-        let filter = TaskFilter::from_request(request)?;
+        let filter = request::task_filter(request)?;
         let cancel = self.shutdown.child_token();
         let tasks = access
             .client

@@ -88,11 +88,11 @@ pub fn schema() -> Schema {
                      Read back as the project that was listed.",
                 ),
                 string(attrs::NAME_REGEX, Presence::Optional).describe(
-                    "Only tasks whose name matches this regular expression (Rust `regex` \
-                     syntax, close to Go's RE2; `\\w`, `\\d`, `(?i)` work, Unicode script and \
-                     category classes such as `\\p{Greek}` do not). It matches anywhere in the \
-                     name: use `^...$` for a whole name. An invalid expression is an error at \
-                     this attribute, and no API call is made.",
+                    "Only tasks whose name matches this regular expression (RE2 syntax, as \
+                     in Go: `\\d`, `\\w`, `\\s` and `(?i)` are ASCII, like the task names \
+                     themselves; Unicode classes such as `\\p{L}` are refused). It matches \
+                     anywhere in the name: use `^...$` for a whole name. An invalid expression \
+                     is an error at this attribute, and no API call is made.",
                 ),
                 string(attrs::STAGE, Presence::Optional).describe(
                     "Only tasks at this stage, compared without regard to case: `Wait`, \
