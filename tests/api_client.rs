@@ -1,7 +1,7 @@
 //! The REST client against the simulator over real HTTP: request shapes, AK/SK
 //! signatures, IAM tokens, retry rules, waiting, one connection pool.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

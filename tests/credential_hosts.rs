@@ -4,7 +4,7 @@
 //! they come from the provider block or the environment, before any URL is built. The
 //! diagnostics never repeat the password.
 
-mod common;
+use crate::common;
 
 use common::*;
 use taurusdb_provider::proto::tfplugin6 as pb;

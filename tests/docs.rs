@@ -4,7 +4,7 @@
 //! nested attribute, nested block and identity attribute the provider serves is described,
 //! as markdown.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -11,7 +11,7 @@
 //! under every CLI available (see `common::cli`), each printing a SKIPPED line where no
 //! CLI fits. (`examples/*.rs` are cargo examples, not configurations.)
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

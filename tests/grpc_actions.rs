@@ -4,7 +4,7 @@
 //! one Completed, last), its failure and "may or may not have happened" paths; and
 //! cancellation by StopProvider and by a client that drops the stream.
 
-mod common;
+use crate::common;
 
 use common::process::{self, HANG_GUARD};
 use common::*;

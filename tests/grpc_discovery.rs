@@ -2,7 +2,7 @@
 //! `terraform query` calls) and the `taurusdb_replication_tasks` data source, against the
 //! simulator.
 
-mod common;
+use crate::common;
 
 use common::discovery::*;
 use common::*;

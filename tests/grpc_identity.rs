@@ -2,7 +2,7 @@
 //! the identity with every plan, apply, read and import, import by identity, and the
 //! upgrade of a stored identity. The simulator stands behind the provider.
 
-mod common;
+use crate::common;
 
 use common::discovery::*;
 use common::*;

@@ -2,7 +2,7 @@
 //! failed and timed-out jobs (state kept), cancellation, AK/SK credentials, triggers,
 //! resume_on_destroy, timeouts validation and state upgrades.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

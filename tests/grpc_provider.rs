@@ -1,7 +1,7 @@
 //! The provider's gRPC service driven by a tonic client, as Terraform drives it, with
 //! the simulator behind the HTTP client.
 
-mod common;
+use crate::common;
 
 use common::*;
 use taurusdb_provider::proto::tfplugin6 as pb;

@@ -2,7 +2,7 @@
 //! The provider trusts it through `ca_file`, refuses it without, and `insecure` skips
 //! the check. Real TLS on both sides: the simulator serves HTTPS with rustls.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -4,7 +4,7 @@
 //! signed zip's `zh:` hash in its lock file, refuses a tampered zip, and applies a pause
 //! against the simulator.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -4,7 +4,7 @@
 //! listing with every page and filters, jobs, every error code with its details and
 //! trailers, a server without credentials, and reflection and health for each service.
 
-mod common;
+use crate::common;
 
 use common::typed::*;
 use common::*;

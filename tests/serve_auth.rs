@@ -4,7 +4,7 @@
 //! token keep unauthenticated clients out. The built binary, real sockets, real
 //! certificates, the simulator behind it.
 
-mod common;
+use crate::common;
 
 use common::pki::{self, Ca};
 use common::process::{self, Process};

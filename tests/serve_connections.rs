@@ -7,7 +7,7 @@
 //! The built binary under a low `ulimit -n`, real TLS, HTTP/2 spoken by the h2 crate and
 //! by hand.
 
-mod common;
+use crate::common;
 
 use std::io::Write as _;
 use std::net::TcpStream;

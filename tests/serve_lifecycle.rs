@@ -4,7 +4,7 @@
 //! connections are closed, a flood of them cannot lock out a real client, and a long
 //! apply is never cut by the idle timeout. Real sockets; the built binary where limits are involved.
 
-mod common;
+use crate::common;
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;

@@ -2,7 +2,7 @@
 //! never deleted unless it is a stale socket or our own, and removed on every
 //! stopping signal. The built binary under `sh -c 'umask 000; exec ...'`.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@
 //! refusal of exposed plaintext, and the graceful stop that lets a short call finish
 //! and reports a long one as uncertain with its job ID.
 
-mod common;
+use crate::common;
 
 use common::pki::{self, Ca};
 use common::process::{self, HANG_GUARD, Process};

@@ -3,7 +3,7 @@
 //! query` (Terraform 1.14+) and `import { identity = {...} }` (Terraform and OpenTofu
 //! 1.12+). The examples in `examples/tasks` and `examples/query` are what run.
 
-mod common;
+use crate::common;
 
 use common::cli::{self, Flavor};
 use common::workspace::*;

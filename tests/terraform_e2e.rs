@@ -2,7 +2,7 @@
 //! against the simulator: every test runs under every CLI available (see
 //! `common::cli`). Skipped, with a message, only where no CLI exists.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! job reads stay per job, and throttling slows the poller instead of failing the wait.
 //! Real HTTP against the simulator.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
