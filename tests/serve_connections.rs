@@ -10,7 +10,6 @@
 use crate::common;
 
 use std::io::Write as _;
-use std::net::TcpStream;
 
 use common::h2grpc::{self, GRPC_OK, GRPC_RESOURCE_EXHAUSTED, H2Conn, raw};
 use common::pki::{self, Ca};
@@ -263,12 +262,7 @@ async fn next_outcome(
 fn one_connection_gets_at_most_100_concurrent_streams() {
     const STREAMS: u32 = 150;
     let (_serve, addr) = open_server(&[]);
-    let mut stream = TcpStream::connect(&addr).expect("connect");
-    stream.write_all(raw::PREFACE).expect("preface");
-    stream
-        .write_all(&raw::frame(raw::SETTINGS, 0, &[]))
-        .expect("settings");
-    let mut reader = raw::Reader::new(&stream);
+    let (mut stream, mut reader) = raw::connect(&addr);
     // Calls whose request never ends, ignoring the limit the server announces.
     let headers = raw::request_headers(h2grpc::PROVIDER_SCHEMA, None);
     let mut calls = Vec::new();

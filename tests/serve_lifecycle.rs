@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use std::io::{Read as _, Write as _};
+use std::io::Read as _;
 use std::net::TcpStream;
 
 use common::h2grpc::raw;
@@ -165,14 +165,9 @@ fn a_silent_connection_is_closed_after_the_handshake_timeout() {
 #[test]
 fn an_idle_http2_connection_is_closed_by_the_server() {
     let (_serve, addr) = serve("true", &["--idle-timeout", "200ms"]);
-    let mut stream = TcpStream::connect(&addr).expect("connect");
-    stream.write_all(raw::PREFACE).expect("preface");
-    stream
-        .write_all(&raw::frame(raw::SETTINGS, 0, &[]))
-        .expect("settings");
     // A well-behaved client that sends no RPC: the reader acknowledges settings and
     // pings until the server closes the connection.
-    let mut reader = raw::Reader::new(&stream);
+    let (mut stream, mut reader) = raw::connect(&addr);
     while let Some(frame) = reader.next(&mut stream) {
         if frame.kind == raw::GOAWAY {
             assert_eq!(

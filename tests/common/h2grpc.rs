@@ -208,6 +208,18 @@ pub mod raw {
         frame_on(0, kind, flags, payload)
     }
 
+    /// A plaintext HTTP/2 connection to `addr` past the client's preface and empty
+    /// SETTINGS, with a reader for the server's frames.
+    pub fn connect(addr: &str) -> (TcpStream, Reader) {
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        stream.write_all(PREFACE).expect("preface");
+        stream
+            .write_all(&frame(SETTINGS, 0, &[]))
+            .expect("settings");
+        let reader = Reader::new(&stream);
+        (stream, reader)
+    }
+
     /// A received frame.
     pub struct Frame {
         pub kind: u8,
