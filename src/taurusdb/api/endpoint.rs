@@ -5,7 +5,8 @@
 //! into one for 127.0.0.1), and an endpoint or IAM URL must be a plain http(s) URL with a
 //! host and no user name or password (which would end up in logs and error texts). The
 //! provider's configure diagnostics and the client use the same checks, so they agree.
-//! (Regions: shared/reference/taurusdb-api.md §4.)
+//! The same holds for a configured cloud domain. (Regions and domains:
+//! shared/reference/taurusdb-api.md §4 and §8.)
 
 use reqwest::Url;
 
@@ -67,32 +68,89 @@ pub fn is_region_name(region: &str) -> bool {
         })
 }
 
-/// The regional TaurusDB endpoint, e.g. `https://gaussdb.cn-north-4.myhuaweicloud.com`;
-/// None when `region` is not a region name.
-pub fn regional(region: &str) -> Option<String> {
+/// What a cloud domain looks like, e.g. `myhuaweicloud.com`.
+pub const CLOUD_FORMAT: &str = "a DNS name of two or more dot-separated labels of lowercase \
+                                letters, digits and dashes (not at a label's start or end), \
+                                e.g. myhuaweicloud.com";
+
+/// The cloud domain when none is configured.
+pub const DEFAULT_CLOUD: &str = "myhuaweicloud.com";
+
+/// The cloud domain regions starting `eu-west-1` use when none is configured.
+pub const EU_CLOUD: &str = "myhuaweicloud.eu";
+
+/// Whether `cloud` may be the domain part of an endpoint's host name (the official
+/// provider's `cloud`, `HW_CLOUD`): a lowercase DNS name of at least two dot-separated
+/// labels, each 1 to 63 characters of `a-z`, `0-9` and `-`, not starting or ending with
+/// `-`, 253 characters at most. Nothing that would change where the URL points (`@`, `:`,
+/// `/`, a trailing dot, upper case) passes.
+pub fn is_cloud_name(cloud: &str) -> bool {
+    let label_ok = |label: &str| {
+        (1..=63).contains(&label.len())
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    cloud.len() <= 253 && cloud.split('.').count() >= 2 && cloud.split('.').all(label_ok)
+}
+
+/// The domain endpoints of `region` live under: `cloud` when given (it must be a cloud
+/// name, else None), otherwise `myhuaweicloud.com`, except that regions starting
+/// `eu-west-1` use `myhuaweicloud.eu`. A configured cloud wins for every region, eu-west-1*
+/// included: whoever sets it names the cloud the region lives in (as the official
+/// provider does: it only picks `.eu` for its default).
+fn domain<'a>(region: &str, cloud: Option<&'a str>) -> Option<&'a str> {
+    match cloud {
+        Some(cloud) => is_cloud_name(cloud).then_some(cloud),
+        None if region.starts_with("eu-west-1") => Some(EU_CLOUD),
+        None => Some(DEFAULT_CLOUD),
+    }
+}
+
+/// `https://{service}.{region}.{domain}`, None when `region` is not a region name or
+/// `cloud` not a cloud name.
+fn regional_host(service: &str, region: &str, cloud: Option<&str>) -> Option<String> {
     if !is_region_name(region) {
         return None;
     }
+    let domain = domain(region, cloud)?;
+    Some(format!("https://{service}.{region}.{domain}"))
+}
+
+/// The regional TaurusDB endpoint, e.g. `https://gaussdb.cn-north-4.myhuaweicloud.com`;
+/// None when `region` is not a region name or `cloud` is given and not a cloud name.
+///
+/// The service name follows Huawei's SDK (services/gaussdb/v3/region): `gaussdbformysql`
+/// for ap-southeast-1, ap-southeast-2, cn-north-11, me-east-1 and tr-west-1;
+/// `gaussdb-mysql` for af-south-1, cn-east-5 and la-north-2; `gaussdb` elsewhere. The
+/// domain is `cloud` when given, else `myhuaweicloud.com` (`myhuaweicloud.eu` for
+/// regions starting `eu-west-1`); a given cloud wins for every region.
+pub fn regional(region: &str, cloud: Option<&str>) -> Option<String> {
     let service = match region {
-        "ap-southeast-1" | "ap-southeast-2" | "cn-north-11" | "tr-west-1" => "gaussdbformysql",
-        "af-south-1" => "gaussdb-mysql",
+        "ap-southeast-1" | "ap-southeast-2" | "cn-north-11" | "me-east-1" | "tr-west-1" => {
+            "gaussdbformysql"
+        }
+        "af-south-1" | "cn-east-5" | "la-north-2" => "gaussdb-mysql",
         _ => "gaussdb",
     };
-    Some(format!("https://{service}.{region}.{}", domain(region)))
+    regional_host(service, region, cloud)
 }
 
 /// The region's IAM v3 endpoint, e.g. `https://iam.cn-north-4.myhuaweicloud.com/v3`;
-/// None when `region` is not a region name.
-pub fn iam(region: &str) -> Option<String> {
-    is_region_name(region).then(|| format!("https://iam.{region}.{}/v3", domain(region)))
+/// None when `region` is not a region name or `cloud` is given and not a cloud name.
+/// The domain is chosen as for [`regional`].
+pub fn iam(region: &str, cloud: Option<&str>) -> Option<String> {
+    regional_host("iam", region, cloud).map(|host| format!("{host}/v3"))
 }
 
-fn domain(region: &str) -> &'static str {
-    if region.starts_with("eu-west-1") {
-        "myhuaweicloud.eu"
-    } else {
-        "myhuaweicloud.com"
-    }
+/// The region's STS endpoint (where the official provider assumes an agency with a
+/// domain ID, `/v5/agencies/assume`), e.g. `https://sts.cn-north-4.myhuaweicloud.com`;
+/// None when `region` is not a region name or `cloud` is given and not a cloud name.
+/// The domain is chosen as for [`regional`].
+pub fn sts(region: &str, cloud: Option<&str>) -> Option<String> {
+    regional_host("sts", region, cloud)
 }
 
 /// A URL fit for error texts and logs: scheme, host, port and path, without user name,
@@ -127,26 +185,139 @@ mod tests {
 
     #[test]
     fn regions_map_to_their_service_names_and_domains() {
+        let cases = [
+            ("cn-north-4", "https://gaussdb.cn-north-4.myhuaweicloud.com"),
+            (
+                "ap-southeast-1",
+                "https://gaussdbformysql.ap-southeast-1.myhuaweicloud.com",
+            ),
+            (
+                "ap-southeast-2",
+                "https://gaussdbformysql.ap-southeast-2.myhuaweicloud.com",
+            ),
+            (
+                "cn-north-11",
+                "https://gaussdbformysql.cn-north-11.myhuaweicloud.com",
+            ),
+            (
+                "tr-west-1",
+                "https://gaussdbformysql.tr-west-1.myhuaweicloud.com",
+            ),
+            (
+                "me-east-1",
+                "https://gaussdbformysql.me-east-1.myhuaweicloud.com",
+            ),
+            (
+                "af-south-1",
+                "https://gaussdb-mysql.af-south-1.myhuaweicloud.com",
+            ),
+            (
+                "cn-east-5",
+                "https://gaussdb-mysql.cn-east-5.myhuaweicloud.com",
+            ),
+            (
+                "la-north-2",
+                "https://gaussdb-mysql.la-north-2.myhuaweicloud.com",
+            ),
+            (
+                "eu-west-101",
+                "https://gaussdb.eu-west-101.myhuaweicloud.eu",
+            ),
+            ("eu-west-0", "https://gaussdb.eu-west-0.myhuaweicloud.com"),
+        ];
+        for (region, want) in cases {
+            assert_eq!(regional(region, None).as_deref(), Some(want), "{region}");
+        }
         assert_eq!(
-            regional("cn-north-4").as_deref(),
-            Some("https://gaussdb.cn-north-4.myhuaweicloud.com")
-        );
-        assert_eq!(
-            regional("ap-southeast-1").as_deref(),
-            Some("https://gaussdbformysql.ap-southeast-1.myhuaweicloud.com")
-        );
-        assert_eq!(
-            regional("af-south-1").as_deref(),
-            Some("https://gaussdb-mysql.af-south-1.myhuaweicloud.com")
-        );
-        assert_eq!(
-            regional("eu-west-101").as_deref(),
-            Some("https://gaussdb.eu-west-101.myhuaweicloud.eu")
-        );
-        assert_eq!(
-            iam("cn-north-4").as_deref(),
+            iam("cn-north-4", None).as_deref(),
             Some("https://iam.cn-north-4.myhuaweicloud.com/v3")
         );
+        assert_eq!(
+            iam("eu-west-101", None).as_deref(),
+            Some("https://iam.eu-west-101.myhuaweicloud.eu/v3")
+        );
+        assert_eq!(
+            sts("cn-north-4", None).as_deref(),
+            Some("https://sts.cn-north-4.myhuaweicloud.com")
+        );
+        assert_eq!(
+            sts("eu-west-101", None).as_deref(),
+            Some("https://sts.eu-west-101.myhuaweicloud.eu")
+        );
+    }
+
+    #[test]
+    fn a_given_cloud_is_the_domain_for_every_region() {
+        let cloud = Some("example-cloud.co.uk");
+        assert_eq!(
+            regional("cn-east-5", cloud).as_deref(),
+            Some("https://gaussdb-mysql.cn-east-5.example-cloud.co.uk")
+        );
+        assert_eq!(
+            iam("cn-north-4", cloud).as_deref(),
+            Some("https://iam.cn-north-4.example-cloud.co.uk/v3")
+        );
+        assert_eq!(
+            sts("cn-north-4", cloud).as_deref(),
+            Some("https://sts.cn-north-4.example-cloud.co.uk")
+        );
+        // eu-west-1* pick `.eu` only when no cloud is given.
+        assert_eq!(
+            regional("eu-west-101", Some("myhuaweicloud.com")).as_deref(),
+            Some("https://gaussdb.eu-west-101.myhuaweicloud.com")
+        );
+        assert_eq!(
+            iam("eu-west-101", Some(DEFAULT_CLOUD)).as_deref(),
+            Some("https://iam.eu-west-101.myhuaweicloud.com/v3")
+        );
+    }
+
+    #[test]
+    fn only_cloud_names_become_domains() {
+        let longest_label = "a".repeat(63);
+        let with_longest_label = format!("{longest_label}.com");
+        let long_name = format!("{}.com", ["a"; 124].join("."));
+        assert_eq!(long_name.len(), 251);
+        for good in [
+            "myhuaweicloud.com",
+            "myhuaweicloud.eu",
+            "example-cloud.co.uk",
+            "a.b",
+            "x1.y-2.z3",
+            with_longest_label.as_str(),
+            long_name.as_str(),
+        ] {
+            assert!(is_cloud_name(good), "{good}");
+            assert!(regional("cn-north-4", Some(good)).is_some(), "{good}");
+        }
+        let too_long = format!("{}.com", ["ab"; 84].join("."));
+        assert!(too_long.len() > 253);
+        let label_too_long = format!("{longest_label}a.com");
+        for bad in [
+            "x@h:1/",
+            "myhuaweicloud.com/",
+            "myhuaweicloud.com:443",
+            "user@myhuaweicloud.com",
+            "myhuaweicloud.com.",
+            ".myhuaweicloud.com",
+            "myhuaweicloud..com",
+            "MyHuaweiCloud.com",
+            "myhuaweicloud",
+            "-cloud.com",
+            "cloud-.com",
+            "cloud.com-",
+            "my_cloud.com",
+            "my cloud.com",
+            "cloud.com\n",
+            "",
+            too_long.as_str(),
+            label_too_long.as_str(),
+        ] {
+            assert!(!is_cloud_name(bad), "{bad:?}");
+            assert_eq!(regional("cn-north-4", Some(bad)), None, "{bad:?}");
+            assert_eq!(iam("cn-north-4", Some(bad)), None, "{bad:?}");
+            assert_eq!(sts("cn-north-4", Some(bad)), None, "{bad:?}");
+        }
     }
 
     #[test]
@@ -173,8 +344,11 @@ mod tests {
             "",
         ] {
             assert!(!is_region_name(bad), "{bad:?}");
-            assert_eq!(regional(bad), None, "{bad:?}");
-            assert_eq!(iam(bad), None, "{bad:?}");
+            for cloud in [None, Some(DEFAULT_CLOUD)] {
+                assert_eq!(regional(bad, cloud), None, "{bad:?}");
+                assert_eq!(iam(bad, cloud), None, "{bad:?}");
+                assert_eq!(sts(bad, cloud), None, "{bad:?}");
+            }
         }
     }
 

@@ -210,9 +210,11 @@ impl Settings {
 
     /// The endpoint to call: the override, else the region's.
     pub fn api_endpoint(&self) -> Option<String> {
-        self.endpoint
-            .clone()
-            .or_else(|| self.region.as_deref().and_then(endpoint::regional))
+        self.endpoint.clone().or_else(|| {
+            self.region
+                .as_deref()
+                .and_then(|region| endpoint::regional(region, None))
+        })
     }
 
     /// The credentials to use, in the order token > AK/SK > password.
@@ -251,7 +253,7 @@ impl Settings {
         };
         let auth_url = match (&self.auth_url, &self.region) {
             (Some(url), _) => url.clone(),
-            (None, Some(region)) => match endpoint::iam(region) {
+            (None, Some(region)) => match endpoint::iam(region, None) {
                 Some(url) => url,
                 None => {
                     return Err(CredentialProblem::HalfGiven(

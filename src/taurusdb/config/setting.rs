@@ -125,8 +125,9 @@ pub mod attrs {
         "Huawei Cloud region, e.g. `cn-north-4`: a region name (lowercase letters, digits \
          and dashes; anything else is an error at configure). It picks the TaurusDB endpoint \
          `https://gaussdb.{region}.myhuaweicloud.com` (`gaussdbformysql` for \
-         `ap-southeast-1`, `ap-southeast-2`, `cn-north-11` and `tr-west-1`; `gaussdb-mysql` \
-         for `af-south-1`; the `.eu` domain for `eu-west-1*`) and the IAM endpoint.",
+         `ap-southeast-1`, `ap-southeast-2`, `cn-north-11`, `me-east-1` and `tr-west-1`; \
+         `gaussdb-mysql` for `af-south-1`, `cn-east-5` and `la-north-2`; the `.eu` domain \
+         for `eu-west-1*`) and the IAM endpoint.",
     );
     pub const PROJECT_ID: Setting = Setting::new(
         "project_id",
