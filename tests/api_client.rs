@@ -600,10 +600,10 @@ async fn waiting_for_a_resume_and_for_a_vanished_task() {
         .resume_replication(&SEEDED, &never())
         .await
         .expect("resume");
-    let stage = wait_on(&api, &resumed.job_id, TargetStage::NotPaused, in_secs(30))
+    let stage = wait_on(&api, &resumed.job_id, TargetStage::Replicating, in_secs(30))
         .await
-        .expect("not paused");
-    assert!(!wait::is_paused(&stage.stage));
+        .expect("replicating");
+    assert!(wait::is_replicating(&stage.stage), "{}", stage.stage);
 
     sim.set_job_plan(JobPlan {
         hidden_polls: 0,
@@ -620,6 +620,72 @@ async fn waiting_for_a_resume_and_for_a_vanished_task() {
         .await
         .expect_err("gone");
     assert!(matches!(err, WaitError::TaskGone { .. }), "{err:?}");
+}
+
+/// Waits for a resume of `job_id` on its own task, sending each stage it sees to the
+/// returned channel.
+fn observed_resume_wait(
+    api: &ApiClient,
+    job_id: &str,
+) -> (
+    tokio::task::JoinHandle<Result<wait::Waited, WaitError>>,
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
+    let (seen, stages) = tokio::sync::mpsc::unbounded_channel();
+    let api = api.clone();
+    let job_id = job_id.to_string();
+    let waiter = tokio::spawn(async move {
+        let observer = move |event: wait::WaitEvent| {
+            if let wait::WaitEvent::Stage(stage) = event {
+                let _ = seen.send(stage);
+            }
+        };
+        wait::wait_observed(
+            &api,
+            target(&job_id, TargetStage::Replicating),
+            in_secs(3600),
+            fast_waits(),
+            &never(),
+            &observer,
+        )
+        .await
+    });
+    (waiter, stages)
+}
+
+#[tokio::test]
+async fn a_resume_waits_through_wait_until_full_and_fails_when_cancelled() {
+    let sim = sim_with_all_credentials().await;
+    // The job never completes: the stages the test sets are all the wait sees.
+    sim.set_job_plan(JobPlan {
+        hidden_polls: 0,
+        running_polls: 0,
+        outcome: JobOutcome::Never,
+        duration: None,
+    });
+    let api = token_client(&sim);
+    sim.set_task_stage(PROJECT, INSTANCE, TASK, "Paused");
+    let resumed = api
+        .resume_replication(&SEEDED, &never())
+        .await
+        .expect("resume");
+
+    sim.set_task_stage(PROJECT, INSTANCE, TASK, "WAIT");
+    let (waiter, mut stages) = observed_resume_wait(&api, &resumed.job_id);
+    assert_eq!(stages.recv().await.as_deref(), Some("WAIT"));
+    sim.set_task_stage(PROJECT, INSTANCE, TASK, "full");
+    let waited = waiter.await.expect("task").expect("replicating");
+    assert_eq!(waited.stage, "full");
+
+    sim.set_task_stage(PROJECT, INSTANCE, TASK, "Wait");
+    let (waiter, mut stages) = observed_resume_wait(&api, &resumed.job_id);
+    assert_eq!(stages.recv().await.as_deref(), Some("Wait"));
+    sim.set_task_stage(PROJECT, INSTANCE, TASK, "Cancelled");
+    let err = waiter.await.expect("task").expect_err("cancelled task");
+    let WaitError::TaskCancelled { task_name, stage } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!((task_name.as_str(), stage.as_str()), (TASK, "Cancelled"));
 }
 
 #[tokio::test]

@@ -404,6 +404,40 @@ async fn refusals_carry_the_apis_code_message_and_request_id() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_instance_not_found_code_is_not_found_even_as_a_403() {
+    let sim = start_sim().await;
+    let mut server = typed_for(&sim, "").await;
+    for (status, code) in [(400, "DBS.05000044"), (403, "DBS.2000044")] {
+        sim.inject(Fault::on(
+            "POST",
+            "/replication/resume",
+            FaultKind::api_error(status, code, "The DB instance does not exist."),
+        ));
+        let refused = server
+            .client
+            .resume(demo_request())
+            .await
+            .expect_err("unknown instance");
+        assert_eq!(refused.code(), Code::NotFound, "{code}: {refused:?}");
+        assert_eq!(error_info(&refused).0, code);
+        assert_eq!(
+            trailer(&refused, "taurusdb-http-status"),
+            Some(status.to_string())
+        );
+        assert_eq!(
+            trailer(&refused, "taurusdb-outcome").as_deref(),
+            Some("not-done"),
+            "{code}"
+        );
+        assert!(
+            refused.message().contains("No StarRocks instance"),
+            "{code}: {refused:?}"
+        );
+    }
+    assert!(sim.jobs().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejected_credentials_are_unauthenticated() {
     let sim = start_sim().await;
     let json = format!(

@@ -3,8 +3,13 @@
 
 use std::time::Duration;
 
-/// The code of "no such instance" (in this project).
+/// The code of "no such instance" (in this project), as the pause/resume/list calls
+/// answer it (HTTP 400 or 500).
 pub const INSTANCE_NOT_FOUND: &str = "DBS.200022";
+/// Every code meaning "no such instance": [`INSTANCE_NOT_FOUND`], and the ones the
+/// official provider's StarRocks instance code also treats so, `DBS.05000044` (HTTP 400)
+/// and `DBS.2000044` (HTTP 403). Recognised whatever the status, like DBS.200022.
+pub const INSTANCE_NOT_FOUND_CODES: [&str; 3] = [INSTANCE_NOT_FOUND, "DBS.05000044", "DBS.2000044"];
 /// The code of "the instance has no such synchronization task".
 pub const TASK_NOT_FOUND: &str = "DBS.270022";
 /// The code of "no such job (yet)".
@@ -129,9 +134,11 @@ impl ApiError {
         }
     }
 
-    /// The service says the instance does not exist.
+    /// The service says the instance does not exist (any of
+    /// [`INSTANCE_NOT_FOUND_CODES`]).
     pub fn is_instance_not_found(&self) -> bool {
-        self.code() == Some(INSTANCE_NOT_FOUND)
+        self.code()
+            .is_some_and(|code| INSTANCE_NOT_FOUND_CODES.contains(&code))
     }
 
     /// The service says the instance has no such task.
@@ -255,6 +262,23 @@ mod tests {
             request_id: None,
             retry_after: None,
         };
+        for (status, code) in [
+            (400, "DBS.200022"),
+            (500, "DBS.200022"),
+            (400, "DBS.05000044"),
+            (403, "DBS.2000044"),
+        ] {
+            let err = coded(status, code);
+            assert!(err.is_instance_not_found(), "{code}");
+            assert!(err.is_task_gone(), "{code}");
+            assert!(
+                !err.is_task_not_found() && !err.is_instance_busy(),
+                "{code}"
+            );
+        }
+        for near in ["DBS.20002", "DBS.0500004", "DBS.20000440", "dbs.200022"] {
+            assert!(!coded(400, near).is_instance_not_found(), "{near}");
+        }
         assert!(coded(400, "DBS.270022").is_task_not_found());
         assert!(coded(400, "DBS.270022").is_task_gone());
         assert!(coded(400, "DBS.200009").is_job_not_found());

@@ -1,7 +1,9 @@
 //! Waiting for a pause or resume to take effect.
 //!
 //! The task's stage is the ground truth: the wait ends well as soon as the task list
-//! shows the target stage (compared case-insensitively), whatever the jobs API says. The
+//! shows the target stage (compared case-insensitively: `Paused` for a pause, `Incremental`
+//! or `Full` for a resume; `Wait` is still pending), whatever the jobs API says, and ends
+//! badly when it reads `Cancelled` (it never will). The
 //! jobs API is advisory: nothing documents that pause jobs appear there, so a job it does
 //! not know never fails a wait; it may only end the wait early when it positively reports
 //! `Failed` (with its `fail_reason`), and otherwise tells progress. A task that
@@ -50,23 +52,64 @@ impl Default for WaitPolicy {
 /// The stage a wait is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TargetStage {
+    /// A pause: the task reads `Paused`.
     Paused,
-    NotPaused,
+    /// A resume: the task replicates again, reading `Incremental` or `Full` (as the
+    /// official provider's resume resource waits for). `Wait` (queued) or `Paused` (the
+    /// resume not yet taken) are still pending.
+    Replicating,
+}
+
+/// What a task's stage means for a wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StageVerdict {
+    /// The task reads the target stage.
+    Reached,
+    /// Not yet: keep waiting (`Wait`, the other side of a pause/resume, an unknown or
+    /// missing stage).
+    Pending,
+    /// The task can no longer reach the target: it was cancelled (`Cancelled`).
+    Failed,
 }
 
 impl TargetStage {
-    pub fn reached(self, stage: &str) -> bool {
-        let paused = is_paused(stage);
-        match self {
-            TargetStage::Paused => paused,
-            TargetStage::NotPaused => !paused,
+    /// What `stage` (any letter case, surrounding blanks ignored) means for this target.
+    /// `Cancelled` ends every wait: a cancelled task neither pauses nor replicates.
+    pub fn verdict(self, stage: &str) -> StageVerdict {
+        if is_cancelled(stage) {
+            return StageVerdict::Failed;
         }
+        let reached = match self {
+            TargetStage::Paused => is_paused(stage),
+            TargetStage::Replicating => is_replicating(stage),
+        };
+        if reached {
+            StageVerdict::Reached
+        } else {
+            StageVerdict::Pending
+        }
+    }
+
+    /// Whether `stage` is the target stage.
+    pub fn reached(self, stage: &str) -> bool {
+        self.verdict(stage) == StageVerdict::Reached
     }
 }
 
 /// Whether a stage reads "paused" (the service and its SDK disagree on case).
 pub fn is_paused(stage: &str) -> bool {
     stage.trim().eq_ignore_ascii_case("paused")
+}
+
+/// Whether a stage reads "replicating": `Incremental` or `Full`, in any case.
+pub fn is_replicating(stage: &str) -> bool {
+    let stage = stage.trim();
+    stage.eq_ignore_ascii_case("incremental") || stage.eq_ignore_ascii_case("full")
+}
+
+/// Whether a stage reads "cancelled", in any case.
+pub fn is_cancelled(stage: &str) -> bool {
+    stage.trim().eq_ignore_ascii_case("cancelled")
 }
 
 /// What the wait is about.
@@ -83,6 +126,9 @@ pub enum WaitError {
     JobFailed { job_id: String, reason: String },
     #[error("synchronization task {task_name:?} no longer exists")]
     TaskGone { task_name: String },
+    /// The task reads `Cancelled`: it will never reach the target stage.
+    #[error("synchronization task {task_name:?} was cancelled (stage {stage:?})")]
+    TaskCancelled { task_name: String, stage: String },
     #[error("timed out after {waited:?} waiting for job {job_id} (last seen: {last_seen})")]
     TimedOut {
         job_id: String,
@@ -193,8 +239,17 @@ pub async fn wait_observed(
             snapshot = stages.next() => {
                 let stage = stage_of(&snapshot, target)?;
                 tell_stage(&stage, &last_stage);
-                if target.stage.reached(&stage) {
-                    return Ok(Waited { stage, job_unreadable: job.unreadable });
+                match target.stage.verdict(&stage) {
+                    StageVerdict::Reached => {
+                        return Ok(Waited { stage, job_unreadable: job.unreadable });
+                    }
+                    StageVerdict::Failed => {
+                        return Err(WaitError::TaskCancelled {
+                            task_name: target.task.task.clone(),
+                            stage,
+                        });
+                    }
+                    StageVerdict::Pending => {}
                 }
                 last_seen = note(format!("task stage {stage:?}"));
                 last_stage = Some(stage);
@@ -375,9 +430,58 @@ mod tests {
     fn stages_compare_case_insensitively() {
         assert!(TargetStage::Paused.reached("Paused"));
         assert!(TargetStage::Paused.reached("paused"));
+        assert!(TargetStage::Paused.reached(" PAUSED "));
         assert!(!TargetStage::Paused.reached("Incremental"));
-        assert!(TargetStage::NotPaused.reached("Incremental"));
-        assert!(!TargetStage::NotPaused.reached("PAUSED"));
+        assert!(TargetStage::Replicating.reached("Incremental"));
+        assert!(!TargetStage::Replicating.reached("PAUSED"));
+    }
+
+    #[test]
+    fn a_resume_is_done_at_incremental_or_full_in_any_case() {
+        for done in [
+            "Incremental",
+            "incremental",
+            "INCREMENTAL",
+            "Full",
+            "full",
+            "FULL",
+        ] {
+            assert_eq!(
+                TargetStage::Replicating.verdict(done),
+                StageVerdict::Reached,
+                "{done}"
+            );
+        }
+        for pending in [
+            "Wait", "wait", "WAIT", "Paused", "paused", "", "Churn1", "Fully",
+        ] {
+            assert_eq!(
+                TargetStage::Replicating.verdict(pending),
+                StageVerdict::Pending,
+                "{pending:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_pause_waits_through_every_other_stage() {
+        for pending in ["Wait", "Incremental", "Full", "", "Pausing"] {
+            assert_eq!(
+                TargetStage::Paused.verdict(pending),
+                StageVerdict::Pending,
+                "{pending:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn cancelled_fails_every_wait_in_any_case() {
+        for stage in ["Cancelled", "cancelled", "CANCELLED", " Cancelled "] {
+            for target in [TargetStage::Paused, TargetStage::Replicating] {
+                assert_eq!(target.verdict(stage), StageVerdict::Failed, "{stage:?}");
+                assert!(!target.reached(stage));
+            }
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -167,6 +167,9 @@ fn job_parts(failure: JobFailure, message: String) -> StatusParts {
         ),
         Failure::Wait(WaitError::JobFailed { .. }) => (Code::Aborted, "JOB_FAILED".to_string()),
         Failure::Wait(WaitError::TaskGone { .. }) => (Code::NotFound, "TASK_GONE".to_string()),
+        Failure::Wait(WaitError::TaskCancelled { .. }) => {
+            (Code::FailedPrecondition, "TASK_CANCELLED".to_string())
+        }
         Failure::Wait(WaitError::TimedOut { .. }) => {
             (Code::DeadlineExceeded, "TIMED_OUT".to_string())
         }
@@ -340,6 +343,17 @@ mod tests {
                 "DBS.200022",
             ),
             (
+                status(400, Some("DBS.05000044")),
+                Code::NotFound,
+                "DBS.05000044",
+            ),
+            // "No such instance" although 403: NOT_FOUND, not PERMISSION_DENIED.
+            (
+                status(403, Some("DBS.2000044")),
+                Code::NotFound,
+                "DBS.2000044",
+            ),
+            (
                 status(400, Some("DBS.270022")),
                 Code::NotFound,
                 "DBS.270022",
@@ -434,6 +448,35 @@ mod tests {
         );
         let request = details.request_info().expect("RequestInfo");
         assert_eq!(request.request_id, "rid-1");
+    }
+
+    #[test]
+    fn a_cancelled_task_is_a_failed_precondition_after_the_job_started() {
+        let failure = JobFailure {
+            outcome: Outcome::Uncertain,
+            job_id: Some("job-1".into()),
+            cause: Failure::Wait(WaitError::TaskCancelled {
+                task_name: "t".into(),
+                stage: "Cancelled".into(),
+            }),
+            shutting_down: false,
+            message: "Task \"t\" was cancelled during the resume".into(),
+        };
+        let status = Status::from(CallError::Job(Box::new(failure)));
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        let info = status
+            .get_error_details()
+            .error_info()
+            .cloned()
+            .expect("info");
+        assert_eq!(info.reason, "TASK_CANCELLED");
+        assert_eq!(
+            status
+                .metadata()
+                .get(trailers::JOB_ID)
+                .and_then(|v| v.to_str().ok()),
+            Some("job-1")
+        );
     }
 
     #[test]

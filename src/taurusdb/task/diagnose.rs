@@ -102,7 +102,8 @@ fn explained(err: &ApiError, summary: String, task: &TaskRef) -> Diagnostic {
             ]),
             settings::AUTH_URL.hint()
         ));
-    } else if matches!(err.status(), Some(401 | 403)) {
+    } else if matches!(err.status(), Some(401 | 403)) && !err.is_task_gone() {
+        // A 403 "no such instance" (DBS.2000044) is no credential problem.
         detail.push_str(&format!(
             "\n\nThe credentials were rejected. Check {}, or {} and the machine's clock.",
             settings::AUTH_TOKEN.hint(),
@@ -231,6 +232,14 @@ pub fn wait_failed(
             format!("Task {task:?} disappeared during the {verb}"),
             format!("{}.\n\n{kept}", printable(&err.to_string())),
         ),
+        WaitError::TaskCancelled { .. } => (
+            format!("Task {task:?} was cancelled during the {verb}"),
+            format!(
+                "{}: a cancelled task neither pauses nor replicates, so the {verb} cannot \
+                 take effect.\n\n{kept}",
+                printable(&err.to_string())
+            ),
+        ),
         WaitError::Api(api) => {
             let inner = api_failed(api, op.action, op.task);
             (inner.summary, format!("{}\n\n{kept}", inner.detail))
@@ -255,6 +264,66 @@ mod tests {
         let d = api_failed(&err, Action::Pause, &TaskRef::new("p", "i", "t"));
         assert_eq!(d.path, Some(AttrPath::attr("instance_id")));
         for part in ["400", "DBS.200022", "Instance not found.", "rid"] {
+            assert!(d.detail.contains(part), "{part} missing from {}", d.detail);
+        }
+    }
+
+    #[test]
+    fn every_instance_not_found_code_points_at_instance_id() {
+        for (status, code) in [
+            (400, "DBS.200022"),
+            (400, "DBS.05000044"),
+            (403, "DBS.2000044"),
+        ] {
+            let err = ApiError::Status {
+                status,
+                code: Some(code.into()),
+                message: "Instance not found.".into(),
+                request_id: None,
+                retry_after: None,
+            };
+            let task = TaskRef::new("p", "i", "t");
+            for d in [
+                api_failed(&err, Action::Resume, &task),
+                list_failed(&err, "p", "i"),
+            ] {
+                assert_eq!(d.path, Some(AttrPath::attr("instance_id")), "{code}");
+                assert!(
+                    d.detail
+                        .contains("No StarRocks instance \"i\" exists in project \"p\""),
+                    "{code}: {}",
+                    d.detail
+                );
+                assert!(d.detail.contains(code), "{code}: {}", d.detail);
+                assert!(
+                    !d.detail.contains("credentials were rejected"),
+                    "{code}: {}",
+                    d.detail
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_cancelled_task_ends_the_wait_with_the_job_kept() {
+        let task = TaskRef::new("p", "i", "t");
+        let op = Operation {
+            action: Action::Resume,
+            task: &task,
+        };
+        let aftermath = Aftermath {
+            bound: "timeouts.create".into(),
+            if_uncertain: "",
+            if_not_sent: "",
+            if_job_failed: |job| format!("Job {job} is kept."),
+        };
+        let err = WaitError::TaskCancelled {
+            task_name: "t".into(),
+            stage: "Cancelled".into(),
+        };
+        let d = wait_failed(&err, op, &aftermath, "j-1");
+        assert_eq!(d.summary, "Task \"t\" was cancelled during the resume");
+        for part in ["\"Cancelled\"", "cannot take effect", "Job j-1 is kept."] {
             assert!(d.detail.contains(part), "{part} missing from {}", d.detail);
         }
     }

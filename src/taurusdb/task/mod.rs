@@ -45,7 +45,7 @@ impl Action {
     pub fn target(self) -> TargetStage {
         match self {
             Action::Pause => TargetStage::Paused,
-            Action::Resume => TargetStage::NotPaused,
+            Action::Resume => TargetStage::Replicating,
         }
     }
 }
