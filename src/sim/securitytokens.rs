@@ -186,7 +186,7 @@ fn grant(
             domain,
             duration_seconds,
         } => {
-            if !gateway_auth.is_some_and(|a| a.0.is_ok()) {
+            if gateway_auth.is_none_or(|a| a.0.is_err()) {
                 return Err(IamError::unauthenticated());
             }
             let state = shared.lock();

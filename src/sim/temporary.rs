@@ -238,4 +238,139 @@ mod tests {
         assert_eq!(lifetime(cap, Some(900)), cap);
         assert_eq!(lifetime(cap, Some(3)), Duration::from_secs(3));
     }
+
+    mod over_http {
+        use super::*;
+        use crate::sim::SimHandle;
+        use crate::sim::identities::{DEMO_AGENCY_NAME, DEMO_DOMAIN_NAME};
+        use crate::sim::test_support::{
+            ACCESS_KEY, DEMO_INSTANCE, DEMO_PROJECT, SECRET_KEY, list_url, pause_body, pause_url,
+            send_signed, signed_get, start_full,
+        };
+
+        /// (AK, SK, security token) from the metadata service (session tokens off).
+        async fn metadata_keys(sim: &SimHandle) -> (String, String, String) {
+            sim.set_metadata_session_tokens(false);
+            let body: Value =
+                reqwest::get(format!("{}/openstack/latest/securitykey", sim.endpoint()))
+                    .await
+                    .expect("securitykey")
+                    .json()
+                    .await
+                    .expect("json");
+            let field = |name: &str| {
+                body["credential"][name]
+                    .as_str()
+                    .expect("credential field")
+                    .to_owned()
+            };
+            (field("access"), field("secret"), field("securitytoken"))
+        }
+
+        async fn expect_apigw_401(response: reqwest::Response, message: &str) {
+            assert_eq!(response.status().as_u16(), 401);
+            let body: Value = response.json().await.expect("json");
+            assert_eq!(body["error_code"], "APIGW.0301");
+            assert_eq!(body["error_msg"], message);
+        }
+
+        const SIGNATURE_FAIL: &str =
+            "Incorrect IAM authentication information: verify aksk signature fail";
+        const EXPIRED: &str =
+            "Incorrect IAM authentication information: the security token has expired";
+
+        #[tokio::test]
+        async fn temporary_keys_need_their_own_security_token() {
+            let sim = start_full().await;
+            let (ak, sk, st) = metadata_keys(&sim).await;
+            let url = list_url(&sim, "");
+            expect_apigw_401(signed_get(&sim, &url, &ak, &sk, None).await, SIGNATURE_FAIL).await;
+            let (_, _, other_st) = metadata_keys(&sim).await;
+            expect_apigw_401(
+                signed_get(&sim, &url, &ak, &sk, Some(&other_st)).await,
+                SIGNATURE_FAIL,
+            )
+            .await;
+            expect_apigw_401(
+                signed_get(&sim, &url, &ak, "wrong-secret", Some(&st)).await,
+                SIGNATURE_FAIL,
+            )
+            .await;
+            let ok = signed_get(&sim, &url, &ak, &sk, Some(&st)).await;
+            assert_eq!(ok.status().as_u16(), 200);
+            // A POST with a body too.
+            let body = pause_body("orders_sync").to_string();
+            let paused = send_signed(
+                &sim,
+                "POST",
+                &pause_url(&sim),
+                (&ak, &sk, Some(&st)),
+                body.as_bytes(),
+            )
+            .await;
+            assert_eq!(paused.status().as_u16(), 200);
+            assert_eq!(
+                sim.task_stage(DEMO_PROJECT, DEMO_INSTANCE, "orders_sync")
+                    .as_deref(),
+                Some("Paused")
+            );
+            // Permanent keys are unaffected; nothing expired was used.
+            let permanent = signed_get(&sim, &url, ACCESS_KEY, SECRET_KEY, None).await;
+            assert_eq!(permanent.status().as_u16(), 200);
+            assert_eq!(sim.expired_credential_uses(), 0);
+            sim.shutdown().await;
+        }
+
+        #[tokio::test]
+        async fn expired_keys_are_refused_and_counted() {
+            let sim = start_full().await;
+            sim.set_temporary_credentials_lifetime(Duration::from_secs(1));
+            let (ak, sk, st) = metadata_keys(&sim).await;
+            let url = list_url(&sim, "");
+            assert_eq!(
+                signed_get(&sim, &url, &ak, &sk, Some(&st))
+                    .await
+                    .status()
+                    .as_u16(),
+                200
+            );
+            sim.advance_clock(Duration::from_secs(1));
+            expect_apigw_401(signed_get(&sim, &url, &ak, &sk, Some(&st)).await, EXPIRED).await;
+            assert_eq!(sim.expired_credential_uses(), 1);
+
+            // Expired keys cannot get new ones either (and count again).
+            let role = serde_json::json!({"auth": {"identity": {"methods": ["assume_role"],
+                "assume_role": {"agency_name": DEMO_AGENCY_NAME, "domain_name": DEMO_DOMAIN_NAME}}}})
+            .to_string();
+            let refused = send_signed(
+                &sim,
+                "POST",
+                &format!("{}/v3.0/OS-CREDENTIAL/securitytokens", sim.endpoint()),
+                (&ak, &sk, Some(&st)),
+                role.as_bytes(),
+            )
+            .await;
+            assert_eq!(refused.status().as_u16(), 401);
+            assert_eq!(sim.expired_credential_uses(), 2);
+            assert_eq!(sim.issued_credentials(CredentialEndpoint::AssumeRole), 0);
+
+            // Fresh keys work; expire_temporary_credentials ends them at once.
+            sim.set_temporary_credentials_lifetime(Duration::from_secs(3600));
+            let (ak, sk, st) = metadata_keys(&sim).await;
+            let granted = send_signed(
+                &sim,
+                "POST",
+                &format!("{}/v3.0/OS-CREDENTIAL/securitytokens", sim.endpoint()),
+                (&ak, &sk, Some(&st)),
+                role.as_bytes(),
+            )
+            .await;
+            assert_eq!(granted.status().as_u16(), 201);
+            sim.expire_temporary_credentials();
+            expect_apigw_401(signed_get(&sim, &url, &ak, &sk, Some(&st)).await, EXPIRED).await;
+            assert_eq!(sim.expired_credential_uses(), 3);
+            assert_eq!(sim.issued_credentials(CredentialEndpoint::Metadata), 2);
+            sim.shutdown().await;
+        }
+    }
 }
