@@ -3,9 +3,10 @@
 //! For every request, in this order: assign an `X-Request-Id`, buffer and record the request,
 //! let a queued fault act on it, check credentials as `auth::guard` says the path needs
 //! (token or AK/SK signature, temporary keys with their security token; for IAM
-//! `securitytokens` the handler decides, given what was found), run the handler, then stamp the request id on the response, store the status sent and log one line.
-//! Keeping this in one middleware guarantees that faults, 401s and 404s are recorded and tagged
-//! exactly like real answers.
+//! `securitytokens` the handler decides, given what was found), run the handler, then stamp
+//! the request id on the response, store the status sent and log one line. Keeping this in
+//! one middleware guarantees that faults, 401s and 404s are recorded and tagged exactly like
+//! real answers.
 
 use std::sync::Arc;
 use std::time::SystemTime;
