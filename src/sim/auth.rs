@@ -1,10 +1,11 @@
-//! Authentication of `/v3` requests, as the API gateway does it.
+//! Authentication of requests, as the API gateway does it.
 //!
 //! A request is let through when it carries either a valid `X-Auth-Token` (the configured one,
-//! or one the simulated IAM endpoint issued and that was not revoked) or a valid AK/SK
+//! or one the simulated IAM endpoints issued and that was not revoked) or a valid AK/SK
 //! signature (`Authorization: SDK-HMAC-SHA256 ...`, checked with the provider's own
-//! [`signer`]). Either one suffices; nothing is ever logged or answered that would reveal a
-//! token or secret key.
+//! [`signer`]) by a configured access key or by an unexpired temporary one presented with its
+//! `X-Security-Token`. Which paths need what is [`guard`]'s table. Nothing is ever logged or
+//! answered that would reveal a token or secret key.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -14,11 +15,56 @@ use axum::http::HeaderMap;
 
 use super::config::{IamUser, SimConfig};
 use super::errors::ApiError;
+use super::temporary::{TemporaryKey, constant_time_eq};
 use crate::taurusdb::api::Secret;
 use crate::taurusdb::api::signer;
 
-/// The path of the IAM token endpoint, the one `/v3` path that needs no credentials.
+/// The path of the IAM password token endpoint, the one `/v3` path that needs no credentials.
 pub(crate) const IAM_TOKENS_PATH: &str = "/v3/auth/tokens";
+/// IAM's temporary credentials endpoint (`assume_role` and `token` methods).
+pub(crate) const SECURITY_TOKENS_PATH: &str = "/v3.0/OS-CREDENTIAL/securitytokens";
+/// IAM's OIDC id token exchange.
+pub(crate) const OIDC_TOKENS_PATH: &str = "/v3.0/OS-AUTH/id-token/tokens";
+/// STS v5 `AssumeAgency`.
+pub(crate) const STS_ASSUME_PATH: &str = "/v5/agencies/assume";
+
+/// What credentials requests to a path need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Guard {
+    /// None: the metadata service, the IAM and OIDC token endpoints, unknown paths.
+    Open,
+    /// A token or a signature, refused before the handler (`/v3/...`).
+    Api,
+    /// An AK/SK signature (STS).
+    Signed,
+    /// Checked like [`Guard::Api`], but the handler decides: IAM `securitytokens`, where the
+    /// `token` method carries its credential in the body.
+    Handler,
+}
+
+/// Which credentials requests to `path` need.
+pub(crate) fn guard(path: &str) -> Guard {
+    match path {
+        IAM_TOKENS_PATH | OIDC_TOKENS_PATH => Guard::Open,
+        SECURITY_TOKENS_PATH => Guard::Handler,
+        STS_ASSUME_PATH => Guard::Signed,
+        _ if path == "/v3" || path.starts_with("/v3/") => Guard::Api,
+        _ => Guard::Open,
+    }
+}
+
+/// What the gateway found of a request's credentials, handed to handlers guarded by
+/// [`Guard::Handler`] as a request extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ApiAuth(pub Result<(), ApiError>);
+
+/// What the simulator issued at run time, as authentication needs to see it.
+pub(crate) trait Issued {
+    /// Whether `token` was issued by an IAM endpoint and is still valid.
+    fn token_is_valid(&self, token: &str) -> bool;
+    /// What `access_key` is among the temporary credentials issued.
+    fn temporary_key(&self, access_key: &str) -> TemporaryKey;
+}
 
 /// Everything the simulator accepts as credentials, fixed at start.
 pub(crate) struct Credentials {
@@ -60,6 +106,12 @@ impl Credentials {
     fn is_configured_token(&self, presented: &[u8]) -> bool {
         !self.token.is_empty() && constant_time_eq(presented, self.token.as_bytes())
     }
+
+    /// Whether `presented` is a valid IAM token: the configured one or an issued one.
+    pub(crate) fn accepts_token(&self, presented: &[u8], issued: &impl Issued) -> bool {
+        self.is_configured_token(presented)
+            || std::str::from_utf8(presented).is_ok_and(|t| issued.token_is_valid(t))
+    }
 }
 
 /// The parts of a request authentication looks at.
@@ -75,33 +127,29 @@ pub(crate) struct Incoming<'a> {
     pub body: &'a [u8],
 }
 
-/// Whether requests to `path` need credentials (everything under `/v3` except the IAM token
-/// endpoint).
-pub(crate) fn requires_auth(path: &str) -> bool {
-    (path == "/v3" || path.starts_with("/v3/")) && path != IAM_TOKENS_PATH
-}
-
-/// Checks the credentials of a request at time `now`; `is_issued_token` says whether a token
-/// was issued by the IAM endpoint and is still valid.
+/// Checks the credentials of a request at time `now` (signature dates are checked against
+/// it; expiries are `issued`'s business), as [`guard`] says the path needs.
 ///
 /// # Errors
 /// `Unauthorized` when no valid token and no signature is present, `SignatureInvalid` or
-/// `UnknownAccessKey` when a signature is present but wrong.
+/// `UnknownAccessKey` when a signature is present but wrong, `TemporaryCredentialExpired`
+/// when it is by an expired temporary access key.
 pub(crate) fn check(
     credentials: &Credentials,
     request: &Incoming<'_>,
     now: SystemTime,
-    is_issued_token: impl Fn(&str) -> bool,
+    issued: &impl Issued,
 ) -> Result<(), ApiError> {
-    if !requires_auth(request.path) {
+    let accept_tokens = match guard(request.path) {
+        Guard::Open => return Ok(()),
+        Guard::Api | Guard::Handler => true,
+        Guard::Signed => false,
+    };
+    if accept_tokens
+        && let Some(token) = request.headers.get("x-auth-token")
+        && credentials.accepts_token(token.as_bytes(), issued)
+    {
         return Ok(());
-    }
-    if let Some(token) = request.headers.get("x-auth-token") {
-        let bytes = token.as_bytes();
-        let issued = || std::str::from_utf8(bytes).is_ok_and(&is_issued_token);
-        if credentials.is_configured_token(bytes) || issued() {
-            return Ok(());
-        }
     }
     let signature = request
         .headers
@@ -109,7 +157,7 @@ pub(crate) fn check(
         .and_then(|v| v.to_str().ok())
         .filter(|v| v.trim_start().starts_with(signer::ALGORITHM));
     match signature {
-        Some(authorization) => check_signature(credentials, request, authorization, now),
+        Some(authorization) => check_signature(credentials, request, authorization, now, issued),
         None => Err(ApiError::Unauthorized),
     }
 }
@@ -120,15 +168,29 @@ fn check_signature(
     request: &Incoming<'_>,
     authorization: &str,
     now: SystemTime,
+    issued: &impl Issued,
 ) -> Result<(), ApiError> {
     let parsed = signer::parse_authorization(authorization).ok_or_else(|| {
         tracing::debug!("AK/SK authentication failed: malformed Authorization header");
         ApiError::SignatureInvalid
     })?;
-    let secret_key = credentials
-        .access_keys
-        .get(&parsed.access_key)
-        .ok_or_else(|| ApiError::UnknownAccessKey(parsed.access_key.clone()))?;
+    let (secret_key, security_token) = match credentials.access_keys.get(&parsed.access_key) {
+        Some(secret_key) => (secret_key.clone(), None),
+        None => match issued.temporary_key(&parsed.access_key) {
+            TemporaryKey::Unknown => {
+                return Err(ApiError::UnknownAccessKey(parsed.access_key.clone()));
+            }
+            TemporaryKey::Expired => {
+                tracing::debug!(access_key = %parsed.access_key, "temporary access key expired");
+                return Err(ApiError::TemporaryCredentialExpired);
+            }
+            TemporaryKey::Valid {
+                secret_key,
+                security_token,
+            } => (secret_key, Some(security_token)),
+        },
+    };
+    let secret_key = &secret_key;
     let fail = |reason: &dyn fmt::Display| {
         tracing::debug!(access_key = %parsed.access_key, %reason, "AK/SK authentication failed");
         ApiError::SignatureInvalid
@@ -137,8 +199,20 @@ fn check_signature(
         .signed_headers
         .iter()
         .any(|h| h.eq_ignore_ascii_case(signer::HEADER_SECURITY_TOKEN));
-    if request.headers.contains_key(signer::HEADER_SECURITY_TOKEN) && !security_token_signed {
+    let presented_token = request.headers.get(signer::HEADER_SECURITY_TOKEN);
+    if presented_token.is_some() && !security_token_signed {
         return Err(fail(&"X-Security-Token is not among the signed headers"));
+    }
+    if let Some(expected) = &security_token {
+        match presented_token {
+            None => return Err(fail(&"temporary access key without X-Security-Token")),
+            Some(presented)
+                if !constant_time_eq(presented.as_bytes(), expected.expose().as_bytes()) =>
+            {
+                return Err(fail(&"X-Security-Token does not belong to the access key"));
+            }
+            Some(_) => {}
+        }
     }
     // Header values that are not visible ASCII/UTF-8 cannot have been signed by an SDK; a
     // signed header left out here makes verification fail as "missing".
@@ -164,11 +238,6 @@ fn check_signature(
         .unwrap_or_default()
         .trim();
     signer::check_date_skew(date, now, signer::MAX_CLOCK_SKEW).map_err(|e| fail(&e))
-}
-
-/// Compares secrets without an early exit on the first differing byte.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -202,7 +271,19 @@ mod tests {
             headers,
             body: b"",
         };
-        check(credentials, &incoming, SystemTime::now(), |t| t == "issued")
+        check(credentials, &incoming, SystemTime::now(), &OnlyIssued)
+    }
+
+    /// Knows one issued token, `issued`, and no temporary key.
+    struct OnlyIssued;
+
+    impl Issued for OnlyIssued {
+        fn token_is_valid(&self, token: &str) -> bool {
+            token == "issued"
+        }
+        fn temporary_key(&self, _access_key: &str) -> TemporaryKey {
+            TemporaryKey::Unknown
+        }
     }
 
     #[test]
@@ -240,10 +321,23 @@ mod tests {
             check_token(&creds, "/v3/p/jobs", &headers),
             Err(ApiError::SignatureInvalid)
         );
-        assert!(requires_auth("/v3"));
-        assert!(!requires_auth("/v30/x"));
-        assert!(!requires_auth("/v3/auth/tokens"));
-        assert!(requires_auth("/v3/auth/tokens/x"));
+        assert_eq!(guard("/v3"), Guard::Api);
+        assert_eq!(guard("/v30/x"), Guard::Open);
+        assert_eq!(guard("/v3/auth/tokens"), Guard::Open);
+        assert_eq!(guard("/v3/auth/tokens/x"), Guard::Api);
+        assert_eq!(guard("/v3/projects"), Guard::Api);
+        assert_eq!(guard("/v3.0/OS-CREDENTIAL/securitytokens"), Guard::Handler);
+        assert_eq!(guard("/v3.0/OS-AUTH/id-token/tokens"), Guard::Open);
+        assert_eq!(guard("/v5/agencies/assume"), Guard::Signed);
+        assert_eq!(guard("/v5/agencies/other"), Guard::Open);
+        assert_eq!(guard("/openstack/latest/securitykey"), Guard::Open);
+        // STS takes no token.
+        headers.remove("authorization");
+        headers.insert("x-auth-token", HeaderValue::from_static("tok"));
+        assert_eq!(
+            check_token(&creds, "/v5/agencies/assume", &headers),
+            Err(ApiError::Unauthorized)
+        );
     }
 
     #[test]

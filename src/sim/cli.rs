@@ -13,8 +13,23 @@ use super::handle::start;
 use super::jobs::JobPlan;
 use crate::duration::parse_flag_duration;
 
+/// What the `sim` help says after the flags: the identity endpoints and their demo values.
+const AFTER_HELP: &str = "\
+Identity endpoints (every credential method of Huawei Cloud's provider):
+  PUT  /meta-data/latest/api/token          ECS metadata session token (X-Metadata-Token-Ttl-Seconds)
+  GET  /openstack/latest/securitykey        ECS agency temporary credentials
+  POST /v3/auth/tokens                      IAM password token (users from --iam-user)
+  POST /v3.0/OS-AUTH/id-token/tokens        OIDC exchange: X-Idp-Id ci_idp, id token demo-id-token
+  POST /v3.0/OS-CREDENTIAL/securitytokens   assume_role (agency taurusdb_operator in domain
+                                            demo_domain) or token method
+  POST /v5/agencies/assume                  STS, signed; agency_urn
+                                            iam::0d3c0bb5d7a64f56a5e0b1e2c3d4e5f6:agency:taurusdb_operator
+  GET  /v3/projects?name=cn-north-4         the demo project
+Temporary credentials work with their X-Security-Token until they expire.";
+
 /// The flags of `sim`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = AFTER_HELP)]
 pub struct SimArgs {
     #[arg(long, default_value = "127.0.0.1:8790")]
     pub listen: SocketAddr,
@@ -54,6 +69,15 @@ pub struct SimArgs {
     /// (runs with many resources on one instance).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub tasks: u32,
+    /// Lifetime of issued temporary credentials (metadata service, securitytokens, STS), in
+    /// seconds; a shorter duration_seconds asked for is honoured. Short lifetimes exercise
+    /// renewal.
+    #[arg(long, value_name = "N", default_value_t = 3600,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub temporary_credentials_seconds: u64,
+    /// Turn the ECS metadata service off (its paths answer 404), as off an ECS.
+    #[arg(long)]
+    pub no_metadata: bool,
 }
 
 impl SimArgs {
@@ -93,6 +117,9 @@ impl SimArgs {
                 duration: self.job_duration,
                 ..JobPlan::default()
             },
+            metadata_service: !self.no_metadata,
+            temporary_credentials_lifetime: Duration::from_secs(self.temporary_credentials_seconds),
+            ..SimConfig::default()
         })
     }
 }
@@ -196,6 +223,34 @@ mod tests {
             .config()
             .expect("both");
         assert_eq!(config.access_keys, vec![("AK-1".into(), "SK-1".into())]);
+    }
+
+    #[test]
+    fn identity_flags() {
+        let config = args(&[]).config().expect("defaults");
+        assert_eq!(
+            config.temporary_credentials_lifetime,
+            Duration::from_secs(3600)
+        );
+        assert!(config.metadata_service);
+        assert_eq!(config.agencies, SimConfig::default().agencies);
+        let config = args(&["--temporary-credentials-seconds", "8", "--no-metadata"])
+            .config()
+            .expect("flags");
+        assert_eq!(
+            config.temporary_credentials_lifetime,
+            Duration::from_secs(8)
+        );
+        assert!(!config.metadata_service);
+        for bad in ["0", "-1", "x"] {
+            let parsed = Command::try_parse_from(["sim", "--temporary-credentials-seconds", bad]);
+            assert!(parsed.is_err(), "{bad}");
+        }
+        let help = <Command as clap::CommandFactory>::command()
+            .render_long_help()
+            .to_string();
+        assert!(help.contains("--temporary-credentials-seconds"), "{help}");
+        assert!(help.contains("/openstack/latest/securitykey"), "{help}");
     }
 
     #[test]

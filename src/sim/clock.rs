@@ -2,11 +2,33 @@
 //! (`2024-09-11T10:21:37.000000Z`, RFC 3339) use.
 //!
 //! The calendar arithmetic is the `time` crate's, through [`crate::calendar`]; this file
-//! only holds the simulator's formats.
+//! only holds the simulator's formats, and [`SimClock`], the time credentials expire by.
 
-use std::time::SystemTime;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
 
 use crate::calendar;
+
+/// The simulator's idea of "now" for expiries (IAM tokens, temporary credentials, metadata
+/// session tokens): the system time plus an offset tests move forward, so an expiry is
+/// checkable without sleeping. Signature dates are still checked against the real time.
+#[derive(Debug, Default)]
+pub(crate) struct SimClock {
+    offset: Mutex<Duration>,
+}
+
+impl SimClock {
+    /// The simulated current time.
+    pub(crate) fn now(&self) -> SystemTime {
+        SystemTime::now() + *self.offset.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Moves the simulated time forward by `by`.
+    pub(crate) fn advance(&self, by: Duration) {
+        let mut offset = self.offset.lock().unwrap_or_else(PoisonError::into_inner);
+        *offset = offset.saturating_add(by);
+    }
+}
 
 /// The current time as `YYYY-MM-DDTHH:MM:SS+0000` (UTC).
 pub(crate) fn now_timestamp() -> String {
@@ -46,6 +68,15 @@ mod tests {
         let at = UNIX_EPOCH + Duration::from_micros(1_000_000_000_123_456);
         assert_eq!(format_rfc3339(at), "2001-09-09T01:46:40.123456Z");
         assert_eq!(format_rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn the_sim_clock_only_moves_forward_when_told() {
+        let clock = SimClock::default();
+        let before = SystemTime::now();
+        assert!(clock.now() >= before);
+        clock.advance(Duration::from_secs(3600));
+        assert!(clock.now() >= before + Duration::from_secs(3600));
     }
 
     #[test]

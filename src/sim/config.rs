@@ -4,14 +4,20 @@
 //! any HTTP machinery, and so the demo data lives in exactly one place.
 
 use std::fmt;
+use std::time::Duration;
 
+use super::identities::{Agency, DEFAULT_TEMPORARY_LIFETIME, IamProject, OidcProvider};
 use super::jobs::JobPlan;
 
 /// Settings of one simulator instance.
 ///
 /// Build it with struct-update syntax so new fields do not break callers:
 /// `SimConfig { auth_token: "t".to_owned(), ..Default::default() }`.
-#[derive(Clone, PartialEq, Eq, Default)]
+///
+/// The default knows the demo agency, identity provider and project (see
+/// [`identities`](super::identities)), serves the ECS metadata service with session tokens,
+/// and issues temporary credentials for an hour.
+#[derive(Clone, PartialEq, Eq)]
 pub struct SimConfig {
     /// A value of `X-Auth-Token` the simulator always accepts on `/v3` requests (besides the
     /// tokens its IAM endpoint issues). Empty disables it: an empty token never authenticates.
@@ -23,6 +29,39 @@ pub struct SimConfig {
     /// How jobs created by pause/resume progress (see [`JobPlan`]); the default finishes them
     /// at once. [`SimHandle::set_job_plan`](super::SimHandle::set_job_plan) changes it later.
     pub job_plan: JobPlan,
+    /// Agencies that `assume_role` (IAM) and `AssumeAgency` (STS) grant.
+    pub agencies: Vec<Agency>,
+    /// OIDC identity providers of `POST /v3.0/OS-AUTH/id-token/tokens`.
+    pub oidc_providers: Vec<OidcProvider>,
+    /// Projects of `GET /v3/projects?name=...`. Empty means the seed's project under the
+    /// default region name (`cn-north-4`).
+    pub projects: Vec<IamProject>,
+    /// Whether the ECS metadata service (`/openstack/latest/securitykey`,
+    /// `/meta-data/latest/api/token`) answers; off, both answer 404.
+    pub metadata_service: bool,
+    /// Whether the metadata service hands out session tokens and requires one
+    /// (`X-Metadata-Token`) to read credentials; off, `PUT .../api/token` answers 404.
+    pub metadata_session_tokens: bool,
+    /// Longest lifetime of issued temporary credentials; a shorter `duration_seconds` asked
+    /// for is honoured.
+    pub temporary_credentials_lifetime: Duration,
+}
+
+impl Default for SimConfig {
+    fn default() -> SimConfig {
+        SimConfig {
+            auth_token: String::new(),
+            access_keys: Vec::new(),
+            iam_users: Vec::new(),
+            job_plan: JobPlan::default(),
+            agencies: vec![Agency::demo()],
+            oidc_providers: vec![OidcProvider::demo()],
+            projects: Vec::new(),
+            metadata_service: true,
+            metadata_session_tokens: true,
+            temporary_credentials_lifetime: DEFAULT_TEMPORARY_LIFETIME,
+        }
+    }
 }
 
 impl fmt::Debug for SimConfig {
@@ -34,6 +73,15 @@ impl fmt::Debug for SimConfig {
             .field("access_keys", &access_keys)
             .field("iam_users", &self.iam_users)
             .field("job_plan", &self.job_plan)
+            .field("agencies", &self.agencies)
+            .field("oidc_providers", &self.oidc_providers)
+            .field("projects", &self.projects)
+            .field("metadata_service", &self.metadata_service)
+            .field("metadata_session_tokens", &self.metadata_session_tokens)
+            .field(
+                "temporary_credentials_lifetime",
+                &self.temporary_credentials_lifetime,
+            )
             .finish()
     }
 }

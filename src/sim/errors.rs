@@ -42,6 +42,9 @@ pub(crate) enum ApiError {
     /// missing `X-Sdk-Date`, unsigned `X-Security-Token`, malformed header).
     #[error("Incorrect IAM authentication information: verify aksk signature fail")]
     SignatureInvalid,
+    /// An AK/SK signature by a temporary access key that has expired.
+    #[error("Incorrect IAM authentication information: the security token has expired")]
+    TemporaryCredentialExpired,
     /// An AK/SK signature by an access key the simulator does not know.
     #[error("Incorrect IAM authentication information: ak {0} not exist")]
     UnknownAccessKey(String),
@@ -71,9 +74,10 @@ impl ApiError {
             | ApiError::AlreadyPaused
             | ApiError::NotPaused
             | ApiError::InvalidParameter(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized | ApiError::SignatureInvalid | ApiError::UnknownAccessKey(_) => {
-                StatusCode::UNAUTHORIZED
-            }
+            ApiError::Unauthorized
+            | ApiError::SignatureInvalid
+            | ApiError::TemporaryCredentialExpired
+            | ApiError::UnknownAccessKey(_) => StatusCode::UNAUTHORIZED,
             ApiError::Throttled => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NoSuchApi => StatusCode::NOT_FOUND,
             ApiError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
@@ -89,9 +93,10 @@ impl ApiError {
             ApiError::AlreadyPaused => "SIM.270101",
             ApiError::NotPaused => "SIM.270102",
             ApiError::InvalidParameter(_) => "DBS.200001",
-            ApiError::Unauthorized | ApiError::SignatureInvalid | ApiError::UnknownAccessKey(_) => {
-                "APIGW.0301"
-            }
+            ApiError::Unauthorized
+            | ApiError::SignatureInvalid
+            | ApiError::TemporaryCredentialExpired
+            | ApiError::UnknownAccessKey(_) => "APIGW.0301",
             ApiError::Throttled => "APIGW.0308",
             ApiError::NoSuchApi => "APIGW.0101",
             ApiError::ShuttingDown => "SIM.0503",

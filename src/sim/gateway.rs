@@ -1,10 +1,12 @@
 //! The per-request pipeline in front of the API handlers, like Huawei's API gateway.
 //!
 //! For every request, in this order: assign an `X-Request-Id`, buffer and record the request,
-//! let a queued fault act on it, check credentials (token or AK/SK signature), run the
-//! handler, then stamp the request id on the response, store the status sent and log one line.
-//! Keeping this in one middleware guarantees that faults, 401s and 404s are recorded and tagged
-//! exactly like real answers.
+//! let a queued fault act on it, check credentials as `auth::guard` says the path needs
+//! (token or AK/SK signature, temporary keys with their security token; for IAM
+//! `securitytokens` the handler decides, given what was found), run the handler, then stamp
+//! the request id on the response, store the status sent and log one line. Keeping this in
+//! one middleware guarantees that faults, 401s and 404s are recorded and tagged exactly like
+//! real answers.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -16,12 +18,13 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
 
-use super::auth;
+use super::auth::{self, ApiAuth, Guard, Issued};
 use super::errors::{ApiError, Lang};
 use super::faults::{FaultKind, canned_response, redirect_response, throttle_response};
 use super::listener::ConnMeta;
 use super::record::RecordedRequest;
 use super::state::Shared;
+use super::temporary::TemporaryKey;
 
 /// Largest request body the simulator reads.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -158,7 +161,6 @@ async fn handle(
     next: Next,
     lang: Lang,
 ) -> Response {
-    let now = SystemTime::now();
     let incoming = auth::Incoming {
         method: parts.method.as_str(),
         path: parts.uri.path(),
@@ -166,17 +168,74 @@ async fn handle(
         headers: &parts.headers,
         body: body.as_deref().unwrap_or_default(),
     };
-    let checked = auth::check(&shared.credentials, &incoming, now, |token| {
-        shared.lock().token_is_valid(token, now)
-    });
+    let checked = authenticate(shared, &incoming);
+    let checked = match auth::guard(incoming.path) {
+        // The handler decides, knowing what the gateway found.
+        Guard::Handler => {
+            let mut parts = parts;
+            parts.extensions.insert(ApiAuth(checked));
+            return match body {
+                None => body_unreadable(lang),
+                Some(bytes) => {
+                    next.run(Request::from_parts(parts, Body::from(bytes)))
+                        .await
+                }
+            };
+        }
+        Guard::Open | Guard::Api | Guard::Signed => checked,
+    };
     match (checked, body) {
         (Err(err), _) => err.into_response_in(lang),
-        (Ok(()), None) => ApiError::invalid("The request body could not be read or exceeds 1 MiB.")
-            .into_response_in(lang),
+        (Ok(()), None) => body_unreadable(lang),
         (Ok(()), Some(bytes)) => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
+    }
+}
+
+fn body_unreadable(lang: Lang) -> Response {
+    ApiError::invalid("The request body could not be read or exceeds 1 MiB.").into_response_in(lang)
+}
+
+/// Checks a request's credentials as its path requires, counting uses of expired temporary
+/// access keys.
+pub(crate) fn authenticate(shared: &Shared, incoming: &auth::Incoming<'_>) -> Result<(), ApiError> {
+    let issued = IssuedNow::new(shared);
+    let checked = auth::check(&shared.credentials, incoming, SystemTime::now(), &issued);
+    if checked == Err(ApiError::TemporaryCredentialExpired) {
+        shared.lock().identity.temporary.note_expired_use();
+    }
+    checked
+}
+
+/// The tokens and temporary keys issued, as valid at the simulator's current time.
+pub(crate) struct IssuedNow<'a> {
+    shared: &'a Shared,
+    now: SystemTime,
+}
+
+impl IssuedNow<'_> {
+    /// A view of `shared` at its clock's current time.
+    pub(crate) fn new(shared: &Shared) -> IssuedNow<'_> {
+        IssuedNow {
+            shared,
+            now: shared.clock.now(),
+        }
+    }
+}
+
+impl Issued for IssuedNow<'_> {
+    fn token_is_valid(&self, token: &str) -> bool {
+        self.shared.lock().token_is_valid(token, self.now)
+    }
+
+    fn temporary_key(&self, access_key: &str) -> TemporaryKey {
+        self.shared
+            .lock()
+            .identity
+            .temporary
+            .lookup(access_key, self.now)
     }
 }
 

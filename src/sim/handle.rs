@@ -13,11 +13,13 @@ use tokio::task::JoinHandle;
 
 use super::config::{Seed, SimConfig};
 use super::faults::Fault;
+use super::identities::{Agency, IamProject};
 use super::jobs::{JobPlan, SimJob};
 use super::listener::{ConnMeta, SimListener};
 use super::record::RecordedRequest;
 use super::routes::router;
 use super::state::Shared;
+use super::temporary::CredentialEndpoint;
 
 /// How long [`SimHandle::shutdown`] waits for open connections before cutting them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -192,7 +194,8 @@ impl SimHandle {
         self.shared.lock().jobs()
     }
 
-    /// How many tokens the IAM endpoint has issued in total (revoked ones included).
+    /// How many tokens the IAM endpoints (password and OIDC) have issued in total (revoked
+    /// ones included).
     pub fn issued_tokens(&self) -> usize {
         self.shared.lock().tokens_issued()
     }
@@ -202,6 +205,83 @@ impl SimHandle {
     /// `SimConfig::auth_token` keeps working.
     pub fn revoke_issued_tokens(&self) {
         self.shared.lock().revoke_tokens();
+    }
+
+    /// How many credentials `endpoint` has issued so far (temporary keys, or IAM tokens for
+    /// [`CredentialEndpoint::OidcToken`]), e.g. to assert a renewal happened exactly once.
+    pub fn issued_credentials(&self, endpoint: CredentialEndpoint) -> usize {
+        self.shared.lock().identity.temporary.issued(endpoint)
+    }
+
+    /// How many requests were signed with a temporary access key after it expired (each
+    /// answered 401 `APIGW.0301`): zero proves a client renewed in time.
+    pub fn expired_credential_uses(&self) -> usize {
+        self.shared.lock().identity.temporary.expired_uses()
+    }
+
+    /// Sets the longest lifetime of temporary credentials issued from now on (a shorter
+    /// `duration_seconds` asked for is honoured).
+    pub fn set_temporary_credentials_lifetime(&self, lifetime: Duration) {
+        self.shared.lock().identity.lifetime = lifetime;
+    }
+
+    /// Makes every temporary credential issued so far expire now.
+    pub fn expire_temporary_credentials(&self) {
+        let now = self.shared.clock.now();
+        self.shared.lock().identity.temporary.expire_all(now);
+    }
+
+    /// Moves the simulator's clock forward: tokens, temporary credentials and metadata
+    /// session tokens expire by it (signature dates are still checked against real time), and
+    /// expiry times issued from now on are computed from it.
+    pub fn advance_clock(&self, by: Duration) {
+        self.shared.clock.advance(by);
+    }
+
+    /// Turns the ECS metadata service on or off (off: 404 on its paths).
+    pub fn set_metadata_service(&self, on: bool) {
+        self.shared.lock().identity.metadata_service = on;
+    }
+
+    /// Turns metadata session tokens on or off (off: `PUT .../api/token` answers 404 and
+    /// credentials are read without `X-Metadata-Token`).
+    pub fn set_metadata_session_tokens(&self, on: bool) {
+        self.shared.lock().identity.metadata_session_tokens = on;
+    }
+
+    /// Makes identity provider `idp_id` (created if needed) accept `id_token` too.
+    pub fn accept_id_token(&self, idp_id: &str, id_token: &str) {
+        self.shared
+            .lock()
+            .identity
+            .oidc_provider_mut(idp_id)
+            .id_tokens
+            .push(id_token.to_owned());
+    }
+
+    /// Makes identity provider `idp_id` (created if needed) accept exactly `id_tokens`, e.g.
+    /// only the rotated one.
+    pub fn set_accepted_id_tokens(&self, idp_id: &str, id_tokens: &[&str]) {
+        self.shared
+            .lock()
+            .identity
+            .oidc_provider_mut(idp_id)
+            .id_tokens = id_tokens.iter().map(|t| (*t).to_owned()).collect();
+    }
+
+    /// Every id token presented to the OIDC endpoint so far, accepted or not, in order.
+    pub fn presented_id_tokens(&self) -> Vec<String> {
+        self.shared.lock().identity.presented_id_tokens()
+    }
+
+    /// Adds an agency that `assume_role` and STS `AssumeAgency` grant.
+    pub fn add_agency(&self, agency: Agency) {
+        self.shared.lock().identity.agencies.push(agency);
+    }
+
+    /// Adds a project to the `GET /v3/projects` lookup.
+    pub fn add_project(&self, project: IamProject) {
+        self.shared.lock().identity.projects.push(project);
     }
 
     /// How many TCP connections the simulator has accepted so far.

@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use super::clock::format_rfc3339;
 use super::config::IamUser;
 use super::state::{Shared, TOKEN_LIFETIME};
+use super::temporary::constant_time_eq;
 
 /// Header carrying the issued token.
 pub(crate) const HEADER_SUBJECT_TOKEN: &str = "x-subject-token";
@@ -51,11 +52,31 @@ pub(crate) struct IamError {
 }
 
 impl IamError {
-    fn bad_request(message: impl Into<String>) -> IamError {
+    /// An error with this status and message.
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> IamError {
         IamError {
-            status: StatusCode::BAD_REQUEST,
+            status,
             message: message.into(),
         }
+    }
+
+    /// 400 with this message.
+    pub(crate) fn bad_request(message: impl Into<String>) -> IamError {
+        IamError::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// 401 for a request without valid credentials.
+    pub(crate) fn unauthenticated() -> IamError {
+        IamError::new(
+            StatusCode::UNAUTHORIZED,
+            "The request you have made requires authentication.",
+        )
+    }
+
+    /// The status of this error.
+    #[cfg(test)]
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status
     }
 
     fn wrong_credentials() -> IamError {
@@ -126,10 +147,6 @@ fn authenticate<'a>(users: &'a [IamUser], request: &TokenRequest) -> Option<&'a 
     })
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// `POST /v3/auth/tokens`: 201 with `X-Subject-Token` for a known user, 401 otherwise.
 pub(crate) async fn issue_token(
     State(shared): State<Arc<Shared>>,
@@ -148,15 +165,7 @@ pub(crate) async fn issue_token(
         Err(err) => return err.into_response(),
     };
 
-    let now = SystemTime::now();
-    let expires_at = now + TOKEN_LIFETIME;
-    let token = format!(
-        "MIIsim{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    );
-    shared.lock().issue_token(token.clone(), expires_at);
-
+    let (token, now, expires_at) = new_token(&shared);
     let mut body = json!({
         "token": {
             "expires_at": format_rfc3339(expires_at),
@@ -165,16 +174,47 @@ pub(crate) async fn issue_token(
             "user": { "name": user.name, "domain": { "name": user.domain } },
         }
     });
-    let project = match scope {
-        Scope::Unscoped => None,
-        Scope::ProjectId(id) => Some(json!({ "id": id })),
-        Scope::ProjectName(name) => Some(json!({ "name": name, "id": shared.default_project_id })),
-    };
-    if let Some(project) = project {
+    if let Some(project) = scoped_project(&shared, scope) {
         body["token"]["project"] = project;
     }
+    token_response(body, &token)
+}
+
+/// Issues and records a new IAM token; returns it with the issue and expiry times.
+pub(crate) fn new_token(shared: &Shared) -> (String, SystemTime, SystemTime) {
+    let now = shared.clock.now();
+    let expires_at = now + TOKEN_LIFETIME;
+    let token = format!(
+        "MIIsim{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    shared.lock().issue_token(token.clone(), expires_at);
+    (token, now, expires_at)
+}
+
+/// The `token.project` of a token scoped by `scope` (a project named like a region is the
+/// one the project lookup knows by that name, else the seed's).
+pub(crate) fn scoped_project(shared: &Shared, scope: Scope) -> Option<Value> {
+    match scope {
+        Scope::Unscoped => None,
+        Scope::ProjectId(id) => Some(json!({ "id": id })),
+        Scope::ProjectName(name) => {
+            let id = shared
+                .lock()
+                .identity
+                .projects_named(Some(&name))
+                .first()
+                .map_or_else(|| shared.default_project_id.clone(), |p| p.id.clone());
+            Some(json!({ "name": name, "id": id }))
+        }
+    }
+}
+
+/// 201 with `body` and the token in `X-Subject-Token`.
+pub(crate) fn token_response(body: Value, token: &str) -> Response {
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
-    if let Ok(value) = HeaderValue::from_str(&token) {
+    if let Ok(value) = HeaderValue::from_str(token) {
         response.headers_mut().insert(HEADER_SUBJECT_TOKEN, value);
     }
     response

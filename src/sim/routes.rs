@@ -1,8 +1,9 @@
 //! The simulated API endpoints and the router that ties them to the gateway middleware.
 //!
 //! Handlers are thin: they decode inputs (see `inputs`), call one method on the state, and shape
-//! the JSON exactly like the real TaurusDB API (string counts, job envelope). The IAM token
-//! endpoint lives in `iam`. Unknown routes and methods get the gateway's `APIGW.0101` 404.
+//! the JSON exactly like the real TaurusDB API (string counts, job envelope). The identity
+//! endpoints live in their own modules (`iam`, `securitytokens`, `oidc`, `sts`, `projects`,
+//! `metadata`). Unknown routes and methods get the gateway's `APIGW.0101` 404.
 
 use std::sync::Arc;
 
@@ -12,16 +13,18 @@ use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, RawQuery, State};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use serde_json::{Value, json};
 
-use super::auth::IAM_TOKENS_PATH;
+use super::auth::{IAM_TOKENS_PATH, OIDC_TOKENS_PATH, SECURITY_TOKENS_PATH, STS_ASSUME_PATH};
 use super::errors::{ApiError, Lang, respond};
 use super::gateway::gateway;
 use super::iam::issue_token;
 use super::inputs::{paging, query_value, task_name_from_body};
 use super::jobs::SimJob;
+use super::metadata::{SECURITY_KEY_PATH, SESSION_TOKEN_PATH};
 use super::state::{ReplicationAction, Shared};
+use super::{metadata, oidc, projects, securitytokens, sts};
 
 const REPLICATION: &str =
     "/v3/{project_id}/instances/{instance_id}/starrocks/databases/replication";
@@ -34,6 +37,12 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(&format!("{REPLICATION}/resume"), post(resume))
         .route("/v3/{project_id}/jobs", get(show_job))
         .route(IAM_TOKENS_PATH, post(issue_token))
+        .route("/v3/projects", get(projects::list))
+        .route(SECURITY_TOKENS_PATH, post(securitytokens::issue))
+        .route(OIDC_TOKENS_PATH, post(oidc::exchange))
+        .route(STS_ASSUME_PATH, post(sts::assume))
+        .route(SESSION_TOKEN_PATH, put(metadata::session_token))
+        .route(SECURITY_KEY_PATH, get(metadata::security_key))
         .fallback(no_such_api)
         .method_not_allowed_fallback(no_such_api)
         .layer(middleware::from_fn_with_state(shared.clone(), gateway))

@@ -13,10 +13,11 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::watch;
 
 use super::auth::Credentials;
-use super::clock::now_timestamp;
+use super::clock::{SimClock, now_timestamp};
 use super::config::{Seed, SimConfig};
 use super::errors::ApiError;
 use super::faults::{Fault, FaultKind};
+use super::identity_state::IdentityState;
 use super::jobs::{JobPlan, JobRecord, SimJob, StageChange};
 use super::record::RecordedRequest;
 
@@ -88,6 +89,8 @@ pub(crate) struct SimState {
     churn: Option<StageChurn>,
     /// Instances whose list never ends (project id, instance id).
     endless: Vec<(String, String)>,
+    /// Agencies, identity providers, projects, and the temporary credentials issued.
+    pub(crate) identity: IdentityState,
 }
 
 /// A task whose stage changes at every list read: `Churn<n>` padded with `x` to `len`
@@ -438,6 +441,8 @@ pub(crate) struct Shared {
     pub(crate) shutdown: watch::Sender<bool>,
     /// Number of requests recorded so far (lets tests wait without sleeping).
     pub(crate) recorded: watch::Sender<usize>,
+    /// The time tokens and temporary credentials expire by.
+    pub(crate) clock: SimClock,
 }
 
 impl std::fmt::Debug for Shared {
@@ -454,6 +459,7 @@ impl Shared {
     pub(crate) fn new(config: &SimConfig, seed: &Seed) -> Shared {
         let mut state = SimState::from_seed(seed);
         state.set_job_plan(config.job_plan.clone());
+        state.identity = IdentityState::new(config, &seed.project_id);
         Shared {
             state: Mutex::new(state),
             credentials: Credentials::from_config(config),
@@ -461,6 +467,7 @@ impl Shared {
             connections: AtomicUsize::new(0),
             shutdown: watch::Sender::new(false),
             recorded: watch::Sender::new(0),
+            clock: SimClock::default(),
         }
     }
 

@@ -133,3 +133,61 @@ pub(crate) fn token_body(
     }
     body
 }
+
+/// Sends `method url` with `body`, signed (`SDK-HMAC-SHA256`, `Content-Type` and `Host`
+/// signed) by `access_key`/`secret_key`, with `security_token` when given.
+pub(crate) async fn send_signed(
+    sim: &SimHandle,
+    method: &str,
+    url: &str,
+    keys: (&str, &str, Option<&str>),
+    body: &[u8],
+) -> reqwest::Response {
+    use crate::taurusdb::api::Secret;
+    use crate::taurusdb::api::signer::{self, Credentials, SignInput};
+    let (access_key, secret_key, security_token) = keys;
+    let parsed = reqwest::Url::parse(url).expect("url");
+    let endpoint = sim.endpoint();
+    let host = endpoint.trim_start_matches("http://");
+    let headers = [("Content-Type", "application/json"), ("Host", host)];
+    let credentials = Credentials {
+        access_key: Secret::new(access_key),
+        secret_key: Secret::new(secret_key),
+        security_token: security_token.map(Secret::new),
+    };
+    let input = SignInput {
+        method,
+        path: parsed.path(),
+        query: parsed.query(),
+        headers: &headers,
+        body,
+    };
+    let signature = signer::sign(&credentials, &input, std::time::SystemTime::now());
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let mut request = plain_client()
+        .request(method, url)
+        .header("Content-Type", "application/json")
+        .body(body.to_vec());
+    for (name, value) in signature {
+        request = request.header(name, value);
+    }
+    request.send().await.expect("signed request")
+}
+
+/// A `GET url` signed by `access_key`/`secret_key` (and `security_token`).
+pub(crate) async fn signed_get(
+    sim: &SimHandle,
+    url: &str,
+    access_key: &str,
+    secret_key: &str,
+    security_token: Option<&str>,
+) -> reqwest::Response {
+    send_signed(
+        sim,
+        "GET",
+        url,
+        (access_key, secret_key, security_token),
+        b"",
+    )
+    .await
+}
