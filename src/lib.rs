@@ -14,7 +14,9 @@
 //! - [`calendar`]: UTC dates of `SystemTime`s, for timestamps in logs, signatures and the
 //!   simulator;
 //! - [`docs`]: the `docs` command, the registry's pages from the served schemas and
-//!   `templates/`.
+//!   `templates/`;
+//! - [`regular_file`]: reading a small file someone named (regular files only, never
+//!   blocking on a FIFO, capped, off the async workers when inside the runtime).
 
 pub mod calendar;
 pub mod docs;
@@ -22,6 +24,7 @@ pub mod duration;
 pub mod logging;
 pub mod plugin;
 pub mod proto;
+pub mod regular_file;
 pub mod session;
 pub mod sim;
 pub mod taurusdb;

@@ -2,12 +2,12 @@
 //! the bearer token): regular files only, never more than a cap, and never blocking on
 //! a FIFO or device. They are read before the async runtime starts.
 
-use std::io::Read as _;
-use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
+use crate::regular_file::{self, ReadError};
+
 /// The largest file accepted (certificate chains and keys are a few KB).
-pub const MAX_FILE_SIZE: u64 = 1024 * 1024;
+pub const MAX_FILE_SIZE: u64 = regular_file::MAX_BYTES;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
@@ -28,38 +28,30 @@ pub enum FileError {
 }
 
 /// The contents of the regular file at `path`, at most [`MAX_FILE_SIZE`] bytes.
-/// Opened non-blocking, so a FIFO is refused instead of waited on.
+/// Opened non-blocking, so a FIFO is refused instead of waited on
+/// ([`regular_file::read_capped`], the routine every such read shares).
 pub fn read_regular_file(path: &Path) -> Result<Vec<u8>, FileError> {
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
-        .map_err(|source| FileError::Open {
-            path: path.to_path_buf(),
+    let path_buf = || path.to_path_buf();
+    regular_file::read_capped(path, MAX_FILE_SIZE).map_err(|err| match err {
+        ReadError::Open(source) => FileError::Open {
+            path: path_buf(),
             source,
-        })?;
-    let metadata = file.metadata().map_err(|source| FileError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if !metadata.file_type().is_file() {
-        return Err(FileError::NotRegular {
-            path: path.to_path_buf(),
-        });
-    }
-    let mut contents = Vec::new();
-    file.take(MAX_FILE_SIZE + 1)
-        .read_to_end(&mut contents)
-        .map_err(|source| FileError::Read {
-            path: path.to_path_buf(),
+        },
+        ReadError::NotRegular => FileError::NotRegular { path: path_buf() },
+        ReadError::TooLarge { .. } => FileError::TooLarge { path: path_buf() },
+        ReadError::Read(source) => FileError::Read {
+            path: path_buf(),
             source,
-        })?;
-    if contents.len() as u64 > MAX_FILE_SIZE {
-        return Err(FileError::TooLarge {
-            path: path.to_path_buf(),
-        });
-    }
-    Ok(contents)
+        },
+        // A synchronous read has no deadline; kept as a read error should that change.
+        ReadError::TimedOut(after) => FileError::Read {
+            path: path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("took longer than {after:?}"),
+            ),
+        },
+    })
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The `provider "taurusdb"` block: its schema, its typed form ([`ProviderConfig`]), and
 //! how each setting falls back to its environment variable ([`resolve`]); the settings
 //! themselves are listed once, in [`setting`]; [`file`] reads the block from JSON (the
-//! typed API's `serve --api-config`).
+//! typed API's `serve --api-config`); [`shared_file`] reads a profile of the hcloud CLI's
+//! shared config file.
 //!
 //! Rules: a configured value wins over its environment variable; a value unknown at
 //! configure time is an error naming the attribute and variable; credentials are chosen
@@ -14,6 +15,7 @@
 pub mod file;
 pub mod resolve;
 pub mod setting;
+pub mod shared_file;
 
 pub use resolve::{Configured, CredentialProblem, Settings};
 pub use setting::{CREDENTIAL_CHOICES, Kind, LANGUAGES, Setting, attr_list, attrs, hint_all};
