@@ -12,7 +12,8 @@ use taurusdb_provider::taurusdb::api::wait::{
     self, TargetStage, WaitError, WaitPolicy, WaitTarget,
 };
 use taurusdb_provider::taurusdb::api::{
-    ApiClient, ApiError, ClientConfig, Credentials, IamPassword, ProjectScope, Secret, signer,
+    ApiClient, ApiError, ClientConfig, Credentials, Domain, IamPassword, ProjectScope, Secret,
+    signer,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -72,11 +73,14 @@ fn aksk() -> Credentials {
 
 fn password(sim: &taurusdb_provider::sim::SimHandle, pw: &str) -> Credentials {
     Credentials::Password(IamPassword {
-        user_name: "ops".into(),
+        user: taurusdb_provider::taurusdb::api::IamUser::Name {
+            name: "ops".into(),
+            domain: Domain::Name("acme".into()),
+        },
         password: Secret::new(pw),
-        domain_name: "acme".into(),
         auth_url: format!("{}/v3", sim.endpoint()),
         scope: ProjectScope::Id(PROJECT.into()),
+        token: Default::default(),
     })
 }
 
@@ -973,11 +977,14 @@ async fn userinfo_in_endpoint_or_auth_url_is_refused_by_the_client() {
     let err = ApiClient::new(ClientConfig::new(
         sim.endpoint(),
         Credentials::Password(IamPassword {
-            user_name: "ops".into(),
+            user: taurusdb_provider::taurusdb::api::IamUser::Name {
+                name: "ops".into(),
+                domain: Domain::Name("acme".into()),
+            },
             password: Secret::new("ops-password-1"),
-            domain_name: "acme".into(),
             auth_url: format!("{with_userinfo}/v3"),
             scope: ProjectScope::Id(PROJECT.into()),
+            token: Default::default(),
         }),
     ))
     .expect_err("userinfo in auth_url");

@@ -777,6 +777,7 @@ async fn a_watch_nobody_reads_keeps_a_bounded_backlog_and_its_outcome() {
         access: Access {
             client,
             default_project: None,
+            looks_up_project: false,
             wait_policy: WaitPolicy {
                 stage_polls: quick,
                 job_polls: PollSchedule::JOB,

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use crate::taurusdb::action::ReplicationAction;
 use crate::taurusdb::api::wait::WaitPolicy;
 use crate::taurusdb::config::{
-    self, Configured, EnvLookup, ProviderConfig, Setting, Settings, attrs,
+    self, Configured, EnvLookup, ProviderConfig, Setting, Settings, assume_role, attrs, oidc,
 };
 use crate::taurusdb::discovery::Provider as Discovery;
 use crate::taurusdb::discovery::list::ReplicationPauseList;
@@ -33,17 +33,40 @@ use crate::tf::value::Value;
 /// Source address in docs and examples.
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/taurusdb/taurusdb";
 
-/// The settings that are credentials: in `serve` mode their environment variables
-/// apply only with the operator's consent.
-pub const CREDENTIAL_SETTINGS: [Setting; 7] = [
-    attrs::AUTH_TOKEN,
+/// The settings that are credentials or say where the server's own come from (its
+/// shared config file, its agencies, its OIDC token): in `serve` mode their environment
+/// variables apply only with the operator's consent.
+pub const CREDENTIAL_SETTINGS: [Setting; 16] = [
+    attrs::TOKEN,
     attrs::ACCESS_KEY,
     attrs::SECRET_KEY,
     attrs::SECURITY_TOKEN,
     attrs::USER_NAME,
+    attrs::USER_ID,
     attrs::PASSWORD,
     attrs::DOMAIN_NAME,
+    attrs::DOMAIN_ID,
+    attrs::SHARED_CONFIG_FILE,
+    attrs::PROFILE,
+    assume_role::AGENCY_NAME,
+    assume_role::DOMAIN_NAME,
+    assume_role::DOMAIN_ID,
+    oidc::IDP_ID,
+    oidc::ID_TOKEN,
 ];
+
+/// Variables that only matter beside the credential ones (still the server's own).
+pub const CREDENTIAL_COMPANIONS: [Setting; 2] = [oidc::ID_TOKEN_FILE, assume_role::DURATION];
+
+/// Whether `key` is a variable of the server's own credentials.
+pub fn is_credential_variable(key: &str) -> bool {
+    !key.is_empty()
+        && CREDENTIAL_SETTINGS
+            .iter()
+            .chain(&CREDENTIAL_COMPANIONS)
+            .any(|s| s.env == key)
+        || key == "HOME"
+}
 
 /// Who the provider serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -161,15 +184,17 @@ impl Provider for TaurusDbProvider {
         };
         let process_env = self.env.clone();
         let env = move |key: &str| {
-            let is_credential = CREDENTIAL_SETTINGS.iter().any(|s| s.env == key);
-            if is_credential && !env_credentials {
+            if is_credential_variable(key) && !env_credentials {
                 None
             } else {
                 process_env(key)
             }
         };
         match Settings::resolve(&config, &env).await {
-            Ok(settings) => {
+            Ok(mut settings) => {
+                // The machine's own identity (the ECS metadata service) is the server's
+                // credentials too: lent only when its environment's are.
+                settings.machine_identity = env_credentials;
                 tracing::debug!(
                     region = settings.region.as_deref().unwrap_or(""),
                     endpoint = settings.api_endpoint().as_deref().unwrap_or(""),

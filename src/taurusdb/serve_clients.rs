@@ -8,7 +8,9 @@
 //! configured. Terraform's modes keep every setting as it is (one client, the user).
 
 use crate::taurusdb::api::endpoint::is_region_name;
-use crate::taurusdb::config::{CREDENTIAL_CHOICES, EnvLookup, ProviderConfig, attr_list, attrs};
+use crate::taurusdb::config::{
+    CREDENTIAL_CHOICES, EnvLookup, ProviderConfig, attr_list, attrs, endpoints, oidc,
+};
 use crate::taurusdb::provider::CREDENTIAL_SETTINGS;
 use crate::tf::attr::Attr;
 use crate::tf::diagnostics::Diagnostic;
@@ -26,6 +28,7 @@ pub fn check(
     env: &EnvLookup,
 ) -> Result<bool, Diagnostic> {
     refuse_ca_file(config)?;
+    refuse_server_files(config)?;
     refuse_insecure_unless_own(config)?;
     env_credentials_allowed(config, credentials_from_env, env)
 }
@@ -60,6 +63,44 @@ fn refuse_ca_file(config: &ProviderConfig) -> Result<(), Diagnostic> {
         ),
     )
     .at(AttrPath::attr(attrs::CA_FILE.attr)))
+}
+
+/// A client's `shared_config_file`, `profile` or OIDC `id_token_file` would make the
+/// server read its own files (and lend what they hold): refused unread, in the same
+/// words whatever they name.
+fn refuse_server_files(config: &ProviderConfig) -> Result<(), Diagnostic> {
+    let id_token_file = match &config.assume_role_with_oidc {
+        Attr::Known(block) => set(&block.id_token_file),
+        _ => false,
+    };
+    let (attr, path) = if set(&config.shared_config_file) {
+        (
+            attrs::SHARED_CONFIG_FILE.attr,
+            AttrPath::attr(attrs::SHARED_CONFIG_FILE.attr),
+        )
+    } else if set(&config.profile) {
+        (attrs::PROFILE.attr, AttrPath::attr(attrs::PROFILE.attr))
+    } else if id_token_file {
+        (
+            oidc::ID_TOKEN_FILE.attr,
+            crate::taurusdb::config::blocks::path(oidc::BLOCK, 0, oidc::ID_TOKEN_FILE),
+        )
+    } else {
+        return Ok(());
+    };
+    Err(Diagnostic::error(
+        format!("{attr} is not available to clients of this server"),
+        format!(
+            "This server reads no file its clients name and lends no profile of its own, so \
+             {attr} is refused whatever it names (nothing was read). Give credentials in the \
+             provider configuration instead ({}, or {} in the {} block), or use Terraform, \
+             where {attr} is read on your own machine.",
+            attr_list(&[attrs::TOKEN, attrs::ACCESS_KEY, attrs::SECRET_KEY]),
+            oidc::ID_TOKEN.attr,
+            oidc::BLOCK
+        ),
+    )
+    .at(path))
 }
 
 /// `insecure = true` only for the client's own credentials at the client's own
@@ -127,11 +168,21 @@ fn env_credentials_allowed(
 }
 
 /// The first attribute by which a client chose where (or how safely) requests go:
-/// `endpoint`, `auth_url`, `insecure = true`, `ca_file`, or a `region` that is not a
-/// plain region name (it becomes part of the endpoint's host).
+/// `endpoint`, `endpoints`, `auth_url`, `cloud` (it becomes part of every derived host),
+/// `insecure = true`, `ca_file`, or a `region` that is not a plain region name (it
+/// becomes part of the endpoint's host).
 fn client_chosen_channel(config: &ProviderConfig) -> Option<&'static str> {
+    let endpoints_set = match &config.endpoints {
+        Attr::Known(map) => map.values().any(|v| !v.trim().is_empty()),
+        Attr::Unknown => true,
+        Attr::Null => false,
+    };
     if config.region.known().is_some_and(|r| !is_region_name(r)) {
         Some(attrs::REGION.attr)
+    } else if set(&config.cloud) {
+        Some(attrs::CLOUD.attr)
+    } else if endpoints_set {
+        Some(endpoints::ATTR)
     } else if set(&config.endpoint) {
         Some(attrs::ENDPOINT.attr)
     } else if set(&config.auth_url) {
@@ -162,9 +213,49 @@ mod tests {
             "ca_file" => config.ca_file = value,
             "region" => config.region = value,
             "auth_token" => config.auth_token = value,
+            "cloud" => config.cloud = value,
+            "shared_config_file" => config.shared_config_file = value,
+            "profile" => config.profile = value,
             _ => unreachable!(),
         }
         config
+    }
+
+    #[test]
+    fn a_client_that_picks_the_cloud_or_an_endpoints_key_does_not_get_the_servers_credentials() {
+        let refused = check(&with("cloud", "evil.example"), true, &server_env).expect_err("cloud");
+        assert_eq!(refused.path, Some(AttrPath::attr("cloud")));
+        let config = ProviderConfig {
+            endpoints: Attr::Known(
+                [("metadata".to_string(), "http://evil.example".to_string())].into(),
+            ),
+            ..ProviderConfig::default()
+        };
+        let refused = check(&config, true, &server_env).expect_err("endpoints");
+        assert_eq!(refused.path, Some(AttrPath::attr("endpoints")));
+    }
+
+    #[test]
+    fn server_files_and_profiles_are_refused_unread_in_the_same_words() {
+        for attr in ["shared_config_file", "profile"] {
+            let refusals: Vec<Diagnostic> = ["/etc/shadow", "/nonexistent"]
+                .into_iter()
+                .map(|value| check(&with(attr, value), true, &server_env).expect_err(attr))
+                .collect();
+            assert_eq!(refusals[0], refusals[1]);
+            assert_eq!(refusals[0].path, Some(AttrPath::attr(attr)));
+            assert!(!refusals[0].detail.contains("shadow"));
+        }
+        let config = ProviderConfig {
+            assume_role_with_oidc: Attr::Known(crate::taurusdb::config::OidcBlock {
+                id_token_file: Attr::Known("/var/run/secrets/token".into()),
+                ..Default::default()
+            }),
+            ..ProviderConfig::default()
+        };
+        let refused = check(&config, false, &server_env).expect_err("id token file");
+        assert!(refused.summary.contains("id_token_file"));
+        assert!(!refused.detail.contains("/var/run"));
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub struct Attribute {
     /// Attributes nested in this one (protocol 6 nested attributes), each with its own
     /// description; `ty` is then the object (or collection of objects) they make.
     pub nested: Option<NestedAttributes>,
+    /// The attribute to use instead, when this one is deprecated (Terraform warns).
+    pub deprecated_for: Option<&'static str>,
 }
 
 /// The attributes of an attribute whose value is an object or a collection of objects,
@@ -76,6 +78,7 @@ impl Attribute {
             sensitive: false,
             description: Cow::Borrowed(""),
             nested: None,
+            deprecated_for: None,
         }
     }
 
@@ -100,6 +103,12 @@ impl Attribute {
 
     pub fn sensitive(mut self) -> Self {
         self.sensitive = true;
+        self
+    }
+
+    /// Marks the attribute deprecated in favour of `replacement`.
+    pub fn deprecated(mut self, replacement: &'static str) -> Self {
+        self.deprecated_for = Some(replacement);
         self
     }
 
@@ -130,7 +139,7 @@ impl Attribute {
             ),
             sensitive: self.sensitive,
             description_kind: pb::StringKind::Markdown as i32,
-            deprecated: false,
+            deprecated: self.deprecated_for.is_some(),
             write_only: false,
         }
     }

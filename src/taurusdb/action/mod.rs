@@ -22,6 +22,7 @@ use crate::taurusdb::task::Action;
 use crate::taurusdb::task::diagnose::Aftermath;
 use crate::taurusdb::task::job::{self, JobOutcome, JobRequest};
 use crate::tf::action::{Action as TfAction, Progress};
+use crate::tf::attr::Attr;
 use crate::tf::diagnostics::Diagnostics;
 use crate::tf::provider::RequestContext;
 use crate::tf::schema::Schema;
@@ -74,17 +75,23 @@ impl ReplicationAction {
             return Err(diagnostics);
         }
         let configured = self.provider.configured(ctx)?;
-        config.project(configured.settings.project_id.as_deref())?;
+        config.project(configured.default_project_unlooked())?;
         configured.client()?;
         Ok(config)
     }
 
-    /// What an invoke runs with; every value must be known by now.
-    fn prepare(&self, ctx: &RequestContext, config: &Value) -> Result<Run, Diagnostics> {
+    /// What an invoke runs with; every value must be known by now (a project the
+    /// provider looks up is looked up now).
+    async fn prepare(&self, ctx: &RequestContext, config: &Value) -> Result<Run, Diagnostics> {
         let config = self.check(ctx, config)?;
         let configured = self.provider.configured(ctx)?;
+        let default_project = if config.project_id.is_null() {
+            configured.default_project(&ctx.cancel).await?.into()
+        } else {
+            Attr::Null
+        };
         Ok(Run {
-            task: config.task_ref(configured.settings.project_id.as_deref())?,
+            task: config.task_ref(default_project)?,
             client: configured.client()?.clone(),
             timeout: config.timeout()?,
             waits: config.waits(),
@@ -122,7 +129,7 @@ impl TfAction for ReplicationAction {
         config: &Value,
         progress: &Progress,
     ) -> Diagnostics {
-        let run = match self.prepare(ctx, config) {
+        let run = match self.prepare(ctx, config).await {
             Ok(run) => run,
             Err(diagnostics) => return diagnostics,
         };

@@ -137,11 +137,10 @@ impl ActionConfig {
 
     /// The project: the configuration's, else the provider's. An error at `project_id`
     /// when neither has one; Unknown while the configuration's is not known.
-    pub fn project(&self, default_project: Option<&str>) -> Result<Attr<String>, Diagnostic> {
-        let project = self
-            .project_id
-            .clone()
-            .or(default_project.map(str::to_string).into());
+    /// The project: the action's own, else the provider's (Unknown while it is still
+    /// to be looked up); an error at `project_id` when there is none.
+    pub fn project(&self, default_project: Attr<String>) -> Result<Attr<String>, Diagnostic> {
+        let project = self.project_id.clone().or(default_project);
         if project.is_null() {
             return Err(Diagnostic::error(
                 format!("Missing {}", attrs::PROJECT_ID),
@@ -157,7 +156,7 @@ impl ActionConfig {
     }
 
     /// The task the action is about; every value must be known (they are at invoke).
-    pub fn task_ref(&self, default_project: Option<&str>) -> Result<TaskRef, Diagnostic> {
+    pub fn task_ref(&self, default_project: Attr<String>) -> Result<TaskRef, Diagnostic> {
         let project = self.project(default_project)?;
         match (
             project.known(),
@@ -232,14 +231,17 @@ mod tests {
     #[test]
     fn the_project_comes_from_the_config_then_the_provider() {
         let own = config(&[(attrs::PROJECT_ID, Value::string("p1"))]);
-        assert_eq!(own.project(Some("p0")), Ok(Attr::Known("p1".into())));
         assert_eq!(
-            config(&[]).project(Some("p0")),
+            own.project(Attr::Known("p0".into())),
+            Ok(Attr::Known("p1".into()))
+        );
+        assert_eq!(
+            config(&[]).project(Attr::Known("p0".into())),
             Ok(Attr::Known("p0".into()))
         );
-        let missing = config(&[]).project(None).expect_err("no project");
+        let missing = config(&[]).project(Attr::Null).expect_err("no project");
         assert_eq!(missing.path, Some(AttrPath::attr(attrs::PROJECT_ID)));
         let later = config(&[(attrs::PROJECT_ID, Value::Unknown)]);
-        assert_eq!(later.project(None), Ok(Attr::Unknown));
+        assert_eq!(later.project(Attr::Null), Ok(Attr::Unknown));
     }
 }

@@ -1,13 +1,19 @@
-//! How requests prove who sends them: an IAM token, an AK/SK signature, or a token the
-//! client obtains itself from IAM with a user's password.
+//! How requests prove who sends them: an IAM token, an AK/SK signature, a token the
+//! client obtains itself from IAM with a user's password, or temporary AK/SK credentials
+//! it obtains (and renews) from the ECS metadata service, an assumed agency or OIDC.
 //!
-//! A password-derived token is fetched once per client (so once per provider process)
-//! and shared by every concurrent request; a 401 makes the client fetch a new one, once.
+//! A password-derived token is fetched once per set of credentials (so once per provider
+//! process) and shared by every concurrent request; a 401 makes the client fetch a new
+//! one, once. Temporary credentials are renewed before they expire
+//! ([`temporary`](super::temporary)).
+
+use std::sync::Arc;
 
 use tokio::sync::Mutex;
 
 use crate::taurusdb::api::secret::Secret;
 use crate::taurusdb::api::signer;
+use crate::taurusdb::api::temporary::TemporaryCredentials;
 
 /// Which credential the client uses, in the provider's precedence order.
 #[derive(Debug, Clone)]
@@ -18,6 +24,9 @@ pub enum Credentials {
     AkSk(signer::Credentials),
     /// A token obtained from IAM with a user name and password.
     Password(IamPassword),
+    /// Temporary AK/SK credentials from a source that issues them (the ECS metadata
+    /// service, an assumed agency, OIDC), renewed before they expire.
+    Temporary(Arc<TemporaryCredentials>),
 }
 
 impl Credentials {
@@ -26,6 +35,7 @@ impl Credentials {
             Credentials::Token(_) => "token",
             Credentials::AkSk(_) => "aksk",
             Credentials::Password(_) => "password",
+            Credentials::Temporary(source) => source.kind(),
         }
     }
 }
@@ -37,15 +47,31 @@ pub enum ProjectScope {
     Name(String),
 }
 
-/// IAM password credentials.
+/// Who the IAM user is: by name within a domain (account) given by name or ID, or by
+/// user ID alone (IAM user IDs are unique).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IamUser {
+    Name { name: String, domain: Domain },
+    Id(String),
+}
+
+/// An account (domain), by name or by ID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Domain {
+    Name(String),
+    Id(String),
+}
+
+/// IAM password credentials. Clones share the token obtained with them.
 #[derive(Debug, Clone)]
 pub struct IamPassword {
-    pub user_name: String,
+    pub user: IamUser,
     pub password: Secret,
-    pub domain_name: String,
     /// IAM's v3 base URL, e.g. `https://iam.cn-north-4.myhuaweicloud.com/v3`.
     pub auth_url: String,
     pub scope: ProjectScope,
+    /// The token obtained with these credentials, shared by every request.
+    pub token: Arc<TokenCache>,
 }
 
 impl IamPassword {
@@ -55,17 +81,25 @@ impl IamPassword {
             ProjectScope::Id(id) => serde_json::json!({ "id": id }),
             ProjectScope::Name(name) => serde_json::json!({ "name": name }),
         };
+        let user = match &self.user {
+            IamUser::Name { name, domain } => {
+                let domain = match domain {
+                    Domain::Name(name) => serde_json::json!({ "name": name }),
+                    Domain::Id(id) => serde_json::json!({ "id": id }),
+                };
+                serde_json::json!({
+                    "name": name,
+                    "password": self.password.expose(),
+                    "domain": domain
+                })
+            }
+            IamUser::Id(id) => serde_json::json!({ "id": id, "password": self.password.expose() }),
+        };
         serde_json::json!({
             "auth": {
                 "identity": {
                     "methods": ["password"],
-                    "password": {
-                        "user": {
-                            "name": self.user_name,
-                            "password": self.password.expose(),
-                            "domain": { "name": self.domain_name }
-                        }
-                    }
+                    "password": { "user": user }
                 },
                 "scope": { "project": project }
             }
@@ -109,7 +143,6 @@ impl TokenCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[tokio::test]
@@ -160,11 +193,14 @@ mod tests {
     #[test]
     fn token_request_scopes_by_id_or_name() {
         let mut iam = IamPassword {
-            user_name: "u".into(),
+            user: IamUser::Name {
+                name: "u".into(),
+                domain: Domain::Name("d".into()),
+            },
             password: Secret::new("p"),
-            domain_name: "d".into(),
             auth_url: "https://iam.example/v3".into(),
             scope: ProjectScope::Id("pid".into()),
+            token: Arc::default(),
         };
         assert_eq!(iam.token_request()["auth"]["scope"]["project"]["id"], "pid");
         iam.scope = ProjectScope::Name("cn-north-4".into());
@@ -176,5 +212,17 @@ mod tests {
             iam.token_request()["auth"]["identity"]["password"]["user"]["domain"]["name"],
             "d"
         );
+        iam.user = IamUser::Name {
+            name: "u".into(),
+            domain: Domain::Id("did".into()),
+        };
+        assert_eq!(
+            iam.token_request()["auth"]["identity"]["password"]["user"]["domain"]["id"],
+            "did"
+        );
+        iam.user = IamUser::Id("uid".into());
+        let user = &iam.token_request()["auth"]["identity"]["password"]["user"];
+        assert_eq!(user["id"], "uid");
+        assert!(user.get("domain").is_none() && user.get("name").is_none());
     }
 }

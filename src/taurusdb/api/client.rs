@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::taurusdb::api::endpoint;
 use crate::taurusdb::api::error::ApiError;
 use crate::taurusdb::api::pages::{PageCursor, TaskPages};
+use crate::taurusdb::api::project::Projects;
 use crate::taurusdb::api::task_ref::TaskRef;
 use crate::taurusdb::api::task_watch::{Interest, ListSource, Subscription, Watches};
 use crate::taurusdb::api::transport::{Call, ClientConfig, Transport};
@@ -23,6 +24,7 @@ use crate::taurusdb::api::wire::{self, Job, JobStarted, Replication};
 pub struct ApiClient {
     transport: Arc<Transport>,
     watches: Arc<Watches>,
+    projects: Arc<Projects>,
 }
 
 impl ApiClient {
@@ -30,7 +32,27 @@ impl ApiClient {
         Ok(Self {
             transport: Arc::new(Transport::new(config)?),
             watches: Arc::new(Watches::default()),
+            projects: Arc::new(Projects::default()),
         })
+    }
+
+    /// The project of the configured region, looked up in IAM once per client (see
+    /// [`project`](super::project)).
+    pub async fn default_project(&self, cancel: &CancellationToken) -> Result<String, ApiError> {
+        let config = &self.transport.config;
+        let (Some(iam_url), Some(region)) = (&config.iam_url, &config.region) else {
+            return Err(ApiError::Config(
+                "no region (and IAM endpoint) to look the project up in".into(),
+            ));
+        };
+        self.projects
+            .lookup(&self.transport, iam_url, region, cancel)
+            .await
+    }
+
+    /// Which kind of credentials the client uses (`token`, `aksk`, `ecs-metadata`, ...).
+    pub fn credentials_kind(&self) -> &'static str {
+        self.transport.config.credentials.kind()
     }
 
     pub fn endpoint(&self) -> &str {

@@ -105,6 +105,22 @@ pub enum ApiError {
     /// The client could not be built (bad endpoint, TLS setup).
     #[error("invalid client configuration: {0}")]
     Config(String),
+    /// Temporary credentials could not be obtained, so the call was never sent.
+    /// `last_resort` when they were to come from the ECS metadata service only because
+    /// nothing else was configured.
+    #[error("could not obtain temporary credentials from {from}: {error}")]
+    TemporaryCredentials {
+        from: String,
+        last_resort: bool,
+        error: Box<ApiError>,
+    },
+    /// The project of a region could not be looked up: IAM knows none, or several.
+    #[error(
+        "IAM has {} project named {region:?} for these credentials{}",
+        if *.found == 0 { "no" } else { "more than one" },
+        if *.found == 0 { "" } else { " (give its ID)" }
+    )]
+    ProjectLookup { region: String, found: usize },
 }
 
 /// Which bound of one listing was reached.
@@ -184,6 +200,8 @@ impl ApiError {
             ApiError::Connect { .. }
             | ApiError::Cancelled
             | ApiError::IamToken(_)
+            | ApiError::TemporaryCredentials { .. }
+            | ApiError::ProjectLookup { .. }
             | ApiError::Config(_) => true,
             ApiError::Redirect { .. }
             | ApiError::InvalidResponse { .. }

@@ -1,13 +1,19 @@
 //! Sending one call: the connection pool, the documented headers, credentials (a token,
-//! a fresh AK/SK signature per attempt, or the shared IAM token renewed once on a 401),
-//! safe retries, and transport failures turned into [`ApiError`]s.
+//! a fresh AK/SK signature per attempt, the shared IAM token renewed once on a 401, or
+//! temporary credentials renewed before they expire and once on a 401), safe retries,
+//! and transport failures turned into [`ApiError`]s.
+//!
+//! The calls that obtain credentials (IAM, STS, the ECS metadata service) go through the
+//! same [`Transport::send`], signed with the credentials they are based on
+//! ([`CallAuth::As`]), so they share its rules: no redirect followed, bounded answers,
+//! secrets never logged.
 
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::Method;
 use tokio_util::sync::CancellationToken;
 
-use crate::taurusdb::api::auth::{Credentials, TokenCache};
+use crate::taurusdb::api::auth::{Credentials, IamPassword};
 use crate::taurusdb::api::endpoint::{self, UrlProblem};
 use crate::taurusdb::api::error::ApiError;
 use crate::taurusdb::api::response::{self, BodyError, MAX_BODY_BYTES};
@@ -34,6 +40,10 @@ pub struct ClientConfig {
     pub ca_pem: Option<Vec<u8>>,
     /// Skip TLS certificate verification (private clouds with self-signed endpoints).
     pub insecure: bool,
+    /// IAM's v3 base URL (`auth_url`), for looking up the project of `region`.
+    pub iam_url: Option<String>,
+    /// The region whose project is looked up when no project ID is configured.
+    pub region: Option<String>,
 }
 
 impl ClientConfig {
@@ -48,6 +58,8 @@ impl ClientConfig {
             retry: RetryPolicy::default(),
             ca_pem: None,
             insecure: false,
+            iam_url: None,
+            region: None,
         }
     }
 }
@@ -58,6 +70,17 @@ impl ClientConfig {
 /// pages); a real list of that size takes well under a minute.
 pub const LIST_DEADLINE: Duration = Duration::from_secs(300);
 
+/// How a call proves who sends it.
+#[derive(Clone, Copy)]
+pub(super) enum CallAuth<'a> {
+    /// With the client's own credentials (every API call).
+    Client,
+    /// Not at all (the IAM password token request, the metadata service, OIDC).
+    Anonymous,
+    /// With these credentials (the calls that obtain credentials from others).
+    As(&'a Credentials),
+}
+
 /// One request to make: where, with what, and how much of the answer to read.
 pub(super) struct Call<'a> {
     pub method: Method,
@@ -65,45 +88,90 @@ pub(super) struct Call<'a> {
     /// Which project the call is about (AK/SK requests carry it as `X-Project-Id`).
     pub project_id: Option<&'a str>,
     pub body: Option<Vec<u8>>,
-    /// Authenticate the request (every API call; not the IAM token request).
-    pub authenticated: bool,
+    pub auth: CallAuth<'a>,
+    /// Headers of this call besides the documented ones (e.g. `X-Idp-Id`); values may
+    /// be secrets, so they are never logged.
+    pub headers: Vec<(&'static str, String)>,
     /// The largest answer body read.
     pub body_limit: usize,
+    /// This call's own timeout, when shorter than the client's.
+    pub timeout: Option<Duration>,
+    /// This call's own retry count, when it must not take the client's.
+    pub max_retries: Option<u32>,
 }
 
 impl<'a> Call<'a> {
     /// An authenticated read.
     pub fn get(url: String, project_id: &'a str) -> Self {
         Self {
-            method: Method::GET,
-            url,
             project_id: Some(project_id),
-            body: None,
-            authenticated: true,
-            body_limit: MAX_BODY_BYTES,
+            ..Self::new(Method::GET, url, None)
         }
     }
 
     /// An authenticated write.
     pub fn post(url: String, project_id: &'a str, body: Vec<u8>) -> Self {
         Self {
-            method: Method::POST,
-            body: Some(body),
-            ..Self::get(url, project_id)
+            project_id: Some(project_id),
+            ..Self::new(Method::POST, url, Some(body))
+        }
+    }
+
+    /// A call with the client's credentials, about no project.
+    pub fn new(method: Method, url: String, body: Option<Vec<u8>>) -> Self {
+        Self {
+            method,
+            url,
+            project_id: None,
+            body,
+            auth: CallAuth::Client,
+            headers: Vec::new(),
+            body_limit: MAX_BODY_BYTES,
+            timeout: None,
+            max_retries: None,
         }
     }
 
     pub fn with_body_limit(self, body_limit: usize) -> Self {
         Self { body_limit, ..self }
     }
+
+    pub fn with_auth(self, auth: CallAuth<'a>) -> Self {
+        Self { auth, ..self }
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: String) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    pub fn with_timeout(self, timeout: Duration) -> Self {
+        Self {
+            timeout: Some(timeout),
+            ..self
+        }
+    }
+
+    pub fn with_max_retries(self, max_retries: u32) -> Self {
+        Self {
+            max_retries: Some(max_retries),
+            ..self
+        }
+    }
 }
 
-/// What sends requests: the pool, the configuration and the IAM token.
+/// Credentials ready for one attempt.
+enum Proof {
+    Token(Secret),
+    Keys(signer::Credentials),
+}
+
+/// What sends requests: the pool and the configuration (whose credentials hold the IAM
+/// token or the temporary credentials they obtain).
 #[derive(Debug)]
 pub(super) struct Transport {
     http: reqwest::Client,
     pub config: ClientConfig,
-    token: TokenCache,
 }
 
 impl Transport {
@@ -113,6 +181,9 @@ impl Transport {
         check_url(&endpoint, "endpoint")?;
         if let Credentials::Password(iam) = &config.credentials {
             check_url(&iam.auth_url, "auth_url")?;
+        }
+        if let Some(iam_url) = &config.iam_url {
+            check_url(iam_url, "auth_url")?;
         }
         let mut builder = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
@@ -146,37 +217,48 @@ impl Transport {
         Ok(Self {
             http,
             config: ClientConfig { endpoint, ..config },
-            token: TokenCache::default(),
         })
     }
 
-    /// Sends a call, retrying what is safe to retry (see [`retry`]), and with password
-    /// credentials renewing the IAM token once on a 401.
+    /// Sends a call, retrying what is safe to retry (see [`retry`]); with credentials
+    /// that can be renewed (an IAM password's token, temporary credentials), renewing
+    /// them once on a 401.
     pub async fn send(
         &self,
         call: Call<'_>,
         cancel: &CancellationToken,
     ) -> Result<Reply, ApiError> {
-        let policy = self.config.retry;
+        let mut policy = self.config.retry;
+        if let Some(max_retries) = call.max_retries {
+            policy.max_retries = max_retries;
+        }
+        let credentials = match call.auth {
+            CallAuth::Client => Some(&self.config.credentials),
+            CallAuth::Anonymous => None,
+            CallAuth::As(credentials) => Some(credentials),
+        };
         let mut retries = 0;
         let mut renewed = false;
         loop {
-            let token = match (&self.config.credentials, call.authenticated) {
-                (Credentials::Password(_), true) => Some(self.iam_token(cancel).await?),
-                _ => None,
+            let proof = match credentials {
+                Some(credentials) => Some(self.proof(credentials, cancel).await?),
+                None => None,
             };
-            let result = self.attempt(&call, token.as_ref(), cancel).await;
+            let result = self.attempt(&call, proof.as_ref(), cancel).await;
             let err = match result {
                 Ok(reply) => return Ok(reply),
                 Err(err) => err,
             };
-            if let (Some(used), Some(401), false) = (&token, err.status(), renewed) {
+            if let (Some(credentials), Some(used), Some(401), false) =
+                (credentials, &proof, err.status(), renewed)
+                && forget(credentials, used).await
+            {
                 renewed = true;
                 tracing::info!(
                     http_path = path_of(&call.url),
-                    "IAM token rejected; requesting a new one"
+                    credentials = credentials.kind(),
+                    "credentials rejected; obtaining new ones"
                 );
-                self.token.invalidate(used).await;
                 continue;
             }
             let Some(reason) = retry::retry_reason(&call.method, &err) else {
@@ -211,19 +293,37 @@ impl Transport {
         }
     }
 
-    /// The shared IAM token, fetched on first use.
-    async fn iam_token(&self, cancel: &CancellationToken) -> Result<Secret, ApiError> {
-        let Credentials::Password(iam) = &self.config.credentials else {
-            return Err(ApiError::Config("no IAM password credentials".into()));
-        };
+    /// What one attempt with `credentials` carries: the token, or keys to sign with
+    /// (temporary ones renewed first when their time has come).
+    async fn proof(
+        &self,
+        credentials: &Credentials,
+        cancel: &CancellationToken,
+    ) -> Result<Proof, ApiError> {
+        Ok(match credentials {
+            Credentials::Token(token) => Proof::Token(token.clone()),
+            Credentials::AkSk(keys) => Proof::Keys(keys.clone()),
+            Credentials::Password(iam) => Proof::Token(self.iam_token(iam, cancel).await?),
+            Credentials::Temporary(source) => {
+                Proof::Keys(Box::pin(source.keys(self, cancel)).await?)
+            }
+        })
+    }
+
+    /// The shared IAM token of `iam`, fetched on first use.
+    async fn iam_token(
+        &self,
+        iam: &IamPassword,
+        cancel: &CancellationToken,
+    ) -> Result<Secret, ApiError> {
         // The first caller fetches for everyone; a caller whose own deadline or
         // cancellation comes first stops waiting for it (and for the lock).
-        let shared = self.token.get_or_fetch(|| async {
+        let shared = iam.token.get_or_fetch(|| async {
             let body = serde_json::to_vec(&iam.token_request())
                 .map_err(|err| ApiError::Config(err.to_string()))?;
             let url = format!("{}/auth/tokens", iam.auth_url.trim_end_matches('/'));
-            let reply = self
-                .send_token_request(url, body, cancel)
+            let call = Call::new(Method::POST, url, Some(body)).with_auth(CallAuth::Anonymous);
+            let reply = Box::pin(self.send(call, cancel))
                 .await
                 .map_err(|err| ApiError::IamToken(Box::new(err)))?;
             tracing::debug!("obtained an IAM token");
@@ -238,32 +338,11 @@ impl Transport {
         }
     }
 
-    async fn send_token_request(
-        &self,
-        url: String,
-        body: Vec<u8>,
-        cancel: &CancellationToken,
-    ) -> Result<Reply, ApiError> {
-        // The token request is itself a call with retries, just unauthenticated.
-        Box::pin(self.send(
-            Call {
-                method: Method::POST,
-                url,
-                project_id: None,
-                body: Some(body),
-                authenticated: false,
-                body_limit: MAX_BODY_BYTES,
-            },
-            cancel,
-        ))
-        .await
-    }
-
     /// One attempt: build, authenticate, send, read.
     async fn attempt(
         &self,
         call: &Call<'_>,
-        token: Option<&Secret>,
+        proof: Option<&Proof>,
         cancel: &CancellationToken,
     ) -> Result<Reply, ApiError> {
         let mut headers: Vec<(&str, String)> = vec![("Accept", "application/json".into())];
@@ -273,10 +352,14 @@ impl Transport {
         if let Some(language) = &self.config.language {
             headers.push(("X-Language", language.clone()));
         }
-        if call.authenticated {
-            self.authenticate(call, token, &mut headers)?;
+        headers.extend(call.headers.iter().cloned());
+        if let Some(proof) = proof {
+            authenticate(call, proof, &mut headers)?;
         }
         let mut request = self.http.request(call.method.clone(), &call.url);
+        if let Some(timeout) = call.timeout {
+            request = request.timeout(timeout);
+        }
         for (name, value) in &headers {
             request = request.header(*name, value);
         }
@@ -288,13 +371,13 @@ impl Transport {
             return Err(ApiError::Cancelled);
         }
         let interrupted = || ApiError::Interrupted {
-            endpoint: self.config.endpoint.clone(),
+            endpoint: self.endpoint_of(&call.url),
         };
         let response = tokio::select! {
             response = request.send() => response,
             () = cancel.cancelled() => return Err(interrupted()),
         };
-        let response = response.map_err(|err| self.transport_error(&err))?;
+        let response = response.map_err(|err| self.transport_error(call, &err))?;
         let status = response.status();
         let header = |name: &str| {
             response
@@ -331,7 +414,7 @@ impl Transport {
         };
         let body = match body {
             Ok(body) => body,
-            Err(BodyError::Transport(err)) => return Err(self.transport_error(&err)),
+            Err(BodyError::Transport(err)) => return Err(self.transport_error(call, &err)),
             Err(BodyError::TooLarge) => {
                 log("TaurusDB API call answered with a body over the limit");
                 return Err(ApiError::BodyTooLarge {
@@ -355,64 +438,86 @@ impl Transport {
         }
     }
 
-    /// Adds the credential headers for one attempt (a fresh signature every time).
-    fn authenticate(
-        &self,
-        call: &Call<'_>,
-        token: Option<&Secret>,
-        headers: &mut Vec<(&str, String)>,
-    ) -> Result<(), ApiError> {
-        match (&self.config.credentials, token) {
-            (Credentials::Token(token), _) | (Credentials::Password(_), Some(token)) => {
-                headers.push(("X-Auth-Token", token.expose().to_string()));
-                Ok(())
-            }
-            (Credentials::Password(_), None) => Err(ApiError::Config(
-                "IAM token missing for an authenticated call".into(),
-            )),
-            (Credentials::AkSk(credentials), _) => {
-                let url = reqwest::Url::parse(&call.url)
-                    .map_err(|err| ApiError::Config(format!("invalid URL: {err}")))?;
-                let host = match (url.host_str(), url.port()) {
-                    (Some(host), Some(port)) => format!("{host}:{port}"),
-                    (Some(host), None) => host.to_string(),
-                    (None, _) => return Err(ApiError::Config("URL without host".into())),
-                };
-                if let Some(project_id) = call.project_id {
-                    headers.push(("X-Project-Id", project_id.to_string()));
-                }
-                let mut signed: Vec<(&str, &str)> = vec![("Host", host.as_str())];
-                for (name, value) in headers.iter() {
-                    if matches!(*name, "Content-Type" | "X-Project-Id") {
-                        signed.push((name, value.as_str()));
-                    }
-                }
-                let input = signer::SignInput {
-                    method: call.method.as_str(),
-                    path: url.path(),
-                    query: url.query(),
-                    headers: &signed,
-                    body: call.body.as_deref().unwrap_or_default(),
-                };
-                let added = signer::sign(credentials, &input, SystemTime::now());
-                headers.extend(added);
-                Ok(())
-            }
+    /// What a failed call's error names: the configured endpoint for API calls, else
+    /// the scheme, host and port the call went to (IAM, STS, the metadata service).
+    fn endpoint_of(&self, url: &str) -> String {
+        if url.starts_with(&self.config.endpoint) {
+            return self.config.endpoint.clone();
         }
+        reqwest::Url::parse(url)
+            .map(|parsed| parsed.origin().ascii_serialization())
+            .unwrap_or_else(|_| "(unparsable URL)".to_string())
     }
 
-    fn transport_error(&self, err: &reqwest::Error) -> ApiError {
-        let endpoint = self.config.endpoint.clone();
+    fn transport_error(&self, call: &Call<'_>, err: &reqwest::Error) -> ApiError {
+        let endpoint = self.endpoint_of(&call.url);
         let detail = root_cause(err);
         if err.is_timeout() {
             ApiError::Timeout {
                 endpoint,
-                timeout: self.config.request_timeout,
+                timeout: call.timeout.unwrap_or(self.config.request_timeout),
             }
         } else if err.is_connect() {
             ApiError::Connect { endpoint, detail }
         } else {
             ApiError::Transport { endpoint, detail }
+        }
+    }
+}
+
+/// Forgets credentials the service refused, when they can be renewed; whether they were.
+async fn forget(credentials: &Credentials, used: &Proof) -> bool {
+    match (credentials, used) {
+        (Credentials::Password(iam), Proof::Token(token)) => {
+            iam.token.invalidate(token).await;
+            true
+        }
+        (Credentials::Temporary(source), Proof::Keys(keys)) => {
+            source.invalidate(keys).await;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Adds the credential headers for one attempt (a fresh signature every time).
+fn authenticate(
+    call: &Call<'_>,
+    proof: &Proof,
+    headers: &mut Vec<(&str, String)>,
+) -> Result<(), ApiError> {
+    match proof {
+        Proof::Token(token) => {
+            headers.push(("X-Auth-Token", token.expose().to_string()));
+            Ok(())
+        }
+        Proof::Keys(credentials) => {
+            let url = reqwest::Url::parse(&call.url)
+                .map_err(|err| ApiError::Config(format!("invalid URL: {err}")))?;
+            let host = match (url.host_str(), url.port()) {
+                (Some(host), Some(port)) => format!("{host}:{port}"),
+                (Some(host), None) => host.to_string(),
+                (None, _) => return Err(ApiError::Config("URL without host".into())),
+            };
+            if let Some(project_id) = call.project_id {
+                headers.push(("X-Project-Id", project_id.to_string()));
+            }
+            let mut signed: Vec<(&str, &str)> = vec![("Host", host.as_str())];
+            for (name, value) in headers.iter() {
+                if matches!(*name, "Content-Type" | "X-Project-Id") {
+                    signed.push((name, value.as_str()));
+                }
+            }
+            let input = signer::SignInput {
+                method: call.method.as_str(),
+                path: url.path(),
+                query: url.query(),
+                headers: &signed,
+                body: call.body.as_deref().unwrap_or_default(),
+            };
+            let added = signer::sign(credentials, &input, SystemTime::now());
+            headers.extend(added);
+            Ok(())
         }
     }
 }

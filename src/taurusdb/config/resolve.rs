@@ -1,17 +1,25 @@
 //! From the provider block and the environment to [`Settings`] (every fallback taken,
-//! every value checked, secrets wrapped), to credentials, and to the API client a
-//! resource gets ([`Configured`]).
+//! every value checked, secrets wrapped, the shared config profile read), to credentials
+//! ([`sources`](super::sources)), and to the API client a resource gets
+//! ([`Configured`]).
 
-use super::setting::{CREDENTIAL_CHOICES, Kind, Setting, attrs, hint_all};
-use super::{EnvLookup, ProviderConfig, check_language, check_project_id, check_region, check_url};
+use super::blocks::{self, AssumeRoleBlock, OidcBlock};
+use super::setting::{Kind, Setting, assume_role, attrs, endpoints, oidc};
+use super::shared_file::{self, Profile};
+use super::{
+    EnvLookup, ProviderConfig, check_cloud, check_language, check_project_id, check_region,
+    check_url,
+};
 use crate::taurusdb::api::ca_file::{self, CaFileError};
+use crate::taurusdb::api::issuers::IdToken;
 use crate::taurusdb::api::retry::RetryPolicy;
 use crate::taurusdb::api::{
-    ApiClient, ClientConfig, Credentials, IamPassword, ProjectScope, Secret, endpoint, signer,
+    ApiClient, ApiError, ClientConfig, Credentials, Domain, Secret, endpoint,
 };
 use crate::tf::attr::Attr;
 use crate::tf::diagnostics::{Diagnostic, Diagnostics};
 use crate::tf::path::AttrPath;
+use tokio_util::sync::CancellationToken;
 
 fn unusable_ca_file(path: &str, from_env: bool, err: &CaFileError) -> Diagnostic {
     let source = if from_env {
@@ -31,19 +39,56 @@ fn unusable_ca_file(path: &str, from_env: bool, err: &CaFileError) -> Diagnostic
 pub struct Settings {
     pub region: Option<String>,
     pub project_id: Option<String>,
-    pub auth_token: Option<Secret>,
+    pub token: Option<Secret>,
     pub access_key: Option<Secret>,
     pub secret_key: Option<Secret>,
     pub security_token: Option<Secret>,
     pub user_name: Option<String>,
+    pub user_id: Option<String>,
     pub password: Option<Secret>,
     pub domain_name: Option<String>,
+    pub domain_id: Option<String>,
+    /// The shared config file's profile, when `shared_config_file` or `profile` is set.
+    pub profile: Option<Profile>,
+    pub cloud: Option<String>,
+    /// IAM's v3 URL when configured (`auth_url`, `endpoints["iam"]`, `HW_AUTH_URL`).
     pub auth_url: Option<String>,
+    /// The TaurusDB API when configured (`endpoint`, `endpoints["gaussdb"]`, env).
     pub endpoint: Option<String>,
+    pub sts_endpoint: Option<String>,
+    pub metadata_endpoint: Option<String>,
     pub language: Option<String>,
     pub max_retries: i64,
     pub insecure: bool,
     pub ca_pem: Option<Vec<u8>>,
+    /// The `assume_role` chain, in order.
+    pub assume_role: Vec<Hop>,
+    pub oidc: Option<Oidc>,
+    /// Whether the machine's own identity (the ECS metadata service) may be used when
+    /// nothing else is given: for Terraform always; for `serve` only with
+    /// `--credentials-from-env`.
+    pub machine_identity: bool,
+}
+
+/// One resolved `assume_role` hop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hop {
+    pub agency_name: String,
+    /// By name: IAM issues the credentials; by ID: STS v5 does.
+    pub domain: Domain,
+    pub duration: u32,
+    /// Where it was configured, for diagnostics.
+    pub path: AttrPath,
+}
+
+/// The resolved `assume_role_with_oidc`.
+#[derive(Debug, Clone)]
+pub struct Oidc {
+    pub idp_id: String,
+    pub id_token: IdToken,
+    pub agency_name: String,
+    pub domain_id: String,
+    pub duration: u32,
 }
 
 /// Resolves each setting from config, then environment, collecting diagnostics.
@@ -96,6 +141,240 @@ impl Resolver<'_> {
             );
         }
         value
+    }
+
+    /// The shared config file's profile, read when `shared_config_file` or `profile`
+    /// is set (the file defaults to `$HOME/.hcloud/config.json`); None otherwise or
+    /// when it cannot be used (a diagnostic says why).
+    async fn profile(&mut self, config: &ProviderConfig) -> Option<Profile> {
+        let path = self.text(&config.shared_config_file, attrs::SHARED_CONFIG_FILE);
+        let wanted = self.text(&config.profile, attrs::PROFILE);
+        if path.is_none() && wanted.is_none() {
+            return None;
+        }
+        let (path, blame) = match path {
+            Some(path) => (std::path::PathBuf::from(path), attrs::SHARED_CONFIG_FILE),
+            None => match shared_file::default_path((self.env)("HOME").as_deref()) {
+                Some(path) => (path, attrs::PROFILE),
+                None => {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            "No shared config file",
+                            format!(
+                                "{} is set, but HOME is not, so there is no default file; \
+                                 set {}.",
+                                attrs::PROFILE.hint(),
+                                attrs::SHARED_CONFIG_FILE.hint()
+                            ),
+                        )
+                        .at(AttrPath::attr(attrs::PROFILE.attr)),
+                    );
+                    return None;
+                }
+            },
+        };
+        match shared_file::read(path, wanted).await {
+            Ok(profile) => Some(profile),
+            Err(err) => {
+                self.diagnostics.push(
+                    Diagnostic::error("Unusable shared config file", err.to_string())
+                        .at(AttrPath::attr(blame.attr)),
+                );
+                None
+            }
+        }
+    }
+
+    /// Region and project from the profile, where neither the block nor the
+    /// environment gives them; each checked as if configured.
+    fn take_from_profile(&mut self, settings: &mut Settings) {
+        let Some(profile) = &settings.profile else {
+            return;
+        };
+        if settings.region.is_none()
+            && let Some(region) = &profile.region
+        {
+            match check_region(region, attrs::REGION) {
+                None => settings.region = Some(region.clone()),
+                Some(problem) => self.diagnostics.push(
+                    Diagnostic::error(
+                        format!("Invalid region in profile {:?}", profile.name),
+                        format!("The shared config file's {}", problem.detail),
+                    )
+                    .at(AttrPath::attr(attrs::PROFILE.attr)),
+                ),
+            }
+        }
+        if settings.project_id.is_none()
+            && let Some(project_id) = &profile.project_id
+        {
+            match check_project_id(project_id, attrs::PROJECT_ID) {
+                None => settings.project_id = Some(project_id.clone()),
+                Some(problem) => self.diagnostics.push(
+                    Diagnostic::error(
+                        format!("Invalid projectId in profile {:?}", profile.name),
+                        format!("The shared config file's {}", problem.detail),
+                    )
+                    .at(AttrPath::attr(attrs::PROFILE.attr)),
+                ),
+            }
+        }
+    }
+
+    /// `assume_role_with_oidc`: the block, its attributes falling back to their
+    /// variables; or the variables alone when `HW_ASSUME_ROLE_IDP_ID` is set.
+    fn oidc(&mut self, config: &ProviderConfig) -> Option<Oidc> {
+        let block = match &config.assume_role_with_oidc {
+            Attr::Known(block) => block.clone(),
+            Attr::Unknown => {
+                self.diagnostics.push(unknown_block(oidc::BLOCK));
+                return None;
+            }
+            Attr::Null if (self.env)(oidc::IDP_ID.env).is_some_and(|v| !v.trim().is_empty()) => {
+                OidcBlock::default()
+            }
+            Attr::Null => return None,
+        };
+        let at = |setting: Setting| blocks::path(oidc::BLOCK, 0, setting);
+        let idp_id = self.text(&block.idp_id, oidc::IDP_ID);
+        let agency_name = self.text(&block.agency_name, oidc::AGENCY_NAME);
+        let domain_id = self.text(&block.domain_id, oidc::DOMAIN_ID);
+        let duration = self.count(&block.duration, oidc::DURATION);
+        let id_token = match (
+            self.secret(&block.id_token, oidc::ID_TOKEN),
+            self.text(&block.id_token_file, oidc::ID_TOKEN_FILE),
+        ) {
+            (Some(token), _) => Some(IdToken::Value(token)),
+            (None, Some(path)) => Some(IdToken::File(path.into())),
+            (None, None) => None,
+        };
+        let mut missing = Vec::new();
+        for (given, setting) in [
+            (idp_id.is_some(), oidc::IDP_ID),
+            (id_token.is_some(), oidc::ID_TOKEN),
+            (agency_name.is_some(), oidc::AGENCY_NAME),
+            (domain_id.is_some(), oidc::DOMAIN_ID),
+        ] {
+            if !given {
+                missing.push(setting);
+            }
+        }
+        if let Some(first) = missing.first() {
+            let names: Vec<String> = missing
+                .iter()
+                .map(|s| {
+                    if s.attr == oidc::ID_TOKEN.attr {
+                        format!(
+                            "{} or {} ({} or {})",
+                            oidc::ID_TOKEN.attr,
+                            oidc::ID_TOKEN_FILE.attr,
+                            oidc::ID_TOKEN.env,
+                            oidc::ID_TOKEN_FILE.env
+                        )
+                    } else {
+                        s.hint()
+                    }
+                })
+                .collect();
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "Incomplete assume_role_with_oidc",
+                    format!(
+                        "{} needs {}; missing: {}.",
+                        oidc::BLOCK,
+                        "idp_id, an ID token, agency_name and domain_id",
+                        names.join(", ")
+                    ),
+                )
+                .at(at(*first)),
+            );
+            return None;
+        }
+        Some(Oidc {
+            idp_id: idp_id?,
+            id_token: id_token?,
+            agency_name: agency_name?,
+            domain_id: domain_id?,
+            duration: u32::try_from(duration).unwrap_or(3600),
+        })
+    }
+
+    /// The `assume_role` chain: each block (the first one's unset attributes from the
+    /// variables), or without blocks one hop from the variables when
+    /// `HW_ASSUME_ROLE_AGENCY_NAME` is set and not taken by OIDC.
+    fn assume_role(&mut self, config: &ProviderConfig, oidc_taken: bool) -> Vec<Hop> {
+        let blocks = match &config.assume_role {
+            Attr::Known(blocks) => blocks.clone(),
+            Attr::Unknown => {
+                self.diagnostics.push(unknown_block(assume_role::BLOCK));
+                return Vec::new();
+            }
+            Attr::Null => Vec::new(),
+        };
+        let from_env = blocks.is_empty()
+            && !oidc_taken
+            && (self.env)(assume_role::AGENCY_NAME.env).is_some_and(|v| !v.trim().is_empty());
+        let blocks = if from_env {
+            vec![AssumeRoleBlock::default()]
+        } else {
+            blocks
+        };
+        let mut hops = Vec::with_capacity(blocks.len());
+        for (index, block) in blocks.iter().enumerate() {
+            let with_env = index == 0;
+            let read = |r: &mut Self, attr: &Attr<String>, setting: Setting| {
+                if with_env {
+                    r.text(attr, setting)
+                } else {
+                    r.text(attr, setting.without_env())
+                }
+            };
+            let agency_name = read(self, &block.agency_name, assume_role::AGENCY_NAME);
+            let domain_name = read(self, &block.domain_name, assume_role::DOMAIN_NAME);
+            let domain_id = read(self, &block.domain_id, assume_role::DOMAIN_ID);
+            let duration_setting = if with_env {
+                assume_role::DURATION
+            } else {
+                assume_role::DURATION.without_env()
+            };
+            let duration = self.count(&block.duration, duration_setting);
+            let path = if from_env {
+                AttrPath::attr(assume_role::BLOCK)
+            } else {
+                blocks::path(assume_role::BLOCK, index, assume_role::AGENCY_NAME)
+            };
+            let domain = match (domain_id, domain_name) {
+                (Some(id), _) => Some(Domain::Id(id)),
+                (None, Some(name)) => Some(Domain::Name(name)),
+                (None, None) => None,
+            };
+            let (Some(agency_name), Some(domain)) = (agency_name, domain) else {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "Incomplete assume_role",
+                        format!(
+                            "Each {} needs {} and {} or {} ({}, {} or {} without a block).",
+                            assume_role::BLOCK,
+                            assume_role::AGENCY_NAME.attr,
+                            assume_role::DOMAIN_NAME.attr,
+                            assume_role::DOMAIN_ID.attr,
+                            assume_role::AGENCY_NAME.env,
+                            assume_role::DOMAIN_NAME.env,
+                            assume_role::DOMAIN_ID.env
+                        ),
+                    )
+                    .at(path),
+                );
+                continue;
+            };
+            hops.push(Hop {
+                agency_name,
+                domain,
+                duration: u32::try_from(duration).unwrap_or(3600),
+                path,
+            });
+        }
+        hops
     }
 
     /// A [`Kind::Count`] setting; its default when unset or invalid.
@@ -154,17 +433,42 @@ impl Resolver<'_> {
 }
 
 impl Settings {
-    /// The settings from the provider block and the environment. Async because the CA
-    /// file is read on the blocking pool (see [`ca_file`]).
+    /// The settings from the provider block and the environment. Async because files
+    /// (the CA file, the shared config file) are read on the blocking pool.
     pub async fn resolve(config: &ProviderConfig, env: &EnvLookup) -> Result<Self, Diagnostics> {
         let mut r = Resolver {
             env,
             diagnostics: config.validate(),
         };
         let language = r.checked_text(&config.language, attrs::LANGUAGE, check_language);
-        let endpoint = r.checked_text(&config.endpoint, attrs::ENDPOINT, check_url);
-        let auth_url = r.checked_text(&config.auth_url, attrs::AUTH_URL, check_url);
+        let cloud = r.checked_text(&config.cloud, attrs::CLOUD, check_cloud);
         let region = r.checked_text(&config.region, attrs::REGION, check_region);
+        let mapped = |key: Setting| -> Attr<String> {
+            match &config.endpoints {
+                Attr::Known(map) => map
+                    .get(key.attr)
+                    .filter(|v| !v.trim().is_empty())
+                    .cloned()
+                    .into(),
+                Attr::Unknown => Attr::Unknown,
+                Attr::Null => Attr::Null,
+            }
+        };
+        let endpoint = r.checked_text(
+            &config.endpoint.clone().or(mapped(endpoints::GAUSSDB)),
+            attrs::ENDPOINT,
+            check_url,
+        );
+        let auth_url = r
+            .checked_text(
+                &config.auth_url.clone().or(mapped(endpoints::IAM)),
+                attrs::AUTH_URL,
+                check_url,
+            )
+            .map(|url| iam_v3(&url, config.auth_url.is_null()));
+        let sts_endpoint = r.checked_text(&mapped(endpoints::STS), endpoints::STS, check_url);
+        let metadata_endpoint =
+            r.checked_text(&mapped(endpoints::METADATA), endpoints::METADATA, check_url);
         let ca_pem = match r.text(&config.ca_file, attrs::CA_FILE) {
             None => None,
             Some(path) => match ca_file::read_ca_file(path.clone().into()).await {
@@ -176,23 +480,40 @@ impl Settings {
                 }
             },
         };
-        let settings = Self {
+        let profile = r.profile(config).await;
+        let oidc = r.oidc(config);
+        let assume_role = r.assume_role(config, oidc.is_some());
+        let mut settings = Self {
             region,
             project_id: r.checked_text(&config.project_id, attrs::PROJECT_ID, check_project_id),
-            auth_token: r.secret(&config.auth_token, attrs::AUTH_TOKEN),
+            token: if config.token.is_null() {
+                r.secret(&config.auth_token, attrs::AUTH_TOKEN)
+            } else {
+                r.secret(&config.token, attrs::TOKEN)
+            },
             access_key: r.secret(&config.access_key, attrs::ACCESS_KEY),
             secret_key: r.secret(&config.secret_key, attrs::SECRET_KEY),
             security_token: r.secret(&config.security_token, attrs::SECURITY_TOKEN),
             user_name: r.text(&config.user_name, attrs::USER_NAME),
+            user_id: r.text(&config.user_id, attrs::USER_ID),
             password: r.secret(&config.password, attrs::PASSWORD),
             domain_name: r.text(&config.domain_name, attrs::DOMAIN_NAME),
+            domain_id: r.text(&config.domain_id, attrs::DOMAIN_ID),
+            profile,
+            cloud,
             auth_url,
             endpoint,
+            sts_endpoint,
+            metadata_endpoint,
             language,
             max_retries: r.count(&config.max_retries, attrs::MAX_RETRIES),
             insecure: r.flag(&config.insecure, attrs::INSECURE),
             ca_pem,
+            assume_role,
+            oidc,
+            machine_identity: true,
         };
+        r.take_from_profile(&mut settings);
         let mut diagnostics = r.diagnostics;
         // An invalid region is reported once, above, not again as unusable credentials.
         let region_valid = settings
@@ -213,73 +534,43 @@ impl Settings {
         self.endpoint.clone().or_else(|| {
             self.region
                 .as_deref()
-                .and_then(|region| endpoint::regional(region, None))
+                .and_then(|region| endpoint::regional(region, self.cloud.as_deref()))
         })
     }
 
-    /// The credentials to use, in the order token > AK/SK > password.
+    /// IAM's v3 URL: the configured one, else the region's.
+    pub fn iam_url(&self) -> Option<String> {
+        self.auth_url.clone().or_else(|| {
+            self.region
+                .as_deref()
+                .and_then(|region| endpoint::iam(region, self.cloud.as_deref()))
+        })
+    }
+
+    /// STS's URL: the configured one, else the region's.
+    pub fn sts_url(&self) -> Option<String> {
+        self.sts_endpoint.clone().or_else(|| {
+            self.region
+                .as_deref()
+                .and_then(|region| endpoint::sts(region, self.cloud.as_deref()))
+        })
+    }
+
+    /// The credentials to use (see [`sources`](super::sources) for the order).
     pub fn credentials(&self) -> Result<Credentials, CredentialProblem> {
-        if let Some(token) = &self.auth_token {
-            return Ok(Credentials::Token(token.clone()));
-        }
-        match (&self.access_key, &self.secret_key, &self.security_token) {
-            (Some(access_key), Some(secret_key), _) => {
-                return Ok(Credentials::AkSk(signer::Credentials {
-                    access_key: access_key.clone(),
-                    secret_key: secret_key.clone(),
-                    security_token: self.security_token.clone(),
-                }));
-            }
-            (Some(_), None, _) => return Err(half_given(attrs::ACCESS_KEY, attrs::SECRET_KEY)),
-            (None, Some(_), _) => return Err(half_given(attrs::SECRET_KEY, attrs::ACCESS_KEY)),
-            // A security token belongs to temporary AK/SK credentials.
-            (None, None, Some(_)) => {
-                return Err(half_given(attrs::SECURITY_TOKEN, attrs::ACCESS_KEY));
-            }
-            (None, None, None) => {}
-        }
-        if self.user_name.is_none() && self.password.is_none() {
-            return Err(CredentialProblem::Missing);
-        }
-        let (Some(user_name), Some(password)) = (&self.user_name, &self.password) else {
-            return Err(if self.user_name.is_some() {
-                half_given(attrs::USER_NAME, attrs::PASSWORD)
-            } else {
-                half_given(attrs::PASSWORD, attrs::USER_NAME)
-            });
-        };
-        let Some(domain_name) = &self.domain_name else {
-            return Err(half_given(attrs::USER_NAME, attrs::DOMAIN_NAME));
-        };
-        let auth_url = match (&self.auth_url, &self.region) {
-            (Some(url), _) => url.clone(),
-            (None, Some(region)) => match endpoint::iam(region, None) {
-                Some(url) => url,
-                None => {
-                    return Err(CredentialProblem::HalfGiven(
-                        check_region(region, attrs::REGION).unwrap_or_else(|| {
-                            Diagnostic::error(
-                                format!("Invalid {}", attrs::REGION.attr),
-                                format!("{} is not a region name.", attrs::REGION.attr),
-                            )
-                        }),
-                    ));
-                }
-            },
-            (None, None) => return Err(half_given(attrs::USER_NAME, attrs::AUTH_URL)),
-        };
-        let scope = match (&self.project_id, &self.region) {
-            (Some(id), _) => ProjectScope::Id(id.clone()),
-            (None, Some(region)) => ProjectScope::Name(region.clone()),
-            (None, None) => return Err(half_given(attrs::USER_NAME, attrs::PROJECT_ID)),
-        };
-        Ok(Credentials::Password(IamPassword {
-            user_name: user_name.clone(),
-            password: password.clone(),
-            domain_name: domain_name.clone(),
-            auth_url,
-            scope,
-        }))
+        super::sources::choose(self)
+    }
+}
+
+/// `endpoints["iam"]` and `HW_AUTH_URL` may name IAM's host alone (as the huaweicloud
+/// provider's `endpoints` does): `/v3` is added when missing. `auth_url` is taken as it
+/// is.
+fn iam_v3(url: &str, may_lack_version: bool) -> String {
+    let trimmed = url.trim_end_matches('/');
+    if may_lack_version && !trimmed.ends_with("/v3") {
+        format!("{trimmed}/v3")
+    } else {
+        url.to_string()
     }
 }
 
@@ -292,7 +583,7 @@ pub enum CredentialProblem {
     HalfGiven(Diagnostic),
 }
 
-fn half_given(given: Setting, missing: Setting) -> CredentialProblem {
+pub(super) fn half_given(given: Setting, missing: Setting) -> CredentialProblem {
     CredentialProblem::HalfGiven(Diagnostic::error(
         "Incomplete TaurusDB credentials",
         format!(
@@ -302,6 +593,17 @@ fn half_given(given: Setting, missing: Setting) -> CredentialProblem {
             attrs::AUTH_TOKEN.hint()
         ),
     ))
+}
+
+fn unknown_block(block: &str) -> Diagnostic {
+    Diagnostic::error(
+        format!("Provider block {block} is unknown"),
+        format!(
+            "The {block} blocks depend on something known only after apply, but the \
+             provider must be configured before planning. Use known values."
+        ),
+    )
+    .at(AttrPath::attr(block))
 }
 
 fn unknown_at_configure(setting: Setting) -> Diagnostic {
@@ -335,6 +637,61 @@ impl Configured {
     pub fn client(&self) -> Result<&ApiClient, Diagnostic> {
         self.client.as_ref().map_err(Clone::clone)
     }
+
+    /// The project of calls that name none, as far as it is known without a lookup:
+    /// the configured one; Unknown when it will be looked up; Null when there is none.
+    pub fn default_project_unlooked(&self) -> Attr<String> {
+        match (
+            &self.settings.project_id,
+            &self.client,
+            &self.settings.region,
+        ) {
+            (Some(project_id), _, _) => Attr::Known(project_id.clone()),
+            (None, Ok(_), Some(_)) => Attr::Unknown,
+            _ => Attr::Null,
+        }
+    }
+
+    /// The project of calls that name none: `project_id` (block, environment or
+    /// profile), else the one IAM lists for `region` (looked up once per region and
+    /// process). None when there is neither a project ID nor a way to look one up.
+    pub async fn default_project(
+        &self,
+        cancel: &CancellationToken,
+    ) -> Result<Option<String>, Diagnostic> {
+        if let Some(project_id) = &self.settings.project_id {
+            return Ok(Some(project_id.clone()));
+        }
+        let (Ok(client), Some(_)) = (&self.client, &self.settings.region) else {
+            return Ok(None);
+        };
+        client
+            .default_project(cancel)
+            .await
+            .map(Some)
+            .map_err(|err| project_lookup_failed(&err))
+    }
+}
+
+/// A failed project lookup, at `project_id`.
+fn project_lookup_failed(err: &ApiError) -> Diagnostic {
+    let detail = match err {
+        ApiError::ProjectLookup { .. } => format!(
+            "{err}. Set {} to the project's ID.",
+            attrs::PROJECT_ID.or_env()
+        ),
+        ApiError::TemporaryCredentials {
+            last_resort: true, ..
+        } => return super::sources::no_credentials(err),
+        other => format!(
+            "No {} is configured, and looking up the project of the region failed: {other}. \
+             Set {}.",
+            attrs::PROJECT_ID.attr,
+            attrs::PROJECT_ID.or_env()
+        ),
+    };
+    Diagnostic::error("Could not look up the project", detail)
+        .at(AttrPath::attr(attrs::PROJECT_ID.attr))
 }
 fn build_client(settings: &Settings) -> Result<ApiClient, Diagnostic> {
     let Some(endpoint) = settings.api_endpoint() else {
@@ -349,18 +706,17 @@ fn build_client(settings: &Settings) -> Result<ApiClient, Diagnostic> {
     };
     let credentials = settings.credentials().map_err(|problem| match problem {
         CredentialProblem::HalfGiven(d) => d,
-        CredentialProblem::Missing => {
-            let [token, aksk, password] = CREDENTIAL_CHOICES.map(hint_all);
-            Diagnostic::error(
-                "Missing TaurusDB credentials",
-                format!(
-                    "Set one of: {token}; {aksk}; or {password} in the provider block or the \
-                     environment."
-                ),
-            )
-        }
+        CredentialProblem::Missing => Diagnostic::error(
+            "Missing TaurusDB credentials",
+            format!(
+                "Set one of: {} in the provider block or the environment.",
+                super::sources::every_way_to_give_credentials()
+            ),
+        ),
     })?;
     let mut config = ClientConfig::new(endpoint, credentials);
+    config.iam_url = settings.iam_url();
+    config.region = settings.region.clone();
     config.language = settings.language.clone();
     config.retry = RetryPolicy {
         max_retries: u32::try_from(settings.max_retries).unwrap_or(0),
@@ -375,6 +731,7 @@ fn build_client(settings: &Settings) -> Result<ApiClient, Diagnostic> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::taurusdb::api::ProjectScope;
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> Box<EnvLookup> {
@@ -424,7 +781,7 @@ mod tests {
         };
         let err = resolve(&config, &[]).expect_err("unknown token");
         let d = &err.0[0];
-        assert!(d.summary.contains("auth_token"));
+        assert!(d.summary.contains("auth_token"), "{err:?}");
         assert!(d.detail.contains("HW_AUTH_TOKEN"));
         assert_eq!(d.path, Some(AttrPath::attr("auth_token")));
     }
@@ -436,10 +793,42 @@ mod tests {
             &[("HW_REGION_NAME", "cn-north-4")],
         )
         .expect("settings");
-        let configured = Configured::new(settings);
+        // Where the machine's identity may not be used (a serve client without the
+        // operator's consent), nothing given is missing credentials.
+        let configured = Configured::new(Settings {
+            machine_identity: false,
+            ..settings.clone()
+        });
         let err = configured.client().expect_err("no credentials");
         assert!(err.detail.contains("HW_AUTH_TOKEN"));
         assert!(err.detail.contains("HW_ACCESS_KEY"));
+        assert!(err.detail.contains("HW_PROFILE"));
+        // For Terraform, the ECS metadata service is the last resort.
+        let configured = Configured::new(settings);
+        let client = configured.client().expect("metadata credentials");
+        assert_eq!(client.credentials_kind(), "ecs-metadata");
+    }
+
+    #[test]
+    fn token_wins_over_the_deprecated_auth_token_which_still_works_with_a_warning() {
+        let both = ProviderConfig {
+            token: Attr::Known("new".into()),
+            auth_token: Attr::Known("old".into()),
+            ..Default::default()
+        };
+        let settings = resolve(&both, &[]).expect("settings");
+        assert_eq!(settings.token.as_ref().map(Secret::expose), Some("new"));
+        let old = ProviderConfig {
+            auth_token: Attr::Known("old".into()),
+            ..Default::default()
+        };
+        let settings = resolve(&old, &[]).expect("settings");
+        assert_eq!(settings.token.as_ref().map(Secret::expose), Some("old"));
+        let warnings = old.validate();
+        assert_eq!(warnings.0.len(), 1);
+        assert!(!warnings.has_errors());
+        assert!(warnings.0[0].detail.contains("token"));
+        assert_eq!(warnings.0[0].path, Some(AttrPath::attr("auth_token")));
     }
 
     #[test]

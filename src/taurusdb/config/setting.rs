@@ -23,6 +23,8 @@ pub struct Setting {
     /// markdown (e.g. the endpoint derived from `region`); None when nothing does.
     /// Counts and flags have their default in their [`Kind`].
     pub unset: Option<&'static str>,
+    /// The setting to use instead, when this one is deprecated.
+    pub replaced_by: Option<&'static str>,
 }
 
 /// What values a setting takes.
@@ -48,7 +50,21 @@ impl Setting {
             kind,
             about,
             unset: None,
+            replaced_by: None,
         }
+    }
+
+    /// The same setting without an environment variable (the second and later
+    /// `assume_role` blocks: the variables describe one hop).
+    pub const fn without_env(mut self) -> Self {
+        self.env = "";
+        self
+    }
+
+    /// The same setting, deprecated in favour of `replacement`.
+    const fn deprecated_for(mut self, replacement: &'static str) -> Self {
+        self.replaced_by = Some(replacement);
+        self
     }
 
     /// The same setting with what applies when it is unset.
@@ -89,7 +105,10 @@ impl Setting {
             description.push_str(&format!(" Defaults to {default}."));
         }
         description.push_str(&format!(" Environment variable: `{}`.", self.env));
-        let attribute = Attribute::new(self.attr, ty, Presence::Optional).describe(description);
+        let mut attribute = Attribute::new(self.attr, ty, Presence::Optional).describe(description);
+        if let Some(replacement) = self.replaced_by {
+            attribute = attribute.deprecated(replacement);
+        }
         if self.kind == Kind::Secret {
             attribute.sensitive()
         } else {
@@ -136,13 +155,20 @@ pub mod attrs {
         "Project ID used by every resource, action, data source and list that does not \
          name its own `project_id`.",
     );
-    pub const AUTH_TOKEN: Setting = Setting::new(
-        "auth_token",
+    pub const TOKEN: Setting = Setting::new(
+        "token",
         "HW_AUTH_TOKEN",
         Kind::Secret,
         "IAM token, sent as `X-Auth-Token`. The first choice of credential: used before \
          AK/SK and the IAM password.",
     );
+    pub const AUTH_TOKEN: Setting = Setting::new(
+        "auth_token",
+        "HW_AUTH_TOKEN",
+        Kind::Secret,
+        "Deprecated: the earlier name of `token`, which wins when both are set.",
+    )
+    .deprecated_for("token");
     pub const ACCESS_KEY: Setting = Setting::new(
         "access_key",
         "HW_ACCESS_KEY",
@@ -168,8 +194,15 @@ pub mod attrs {
         "HW_USER_NAME",
         Kind::Text,
         "IAM user name for password authentication (the third choice of credential). \
-         Needs `password` and `domain_name`; the provider gets one token per process and \
-         renews it once when the service rejects it.",
+         Needs `password` and `domain_name` or `domain_id`; the provider gets one token \
+         per process and renews it once when the service rejects it.",
+    );
+    pub const USER_ID: Setting = Setting::new(
+        "user_id",
+        "HW_USER_ID",
+        Kind::Text,
+        "IAM user ID for password authentication, instead of `user_name` (needs no \
+         domain).",
     );
     pub const PASSWORD: Setting = Setting::new(
         "password",
@@ -183,6 +216,41 @@ pub mod attrs {
         Kind::Text,
         "Account (domain) name of the IAM user `user_name`.",
     );
+    pub const DOMAIN_ID: Setting = Setting::new(
+        "domain_id",
+        "HW_DOMAIN_ID",
+        Kind::Text,
+        "Account (domain) ID of the IAM user `user_name`, instead of `domain_name`.",
+    );
+    pub const SHARED_CONFIG_FILE: Setting = Setting::new(
+        "shared_config_file",
+        "HW_SHARED_CONFIG_FILE",
+        Kind::Text,
+        "The hcloud (KooCLI) configuration file to take credentials, region and project \
+         from, when no credential is set in the block or the environment: its `current` \
+         profile, or `profile`. A regular file of at most 1 MiB, read within 10 s; its \
+         values must not be encrypted (`hcloud configure set --cli-auth-encrypt=false`). \
+         Refused from clients of `terraform-provider-taurusdb serve`.",
+    )
+    .when_unset("`$HOME/.hcloud/config.json` when `profile` is set; otherwise none is read");
+    pub const PROFILE: Setting = Setting::new(
+        "profile",
+        "HW_PROFILE",
+        Kind::Text,
+        "The profile of `shared_config_file` to use (an AKSK or SSO profile; one with \
+         `agencyName` and `agencyDomainName` assumes that agency). Refused from clients \
+         of `terraform-provider-taurusdb serve`.",
+    )
+    .when_unset("the file's `current` profile");
+    pub const CLOUD: Setting = Setting::new(
+        "cloud",
+        "HW_CLOUD",
+        Kind::Text,
+        "The cloud's domain name, from which the TaurusDB, IAM and STS hosts of `region` \
+         are derived (e.g. `https://iam.{region}.{cloud}/v3`): a DNS name such as \
+         `myhuaweicloud.com`.",
+    )
+    .when_unset("`myhuaweicloud.com` (`myhuaweicloud.eu` for `eu-west-1*` regions)");
     pub const AUTH_URL: Setting = Setting::new(
         "auth_url",
         "HW_AUTH_URL",
@@ -238,17 +306,23 @@ pub mod attrs {
          operator's `HW_CA_FILE` applies).",
     );
 
-    /// Every setting, in schema order.
-    pub const ALL: [Setting; 15] = [
+    /// Every top-level setting, in schema order.
+    pub const ALL: [Setting; 21] = [
         REGION,
         PROJECT_ID,
+        TOKEN,
         AUTH_TOKEN,
         ACCESS_KEY,
         SECRET_KEY,
         SECURITY_TOKEN,
         USER_NAME,
+        USER_ID,
         PASSWORD,
         DOMAIN_NAME,
+        DOMAIN_ID,
+        SHARED_CONFIG_FILE,
+        PROFILE,
+        CLOUD,
         AUTH_URL,
         ENDPOINT,
         LANGUAGE,
@@ -257,11 +331,137 @@ pub mod attrs {
         CA_FILE,
     ];
 }
+
+/// The keys of the `endpoints` map, each a host override with its environment variable.
+/// `endpoint` and `auth_url` win over `endpoints["gaussdb"]` and `endpoints["iam"]`.
+pub mod endpoints {
+    use super::{Kind, Setting};
+
+    /// The attribute holding the map.
+    pub const ATTR: &str = "endpoints";
+
+    pub const GAUSSDB: Setting = Setting::new(
+        "gaussdb",
+        "HW_TAURUSDB_ENDPOINT",
+        Kind::Text,
+        "The TaurusDB API, like `endpoint`.",
+    );
+    pub const IAM: Setting = Setting::new(
+        "iam",
+        "HW_AUTH_URL",
+        Kind::Text,
+        "IAM, like `auth_url` (`/v3` is added when missing).",
+    );
+    pub const STS: Setting = Setting::new(
+        "sts",
+        "HW_STS_ENDPOINT",
+        Kind::Text,
+        "STS, for `assume_role` with `domain_id` and for OIDC.",
+    )
+    .when_unset("`https://sts.{region}.{cloud}`");
+    pub const METADATA: Setting = Setting::new(
+        "metadata",
+        "HW_METADATA_ENDPOINT",
+        Kind::Text,
+        "The ECS metadata service.",
+    )
+    .when_unset("`http://169.254.169.254`");
+
+    pub const ALL: [Setting; 4] = [GAUSSDB, IAM, STS, METADATA];
+}
+
+/// The attributes of an `assume_role` block, and the environment variables that make
+/// one hop without a block.
+pub mod assume_role {
+    use super::{Kind, Setting};
+
+    /// The block's type name.
+    pub const BLOCK: &str = "assume_role";
+
+    pub const AGENCY_NAME: Setting = Setting::new(
+        "agency_name",
+        "HW_ASSUME_ROLE_AGENCY_NAME",
+        Kind::Text,
+        "The agency to assume.",
+    );
+    pub const DOMAIN_NAME: Setting = Setting::new(
+        "domain_name",
+        "HW_ASSUME_ROLE_DOMAIN_NAME",
+        Kind::Text,
+        "The account (domain) name the agency belongs to (IAM issues the credentials).",
+    );
+    pub const DOMAIN_ID: Setting = Setting::new(
+        "domain_id",
+        "HW_ASSUME_ROLE_DOMAIN_ID",
+        Kind::Text,
+        "The account (domain) ID the agency belongs to; when set, STS issues the \
+         credentials (`/v5/agencies/assume`).",
+    );
+    pub const DURATION: Setting = Setting::new(
+        "duration",
+        "HW_ASSUME_ROLE_DURATION",
+        Kind::Count {
+            default: 3600,
+            min: 900,
+            max: 43200,
+        },
+        "How long the agency's credentials last, in seconds; they are renewed before \
+         they expire.",
+    );
+
+    pub const ALL: [Setting; 4] = [AGENCY_NAME, DOMAIN_NAME, DOMAIN_ID, DURATION];
+}
+
+/// The attributes of the `assume_role_with_oidc` block.
+pub mod oidc {
+    use super::{Kind, Setting, assume_role};
+
+    /// The block's type name.
+    pub const BLOCK: &str = "assume_role_with_oidc";
+
+    pub const AGENCY_NAME: Setting = assume_role::AGENCY_NAME;
+    pub const DOMAIN_ID: Setting = Setting::new(
+        "domain_id",
+        "HW_ASSUME_ROLE_DOMAIN_ID",
+        Kind::Text,
+        "The account (domain) ID the agency belongs to.",
+    );
+    pub const DURATION: Setting = assume_role::DURATION;
+    pub const IDP_ID: Setting = Setting::new(
+        "idp_id",
+        "HW_ASSUME_ROLE_IDP_ID",
+        Kind::Text,
+        "The identity provider configured in IAM for the OIDC issuer.",
+    );
+    pub const ID_TOKEN: Setting = Setting::new(
+        "id_token",
+        "HW_ASSUME_ROLE_ID_TOKEN",
+        Kind::Secret,
+        "The OIDC ID token.",
+    );
+    pub const ID_TOKEN_FILE: Setting = Setting::new(
+        "id_token_file",
+        "HW_ASSUME_ROLE_ID_TOKEN_FILE",
+        Kind::Text,
+        "A file holding the OIDC ID token, read again at every renewal (CI systems \
+         rotate it). Refused from clients of `terraform-provider-taurusdb serve`.",
+    );
+
+    pub const ALL: [Setting; 6] = [
+        AGENCY_NAME,
+        DOMAIN_ID,
+        DURATION,
+        IDP_ID,
+        ID_TOKEN,
+        ID_TOKEN_FILE,
+    ];
+}
 pub const LANGUAGES: [&str; 2] = ["en-us", "zh-cn"];
 
-/// The settings of each way to authenticate, in the order they are chosen.
+/// The settings of each way to authenticate in the block or the environment, in the
+/// order they are chosen.
 pub const CREDENTIAL_CHOICES: [&[Setting]; 3] = [
-    &[attrs::AUTH_TOKEN],
+    &[attrs::TOKEN],
     &[attrs::ACCESS_KEY, attrs::SECRET_KEY],
     &[attrs::USER_NAME, attrs::PASSWORD, attrs::DOMAIN_NAME],
 ];

@@ -49,23 +49,26 @@ impl ReplicationPauseList {
             provider,
         }
     }
+}
 
-    /// The list's first steps, before any API call: its configuration, the instance and
-    /// the client.
-    fn start(
-        &self,
-        ctx: &RequestContext,
-        config: &Value,
-    ) -> Result<(ApiClient, Instance, TaskFilter), Diagnostics> {
+/// The list's first steps, before any TaurusDB API call: its configuration, the instance
+/// (its project looked up when neither the list nor the provider names one) and the
+/// client.
+async fn start(
+    provider: &Provider,
+    ctx: &RequestContext,
+    config: &Value,
+) -> Result<(ApiClient, Instance, TaskFilter), Diagnostics> {
+    {
         let config = ListConfig::from_value(config)?;
         let problems = validate_instance(&config.instance_id, &config.project_id);
         if problems.has_errors() {
             return Err(problems);
         }
-        let instance = self
-            .provider
-            .instance(ctx, &config.instance_id, &config.project_id)?;
-        let client = self.provider.client(ctx)?;
+        let instance = provider
+            .instance(ctx, &config.instance_id, &config.project_id)
+            .await?;
+        let client = provider.client(ctx)?;
         let filter = TaskFilter {
             name: None,
             stage: config.stage.known().cloned(),
@@ -135,28 +138,32 @@ impl ListResource for ReplicationPauseList {
     }
 
     fn list(&self, ctx: RequestContext, request: ListRequest) -> ListStream {
-        let (client, instance, filter) = match self.start(&ctx, &request.config) {
-            Ok(started) => started,
-            Err(diagnostics) => {
-                return futures_util::stream::iter([ListEvent::failed(diagnostics)]).boxed();
-            }
+        let provider = self.provider.clone();
+        let started = async move {
+            let (client, instance, filter) = match start(&provider, &ctx, &request.config).await {
+                Ok(started) => started,
+                Err(diagnostics) => {
+                    return futures_util::stream::iter([ListEvent::failed(diagnostics)]).boxed();
+                }
+            };
+            let pages = client.task_pages(&instance.project_id, &instance.instance_id);
+            let listing = Listing {
+                pages,
+                pending: VecDeque::new(),
+                instance,
+                filter,
+                include_resource_object: request.include_resource_object,
+                remaining: request.limit,
+                cancel: ctx.cancel,
+                finished: false,
+            };
+            futures_util::stream::unfold(listing, |mut listing| async move {
+                let event = listing.next().await?;
+                Some((event, listing))
+            })
+            .boxed()
         };
-        let pages = client.task_pages(&instance.project_id, &instance.instance_id);
-        let listing = Listing {
-            pages,
-            pending: VecDeque::new(),
-            instance,
-            filter,
-            include_resource_object: request.include_resource_object,
-            remaining: request.limit,
-            cancel: ctx.cancel,
-            finished: false,
-        };
-        futures_util::stream::unfold(listing, |mut listing| async move {
-            let event = listing.next().await?;
-            Some((event, listing))
-        })
-        .boxed()
+        futures_util::stream::once(started).flatten().boxed()
     }
 }
 

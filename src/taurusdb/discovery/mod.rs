@@ -38,17 +38,16 @@ impl Provider {
 
     /// The instance `instance_id` in `project_id`, or in the provider's project when
     /// `project_id` is not set; an error at project_id when neither names one.
-    pub fn instance(
+    pub async fn instance(
         &self,
         ctx: &RequestContext,
         instance_id: &Attr<String>,
         project_id: &Attr<String>,
     ) -> Result<Instance, Diagnostic> {
-        let default = self
-            .0
-            .configured(ctx)
-            .ok()
-            .and_then(|c| c.settings.project_id.clone());
+        let default = match (project_id.is_null(), self.0.configured(ctx)) {
+            (true, Ok(configured)) => configured.default_project(&ctx.cancel).await?,
+            _ => None,
+        };
         let project = project_id.known().cloned().or(default).ok_or_else(|| {
             Diagnostic::error(
                 format!("Missing {}", attrs::PROJECT_ID),

@@ -13,13 +13,13 @@
 
 use std::sync::Arc;
 
-use crate::taurusdb::api::ApiClient;
 use crate::taurusdb::api::wait::WaitPolicy;
+use crate::taurusdb::api::{ApiClient, ApiError};
 use crate::taurusdb::config::{
     CREDENTIAL_CHOICES, Configured, CredentialProblem, EnvLookup, ProviderConfig, Settings, attrs,
     hint_all,
 };
-use crate::taurusdb::provider::CREDENTIAL_SETTINGS;
+use crate::taurusdb::provider::{CREDENTIAL_SETTINGS, is_credential_variable};
 
 /// Where the server's configuration comes from, as the operator gave it.
 #[derive(Debug, Clone, Default)]
@@ -54,7 +54,24 @@ pub struct Access {
     pub client: ApiClient,
     /// The project used when a request names none.
     pub default_project: Option<String>,
+    /// Without a default project, whether the client looks up its region's.
+    pub looks_up_project: bool,
     pub wait_policy: WaitPolicy,
+}
+
+impl Access {
+    /// The default project: configured, or looked up for the server's region (once per
+    /// process); None when there is neither.
+    pub async fn default_project(
+        &self,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Result<Option<String>, ApiError> {
+        match (&self.default_project, self.looks_up_project) {
+            (Some(project), _) => Ok(Some(project.clone())),
+            (None, true) => self.client.default_project(cancel).await.map(Some),
+            (None, false) => Ok(None),
+        }
+    }
 }
 
 impl ServerApi {
@@ -67,15 +84,18 @@ impl ServerApi {
         let credentials_from_env = setup.credentials_from_env;
         let process_env = env.clone();
         let filtered = move |key: &str| {
-            let credential = CREDENTIAL_SETTINGS.iter().any(|s| s.env == key);
-            if credential && !credentials_from_env {
+            if is_credential_variable(key) && !credentials_from_env {
                 None
             } else {
                 process_env(key)
             }
         };
         let settings = match Settings::resolve(&config, &filtered).await {
-            Ok(settings) => settings,
+            Ok(mut settings) => {
+                // The machine's own identity is the server's: only with the flag.
+                settings.machine_identity = credentials_from_env;
+                settings
+            }
             Err(diagnostics) => {
                 let problems: Vec<String> = diagnostics
                     .iter()
@@ -98,9 +118,16 @@ impl ServerApi {
             Some(missing) => Self::unconfigured(missing),
             None => {
                 let default_project = settings.project_id.clone();
+                let looks_up_project = settings.region.is_some();
                 let configured = Configured::new(settings);
                 match configured.client() {
-                    Ok(client) => Self::configured(client.clone(), default_project),
+                    Ok(client) => {
+                        let mut api = Self::configured(client.clone(), default_project);
+                        if let Ok(access) = &mut api.access {
+                            access.looks_up_project = looks_up_project;
+                        }
+                        api
+                    }
                     Err(d) => Self::invalid(format!("{}: {}", d.summary, d.detail)),
                 }
             }
@@ -113,6 +140,7 @@ impl ServerApi {
             access: Ok(Access {
                 client,
                 default_project,
+                looks_up_project: false,
                 wait_policy: WaitPolicy::default(),
             }),
             operator_detail: None,
@@ -293,7 +321,7 @@ mod tests {
         for what in [
             "HW_REGION_NAME",
             "HW_TAURUSDB_ENDPOINT",
-            "auth_token",
+            "token (HW_AUTH_TOKEN)",
             "--api-config",
         ] {
             assert!(reason.contains(what), "{what} missing from {reason}");

@@ -42,15 +42,35 @@ impl ReplicationService {
             .map_err(|reason| CallError::NotConfigured(reason.to_string()))
     }
 
+    /// The project a request names, else the server's (configured or looked up).
+    async fn project_of(&self, access: &Access, given: &str) -> Result<String, CallError> {
+        let default = if given.is_empty() {
+            let cancel = self.shutdown.child_token();
+            access
+                .default_project(&cancel)
+                .await
+                .map_err(|err| CallError::Read {
+                    what: "look up the project of this server's region".into(),
+                    err,
+                })?
+        } else {
+            None
+        };
+        request::project(given, default.as_deref())
+    }
+
     /// The checked job of a Pause/Resume/Watch request.
-    fn job(&self, action: Action, request: &Request<pb::JobRequest>) -> Result<JobSpec, Status> {
+    async fn job(
+        &self,
+        action: Action,
+        request: &Request<pb::JobRequest>,
+    ) -> Result<JobSpec, Status> {
         let access = self.access()?;
         let deadline = request::call_deadline(request.metadata());
-        let call = JobCall::from_request(
-            request.get_ref(),
-            access.default_project.as_deref(),
-            deadline,
-        )?;
+        let project = self
+            .project_of(access, &request.get_ref().project_id)
+            .await?;
+        let call = JobCall::from_request(request.get_ref(), Some(&project), deadline)?;
         Ok(JobSpec {
             action,
             call,
@@ -63,17 +83,17 @@ impl ReplicationService {
         action: Action,
         request: Request<pb::JobRequest>,
     ) -> Result<Response<pb::JobResult>, Status> {
-        let spec = self.job(action, &request)?;
+        let spec = self.job(action, &request).await?;
         let result = RunningJob::spawn(spec, &self.shutdown).finish().await?;
         Ok(Response::new(result))
     }
 
-    fn watch(
+    async fn watch(
         &self,
         action: Action,
         request: Request<pb::JobRequest>,
     ) -> Result<Response<EventStream>, Status> {
-        let spec = self.job(action, &request)?;
+        let spec = self.job(action, &request).await?;
         Ok(Response::new(run::spawn_watched(spec, &self.shutdown)))
     }
 }
@@ -100,7 +120,7 @@ impl Replication for ReplicationService {
         &self,
         request: Request<pb::JobRequest>,
     ) -> Result<Response<Self::WatchPauseStream>, Status> {
-        self.watch(Action::Pause, request)
+        self.watch(Action::Pause, request).await
     }
 
     type WatchResumeStream = EventStream;
@@ -109,7 +129,7 @@ impl Replication for ReplicationService {
         &self,
         request: Request<pb::JobRequest>,
     ) -> Result<Response<Self::WatchResumeStream>, Status> {
-        self.watch(Action::Resume, request)
+        self.watch(Action::Resume, request).await
     }
 
     async fn list_tasks(
@@ -118,7 +138,7 @@ impl Replication for ReplicationService {
     ) -> Result<Response<pb::ListTasksResponse>, Status> {
         let access = self.access()?;
         let request = request.get_ref();
-        let project = request::project(&request.project_id, access.default_project.as_deref())?;
+        let project = self.project_of(access, &request.project_id).await?;
         let instance = request::instance(&request.instance_id)?;
         let filter = request::task_filter(request)?;
         let cancel = self.shutdown.child_token();
@@ -145,7 +165,7 @@ impl Replication for ReplicationService {
     ) -> Result<Response<pb::Job>, Status> {
         let access = self.access()?;
         let request = request.get_ref();
-        let project = request::project(&request.project_id, access.default_project.as_deref())?;
+        let project = self.project_of(access, &request.project_id).await?;
         let job_id = request::job_id(&request.job_id)?;
         let cancel = self.shutdown.child_token();
         match access.client.show_job(&project, &job_id, &cancel).await {

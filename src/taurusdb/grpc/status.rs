@@ -79,7 +79,9 @@ impl ApiFacts {
                 request_id: request_id.clone(),
                 ..Self::default()
             },
-            ApiError::IamToken(inner) => Self::of(inner),
+            ApiError::IamToken(inner) | ApiError::TemporaryCredentials { error: inner, .. } => {
+                Self::of(inner)
+            }
             _ => Self::default(),
         }
     }
@@ -203,10 +205,13 @@ fn api_code(err: &ApiError) -> (Code, String) {
             400..=499 => Code::FailedPrecondition,
             _ => Code::Unavailable,
         },
-        ApiError::IamToken(inner) => match inner.status() {
-            Some(400..=499) => Code::Unauthenticated,
-            _ => api_code(inner).0,
-        },
+        ApiError::IamToken(inner) | ApiError::TemporaryCredentials { error: inner, .. } => {
+            match inner.status() {
+                Some(400..=499) => Code::Unauthenticated,
+                _ => api_code(inner).0,
+            }
+        }
+        ApiError::ProjectLookup { .. } => Code::FailedPrecondition,
         ApiError::Connect { .. } | ApiError::Timeout { .. } | ApiError::Transport { .. } => {
             Code::Unavailable
         }
@@ -218,7 +223,9 @@ fn api_code(err: &ApiError) -> (Code, String) {
         ApiError::ListTooSlow { .. } => Code::Unavailable,
     };
     let reason = match err {
-        ApiError::IamToken(inner) if matches!(inner.status(), Some(400..=499)) => {
+        ApiError::IamToken(inner) | ApiError::TemporaryCredentials { error: inner, .. }
+            if matches!(inner.status(), Some(400..=499)) =>
+        {
             "IAM_REFUSED".to_string()
         }
         _ => err.code().map_or_else(|| own_reason(err), str::to_string),
@@ -231,6 +238,8 @@ fn own_reason(err: &ApiError) -> String {
     match err {
         ApiError::Status { status, .. } => format!("HTTP_{status}"),
         ApiError::IamToken(inner) => own_reason(inner),
+        ApiError::TemporaryCredentials { .. } => "NO_TEMPORARY_CREDENTIALS".into(),
+        ApiError::ProjectLookup { .. } => "PROJECT_NOT_FOUND".into(),
         ApiError::Connect { .. } => "UNREACHABLE".into(),
         ApiError::Timeout { .. } => "UPSTREAM_TIMEOUT".into(),
         ApiError::Transport { .. } => "CONNECTION_BROKEN".into(),

@@ -60,12 +60,20 @@ impl ReplicationPause {
         }
     }
 
-    fn default_project(&self, ctx: &RequestContext) -> Attr<String> {
-        self.provider
-            .configured(ctx)
-            .ok()
-            .and_then(|c| c.settings.project_id.clone())
-            .into()
+    /// The provider's project (configured, or looked up for its region); Null when it
+    /// has none. Looked up only for `wanted_for`, an attribute that is null.
+    async fn default_project(
+        &self,
+        ctx: &RequestContext,
+        wanted_for: &Attr<String>,
+    ) -> Result<Attr<String>, Diagnostic> {
+        if !wanted_for.is_null() {
+            return Ok(Attr::Null);
+        }
+        let Ok(configured) = self.provider.configured(ctx) else {
+            return Ok(Attr::Null);
+        };
+        Ok(configured.default_project(&ctx.cancel).await?.into())
     }
 
     fn client(&self, ctx: &RequestContext) -> Result<ApiClient, Diagnostic> {
@@ -73,7 +81,7 @@ impl ReplicationPause {
         configured.client().cloned()
     }
 
-    fn plan_change(
+    async fn plan_change(
         &self,
         ctx: &RequestContext,
         req: &PlanRequest,
@@ -88,7 +96,8 @@ impl ReplicationPause {
         } else {
             Some(PauseState::from_value(&req.prior)?)
         };
-        let (planned, change) = plan::plan(config, prior.as_ref(), self.default_project(ctx))?;
+        let default_project = self.default_project(ctx, &config.project_id).await?;
+        let (planned, change) = plan::plan(config, prior.as_ref(), default_project)?;
         if change == Change::Create {
             // A create will need the API: say now, before anything is applied, if the
             // provider cannot reach it.
@@ -242,8 +251,25 @@ impl ReplicationPause {
 impl ReplicationPause {
     /// The state an import of `import` starts from (read refreshes it next); `source`
     /// says where the task was named, for diagnostics.
-    fn import_task(&self, ctx: &RequestContext, import: ImportId, source: &str) -> ImportResponse {
-        let state = import.into_state(self.default_project(ctx));
+    async fn import_task(
+        &self,
+        ctx: &RequestContext,
+        import: ImportId,
+        source: &str,
+    ) -> ImportResponse {
+        let default_project = match self
+            .default_project(ctx, &import.project_id.clone().into())
+            .await
+        {
+            Ok(project) => project,
+            Err(d) => {
+                return ImportResponse {
+                    state: None,
+                    diagnostics: d.into(),
+                };
+            }
+        };
+        let state = import.into_state(default_project);
         let mut diagnostics = validate::validate(&state);
         if diagnostics.has_errors() {
             for d in &mut diagnostics.0 {
@@ -378,7 +404,7 @@ impl Resource for ReplicationPause {
                 diagnostics: Diagnostics::new(),
             };
         }
-        match self.plan_change(ctx, &req) {
+        match self.plan_change(ctx, &req).await {
             Ok((planned, requires_replace)) => PlanResponse {
                 planned: planned.to_value(),
                 requires_replace,
@@ -428,7 +454,14 @@ impl Resource for ReplicationPause {
             }
         };
         // State imported before any project was known: the provider's default applies.
-        state.project_id = state.project_id.clone().or(self.default_project(ctx));
+        let default_project = match self.default_project(ctx, &state.project_id).await {
+            Ok(project) => project,
+            Err(d) => {
+                let detail = format!("The task's stage could not be checked: {}", d.detail);
+                return unchanged(Diagnostic::warning(NOT_REFRESHED, detail).into());
+            }
+        };
+        state.project_id = state.project_id.clone().or(default_project);
         if state.project_id.is_null() {
             let detail = format!(
                 "This resource has no {p} and the provider has none either, so its task \
@@ -486,6 +519,7 @@ impl Resource for ReplicationPause {
             };
         };
         self.import_task(ctx, import, &format!("import ID {id:?}"))
+            .await
     }
 
     fn identity_schema(&self) -> Option<&IdentitySchema> {
@@ -500,7 +534,7 @@ impl Resource for ReplicationPause {
 
     async fn import_by_identity(&self, ctx: &RequestContext, identity: &Value) -> ImportResponse {
         match identity::import_id(identity) {
-            Ok(import) => self.import_task(ctx, import, "import identity"),
+            Ok(import) => self.import_task(ctx, import, "import identity").await,
             Err(d) => ImportResponse {
                 state: None,
                 diagnostics: d.into(),

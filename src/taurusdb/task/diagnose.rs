@@ -77,6 +77,13 @@ pub fn list_failed(err: &ApiError, project_id: &str, instance_id: &str) -> Diagn
 
 /// `summary` with the API's error, what it means for `task`, and a hint.
 fn explained(err: &ApiError, summary: String, task: &TaskRef) -> Diagnostic {
+    if let ApiError::TemporaryCredentials {
+        last_resort: true, ..
+    } = err
+    {
+        // Nothing was configured and this is no ECS with an agency: say every way.
+        return crate::taurusdb::config::sources::no_credentials(err);
+    }
     let mut detail = format!("TaurusDB API error: {}", printable(&err.to_string()));
     let mut path = None;
     if err.is_instance_not_found() {
@@ -92,7 +99,16 @@ fn explained(err: &ApiError, summary: String, task: &TaskRef) -> Diagnostic {
         ));
         path = Some(attrs::TASK_NAME);
     }
-    if matches!(err, ApiError::IamToken(_)) {
+    if let ApiError::TemporaryCredentials { from, .. } = err {
+        detail.push_str(&format!(
+            "\n\nNothing was sent to TaurusDB. Check the settings of {} (the {} and {} \
+             blocks, the shared config profile) and that the credentials they start from \
+             may assume the agency.",
+            printable(from),
+            crate::taurusdb::config::assume_role::BLOCK,
+            crate::taurusdb::config::oidc::BLOCK
+        ));
+    } else if matches!(err, ApiError::IamToken(_)) {
         detail.push_str(&format!(
             "\n\nCheck {} and {}.",
             hint_all(&[
@@ -106,7 +122,7 @@ fn explained(err: &ApiError, summary: String, task: &TaskRef) -> Diagnostic {
         // A 403 "no such instance" (DBS.2000044) is no credential problem.
         detail.push_str(&format!(
             "\n\nThe credentials were rejected. Check {}, or {} and the machine's clock.",
-            settings::AUTH_TOKEN.hint(),
+            settings::TOKEN.hint(),
             hint_all(&[settings::ACCESS_KEY, settings::SECRET_KEY])
         ));
     }
@@ -378,11 +394,7 @@ mod tests {
         };
         let d = api_failed(&rejected, Verb::Read, &TaskRef::new("p", "i", "t"));
         assert!(d.summary.starts_with("Failed to read"), "{}", d.summary);
-        for hint in [
-            "auth_token (HW_AUTH_TOKEN)",
-            "HW_ACCESS_KEY",
-            "HW_SECRET_KEY",
-        ] {
+        for hint in ["token (HW_AUTH_TOKEN)", "HW_ACCESS_KEY", "HW_SECRET_KEY"] {
             assert!(d.detail.contains(hint), "{hint} missing from {}", d.detail);
         }
         let iam = ApiError::IamToken(Box::new(rejected));

@@ -48,7 +48,8 @@ impl ReplicationTasks {
         };
         let instance = self
             .provider
-            .instance(ctx, &config.instance_id, &config.project_id)?;
+            .instance(ctx, &config.instance_id, &config.project_id)
+            .await?;
         let client = self.provider.client(ctx)?;
         let tasks = client
             .list_replications(&instance.project_id, &instance.instance_id, &ctx.cancel)
