@@ -163,15 +163,69 @@ async fn provider_config_validation_and_unknown_values() {
         .diagnostics;
     assert_eq!(path_of(errors(&diags)[0]), vec!["language".to_string()]);
 
+    // Unknown values are no error at configure: Terraform plans with them.
     let diags = configure(
         &mut provider,
         provider_config(&[("auth_token", Value::Unknown)]),
     )
     .await;
-    let err = errors(&diags)[0];
-    assert!(err.summary.contains("auth_token"), "{err:?}");
-    assert!(err.detail.contains("HW_AUTH_TOKEN"), "{err:?}");
-    assert_eq!(path_of(err), vec!["auth_token".to_string()]);
+    assert!(errors(&diags).is_empty(), "{diags:?}");
+}
+
+#[tokio::test]
+async fn a_provider_configured_with_unknowns_plans_then_applies_once_known() {
+    let sim = start_sim().await;
+    let mut provider = start_provider(&[]).await;
+    // As in a plan where the token and the project come from resources not created yet.
+    let diags = configure(
+        &mut provider,
+        provider_config(&[
+            ("endpoint", Value::string(sim.endpoint())),
+            ("token", Value::Unknown),
+            ("project_id", Value::Unknown),
+        ]),
+    )
+    .await;
+    assert!(errors(&diags).is_empty(), "{diags:?}");
+    let response = plan(&mut provider, &Value::Null, &config_for(TASK)).await;
+    assert!(errors(&response.diagnostics).is_empty(), "{response:?}");
+    let planned = undv(&response.planned_state, &resource_type());
+    assert_eq!(attr(&planned, "project_id"), &Value::Unknown);
+    assert_eq!(attr(&planned, "job_id"), &Value::Unknown);
+    // A data source must read now: it says what is not known yet, naming it.
+    let read = common::discovery::read_tasks(
+        &mut provider,
+        &common::discovery::object_of(
+            &common::discovery::tasks_type(),
+            &[("instance_id", Value::string(INSTANCE))],
+        ),
+    )
+    .await;
+    let err = errors(&read.diagnostics)[0];
+    assert!(err.detail.contains("token (HW_AUTH_TOKEN)"), "{err:?}");
+    assert!(
+        sim.requests().is_empty(),
+        "nothing called with unknown settings"
+    );
+
+    // Apply: Terraform configures a new provider with the values now known.
+    let mut provider = start_provider(&[]).await;
+    let diags = configure(
+        &mut provider,
+        provider_config(&[
+            ("endpoint", Value::string(sim.endpoint())),
+            ("token", Value::string(TOKEN)),
+            ("project_id", Value::string(PROJECT)),
+        ]),
+    )
+    .await;
+    assert!(errors(&diags).is_empty(), "{diags:?}");
+    let applied = apply(&mut provider, &Value::Null, &planned, &config_for(TASK)).await;
+    assert!(errors(&applied.diagnostics).is_empty(), "{applied:?}");
+    let state = undv(&applied.new_state, &resource_type());
+    assert_eq!(attr(&state, "project_id"), &Value::string(PROJECT));
+    assert!(attr(&state, "job_id").as_str().is_some(), "{state:?}");
+    assert_eq!(sim.count("POST", "/pause"), 1);
 }
 
 #[tokio::test]
@@ -466,7 +520,7 @@ async fn missing_credentials_fail_the_plan_naming_the_variable() {
     let response = plan(&mut provider, &Value::Null, &config_for(TASK)).await;
     let err = errors(&response.diagnostics)[0];
     assert!(
-        err.detail.contains("auth_token") && err.detail.contains("HW_AUTH_TOKEN"),
+        err.detail.contains("token (HW_AUTH_TOKEN)") && err.detail.contains("metadata"),
         "{err:?}"
     );
 }

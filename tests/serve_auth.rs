@@ -86,7 +86,7 @@ async fn without_the_flag_the_servers_credentials_are_not_lent() {
     let planned = plan_with(&mut client, &Value::Null, &task_config()).await;
     let errs = errors(&planned.diagnostics);
     assert!(
-        !errs.is_empty() && errs[0].detail.contains("auth_token"),
+        !errs.is_empty() && errs[0].detail.contains("token (HW_AUTH_TOKEN)"),
         "a create plan reports missing credentials: {:?}",
         planned.diagnostics
     );

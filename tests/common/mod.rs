@@ -31,6 +31,10 @@ use tokio_util::sync::CancellationToken;
 use tonic::transport::{Channel, Endpoint};
 
 pub const TOKEN: &str = "test-token-3f9a";
+/// Where tests point the ECS metadata service unless a test serves one: a local port
+/// nothing listens on, so a provider without credentials is refused at once and no test
+/// ever sends a request to the real 169.254.169.254.
+pub const NO_METADATA: &str = "http://127.0.0.1:9";
 pub const PROJECT: &str = "2f6c8a4e1b3d4c5f9a7e6d5c4b3a2918";
 pub const INSTANCE: &str = "5c1f0e9a2b7d4e3f8a6c1d2e3f4a5b6cin17";
 pub const TASK: &str = "orders_sync";
@@ -108,10 +112,12 @@ pub fn fast_waits() -> WaitPolicy {
 
 /// Serves a provider with the given environment and wait timing.
 pub async fn start_provider_with(env: &[(&str, &str)], waits: WaitPolicy) -> TestProvider {
-    let env: HashMap<String, String> = env
+    let mut env: HashMap<String, String> = env
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
+    env.entry("HW_METADATA_ENDPOINT".into())
+        .or_insert_with(|| NO_METADATA.into());
     let provider = TaurusDbProvider::with_env(Box::new(move |key| env.get(key).cloned()))
         .with_wait_policy(waits);
     let served = taurusdb_provider::provider_routes_for(Arc::new(provider));

@@ -32,6 +32,9 @@ impl Drop for Process {
 pub fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(BINARY);
     command.args(args).env_clear().envs(env.iter().copied());
+    if !env.iter().any(|(key, _)| *key == "HW_METADATA_ENDPOINT") {
+        command.env("HW_METADATA_ENDPOINT", super::NO_METADATA);
+    }
     command
 }
 

@@ -59,6 +59,7 @@ impl Workspace {
             ("HW_AUTH_TOKEN".into(), TOKEN.into()),
             ("HW_TAURUSDB_ENDPOINT".into(), sim.endpoint()),
             ("HW_PROJECT_ID".into(), PROJECT.into()),
+            ("HW_METADATA_ENDPOINT".into(), super::NO_METADATA.into()),
         ];
         Self {
             terraform,

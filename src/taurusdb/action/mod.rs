@@ -19,7 +19,7 @@ use crate::taurusdb::api::wait::WaitPolicy;
 use crate::taurusdb::api::{ApiClient, TaskRef};
 use crate::taurusdb::handle::ProviderHandle;
 use crate::taurusdb::task::Action;
-use crate::taurusdb::task::diagnose::Aftermath;
+use crate::taurusdb::task::diagnose::{self, Aftermath};
 use crate::taurusdb::task::job::{self, JobOutcome, JobRequest};
 use crate::tf::action::{Action as TfAction, Progress};
 use crate::tf::attr::Attr;
@@ -68,7 +68,11 @@ impl ReplicationAction {
 
     /// The checks a plan makes: the configuration, then what the provider must have
     /// (configured, a project, an endpoint and credentials). Values may be unknown.
-    fn check(&self, ctx: &RequestContext, config: &Value) -> Result<ActionConfig, Diagnostics> {
+    async fn check(
+        &self,
+        ctx: &RequestContext,
+        config: &Value,
+    ) -> Result<ActionConfig, Diagnostics> {
         let config = ActionConfig::from_value(config)?;
         let diagnostics = config.validate();
         if diagnostics.has_errors() {
@@ -76,14 +80,21 @@ impl ReplicationAction {
         }
         let configured = self.provider.configured(ctx)?;
         config.project(configured.default_project_unlooked())?;
-        configured.client()?;
+        // A configuration not known yet is known when the action is invoked.
+        if !configured.is_deferred() {
+            configured
+                .client()?
+                .ready(&ctx.cancel)
+                .await
+                .map_err(|err| diagnose::credentials_unavailable(&err))?;
+        }
         Ok(config)
     }
 
     /// What an invoke runs with; every value must be known by now (a project the
     /// provider looks up is looked up now).
     async fn prepare(&self, ctx: &RequestContext, config: &Value) -> Result<Run, Diagnostics> {
-        let config = self.check(ctx, config)?;
+        let config = self.check(ctx, config).await?;
         let configured = self.provider.configured(ctx)?;
         let default_project = if config.project_id.is_null() {
             configured.default_project(&ctx.cancel).await?.into()
@@ -117,7 +128,7 @@ impl TfAction for ReplicationAction {
     }
 
     async fn plan(&self, ctx: &RequestContext, config: &Value) -> Diagnostics {
-        match self.check(ctx, config) {
+        match self.check(ctx, config).await {
             Ok(_) => Diagnostics::new(),
             Err(diagnostics) => diagnostics,
         }

@@ -50,6 +50,13 @@ impl ApiClient {
             .await
     }
 
+    /// Makes sure the credentials can be had: temporary ones are obtained now (and kept
+    /// for the requests that follow), so a plan can say that none are available before
+    /// anything is applied. Other credentials need no call.
+    pub async fn ready(&self, cancel: &CancellationToken) -> Result<(), ApiError> {
+        self.transport.ready(cancel).await
+    }
+
     /// Which kind of credentials the client uses (`token`, `aksk`, `ecs-metadata`, ...).
     pub fn credentials_kind(&self) -> &'static str {
         self.transport.config.credentials.kind()

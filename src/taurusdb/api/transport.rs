@@ -293,6 +293,14 @@ impl Transport {
         }
     }
 
+    /// Obtains the client's temporary credentials, if it uses such.
+    pub async fn ready(&self, cancel: &CancellationToken) -> Result<(), ApiError> {
+        if let Credentials::Temporary(source) = &self.config.credentials {
+            Box::pin(source.keys(self, cancel)).await?;
+        }
+        Ok(())
+    }
+
     /// What one attempt with `credentials` carries: the token, or keys to sign with
     /// (temporary ones renewed first when their time has come).
     async fn proof(

@@ -68,6 +68,9 @@ pub struct Settings {
     /// nothing else is given: for Terraform always; for `serve` only with
     /// `--credentials-from-env`.
     pub machine_identity: bool,
+    /// Settings Terraform did not know yet at configure (a plan before their values
+    /// exist); the client cannot be used until it configures again with them.
+    pub unknown: Vec<Setting>,
 }
 
 /// One resolved `assume_role` hop.
@@ -95,6 +98,8 @@ pub struct Oidc {
 struct Resolver<'a> {
     env: &'a EnvLookup,
     diagnostics: Diagnostics,
+    /// Settings whose value Terraform does not know yet (it will at apply).
+    unknown: Vec<Setting>,
 }
 
 impl Resolver<'_> {
@@ -104,7 +109,7 @@ impl Resolver<'_> {
         match attr {
             Attr::Known(v) => Some(v.clone()).filter(|v| !v.trim().is_empty()),
             Attr::Unknown => {
-                self.diagnostics.push(unknown_at_configure(setting));
+                self.unknown.push(setting);
                 None
             }
             Attr::Null => (self.env)(setting.env).filter(|v| !v.trim().is_empty()),
@@ -227,7 +232,7 @@ impl Resolver<'_> {
         let block = match &config.assume_role_with_oidc {
             Attr::Known(block) => block.clone(),
             Attr::Unknown => {
-                self.diagnostics.push(unknown_block(oidc::BLOCK));
+                self.unknown.push(block_setting(oidc::BLOCK));
                 return None;
             }
             Attr::Null if (self.env)(oidc::IDP_ID.env).is_some_and(|v| !v.trim().is_empty()) => {
@@ -306,7 +311,7 @@ impl Resolver<'_> {
         let blocks = match &config.assume_role {
             Attr::Known(blocks) => blocks.clone(),
             Attr::Unknown => {
-                self.diagnostics.push(unknown_block(assume_role::BLOCK));
+                self.unknown.push(block_setting(assume_role::BLOCK));
                 return Vec::new();
             }
             Attr::Null => Vec::new(),
@@ -385,7 +390,7 @@ impl Resolver<'_> {
         match attr {
             Attr::Known(n) => *n,
             Attr::Unknown => {
-                self.diagnostics.push(unknown_at_configure(setting));
+                self.unknown.push(setting);
                 default
             }
             Attr::Null => match (self.env)(setting.env) {
@@ -411,7 +416,7 @@ impl Resolver<'_> {
         match attr {
             Attr::Known(b) => *b,
             Attr::Unknown => {
-                self.diagnostics.push(unknown_at_configure(setting));
+                self.unknown.push(setting);
                 false
             }
             Attr::Null => match (self.env)(setting.env).as_deref().map(str::trim) {
@@ -439,6 +444,7 @@ impl Settings {
         let mut r = Resolver {
             env,
             diagnostics: config.validate(),
+            unknown: Vec::new(),
         };
         let language = r.checked_text(&config.language, attrs::LANGUAGE, check_language);
         let cloud = r.checked_text(&config.cloud, attrs::CLOUD, check_cloud);
@@ -512,15 +518,21 @@ impl Settings {
             assume_role,
             oidc,
             machine_identity: true,
+            unknown: Vec::new(),
         };
         r.take_from_profile(&mut settings);
+        settings.unknown = std::mem::take(&mut r.unknown);
         let mut diagnostics = r.diagnostics;
         // An invalid region is reported once, above, not again as unusable credentials.
         let region_valid = settings
             .region
             .as_deref()
             .is_none_or(endpoint::is_region_name);
-        if region_valid && let Err(CredentialProblem::HalfGiven(d)) = settings.credentials() {
+        // With values still unknown, credentials may only look incomplete.
+        if region_valid
+            && settings.unknown.is_empty()
+            && let Err(CredentialProblem::HalfGiven(d)) = settings.credentials()
+        {
             diagnostics.push(d);
         }
         if diagnostics.has_errors() {
@@ -590,33 +602,44 @@ pub(super) fn half_given(given: Setting, missing: Setting) -> CredentialProblem 
             "{} is set, but {} is not. Set both, or use {}.",
             given.hint(),
             missing.hint(),
-            attrs::AUTH_TOKEN.hint()
+            attrs::TOKEN.hint()
         ),
     ))
 }
 
-fn unknown_block(block: &str) -> Diagnostic {
-    Diagnostic::error(
-        format!("Provider block {block} is unknown"),
-        format!(
-            "The {block} blocks depend on something known only after apply, but the \
-             provider must be configured before planning. Use known values."
-        ),
-    )
-    .at(AttrPath::attr(block))
+/// A nested block, named like a setting in the list of what is not known yet.
+fn block_setting(block: &'static str) -> Setting {
+    Setting {
+        attr: block,
+        ..attrs::REGION.without_env()
+    }
 }
 
-fn unknown_at_configure(setting: Setting) -> Diagnostic {
+/// Why the client cannot be used while settings are unknown: fine for a plan (what
+/// depends on them is planned as unknown), an error where a call must be made.
+fn not_known_yet(unknown: &[Setting]) -> Diagnostic {
+    let names: Vec<String> = unknown
+        .iter()
+        .map(|s| {
+            if s.env.is_empty() {
+                s.attr.to_string()
+            } else {
+                s.hint()
+            }
+        })
+        .collect();
+    let first = unknown.first().map_or(attrs::REGION.attr, |s| s.attr);
     Diagnostic::error(
-        format!("Provider attribute {} is unknown", setting.attr),
+        "Provider configuration not known yet",
         format!(
-            "The value of {} depends on something known only after apply, but the provider \
-             must be configured before planning. Use a known value, or set {} in the \
-             environment instead.",
-            setting.attr, setting.env
+            "The provider block's {} depends on values Terraform knows only after apply, \
+             so the TaurusDB API cannot be called yet. Terraform plans without it and \
+             configures the provider again with the known values before applying; this \
+             call needed it now. Use known values (or the environment variables) for it.",
+            names.join(", ")
         ),
     )
-    .at(AttrPath::attr(setting.attr))
+    .at(AttrPath::attr(first))
 }
 
 /// The provider after ConfigureProvider: settings plus the API client, or the reason
@@ -629,8 +652,22 @@ pub struct Configured {
 
 impl Configured {
     pub fn new(settings: Settings) -> Self {
-        let client = build_client(&settings);
+        let client = if settings.unknown.is_empty() {
+            build_client(&settings)
+        } else {
+            Err(not_known_yet(&settings.unknown))
+        };
         Self { settings, client }
+    }
+
+    /// Whether some settings were not known yet (a plan before their values exist).
+    pub fn is_deferred(&self) -> bool {
+        !self.settings.unknown.is_empty()
+    }
+
+    /// Whether `setting` was not known yet.
+    fn unknown(&self, setting: Setting) -> bool {
+        self.settings.unknown.iter().any(|s| s.attr == setting.attr)
     }
 
     /// The API client, or a diagnostic naming what is missing.
@@ -641,6 +678,11 @@ impl Configured {
     /// The project of calls that name none, as far as it is known without a lookup:
     /// the configured one; Unknown when it will be looked up; Null when there is none.
     pub fn default_project_unlooked(&self) -> Attr<String> {
+        if self.unknown(attrs::PROJECT_ID)
+            || self.is_deferred() && self.settings.project_id.is_none()
+        {
+            return Attr::Unknown;
+        }
         match (
             &self.settings.project_id,
             &self.client,
@@ -655,20 +697,24 @@ impl Configured {
     /// The project of calls that name none: `project_id` (block, environment or
     /// profile), else the one IAM lists for `region` (looked up once per region and
     /// process). None when there is neither a project ID nor a way to look one up.
+    /// Unknown while the provider's configuration is not known yet.
     pub async fn default_project(
         &self,
         cancel: &CancellationToken,
-    ) -> Result<Option<String>, Diagnostic> {
+    ) -> Result<Attr<String>, Diagnostic> {
         if let Some(project_id) = &self.settings.project_id {
-            return Ok(Some(project_id.clone()));
+            return Ok(Attr::Known(project_id.clone()));
+        }
+        if self.is_deferred() {
+            return Ok(Attr::Unknown);
         }
         let (Ok(client), Some(_)) = (&self.client, &self.settings.region) else {
-            return Ok(None);
+            return Ok(Attr::Null);
         };
         client
             .default_project(cancel)
             .await
-            .map(Some)
+            .map(Attr::Known)
             .map_err(|err| project_lookup_failed(&err))
     }
 }
@@ -774,15 +820,20 @@ mod tests {
     }
 
     #[test]
-    fn unknown_values_name_attribute_and_variable() {
+    fn unknown_values_plan_and_name_attribute_and_variable_when_a_call_needs_them() {
         let config = ProviderConfig {
             auth_token: Attr::Unknown,
+            region: Attr::Known("cn-north-4".into()),
+            project_id: Attr::Unknown,
             ..Default::default()
         };
-        let err = resolve(&config, &[]).expect_err("unknown token");
-        let d = &err.0[0];
-        assert!(d.summary.contains("auth_token"), "{err:?}");
-        assert!(d.detail.contains("HW_AUTH_TOKEN"));
+        let settings = resolve(&config, &[]).expect("a plan goes on");
+        let configured = Configured::new(settings);
+        assert!(configured.is_deferred());
+        assert_eq!(configured.default_project_unlooked(), Attr::Unknown);
+        let d = configured.client().expect_err("no client yet");
+        assert!(d.detail.contains("auth_token"), "{d:?}");
+        assert!(d.detail.contains("HW_AUTH_TOKEN"), "{d:?}");
         assert_eq!(d.path, Some(AttrPath::attr("auth_token")));
     }
 

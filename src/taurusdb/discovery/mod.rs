@@ -46,8 +46,18 @@ impl Provider {
     ) -> Result<Instance, Diagnostic> {
         let default = match (project_id.is_null(), self.0.configured(ctx)) {
             (true, Ok(configured)) => configured.default_project(&ctx.cancel).await?,
-            _ => None,
+            _ => Attr::Null,
         };
+        if default.is_unknown() {
+            // Reading needs the project now; the provider's is not known yet.
+            return Err(self.0.configured(ctx)?.client().err().unwrap_or_else(|| {
+                Diagnostic::error(
+                    format!("{} not known yet", attrs::PROJECT_ID),
+                    format!("Set {} here.", attrs::PROJECT_ID),
+                )
+            }));
+        }
+        let default = default.known().cloned();
         let project = project_id.known().cloned().or(default).ok_or_else(|| {
             Diagnostic::error(
                 format!("Missing {}", attrs::PROJECT_ID),

@@ -100,8 +100,17 @@ impl ReplicationPause {
         let (planned, change) = plan::plan(config, prior.as_ref(), default_project)?;
         if change == Change::Create {
             // A create will need the API: say now, before anything is applied, if the
-            // provider cannot reach it.
-            self.client(ctx)?;
+            // provider cannot reach it or has no credentials to call it with.
+            let configured = self.provider.configured(ctx)?;
+            // Unless the provider's configuration is not known yet: then the plan goes
+            // on, and apply (configured again, with the values) needs the client.
+            if !configured.is_deferred() {
+                configured
+                    .client()?
+                    .ready(&ctx.cancel)
+                    .await
+                    .map_err(|err| diagnose::credentials_unavailable(&err))?;
+            }
         }
         Ok((planned, change.requires_replace()))
     }
@@ -169,10 +178,26 @@ impl ReplicationPause {
     }
 
     async fn create(&self, ctx: &RequestContext, planned: &Value) -> ApplyResponse {
-        let state = match PauseState::from_value(planned) {
+        let mut state = match PauseState::from_value(planned) {
             Ok(state) => state,
             Err(d) => return failed(d),
         };
+        // Planned while the provider's configuration was not known: its project is
+        // known now (configured, or looked up).
+        if state.project_id.is_unknown() {
+            match self.default_project(ctx, &Attr::Null).await {
+                Ok(Attr::Known(project)) => state.project_id = Attr::Known(project),
+                Ok(_) => {
+                    let configured = self.provider.configured(ctx);
+                    let d = configured
+                        .and_then(|c| c.client().map(|_| ()))
+                        .err()
+                        .unwrap_or_else(plan::missing_project);
+                    return failed(d);
+                }
+                Err(d) => return failed(d),
+            }
+        }
         match self.pause_and_wait(ctx, &state).await {
             PauseOutcome::Done(state, warnings) => succeeded(state, warnings),
             PauseOutcome::NotDone(d) => failed(d),

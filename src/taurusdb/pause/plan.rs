@@ -63,6 +63,12 @@ pub fn plan(
     prior: Option<&PauseState>,
     default_project: Attr<String>,
 ) -> Result<(PauseState, Change), Diagnostic> {
+    // A provider whose configuration is not known yet (Unknown) does not move an
+    // existing task to another project: the prior one stays.
+    let default_project = match (default_project, prior) {
+        (Attr::Unknown, Some(prior)) if prior.project_id.known().is_some() => Attr::Null,
+        (default_project, _) => default_project,
+    };
     let mut planned = PauseState {
         instance_id: config.instance_id,
         task_name: config.task_name,
@@ -94,7 +100,7 @@ pub fn plan(
     Ok((planned, change))
 }
 
-fn missing_project() -> Diagnostic {
+pub fn missing_project() -> Diagnostic {
     Diagnostic::error(
         format!("Missing {}", attrs::PROJECT_ID),
         format!(

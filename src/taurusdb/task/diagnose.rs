@@ -75,6 +75,21 @@ pub fn list_failed(err: &ApiError, project_id: &str, instance_id: &str) -> Diagn
     explained(err, summary, &TaskRef::new(project_id, instance_id, ""))
 }
 
+/// The diagnostic for credentials that could not be obtained before any call.
+pub fn credentials_unavailable(err: &ApiError) -> Diagnostic {
+    if let ApiError::TemporaryCredentials {
+        last_resort: true, ..
+    } = err
+    {
+        return crate::taurusdb::config::sources::no_credentials(err);
+    }
+    explained(
+        err,
+        "Could not obtain TaurusDB credentials".to_string(),
+        &TaskRef::new("", "", ""),
+    )
+}
+
 /// `summary` with the API's error, what it means for `task`, and a hint.
 fn explained(err: &ApiError, summary: String, task: &TaskRef) -> Diagnostic {
     if let ApiError::TemporaryCredentials {
