@@ -97,7 +97,7 @@ impl ReplicationAction {
         let config = self.check(ctx, config).await?;
         let configured = self.provider.configured(ctx)?;
         let default_project = if config.project_id.is_null() {
-            configured.default_project(&ctx.cancel).await?.into()
+            configured.default_project(&ctx.cancel).await?
         } else {
             Attr::Null
         };
