@@ -73,7 +73,7 @@ impl ReplicationPause {
         let Ok(configured) = self.provider.configured(ctx) else {
             return Ok(Attr::Null);
         };
-        Ok(configured.default_project(&ctx.cancel).await?)
+        configured.default_project(&ctx.cancel).await
     }
 
     fn client(&self, ctx: &RequestContext) -> Result<ApiClient, Diagnostic> {
