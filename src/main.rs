@@ -65,14 +65,15 @@ enum Command {
         /// (health checks excepted).
         #[arg(long, value_name = "FILE")]
         auth_token_file: Option<PathBuf>,
-        /// Let HW_AUTH_TOKEN, HW_ACCESS_KEY/HW_SECRET_KEY/HW_SECURITY_TOKEN and
-        /// HW_USER_NAME/HW_USER_PASSWORD/HW_DOMAIN_NAME supply credentials a client's
-        /// configuration leaves out. Never for a client that sets endpoint, auth_url,
-        /// insecure or ca_file.
+        /// Let this server's own credentials supply what a client's configuration
+        /// leaves out: HW_AUTH_TOKEN, HW_ACCESS_KEY/HW_SECRET_KEY/HW_SECURITY_TOKEN, the
+        /// IAM password variables, HW_SHARED_CONFIG_FILE/HW_PROFILE, HW_ASSUME_ROLE_*,
+        /// and the agency of the ECS it runs on (the metadata service). Never for a
+        /// client that sets endpoint, endpoints, auth_url, cloud, insecure or ca_file.
         #[arg(long)]
         credentials_from_env: bool,
         /// The typed API's TaurusDB configuration: a JSON object with the provider block's
-        /// attribute names, e.g. {"region": "cn-north-4", "auth_token": "..."}. HW_*
+        /// attribute names, e.g. {"region": "cn-north-4", "token": "..."}. HW_*
         /// variables fill what it leaves out (credentials only with
         /// --credentials-from-env). A regular file of at most 1 MiB.
         #[arg(long, value_name = "FILE")]

@@ -174,8 +174,9 @@ impl ProviderConfig {
         })
     }
 
-    /// Whether the block sets any credential (token, AK/SK, IAM password, an OIDC token)
-    /// itself: a value that is not blank (blank counts as unset), or one not known yet.
+    /// Whether the block sets any credential (token, AK/SK, IAM password, an OIDC token,
+    /// a shared config file or profile) itself: a value that is not blank (blank counts
+    /// as unset), or one not known yet.
     pub fn brings_credentials(&self) -> bool {
         let oidc_token = match &self.assume_role_with_oidc {
             Attr::Known(block) => [&block.id_token, &block.id_token_file]
