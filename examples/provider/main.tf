@@ -29,9 +29,14 @@ provider "taurusdb" {
   # project_id = "..."          # or HW_PROJECT_ID: the project resources default to
 
   # Credentials, in this order of precedence (the first one given is used):
-  #   auth_token                          or HW_AUTH_TOKEN
+  #   token                               or HW_AUTH_TOKEN
   #   access_key + secret_key             or HW_ACCESS_KEY + HW_SECRET_KEY (+ HW_SECURITY_TOKEN)
   #   user_name + password + domain_name  or HW_USER_NAME + HW_USER_PASSWORD + HW_DOMAIN_NAME
+  #     (or domain_id, HW_DOMAIN_ID; or user_id + password, HW_USER_ID)
+  #   shared_config_file / profile        or HW_SHARED_CONFIG_FILE / HW_PROFILE (hcloud's file)
+  #   assume_role_with_oidc { ... }       or HW_ASSUME_ROLE_IDP_ID + HW_ASSUME_ROLE_ID_TOKEN_FILE ...
+  #   nothing: the agency of the ECS this runs on (the ECS metadata service)
+  # then each assume_role { agency_name = ..., domain_name = ... } hop, in order.
 
   language    = "en-us" # API messages in English (or "zh-cn")
   max_retries = 5       # throttled and busy answers are retried up to this often

@@ -15,7 +15,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::taurusdb::api::error::BUSY_CODES;
-use crate::taurusdb::config::attrs;
 use crate::taurusdb::{PROVIDER_ADDRESS, TaurusDbProvider};
 use pages::{Kind, Page};
 use template::{Context, TemplateError};
@@ -145,7 +144,7 @@ fn values(page: &Page) -> BTreeMap<&'static str, String> {
             values.insert("IdentitySchemaMarkdown", identity);
         }
         Kind::Provider => {
-            values.insert("SettingsTable", settings::settings_table(&attrs::ALL));
+            values.insert("SettingsTable", settings::provider_settings_table());
             let busy: Vec<String> = BUSY_CODES.iter().map(|c| format!("`{c}`")).collect();
             values.insert("BusyCodes", busy.join(", "));
         }

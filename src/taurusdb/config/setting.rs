@@ -146,7 +146,7 @@ pub mod attrs {
          `https://gaussdb.{region}.myhuaweicloud.com` (`gaussdbformysql` for \
          `ap-southeast-1`, `ap-southeast-2`, `cn-north-11`, `me-east-1` and `tr-west-1`; \
          `gaussdb-mysql` for `af-south-1`, `cn-east-5` and `la-north-2`; the `.eu` domain \
-         for `eu-west-1*`) and the IAM endpoint.",
+         for `eu-west-1*`) and the IAM and STS endpoints.",
     );
     pub const PROJECT_ID: Setting = Setting::new(
         "project_id",
@@ -255,11 +255,11 @@ pub mod attrs {
         "auth_url",
         "HW_AUTH_URL",
         Kind::Text,
-        "IAM endpoint for password authentication, e.g. \
-         `https://iam.cn-north-4.myhuaweicloud.com/v3`. An `http://` or `https://` URL \
+        "IAM endpoint (password tokens, `assume_role` by domain name, OIDC, the project \
+         lookup), e.g. `https://iam.cn-north-4.myhuaweicloud.com/v3`. An `http://` or `https://` URL \
          without a user name or password in it.",
     )
-    .when_unset("`https://iam.{region}.myhuaweicloud.com/v3`, from `region`");
+    .when_unset("`https://iam.{region}.{cloud}/v3`, from `region` and `cloud`");
     pub const ENDPOINT: Setting = Setting::new(
         "endpoint",
         "HW_TAURUSDB_ENDPOINT",
@@ -292,8 +292,8 @@ pub mod attrs {
         "insecure",
         "HW_INSECURE",
         Kind::Flag,
-        "Skip TLS certificate verification of the API and IAM endpoints (private clouds \
-         only; prefer `ca_file`). A client of `terraform-provider-taurusdb serve` may set \
+        "Skip TLS certificate verification of the TaurusDB, IAM and STS endpoints (private \
+         clouds only; prefer `ca_file`). A client of `terraform-provider-taurusdb serve` may set \
          it only with its own `endpoint` and credentials.",
     );
     pub const CA_FILE: Setting = Setting::new(
@@ -345,13 +345,15 @@ pub mod endpoints {
         "HW_TAURUSDB_ENDPOINT",
         Kind::Text,
         "The TaurusDB API, like `endpoint`.",
-    );
+    )
+    .when_unset("the regional endpoint `region` picks");
     pub const IAM: Setting = Setting::new(
         "iam",
         "HW_AUTH_URL",
         Kind::Text,
         "IAM, like `auth_url` (`/v3` is added when missing).",
-    );
+    )
+    .when_unset("`https://iam.{region}.{cloud}/v3`");
     pub const STS: Setting = Setting::new(
         "sts",
         "HW_STS_ENDPOINT",
