@@ -834,7 +834,8 @@ mod tests {
         let d = configured.client().expect_err("no client yet");
         assert!(d.detail.contains("auth_token"), "{d:?}");
         assert!(d.detail.contains("HW_AUTH_TOKEN"), "{d:?}");
-        assert_eq!(d.path, Some(AttrPath::attr("auth_token")));
+        assert!(d.detail.contains("project_id (HW_PROJECT_ID)"), "{d:?}");
+        assert_eq!(d.path, Some(AttrPath::attr("project_id")), "the first one");
     }
 
     #[test]
