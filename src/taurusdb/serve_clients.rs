@@ -145,6 +145,23 @@ fn env_credentials_allowed(
     if !credentials_from_env {
         return Ok(false);
     }
+    let assumes = match &config.assume_role {
+        Attr::Known(hops) => !hops.is_empty(),
+        Attr::Unknown => true,
+        Attr::Null => false,
+    };
+    if assumes && !config.brings_credentials() {
+        return Err(Diagnostic::error(
+            "Server credentials are not lent to assume agencies",
+            format!(
+                "{CREDENTIALS_STAY_HOME} A client's {} blocks would assume agencies of its \
+                 choosing with them; supply credentials of your own in the provider \
+                 configuration to assume an agency. Nothing was sent.",
+                crate::taurusdb::config::assume_role::BLOCK
+            ),
+        )
+        .at(AttrPath::attr(crate::taurusdb::config::assume_role::BLOCK)));
+    }
     let Some(chosen) = client_chosen_channel(config) else {
         return Ok(true);
     };
@@ -233,6 +250,27 @@ mod tests {
         };
         let refused = check(&config, true, &server_env).expect_err("endpoints");
         assert_eq!(refused.path, Some(AttrPath::attr("endpoints")));
+    }
+
+    #[test]
+    fn the_servers_credentials_do_not_assume_agencies_a_client_names() {
+        let hop = crate::taurusdb::config::AssumeRoleBlock {
+            agency_name: Attr::Known("admin".into()),
+            domain_name: Attr::Known("other_account".into()),
+            ..Default::default()
+        };
+        let config = ProviderConfig {
+            assume_role: Attr::Known(vec![hop]),
+            ..ProviderConfig::default()
+        };
+        let refused = check(&config, true, &server_env).expect_err("assume_role");
+        assert_eq!(refused.path, Some(AttrPath::attr("assume_role")));
+        // With its own credentials, a client may assume what they allow.
+        let own = ProviderConfig {
+            token: Attr::Known("client-token".into()),
+            ..config
+        };
+        assert!(check(&own, true, &server_env).is_ok());
     }
 
     #[test]
