@@ -140,13 +140,22 @@ async fn with_the_flag_the_servers_credentials_go_only_to_the_operators_hosts() 
 
     // A client-chosen endpoint or IAM URL without the client's own credentials: refused
     // at the attribute, nothing sent anywhere.
-    for (attr, url) in [
-        ("endpoint", clients.endpoint()),
-        ("auth_url", format!("{}/v3", clients.endpoint())),
+    let map = |key: &str| {
+        Value::Map([(key.to_string(), Value::string(clients.endpoint()))].into())
+    };
+    for (attr, value) in [
+        ("endpoint", Value::string(clients.endpoint())),
+        ("auth_url", Value::string(format!("{}/v3", clients.endpoint()))),
+        // Every derived host (TaurusDB, IAM, STS) would be under the client's domain.
+        ("cloud", Value::string("clients.example")),
+        ("endpoints", map("gaussdb")),
+        ("endpoints", map("iam")),
+        ("endpoints", map("sts")),
+        // The machine identity (ECS metadata) is the server's credentials too.
+        ("endpoints", map("metadata")),
     ] {
         let mut other = unix_client(&socket).await;
-        let diags =
-            configure_with(&mut other, provider_config(&[(attr, Value::string(url))])).await;
+        let diags = configure_with(&mut other, provider_config(&[(attr, value)])).await;
         let errs = errors(&diags);
         assert_eq!(errs.len(), 1, "{diags:?}");
         assert_eq!(path_of(errs[0]), vec![attr.to_string()], "{:?}", errs[0]);
