@@ -98,6 +98,18 @@ pub struct IamUser {
 }
 
 impl IamUser {
+    /// The user's ID, as a password login may name the user instead of name and domain
+    /// (`auth.identity.password.user.id`): 32 hex digits derived from the domain and the
+    /// name, so tests and `sim` users know it without configuring it.
+    pub fn id(&self) -> String {
+        let named = format!("{}\0{}", self.domain, self.name);
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, named.as_bytes());
+        digest.as_ref()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     /// Parses `NAME:PASSWORD:DOMAIN` (the password may itself contain `:`; name and domain may
     /// not). The error never repeats the input, which holds a password.
     ///
@@ -225,5 +237,16 @@ mod tests {
             assert!(!err.contains("pw"), "{err}");
         }
         assert_eq!(SimConfig::default().auth_token, "");
+        let id = user.id();
+        assert_eq!(id.len(), 32);
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+        assert_eq!(
+            id,
+            IamUser::from_spec("alice:other:acme").expect("valid").id()
+        );
+        assert_ne!(
+            id,
+            IamUser::from_spec("alice:pa:ss:other").expect("valid").id()
+        );
     }
 }

@@ -27,10 +27,18 @@ pub(crate) const HEADER_SUBJECT_TOKEN: &str = "x-subject-token";
 /// What a token request asked for, once parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct TokenRequest {
-    pub user: String,
+    pub user: UserRef,
     pub password: String,
-    pub domain: String,
     pub scope: Scope,
+}
+
+/// How a token request names its user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum UserRef {
+    /// `user.name` within the account `user.domain.name`.
+    Name { name: String, domain: String },
+    /// `user.id` (see [`IamUser::id`]).
+    Id(String),
 }
 
 /// The scope of a requested token.
@@ -119,9 +127,14 @@ pub(crate) fn parse_token_request(body: &[u8]) -> Result<TokenRequest, IamError>
                 IamError::bad_request(format!("Invalid input for field '{name}': required."))
             })
     };
-    let name = field(&user["name"], "user.name")?;
     let password = field(&user["password"], "user.password")?;
-    let domain = field(&user["domain"]["name"], "user.domain.name")?;
+    let named = match user["id"].as_str().filter(|s| !s.is_empty()) {
+        Some(id) => UserRef::Id(id.to_owned()),
+        None => UserRef::Name {
+            name: field(&user["name"], "user.name")?,
+            domain: field(&user["domain"]["name"], "user.domain.name")?,
+        },
+    };
     let project = &value["auth"]["scope"]["project"];
     let scope = if project.is_null() {
         Scope::Unscoped
@@ -131,9 +144,8 @@ pub(crate) fn parse_token_request(body: &[u8]) -> Result<TokenRequest, IamError>
         Scope::ProjectName(field(&project["name"], "scope.project.name")?)
     };
     Ok(TokenRequest {
-        user: name,
+        user: named,
         password,
-        domain,
         scope,
     })
 }
@@ -141,9 +153,11 @@ pub(crate) fn parse_token_request(body: &[u8]) -> Result<TokenRequest, IamError>
 /// Whether a configured user matches the request (password compared in constant time).
 fn authenticate<'a>(users: &'a [IamUser], request: &TokenRequest) -> Option<&'a IamUser> {
     users.iter().find(|u| {
-        u.name == request.user
-            && u.domain == request.domain
-            && constant_time_eq(u.password.as_bytes(), request.password.as_bytes())
+        let named = match &request.user {
+            UserRef::Name { name, domain } => &u.name == name && &u.domain == domain,
+            UserRef::Id(id) => &u.id() == id,
+        };
+        named && constant_time_eq(u.password.as_bytes(), request.password.as_bytes())
     })
 }
 
@@ -239,11 +253,21 @@ mod tests {
         assert_eq!(
             parse_token_request(body.to_string().as_bytes()),
             Ok(TokenRequest {
-                user: "u".to_owned(),
+                user: UserRef::Name {
+                    name: "u".to_owned(),
+                    domain: "d".to_owned(),
+                },
                 password: "p".to_owned(),
-                domain: "d".to_owned(),
                 scope: Scope::ProjectName("cn-north-4".to_owned()),
             })
+        );
+        let by_user_id = json!({"auth": {"identity": {
+            "methods": ["password"],
+            "password": {"user": {"id": "0123abcd", "password": "p"}}
+        }}});
+        assert_eq!(
+            parse_token_request(by_user_id.to_string().as_bytes()).map(|r| r.user),
+            Ok(UserRef::Id("0123abcd".to_owned()))
         );
         let by_id = token_body("u", "p", "d", Some(json!({ "project": { "id": "abc" } })));
         assert_eq!(
@@ -353,6 +377,41 @@ mod tests {
             .await
             .expect("list");
         assert_eq!(listed.status().as_u16(), 200);
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_user_named_by_id_gets_a_token() {
+        let sim = start_full().await;
+        let user = IamUser {
+            name: IAM_USER.to_owned(),
+            password: IAM_PASSWORD.to_owned(),
+            domain: IAM_DOMAIN.to_owned(),
+        };
+        let body = |id: &str| {
+            json!({"auth": {"identity": {
+                "methods": ["password"],
+                "password": {"user": {"id": id, "password": IAM_PASSWORD}}
+            }}})
+        };
+        let url = format!("{}/v3/auth/tokens", sim.endpoint());
+        let http = plain_client();
+        let ok = http
+            .post(&url)
+            .json(&body(&user.id()))
+            .send()
+            .await
+            .expect("token");
+        assert_eq!(ok.status().as_u16(), 201);
+        assert!(ok.headers().get("x-subject-token").is_some());
+        let unknown = http
+            .post(&url)
+            .json(&body("00000000000000000000000000000000"))
+            .send()
+            .await
+            .expect("token");
+        assert_eq!(unknown.status().as_u16(), 401);
+        assert_eq!(sim.issued_tokens(), 1);
         sim.shutdown().await;
     }
 

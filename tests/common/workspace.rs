@@ -69,6 +69,12 @@ impl Workspace {
     }
 
     pub fn write_config(&self, resources: &str) {
+        self.write_config_with_provider("", resources);
+    }
+
+    /// Writes `main.tf` whose provider block holds `provider_body` (HCL attributes and
+    /// blocks, e.g. `token = "..."`).
+    pub fn write_config_with_provider(&self, provider_body: &str, resources: &str) {
         let main = format!(
             r#"terraform {{
   required_providers {{
@@ -76,7 +82,9 @@ impl Workspace {
   }}
 }}
 
-provider "taurusdb" {{}}
+provider "taurusdb" {{
+{provider_body}
+}}
 
 {resources}
 "#
@@ -98,6 +106,13 @@ provider "taurusdb" {{}}
             .env_remove("TF_LOG_PROVIDER")
             .env_remove("TF_LOG_PATH")
             .kill_on_drop(true);
+        // The provider's settings come from this workspace only, never from the
+        // environment the tests run in (a developer's own credentials or region).
+        for (key, _) in std::env::vars_os() {
+            if key.to_str().is_some_and(|k| k.starts_with("HW_")) {
+                command.env_remove(key);
+            }
+        }
         for (k, v) in &self.env {
             command.env(k, v);
         }
