@@ -8,6 +8,7 @@ mod common;
 mod api_client;
 mod architecture;
 mod credential_hosts;
+mod credentials;
 mod docs;
 mod examples;
 mod grpc_actions;
