@@ -140,12 +140,13 @@ async fn with_the_flag_the_servers_credentials_go_only_to_the_operators_hosts() 
 
     // A client-chosen endpoint or IAM URL without the client's own credentials: refused
     // at the attribute, nothing sent anywhere.
-    let map = |key: &str| {
-        Value::Map([(key.to_string(), Value::string(clients.endpoint()))].into())
-    };
+    let map = |key: &str| Value::Map([(key.to_string(), Value::string(clients.endpoint()))].into());
     for (attr, value) in [
         ("endpoint", Value::string(clients.endpoint())),
-        ("auth_url", Value::string(format!("{}/v3", clients.endpoint()))),
+        (
+            "auth_url",
+            Value::string(format!("{}/v3", clients.endpoint())),
+        ),
         // Every derived host (TaurusDB, IAM, STS) would be under the client's domain.
         ("cloud", Value::string("clients.example")),
         ("endpoints", map("gaussdb")),

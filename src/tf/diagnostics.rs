@@ -84,6 +84,33 @@ impl Diagnostics {
         self.0.iter().any(Diagnostic::is_error)
     }
 
+    /// These diagnostics with no path into a sensitive attribute of `schema`: such a
+    /// diagnostic names the attribute in its summary instead, so the CLI does not print
+    /// the line that holds its value.
+    pub fn away_from_secrets(mut self, schema: &crate::tf::schema::Schema) -> Self {
+        for diagnostic in &mut self.0 {
+            let Some(path) = &diagnostic.path else {
+                continue;
+            };
+            if schema.is_sensitive_path(path) {
+                let named = path
+                    .0
+                    .iter()
+                    .filter_map(|step| match step {
+                        crate::tf::path::PathStep::Attribute(name) => Some(name.as_str()),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>()
+                    .join(".");
+                if !diagnostic.summary.contains(&named) {
+                    diagnostic.summary = format!("{} ({named})", diagnostic.summary);
+                }
+                diagnostic.path = None;
+            }
+        }
+        self
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -9,6 +9,8 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use crate::tf::path::{AttrPath, PathStep};
+
 use crate::proto::tfplugin6 as pb;
 use crate::tf::types::Type;
 
@@ -250,6 +252,26 @@ impl Schema {
         }
     }
 
+    /// Whether `path` points into a sensitive attribute (of the block or of a nested
+    /// block): the CLI prints the source line of a diagnostic's attribute, value included,
+    /// sensitive or not, so a diagnostic must not point there.
+    pub fn is_sensitive_path(&self, path: &AttrPath) -> bool {
+        let mut block = &self.block;
+        for step in &path.0 {
+            let PathStep::Attribute(name) = step else {
+                continue;
+            };
+            if let Some(attribute) = block.attribute(name) {
+                return attribute.sensitive;
+            }
+            match block.blocks.iter().find(|b| b.type_name == name) {
+                Some(nested) => block = &nested.block,
+                None => return false,
+            }
+        }
+        false
+    }
+
     /// Names of the sensitive top-level attributes (never logged).
     pub fn sensitive_attributes(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.block
@@ -289,6 +311,34 @@ mod tests {
                 description: "",
             },
         )
+    }
+
+    #[test]
+    fn diagnostics_never_point_at_a_sensitive_attribute() {
+        use crate::tf::diagnostics::{Diagnostic, Diagnostics};
+        let mut schema = sample();
+        schema.block.blocks[0]
+            .block
+            .attributes
+            .push(Attribute::new("token", Type::String, Presence::Optional).sensitive());
+        let at = |path: AttrPath| Diagnostic::warning("Deprecated", "d").at(path);
+        let nested_secret = AttrPath::attr("timeouts")
+            .child(PathStep::Index(0))
+            .child(PathStep::Attribute("token".into()));
+        let nested_plain = AttrPath::attr("timeouts").child(PathStep::Attribute("create".into()));
+        let diagnostics = Diagnostics(vec![
+            at(AttrPath::attr("secret")),
+            at(nested_secret),
+            at(AttrPath::attr("name")),
+            at(nested_plain.clone()),
+        ])
+        .away_from_secrets(&schema);
+        assert_eq!(diagnostics.0[0].path, None);
+        assert_eq!(diagnostics.0[0].summary, "Deprecated (secret)");
+        assert_eq!(diagnostics.0[1].path, None);
+        assert_eq!(diagnostics.0[1].summary, "Deprecated (timeouts.token)");
+        assert_eq!(diagnostics.0[2].path, Some(AttrPath::attr("name")));
+        assert_eq!(diagnostics.0[3].path, Some(nested_plain));
     }
 
     #[test]

@@ -256,7 +256,8 @@ impl ProviderRpc for ProviderService {
             let diagnostics = match decode(req.config.as_ref(), ty, "provider configuration") {
                 Ok(config) => self.provider.validate(&config),
                 Err(d) => d.into(),
-            };
+            }
+            .away_from_secrets(self.provider.schema());
             (diagnostics.clone(), diagnostics)
         })
         .await;
@@ -328,7 +329,8 @@ impl ProviderRpc for ProviderService {
             let diagnostics = match decode(req.config.as_ref(), ty, "provider configuration") {
                 Ok(config) => self.provider.configure(&ctx, &config).await,
                 Err(d) => d.into(),
-            };
+            }
+            .away_from_secrets(self.provider.schema());
             (diagnostics.clone(), diagnostics)
         })
         .await;

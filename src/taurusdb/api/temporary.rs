@@ -27,6 +27,9 @@ pub const MAX_RENEWAL_MARGIN: Duration = Duration::from_secs(600);
 /// Old credentials are still used (when renewal fails) only while at least this much of
 /// their life is left: a request signed now reaches the service well before they expire.
 pub const MIN_TIME_LEFT: Duration = Duration::from_secs(1);
+/// After a failed renewal, how long the old credentials are used before renewal is
+/// tried again (less when they expire sooner).
+pub const RETRY_PAUSE: Duration = Duration::from_secs(5);
 
 /// Credentials as a source issued them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,18 +73,33 @@ impl Held {
     }
 }
 
+/// What is held between requests: the credentials, and what became of the last
+/// renewal.
+#[derive(Debug, Default)]
+struct State {
+    held: Option<Held>,
+    /// Renewals finished so far (well or not): a waiter that queued before one finished
+    /// takes its result instead of trying again.
+    renewals: u64,
+    /// The last renewal's error, while it is the latest word.
+    failure: Option<ApiError>,
+}
+
 /// Temporary credentials from one [`Issuer`], shared by every request of a client.
 #[derive(Debug)]
 pub struct TemporaryCredentials {
     issuer: Issuer,
-    held: Mutex<Option<Held>>,
+    state: Mutex<State>,
+    /// `State::renewals`, readable without the lock (to note it before queueing).
+    renewals: std::sync::atomic::AtomicU64,
 }
 
 impl TemporaryCredentials {
     pub fn new(issuer: Issuer) -> Self {
         Self {
             issuer,
-            held: Mutex::new(None),
+            state: Mutex::new(State::default()),
+            renewals: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -95,27 +113,37 @@ impl TemporaryCredentials {
     }
 
     /// Credentials fit to sign a request now: the held ones before their renewal time,
-    /// else new ones (one renewal at a time; the others wait for it).
+    /// else new ones (one renewal at a time; the others wait for it and share its
+    /// result, failure included).
     pub(super) async fn keys(
         &self,
         transport: &Transport,
         cancel: &CancellationToken,
     ) -> Result<signer::Credentials, ApiError> {
-        let mut held = tokio::select! {
-            held = self.held.lock() => held,
+        use std::sync::atomic::Ordering;
+        let seen = self.renewals.load(Ordering::Acquire);
+        let mut state = tokio::select! {
+            state = self.state.lock() => state,
             () = cancel.cancelled() => return Err(ApiError::Cancelled),
         };
-        if let Some(current) = held.as_ref()
-            && Instant::now() < current.renew_at
+        let now = Instant::now();
+        if let Some(current) = state.held.as_ref()
+            && now < current.renew_at
         {
             return Ok(current.keys.clone());
+        }
+        if state.renewals != seen
+            && let Some(failure) = state.failure.clone()
+        {
+            // A renewal finished (and failed) while this caller waited for the lock.
+            return usable(state.held.as_ref(), now).ok_or(failure);
         }
         let issued = self
             .issuer
             .issue(transport, cancel)
             .await
             .and_then(|issued| Held::new(issued, self.issuer.describe()));
-        match issued {
+        let result = match issued {
             Ok(fresh) => {
                 tracing::info!(
                     source = self.issuer.kind(),
@@ -126,32 +154,51 @@ impl TemporaryCredentials {
                     "obtained temporary credentials"
                 );
                 let keys = fresh.keys.clone();
-                *held = Some(fresh);
+                state.held = Some(fresh);
+                state.failure = None;
                 Ok(keys)
             }
-            Err(err) => match held.as_ref() {
-                Some(current) if Instant::now() + MIN_TIME_LEFT < current.expires_at => {
-                    tracing::warn!(
-                        source = self.issuer.kind(),
-                        error = %err,
-                        "could not renew temporary credentials; using the current ones \
-                         until they expire"
-                    );
-                    Ok(current.keys.clone())
+            // Cancelled: no renewal happened; the next caller tries.
+            Err(err @ (ApiError::Cancelled | ApiError::Interrupted { .. })) => return Err(err),
+            Err(err) => {
+                let now = Instant::now();
+                state.failure = Some(err.clone());
+                match state.held.as_mut() {
+                    Some(current) if now + MIN_TIME_LEFT < current.expires_at => {
+                        tracing::warn!(
+                            source = self.issuer.kind(),
+                            error = %err,
+                            "could not renew temporary credentials; using the current ones \
+                             until they expire"
+                        );
+                        // Not again at once: the next try after a pause, while they last.
+                        let left = current.expires_at - now;
+                        current.renew_at = now + RETRY_PAUSE.min(left / 2);
+                        Ok(current.keys.clone())
+                    }
+                    _ => Err(err),
                 }
-                _ => Err(err),
-            },
-        }
+            }
+        };
+        state.renewals += 1;
+        self.renewals.store(state.renewals, Ordering::Release);
+        result
     }
 
     /// Forgets `used` if they are still the held credentials (the service refused them;
     /// another request may already have renewed).
     pub(super) async fn invalidate(&self, used: &signer::Credentials) {
-        let mut held = self.held.lock().await;
-        if held.as_ref().is_some_and(|h| &h.keys == used) {
-            *held = None;
+        let mut state = self.state.lock().await;
+        if state.held.as_ref().is_some_and(|h| &h.keys == used) {
+            state.held = None;
         }
     }
+}
+
+/// The held credentials if they may still sign a request now.
+fn usable(held: Option<&Held>, now: Instant) -> Option<signer::Credentials> {
+    held.filter(|h| now + MIN_TIME_LEFT < h.expires_at)
+        .map(|h| h.keys.clone())
 }
 
 #[cfg(test)]

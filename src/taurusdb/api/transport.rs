@@ -449,8 +449,12 @@ impl Transport {
     /// What a failed call's error names: the configured endpoint for API calls, else
     /// the scheme, host and port the call went to (IAM, STS, the metadata service).
     fn endpoint_of(&self, url: &str) -> String {
-        if url.starts_with(&self.config.endpoint) {
-            return self.config.endpoint.clone();
+        let endpoint = &self.config.endpoint;
+        let within = url
+            .strip_prefix(endpoint.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'));
+        if within {
+            return endpoint.clone();
         }
         reqwest::Url::parse(url)
             .map(|parsed| parsed.origin().ascii_serialization())

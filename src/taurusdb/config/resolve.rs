@@ -158,7 +158,10 @@ impl Resolver<'_> {
             return None;
         }
         let (path, blame) = match path {
-            Some(path) => (std::path::PathBuf::from(path), attrs::SHARED_CONFIG_FILE),
+            Some(path) => (
+                expand_home(&path, (self.env)("HOME").as_deref()),
+                attrs::SHARED_CONFIG_FILE,
+            ),
             None => match shared_file::default_path((self.env)("HOME").as_deref()) {
                 Some(path) => (path, attrs::PROFILE),
                 None => {
@@ -574,6 +577,15 @@ impl Settings {
     }
 }
 
+/// `~/...` in a path is under `home`, as shells and the huaweicloud provider read it
+/// (`shared_config_file = "~/.hcloud/config.json"`); any other path is taken as it is.
+fn expand_home(path: &str, home: Option<&str>) -> std::path::PathBuf {
+    match (path.strip_prefix("~/"), home) {
+        (Some(rest), Some(home)) if !home.is_empty() => std::path::Path::new(home).join(rest),
+        _ => std::path::PathBuf::from(path),
+    }
+}
+
 /// `endpoints["iam"]` and `HW_AUTH_URL` may name IAM's host alone (as the huaweicloud
 /// provider's `endpoints` does): `/v3` is added when missing. `auth_url` is taken as it
 /// is.
@@ -859,6 +871,23 @@ mod tests {
         let configured = Configured::new(settings);
         let client = configured.client().expect("metadata credentials");
         assert_eq!(client.credentials_kind(), "ecs-metadata");
+    }
+
+    #[test]
+    fn a_shared_config_file_under_home_is_found_as_the_huaweicloud_provider_finds_it() {
+        assert_eq!(
+            expand_home("~/.hcloud/config.json", Some("/home/ci")),
+            std::path::PathBuf::from("/home/ci/.hcloud/config.json")
+        );
+        assert_eq!(
+            expand_home("/etc/hcloud.json", Some("/home/ci")),
+            std::path::PathBuf::from("/etc/hcloud.json")
+        );
+        assert_eq!(
+            expand_home("~/x", None),
+            std::path::PathBuf::from("~/x"),
+            "no HOME: the path as given (its error names it)"
+        );
     }
 
     #[test]

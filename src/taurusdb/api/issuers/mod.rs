@@ -75,7 +75,8 @@ impl Issuer {
                 Issuer::Scripted(script) => script.issue().await,
             };
             result.map_err(|error| match error {
-                ApiError::Cancelled => ApiError::Cancelled,
+                // Stopped by the caller: no statement about the source.
+                error @ (ApiError::Cancelled | ApiError::Interrupted { .. }) => error,
                 error => ApiError::TemporaryCredentials {
                     from: self.describe().to_string(),
                     last_resort: matches!(self, Issuer::Metadata(m) if m.last_resort),
