@@ -625,7 +625,7 @@ async fn no_credentials_and_no_metadata_service_names_every_way_to_give_them() {
                 "{method}:\n{output}"
             );
             assert!(
-                output.contains("none could be had from the ECS metadata service"),
+                output.contains("the ECS metadata service gave none"),
                 "{method}: the metadata service is not named:\n{output}"
             );
             for way in [

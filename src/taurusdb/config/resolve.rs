@@ -767,7 +767,7 @@ fn build_client(settings: &Settings) -> Result<ApiClient, Diagnostic> {
         CredentialProblem::Missing => Diagnostic::error(
             "Missing TaurusDB credentials",
             format!(
-                "Set one of: {} in the provider block or the environment.",
+                "Set one of these in the provider block or the environment: {}.",
                 super::sources::every_way_to_give_credentials()
             ),
         ),

@@ -287,9 +287,10 @@ pub fn no_credentials(err: &crate::taurusdb::api::ApiError) -> Diagnostic {
     Diagnostic::error(
         "Missing TaurusDB credentials",
         format!(
-            "No credentials are configured, and none could be had from the ECS metadata \
-             service ({err}); this machine is probably not an ECS with an agency. Set one \
-             of: {} in the provider block or the environment.",
+            "No credentials are configured, and the ECS metadata service gave none \
+             ({err}): this machine is probably not an ECS with an agency. Set one of these \
+             in the provider block or the environment: {}; or run on an ECS whose agency \
+             may use TaurusDB.",
             every_way_to_give_credentials()
         ),
     )
@@ -319,7 +320,6 @@ pub fn every_way_to_give_credentials() -> String {
             oidc::IDP_ID.env,
             oidc::ID_TOKEN_FILE.env
         ),
-        "an agency bound to this ECS (the ECS metadata service)".to_string(),
     ]
     .join("; ")
 }
@@ -484,7 +484,6 @@ mod tests {
             "HW_PROFILE",
             "assume_role_with_oidc",
             "HW_ASSUME_ROLE_IDP_ID",
-            "metadata",
         ] {
             assert!(text.contains(name), "{name}: {text}");
         }
