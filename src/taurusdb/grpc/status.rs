@@ -205,6 +205,10 @@ fn api_code(err: &ApiError) -> (Code, String) {
             400..=499 => Code::FailedPrecondition,
             _ => Code::Unavailable,
         },
+        // No credentials configured and none from the ECS: the operator must set some.
+        ApiError::TemporaryCredentials {
+            last_resort: true, ..
+        } => Code::FailedPrecondition,
         ApiError::IamToken(inner) | ApiError::TemporaryCredentials { error: inner, .. } => {
             match inner.status() {
                 Some(400..=499) => Code::Unauthenticated,
@@ -223,6 +227,9 @@ fn api_code(err: &ApiError) -> (Code, String) {
         ApiError::ListTooSlow { .. } => Code::Unavailable,
     };
     let reason = match err {
+        ApiError::TemporaryCredentials {
+            last_resort: true, ..
+        } => "NO_CREDENTIALS".to_string(),
         ApiError::IamToken(inner) | ApiError::TemporaryCredentials { error: inner, .. }
             if matches!(inner.status(), Some(400..=499)) =>
         {
@@ -238,6 +245,9 @@ fn own_reason(err: &ApiError) -> String {
     match err {
         ApiError::Status { status, .. } => format!("HTTP_{status}"),
         ApiError::IamToken(inner) => own_reason(inner),
+        ApiError::TemporaryCredentials {
+            last_resort: true, ..
+        } => "NO_CREDENTIALS".into(),
         ApiError::TemporaryCredentials { .. } => "NO_TEMPORARY_CREDENTIALS".into(),
         ApiError::ProjectLookup { .. } => "PROJECT_NOT_FOUND".into(),
         ApiError::Connect { .. } => "UNREACHABLE".into(),
@@ -401,6 +411,26 @@ mod tests {
                 },
                 Code::Unavailable,
                 "UNREACHABLE",
+            ),
+            // Nothing configured and no ECS agency: the operator must act.
+            (
+                ApiError::TemporaryCredentials {
+                    from: "the ECS metadata service".into(),
+                    last_resort: true,
+                    error: Box::new(status(404, None)),
+                },
+                Code::FailedPrecondition,
+                "NO_CREDENTIALS",
+            ),
+            // An agency that refuses: the credentials' problem.
+            (
+                ApiError::TemporaryCredentials {
+                    from: "agency".into(),
+                    last_resort: false,
+                    error: Box::new(status(403, None)),
+                },
+                Code::Unauthenticated,
+                "IAM_REFUSED",
             ),
             (
                 ApiError::InvalidResponse {
