@@ -751,3 +751,45 @@ async fn a_client_cannot_assume_an_agency_of_its_choosing_with_the_servers_crede
     assert_eq!(errs.len(), 1, "{diags:?}");
     assert_eq!(path_of(errs[0]), vec!["assume_role_with_oidc".to_string()]);
 }
+
+/// An `--api-config` that names a shared config file (or a profile of one) holds the
+/// server's own credentials as surely as one with a token: the typed API acts with the
+/// profile's keys, so on loopback TCP every local account would act as its owner.
+#[test]
+fn an_api_config_with_a_shared_config_profile_is_not_lent_over_plain_loopback_tcp() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = |p: &std::path::Path| p.to_str().expect("utf-8 path").to_string();
+    let hcloud = path(&pki::write(
+        dir.path(),
+        "config.json",
+        &format!(
+            r#"{{"current": "ops", "profiles": [{{"name": "ops", "mode": "AKSK",
+                "accessKeyId": "{ACCESS_KEY}", "secretAccessKey": "{SECRET_KEY}",
+                "region": "cn-north-4", "projectId": "{PROJECT}"}}]}}"#
+        ),
+    ));
+    for (name, setting) in [
+        ("file.json", format!(r#""shared_config_file": "{hcloud}""#)),
+        ("profile.json", r#""profile": "ops""#.to_string()),
+    ] {
+        let api_config = path(&pki::write(
+            dir.path(),
+            name,
+            &format!(r#"{{"endpoint": "http://127.0.0.1:9", {setting}}}"#),
+        ));
+        let args = [
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--api-config",
+            &api_config,
+        ];
+        let (status, stderr) = process::run_to_exit(process::command(&args, &[]));
+        assert!(!status.success(), "{setting} must be refused: {stderr}");
+        assert!(
+            stderr.contains("--api-config") && stderr.contains("--auth-token-file"),
+            "the refusal says what lends and what to add: {stderr}"
+        );
+        assert!(!stderr.contains(SECRET_KEY), "{stderr}");
+    }
+}

@@ -200,6 +200,8 @@ impl ProviderConfig {
                 &self.password,
                 &self.domain_name,
                 &self.domain_id,
+                &self.shared_config_file,
+                &self.profile,
             ]
             .into_iter()
             .any(given)
