@@ -631,3 +631,165 @@ async fn insecure_only_for_the_clients_own_credentials_at_its_own_endpoint() {
     assert!(errors(&diags).is_empty(), "{diags:?}");
     assert!(operators.requests().is_empty() && clients.requests().is_empty());
 }
+
+/// One nested block of the provider block (`assume_role`, `assume_role_with_oidc`) as a
+/// list of one element with the given attributes set and all others null.
+fn provider_block(block: &str, attrs: &[(&str, Value)]) -> Value {
+    use taurusdb_provider::tf::types::Type;
+    let Type::Object(fields) = provider_type() else {
+        panic!("object type expected")
+    };
+    let Some(Type::List(element)) = fields.get(block) else {
+        panic!("no list block {block}")
+    };
+    let Type::Object(element) = element.as_ref() else {
+        panic!("object element expected")
+    };
+    let mut map: std::collections::BTreeMap<String, Value> =
+        element.keys().map(|k| (k.clone(), Value::Null)).collect();
+    for (k, v) in attrs {
+        assert!(map.contains_key(*k), "no attribute {k} in {block}");
+        map.insert(k.to_string(), v.clone());
+    }
+    Value::List(vec![Value::Object(map)])
+}
+
+/// The agency a client of `serve` names is never assumed with the server's own
+/// credentials: not by an `assume_role` block beside a credential attribute that is no
+/// credential alone (`domain_name`), nor by an `assume_role_with_oidc` block that names
+/// an agency and leaves the ID token to the server's environment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_cannot_assume_an_agency_of_its_choosing_with_the_servers_credentials() {
+    use taurusdb_provider::sim;
+    const SERVER_ID_TOKEN: &str = "the-servers-id-token-7d1";
+    const CLIENTS_AGENCY: &str = "clients_chosen_agency";
+    let sim = start_sim().await;
+    let endpoint = sim.endpoint();
+    let auth_url = format!("{endpoint}/v3");
+    let (_serve, socket, _dir) = serve_unix(
+        &["--credentials-from-env"],
+        &[
+            ("HW_ACCESS_KEY", ACCESS_KEY),
+            ("HW_SECRET_KEY", SECRET_KEY),
+            ("HW_TAURUSDB_ENDPOINT", &endpoint),
+            ("HW_AUTH_URL", &auth_url),
+            ("HW_STS_ENDPOINT", &endpoint),
+            ("HW_PROJECT_ID", PROJECT),
+        ],
+    );
+    let assume = provider_block(
+        "assume_role",
+        &[
+            ("agency_name", Value::string(CLIENTS_AGENCY)),
+            ("domain_name", Value::string(sim::DEMO_DOMAIN_NAME)),
+        ],
+    );
+    // `domain_name` (or `user_name`, `domain_id`, ...) alone is no credential: the
+    // server's AK/SK would still be the base of the client's hop.
+    let mut client = unix_client(&socket).await;
+    let diags = configure_with(
+        &mut client,
+        provider_config(&[
+            ("domain_name", Value::string("anything")),
+            ("assume_role", assume),
+        ]),
+    )
+    .await;
+    assert!(errors(&diags).is_empty(), "{diags:?}");
+    // Its own credentials only, and `domain_name` is none: the plan says so.
+    let planned = plan_with(&mut client, &Value::Null, &task_config()).await;
+    let errs = errors(&planned.diagnostics);
+    assert!(
+        !errs.is_empty() && errs[0].summary.contains("Missing TaurusDB credentials"),
+        "{:?}",
+        planned.diagnostics
+    );
+    let _ = apply_with(&mut client, &Value::Null, &planned_create(), &task_config()).await;
+    let assumed: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.body.contains(CLIENTS_AGENCY))
+        .collect();
+    assert!(
+        assumed.is_empty(),
+        "the server's credentials assumed the client's agency: {assumed:?}"
+    );
+    assert!(sim.jobs().is_empty(), "nothing was paused");
+
+    // The server's OIDC token for an agency the client names.
+    let (_serve, socket, _dir) = serve_unix(
+        &["--credentials-from-env"],
+        &[
+            ("HW_ASSUME_ROLE_IDP_ID", sim::DEMO_IDP_ID),
+            ("HW_ASSUME_ROLE_ID_TOKEN", SERVER_ID_TOKEN),
+            ("HW_ASSUME_ROLE_AGENCY_NAME", sim::DEMO_AGENCY_NAME),
+            ("HW_ASSUME_ROLE_DOMAIN_ID", sim::DEMO_DOMAIN_ID),
+            ("HW_TAURUSDB_ENDPOINT", &endpoint),
+            ("HW_AUTH_URL", &auth_url),
+            ("HW_STS_ENDPOINT", &endpoint),
+            ("HW_PROJECT_ID", PROJECT),
+        ],
+    );
+    let mut client = unix_client(&socket).await;
+    let oidc = provider_block(
+        "assume_role_with_oidc",
+        &[("agency_name", Value::string(CLIENTS_AGENCY))],
+    );
+    let diags = configure_with(
+        &mut client,
+        provider_config(&[("assume_role_with_oidc", oidc)]),
+    )
+    .await;
+    let _ = plan_with(&mut client, &Value::Null, &task_config()).await;
+    let _ = apply_with(&mut client, &Value::Null, &planned_create(), &task_config()).await;
+    assert!(
+        !sent_token(&sim, SERVER_ID_TOKEN),
+        "the server's ID token was exchanged for the client's agency: {:?}",
+        sim.requests()
+    );
+    let errs = errors(&diags);
+    assert_eq!(errs.len(), 1, "{diags:?}");
+    assert_eq!(path_of(errs[0]), vec!["assume_role_with_oidc".to_string()]);
+}
+
+/// An `--api-config` that names a shared config file (or a profile of one) holds the
+/// server's own credentials as surely as one with a token: the typed API acts with the
+/// profile's keys, so on loopback TCP every local account would act as its owner.
+#[test]
+fn an_api_config_with_a_shared_config_profile_is_not_lent_over_plain_loopback_tcp() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = |p: &std::path::Path| p.to_str().expect("utf-8 path").to_string();
+    let hcloud = path(&pki::write(
+        dir.path(),
+        "config.json",
+        &format!(
+            r#"{{"current": "ops", "profiles": [{{"name": "ops", "mode": "AKSK",
+                "accessKeyId": "{ACCESS_KEY}", "secretAccessKey": "{SECRET_KEY}",
+                "region": "cn-north-4", "projectId": "{PROJECT}"}}]}}"#
+        ),
+    ));
+    for (name, setting) in [
+        ("file.json", format!(r#""shared_config_file": "{hcloud}""#)),
+        ("profile.json", r#""profile": "ops""#.to_string()),
+    ] {
+        let api_config = path(&pki::write(
+            dir.path(),
+            name,
+            &format!(r#"{{"endpoint": "http://127.0.0.1:9", {setting}}}"#),
+        ));
+        let args = [
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--api-config",
+            &api_config,
+        ];
+        let (status, stderr) = process::run_to_exit(process::command(&args, &[]));
+        assert!(!status.success(), "{setting} must be refused: {stderr}");
+        assert!(
+            stderr.contains("--api-config") && stderr.contains("--auth-token-file"),
+            "the refusal says what lends and what to add: {stderr}"
+        );
+        assert!(!stderr.contains(SECRET_KEY), "{stderr}");
+    }
+}

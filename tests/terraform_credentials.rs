@@ -646,3 +646,94 @@ async fn no_credentials_and_no_metadata_service_names_every_way_to_give_them() {
         }
     }
 }
+
+/// The values of `header` the simulator received.
+fn sent_values(sim: &SimHandle, header: &str) -> Vec<String> {
+    sim.requests()
+        .iter()
+        .filter_map(|r| r.header(header).map(str::to_string))
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+/// A run of 40 upper-case letters and digits: the shape of the simulator's temporary
+/// secret keys.
+fn has_temporary_secret_key_shape(text: &str) -> bool {
+    let mut run = 0;
+    for c in text.chars() {
+        if c.is_ascii_uppercase() || c.is_ascii_digit() {
+            run += 1;
+            if run >= 40 {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
+/// With `TF_LOG=trace` (the CLI's and the provider's logs on stderr), the temporary
+/// credentials of every method (ECS metadata with its session token, an assumed agency,
+/// OIDC with an inline ID token) and the tokens they are obtained with appear nowhere:
+/// neither in the output nor in the state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_logs_show_no_temporary_credentials_or_the_tokens_they_come_from() {
+    for cli in every_cli() {
+        let oidc = format!(
+            "  assume_role_with_oidc {{\n    idp_id      = \"{}\"\n    id_token    = \"{}\"\n    agency_name = \"{}\"\n    domain_id   = \"{}\"\n  }}",
+            sim::DEMO_IDP_ID,
+            sim::DEMO_ID_TOKEN,
+            sim::DEMO_AGENCY_NAME,
+            sim::DEMO_DOMAIN_ID
+        );
+        let assumed = format!("{}\n{}", aksk_attributes(), assume_role_block(false));
+        for (name, provider) in [
+            ("metadata", String::new()),
+            ("oidc", oidc),
+            ("assume", assumed),
+        ] {
+            let sim = start_sim().await;
+            let ws = workspace(&cli, &sim);
+            let method = format!("{name} under TF_LOG=trace ({})", cli.label());
+            ws.write_config_with_provider(&provider, &pause_block("window", INSTANCE, TASK));
+            let run = ws.run(APPLY, &[("TF_LOG", "trace")]).await;
+            assert_eq!(
+                run.status,
+                Some(0),
+                "{method}: apply failed:\n{}",
+                run.all()
+            );
+            let output = run.all();
+            assert!(
+                output.contains("obtained temporary credentials"),
+                "{method}: the provider's logs are not in the output"
+            );
+            let state = std::fs::read_to_string(ws.dir.path().join("terraform.tfstate"))
+                .unwrap_or_default();
+            let mut secrets: Vec<String> = SECRETS.iter().map(|s| s.to_string()).collect();
+            secrets.extend(sent_values(&sim, "x-security-token"));
+            secrets.extend(sent_values(&sim, "x-metadata-token"));
+            secrets.extend(sent_values(&sim, "x-auth-token"));
+            assert!(
+                secrets.len() > SECRETS.len(),
+                "{method}: no temporary credentials seen"
+            );
+            for secret in &secrets {
+                assert!(
+                    !output.contains(secret.as_str()) && !state.contains(secret.as_str()),
+                    "{method}: a secret ({} chars) is in the output or the state",
+                    secret.len()
+                );
+            }
+            assert!(
+                !output.contains("gQsim"),
+                "{method}: a security token in the logs"
+            );
+            assert!(
+                !has_temporary_secret_key_shape(&output),
+                "{method}: a temporary secret key in the logs"
+            );
+        }
+    }
+}

@@ -5,7 +5,9 @@
 //! files), lets a client turn off TLS verification (`insecure`) only for its own
 //! credentials at its own endpoint, and lends its own credentials (the environment's,
 //! with `--credentials-from-env`) only for the hosts and TLS settings its operator
-//! configured. Terraform's modes keep every setting as it is (one client, the user).
+//! configured, never to assume an agency a client names (`assume_role`,
+//! `assume_role_with_oidc`), and never mixed with credentials a client brings. Terraform's
+//! modes keep every setting as it is (one client, the user).
 
 use crate::taurusdb::api::endpoint::is_region_name;
 use crate::taurusdb::config::{
@@ -136,13 +138,19 @@ fn refuse_insecure_unless_own(config: &ProviderConfig) -> Result<(), Diagnostic>
 
 /// Whether the environment's credentials may fill this configuration. An error (at the
 /// attribute) when a client asks the server to send its credentials to a host or over
-/// a channel the client chose.
+/// a channel the client chose, or to assume an agency the client names with them.
+///
+/// A client that brings any credential of its own gets none of the server's: the
+/// environment's would otherwise fill what it left out, or win over what it gave (a
+/// token outranks an OIDC block; `domain_name` alone is no credential), and its
+/// `assume_role` blocks would then be assumed with the server's keys.
 fn env_credentials_allowed(
     config: &ProviderConfig,
     credentials_from_env: bool,
     env: &EnvLookup,
 ) -> Result<bool, Diagnostic> {
-    if !credentials_from_env {
+    if !credentials_from_env || config.brings_credentials() {
+        // The client's own credentials only: never mixed with the server's.
         return Ok(false);
     }
     let assumes = match &config.assume_role {
@@ -150,17 +158,26 @@ fn env_credentials_allowed(
         Attr::Unknown => true,
         Attr::Null => false,
     };
-    if assumes && !config.brings_credentials() {
+    // Without a token of its own, an OIDC block's agency would be assumed with the
+    // server's ID token (its variables fill the token).
+    let oidc_block = !config.assume_role_with_oidc.is_null();
+    let refused_block = if assumes {
+        Some(crate::taurusdb::config::assume_role::BLOCK)
+    } else if oidc_block {
+        Some(oidc::BLOCK)
+    } else {
+        None
+    };
+    if let Some(block) = refused_block {
         return Err(Diagnostic::error(
             "Server credentials are not lent to assume agencies",
             format!(
-                "{CREDENTIALS_STAY_HOME} A client's {} blocks would assume agencies of its \
-                 choosing with them; supply credentials of your own in the provider \
-                 configuration to assume an agency. Nothing was sent.",
-                crate::taurusdb::config::assume_role::BLOCK
+                "{CREDENTIALS_STAY_HOME} A client's {block} block would assume an agency of \
+                 its choosing with them; supply credentials of your own in the provider \
+                 configuration to assume an agency. Nothing was sent."
             ),
         )
-        .at(AttrPath::attr(crate::taurusdb::config::assume_role::BLOCK)));
+        .at(AttrPath::attr(block)));
     }
     let Some(chosen) = client_chosen_channel(config) else {
         return Ok(true);
@@ -168,7 +185,7 @@ fn env_credentials_allowed(
     let env_has_credentials = CREDENTIAL_SETTINGS
         .iter()
         .any(|s| env(s.env).is_some_and(|v| !v.trim().is_empty()));
-    if env_has_credentials && !config.brings_credentials() {
+    if env_has_credentials {
         let [token, aksk, password] = CREDENTIAL_CHOICES.map(attr_list);
         return Err(Diagnostic::error(
             "Server credentials are not lent to client-chosen hosts",
@@ -180,7 +197,7 @@ fn env_credentials_allowed(
         )
         .at(AttrPath::attr(chosen)));
     }
-    // The client's own credentials only: never mixed with the server's.
+    // Nor the machine's identity (the ECS metadata service) for a client-chosen host.
     Ok(false)
 }
 
@@ -271,6 +288,34 @@ mod tests {
             ..config
         };
         assert!(check(&own, true, &server_env).is_ok());
+    }
+
+    #[test]
+    fn a_client_bringing_any_credential_gets_none_of_the_servers() {
+        let hop = crate::taurusdb::config::AssumeRoleBlock {
+            agency_name: Attr::Known("admin".into()),
+            domain_name: Attr::Known("other_account".into()),
+            ..Default::default()
+        };
+        // `domain_name` is no credential alone: the server's would be the hop's base.
+        let config = ProviderConfig {
+            domain_name: Attr::Known("x".into()),
+            assume_role: Attr::Known(vec![hop]),
+            ..ProviderConfig::default()
+        };
+        assert_eq!(check(&config, true, &server_env), Ok(false));
+        // An OIDC block without a token of its own would use the server's.
+        let oidc = |id_token: &str| ProviderConfig {
+            assume_role_with_oidc: Attr::Known(crate::taurusdb::config::OidcBlock {
+                agency_name: Attr::Known("admin".into()),
+                id_token: Attr::Known(id_token.into()),
+                ..Default::default()
+            }),
+            ..ProviderConfig::default()
+        };
+        let refused = check(&oidc(""), true, &server_env).expect_err("server's ID token");
+        assert_eq!(refused.path, Some(AttrPath::attr("assume_role_with_oidc")));
+        assert_eq!(check(&oidc("own-token"), true, &server_env), Ok(false));
     }
 
     #[test]

@@ -178,10 +178,13 @@ impl ProviderConfig {
     /// a shared config file or profile) itself: a value that is not blank (blank counts
     /// as unset), or one not known yet.
     pub fn brings_credentials(&self) -> bool {
+        let given = |attr: &Attr<String>| match attr {
+            Attr::Known(value) => !value.trim().is_empty(),
+            Attr::Unknown => true,
+            Attr::Null => false,
+        };
         let oidc_token = match &self.assume_role_with_oidc {
-            Attr::Known(block) => [&block.id_token, &block.id_token_file]
-                .into_iter()
-                .any(|attr| !attr.is_null()),
+            Attr::Known(block) => given(&block.id_token) || given(&block.id_token_file),
             Attr::Unknown => true,
             Attr::Null => false,
         };
@@ -197,13 +200,11 @@ impl ProviderConfig {
                 &self.password,
                 &self.domain_name,
                 &self.domain_id,
+                &self.shared_config_file,
+                &self.profile,
             ]
             .into_iter()
-            .any(|attr| match attr {
-                Attr::Known(value) => !value.trim().is_empty(),
-                Attr::Unknown => true,
-                Attr::Null => false,
-            })
+            .any(given)
     }
 
     /// Checks of configured values that do not depend on the environment.
