@@ -199,7 +199,9 @@ fn prepare(cli: Cli) -> Result<Run, String> {
         Some(command @ Command::Serve { .. }) => prepare_serve(command),
         Some(Command::Sim(args)) => {
             let (listen, seed) = (args.listen, args.seed());
-            args.config().map(|config| Run::Sim(listen, config, seed))
+            args.config()
+                .map(|config| Run::Sim(listen, config, seed))
+                .map_err(|e| e.to_string())
         }
         Some(Command::Version) => Err("version is printed before anything else".into()),
         Some(Command::Docs { .. }) => Err("docs are written before anything else".into()),
