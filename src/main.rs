@@ -245,7 +245,7 @@ fn fail(err: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// The `docs` command: no runtime, no logging; a line per page written or removed.
+/// The `docs` command: no runtime, no logging; a line per page written, removed or kept.
 fn write_docs(root: &std::path::Path, out: &std::path::Path) -> ExitCode {
     match taurusdb_provider::docs::generate(root, out) {
         Ok(done) => {
@@ -254,6 +254,9 @@ fn write_docs(root: &std::path::Path, out: &std::path::Path) -> ExitCode {
             }
             for path in &done.removed {
                 println!("removed {} (no such type any more)", path.display());
+            }
+            for path in &done.kept {
+                println!("kept {} (not written by docs)", path.display());
             }
             ExitCode::SUCCESS
         }
