@@ -199,7 +199,9 @@ fn prepare(cli: Cli) -> Result<Run, String> {
         Some(command @ Command::Serve { .. }) => prepare_serve(command),
         Some(Command::Sim(args)) => {
             let (listen, seed) = (args.listen, args.seed());
-            args.config().map(|config| Run::Sim(listen, config, seed))
+            args.config()
+                .map(|config| Run::Sim(listen, config, seed))
+                .map_err(|e| e.to_string())
         }
         Some(Command::Version) => Err("version is printed before anything else".into()),
         Some(Command::Docs { .. }) => Err("docs are written before anything else".into()),
@@ -243,7 +245,7 @@ fn fail(err: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// The `docs` command: no runtime, no logging; a line per page written or removed.
+/// The `docs` command: no runtime, no logging; a line per page written, removed or kept.
 fn write_docs(root: &std::path::Path, out: &std::path::Path) -> ExitCode {
     match taurusdb_provider::docs::generate(root, out) {
         Ok(done) => {
@@ -252,6 +254,9 @@ fn write_docs(root: &std::path::Path, out: &std::path::Path) -> ExitCode {
             }
             for path in &done.removed {
                 println!("removed {} (no such type any more)", path.display());
+            }
+            for path in &done.kept {
+                println!("kept {} (not written by docs)", path.display());
             }
             ExitCode::SUCCESS
         }

@@ -259,3 +259,166 @@ fn the_diff_shows_changed_lines_with_context() {
     assert_eq!(diff.matches("@@ -").count(), 2, "two hunks:\n{diff}");
     assert!(diff.contains("@@ -16,5 +16,5 @@\n 16\n 17\n 18\n-19\n+nineteen\n 20\n"));
 }
+
+/// The built binary's `docs --out OUT --root ROOT`: whether it succeeded, and its
+/// stdout and stderr.
+fn run_docs(root: &Path, out: &Path) -> (bool, String, String) {
+    let run = Command::new(BINARY)
+        .args(["docs", "--out"])
+        .arg(out)
+        .arg("--root")
+        .arg(root)
+        .output()
+        .expect("run the docs command");
+    (
+        run.status.success(),
+        String::from_utf8_lossy(&run.stdout).into_owned(),
+        String::from_utf8_lossy(&run.stderr).into_owned(),
+    )
+}
+
+fn repository() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every file under `dir` with its content.
+fn contents(dir: &Path) -> Vec<(PathBuf, String)> {
+    files_under(dir)
+        .into_iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(dir.join(&f)).expect("readable");
+            (f, text)
+        })
+        .collect()
+}
+
+#[test]
+fn a_hand_written_page_is_kept_and_only_generated_pages_are_removed() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let (ok, _, stderr) = run_docs(repository(), out.path());
+    assert!(ok, "{stderr}");
+    let resources = out.path().join("resources");
+    // A page this command wrote for a type that no longer exists ...
+    std::fs::copy(
+        resources.join("replication_pause.md"),
+        resources.join("gone.md"),
+    )
+    .expect("copy");
+    // ... and one a person wrote.
+    let guide = "---\npage_title: \"Migrating\"\n---\n\n# Migrating from 0.1\n";
+    std::fs::write(resources.join("my_migration_guide.md"), guide).expect("write");
+
+    let (ok, stdout, stderr) = run_docs(repository(), out.path());
+    assert!(ok, "{stderr}");
+    assert!(!resources.join("gone.md").exists(), "{stdout}");
+    assert_eq!(
+        std::fs::read_to_string(resources.join("my_migration_guide.md")).ok(),
+        Some(guide.to_string()),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("kept ") && l.contains("my_migration_guide.md")),
+        "{stdout}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_folder_in_the_output_is_refused_and_its_target_untouched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (out, outside) = (dir.path().join("out"), dir.path().join("outside"));
+    std::fs::create_dir_all(&out).expect("out");
+    std::fs::create_dir_all(&outside).expect("outside");
+    // A page this command generated, living in the folder the link points to.
+    let (ok, _, stderr) = run_docs(repository(), &dir.path().join("first"));
+    assert!(ok, "{stderr}");
+    std::fs::copy(
+        dir.path().join("first/resources/replication_pause.md"),
+        outside.join("old.md"),
+    )
+    .expect("copy");
+    std::fs::write(outside.join("notes.md"), "mine\n").expect("write");
+    std::os::unix::fs::symlink(&outside, out.join("resources")).expect("symlink");
+    let before = contents(&outside);
+
+    let (ok, _, stderr) = run_docs(repository(), &out);
+    assert!(!ok, "followed the symlinked folder");
+    assert!(
+        stderr.contains(&out.join("resources").display().to_string())
+            && stderr.contains("symbolic link"),
+        "the refusal names the link: {stderr}"
+    );
+    assert_eq!(contents(&outside), before, "the link's target changed");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_page_in_the_output_is_refused_and_the_outside_file_untouched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(out.join("resources")).expect("out");
+    let precious = dir.path().join("precious.txt");
+    std::fs::write(&precious, "not a page\n").expect("write");
+    let link = out.join("resources/replication_pause.md");
+    std::os::unix::fs::symlink(&precious, &link).expect("symlink");
+
+    let (ok, _, stderr) = run_docs(repository(), &out);
+    assert!(!ok, "wrote through the symlinked page");
+    assert!(
+        stderr.contains(&link.display().to_string()) && stderr.contains("symbolic link"),
+        "the refusal names the link: {stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&precious).ok().as_deref(),
+        Some("not a page\n")
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn an_example_symlinked_out_of_the_repository_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (root, out) = (dir.path().join("repo"), dir.path().join("out"));
+    std::fs::create_dir_all(root.join("templates/resources")).expect("templates");
+    std::fs::create_dir_all(root.join("examples")).expect("examples");
+    let secret = dir.path().join("secret.tf");
+    std::fs::write(&secret, "password = \"hunter2\"\n").expect("write");
+    std::os::unix::fs::symlink(&secret, root.join("examples/leak.tf")).expect("symlink");
+    // A link that stays inside the repository is fine.
+    std::fs::write(root.join("examples/main.tf"), "x = 1\n").expect("write");
+    std::os::unix::fs::symlink("main.tf", root.join("examples/alias.tf")).expect("symlink");
+    std::fs::write(
+        root.join("templates/resources/replication_pause.md.tmpl"),
+        "# {{ .Name }}\n\n{{ tffile \"examples/alias.tf\" }}\n",
+    )
+    .expect("write");
+    let (ok, _, stderr) = run_docs(&root, &out);
+    assert!(ok, "a link inside the repository: {stderr}");
+
+    std::fs::write(
+        root.join("templates/resources/replication_pause.md.tmpl"),
+        "# {{ .Name }}\n\n{{ tffile \"examples/leak.tf\" }}\n",
+    )
+    .expect("write");
+    let out = dir.path().join("out2");
+    let (ok, _, stderr) = run_docs(&root, &out);
+    assert!(!ok, "included a file from outside the repository");
+    assert!(
+        stderr.contains("examples/leak.tf") && stderr.contains("outside the repository"),
+        "the refusal names the example: {stderr}"
+    );
+    let leaked = files_under_if_any(&out)
+        .into_iter()
+        .any(|f| std::fs::read_to_string(out.join(f)).is_ok_and(|t| t.contains("hunter2")));
+    assert!(!leaked, "the outside file's content was written");
+}
+
+fn files_under_if_any(dir: &Path) -> BTreeSet<PathBuf> {
+    if dir.is_dir() {
+        files_under(dir)
+    } else {
+        BTreeSet::new()
+    }
+}

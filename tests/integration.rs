@@ -26,6 +26,7 @@ mod serve_lifecycle;
 mod serve_sockets;
 mod serve_typed_api;
 mod sim_credentials;
+mod sim_exposure;
 mod terraform_credentials;
 mod terraform_discovery;
 mod terraform_e2e;

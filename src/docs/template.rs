@@ -7,8 +7,9 @@
 //!   ```` ```terraform ```` fence;
 //! - `{{ codefile "console" "examples/..." }}`: the same with the given fence language.
 //!
-//! File paths are relative to the repository root and may not leave it. Anything else
-//! between `{{` and `}}` is an error naming the template and its line.
+//! File paths are relative to the repository root and may not leave it, by `..`, an absolute
+//! path or a symbolic link leading outside. Anything else between `{{` and `}}` is an error
+//! naming the template and its line.
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -122,7 +123,7 @@ fn words(directive: &str) -> Result<Vec<String>, String> {
 
 /// The file at `relative` (inside `root`) in a fence of `language`.
 fn fenced(language: &str, relative: &str, root: &Path) -> Result<String, String> {
-    let path = inside(root, relative)?;
+    let path = inside_repository(root, relative)?;
     let metadata =
         std::fs::metadata(&path).map_err(|e| format!("cannot include {relative}: {e}"))?;
     if !metadata.is_file() {
@@ -136,6 +137,23 @@ fn fenced(language: &str, relative: &str, root: &Path) -> Result<String, String>
     let text =
         std::fs::read_to_string(&path).map_err(|e| format!("cannot include {relative}: {e}"))?;
     Ok(format!("```{language}\n{}\n```", text.trim_end()))
+}
+
+/// The real path of `root/relative` once every symbolic link is resolved, refusing absolute
+/// paths, `..`, and links leading out of the repository.
+pub fn inside_repository(root: &Path, relative: &str) -> Result<PathBuf, String> {
+    let path = inside(root, relative)?;
+    let real_root = std::fs::canonicalize(root)
+        .map_err(|e| format!("cannot include {relative}: the repository {root:?}: {e}"))?;
+    let real =
+        std::fs::canonicalize(&path).map_err(|e| format!("cannot include {relative}: {e}"))?;
+    if !real.starts_with(&real_root) {
+        return Err(format!(
+            "cannot include {relative}: a symbolic link leading outside the repository (to {})",
+            real.display()
+        ));
+    }
+    Ok(real)
 }
 
 /// `root/relative`, refusing absolute paths and `..`.
@@ -178,6 +196,31 @@ mod tests {
         assert_eq!(
             out,
             "# taurusdb_x\n\n```terraform\nx = 1\n```\n\n```sh\nx = 1\n```\n"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_may_not_lead_out_of_the_repository() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("repo");
+        std::fs::create_dir_all(root.join("examples")).expect("dir");
+        std::fs::write(dir.path().join("outside.tf"), "secret = 1\n").expect("write");
+        std::fs::write(root.join("examples/a.tf"), "x = 1\n").expect("write");
+        std::os::unix::fs::symlink("a.tf", root.join("examples/inside.tf")).expect("link");
+        std::os::unix::fs::symlink(dir.path().join("outside.tf"), root.join("examples/out.tf"))
+            .expect("link");
+        let ctx = context(&root);
+        let out = render("{{ tffile \"examples/inside.tf\" }}", "t", &ctx).expect("inside");
+        assert_eq!(out, "```terraform\nx = 1\n```");
+        let err = render("{{ tffile \"examples/out.tf\" }}", "t", &ctx)
+            .expect_err("outside")
+            .to_string();
+        assert!(
+            err.starts_with(
+                "t:1: cannot include examples/out.tf: a symbolic link leading outside the repository"
+            ),
+            "{err}"
         );
     }
 

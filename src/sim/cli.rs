@@ -1,8 +1,10 @@
 //! The `terraform-provider-taurusdb sim` command: a demo simulator in the foreground.
 //!
 //! Lets a person point Terraform (or curl) at a local fake TaurusDB. Its flags and their
-//! checks live here ([`SimArgs`]); the binary only parses them. It prints one line saying
-//! where it listens and which ids are seeded, then serves until Ctrl-C or SIGTERM.
+//! checks live here ([`SimArgs`]); the binary only parses them. It refuses an address off
+//! loopback unless the operator set a token of its own (the demo token is public), prints one
+//! line saying the address it bound and which ids are seeded, then serves until Ctrl-C or
+//! SIGTERM.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -31,16 +33,13 @@ Temporary credentials work with their X-Security-Token until they expire.";
 #[derive(Debug, clap::Args)]
 #[command(after_help = AFTER_HELP)]
 pub struct SimArgs {
+    /// Where to listen. An address off loopback (e.g. 0.0.0.0:8790) needs a token of your
+    /// own (--token or SIM_AUTH_TOKEN).
     #[arg(long, default_value = "127.0.0.1:8790")]
     pub listen: SocketAddr,
-    /// The token clients must send as X-Auth-Token.
-    #[arg(
-        long,
-        env = "SIM_AUTH_TOKEN",
-        default_value = "demo-token",
-        hide_env_values = true
-    )]
-    pub token: String,
+    /// The token clients must send as X-Auth-Token [default: demo-token, on loopback only].
+    #[arg(long, env = "SIM_AUTH_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
     /// Access key accepted in AK/SK (SDK-HMAC-SHA256) signatures; needs --secret-key.
     #[arg(long, value_name = "AK")]
     pub access_key: Option<String>,
@@ -95,22 +94,32 @@ impl SimArgs {
     /// The simulator settings the flags ask for. Errors never repeat a secret.
     ///
     /// # Errors
-    /// Half-given or empty access keys, and malformed `--iam-user` values.
-    pub fn config(self) -> Result<SimConfig, String> {
+    /// An address off loopback without a token of the operator's own, half-given or empty
+    /// access keys, and malformed `--iam-user` values.
+    pub fn config(self) -> Result<SimConfig, SimArgsError> {
+        let exposed = !is_loopback(self.listen);
+        let auth_token = match self.token {
+            Some(token) if exposed && token == DEMO_TOKEN => {
+                return Err(SimArgsError::ExposedWithDemoToken(self.listen));
+            }
+            Some(token) => token,
+            None if exposed => return Err(SimArgsError::ExposedWithDemoToken(self.listen)),
+            None => DEMO_TOKEN.to_owned(),
+        };
         let access_keys = match (self.access_key, self.secret_key) {
             (Some(ak), Some(sk)) if !ak.is_empty() && !sk.is_empty() => vec![(ak, sk)],
             (None, None) => Vec::new(),
-            (Some(_), None) => return Err(NEEDS_SECRET_KEY.into()),
-            (None, Some(_)) => return Err(NEEDS_ACCESS_KEY.into()),
-            _ => return Err(EMPTY_KEYS.into()),
+            (Some(_), None) => return Err(SimArgsError::NeedsSecretKey),
+            (None, Some(_)) => return Err(SimArgsError::NeedsAccessKey),
+            _ => return Err(SimArgsError::EmptyKeys),
         };
         let iam_users = self
             .iam_users
             .iter()
-            .map(|spec| IamUser::from_spec(spec).map_err(|e| format!("--iam-user: {e}")))
+            .map(|spec| IamUser::from_spec(spec).map_err(SimArgsError::IamUser))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(SimConfig {
-            auth_token: self.token,
+            auth_token,
             access_keys,
             iam_users,
             job_plan: JobPlan {
@@ -124,13 +133,38 @@ impl SimArgs {
     }
 }
 
-const NEEDS_SECRET_KEY: &str = "--access-key needs --secret-key (or SIM_SECRET_KEY)";
-const NEEDS_ACCESS_KEY: &str = "--secret-key (or SIM_SECRET_KEY) needs --access-key";
-const EMPTY_KEYS: &str = "--access-key and --secret-key must not be empty";
+/// The token the simulator accepts when none is set: public, so only on loopback.
+pub const DEMO_TOKEN: &str = "demo-token";
+
+/// Whether `addr` is reachable from this machine only (`127.0.0.0/8`, `::1`, or `::1` as an
+/// IPv4-mapped address).
+fn is_loopback(addr: SocketAddr) -> bool {
+    addr.ip().to_canonical().is_loopback()
+}
+
+/// Why the `sim` flags were refused. None repeats a secret.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SimArgsError {
+    #[error(
+        "--listen {0} is not a loopback address, and anyone who can reach it would be let in \
+         by the public demo token: set a token of your own with --token or SIM_AUTH_TOKEN \
+         (or listen on 127.0.0.1)"
+    )]
+    ExposedWithDemoToken(SocketAddr),
+    #[error("--access-key needs --secret-key (or SIM_SECRET_KEY)")]
+    NeedsSecretKey,
+    #[error("--secret-key (or SIM_SECRET_KEY) needs --access-key")]
+    NeedsAccessKey,
+    #[error("--access-key and --secret-key must not be empty")]
+    EmptyKeys,
+    #[error("--iam-user: {0}")]
+    IamUser(String),
+}
 
 /// Runs a simulator seeded with `seed` on `listen` with `config` (token, access keys,
 /// IAM users, job plan), until Ctrl-C or SIGTERM. Prints exactly one line to stdout once
-/// listening; it names no credential.
+/// listening, naming the address as bound (`0.0.0.0` is every interface); it names no
+/// credential.
 ///
 /// # Errors
 /// Fails if the address cannot be bound, stdout cannot be written, or signal handlers cannot be
@@ -139,7 +173,7 @@ pub async fn run(listen: SocketAddr, config: SimConfig, seed: Seed) -> std::io::
     let line_seed = seed.clone();
     let sim = start(listen, config, seed).await?;
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{}", banner(&sim.endpoint(), &line_seed))?;
+    writeln!(stdout, "{}", banner(&sim.bound_url(), &line_seed))?;
     stdout.flush()?;
     drop(stdout);
     let stopped = wait_for_stop_signal().await;
@@ -212,17 +246,50 @@ mod tests {
     #[test]
     fn half_given_access_keys_are_refused_without_repeating_them() {
         let err = args(&["--access-key", "AK-1"]).config().expect_err("no SK");
-        assert_eq!(err, NEEDS_SECRET_KEY);
+        assert_eq!(err, SimArgsError::NeedsSecretKey);
         let err = args(&["--secret-key", "SK-1"]).config().expect_err("no AK");
-        assert_eq!(err, NEEDS_ACCESS_KEY);
+        assert_eq!(err, SimArgsError::NeedsAccessKey);
         let err = args(&["--access-key", "", "--secret-key", "SK-1"])
             .config()
             .expect_err("empty AK");
-        assert!(!err.contains("SK-1"), "{err}");
+        assert!(!err.to_string().contains("SK-1"), "{err}");
         let config = args(&["--access-key", "AK-1", "--secret-key", "SK-1"])
             .config()
             .expect("both");
         assert_eq!(config.access_keys, vec![("AK-1".into(), "SK-1".into())]);
+    }
+
+    #[test]
+    fn off_loopback_the_demo_token_is_refused() {
+        for listen in [
+            "127.0.0.1:1",
+            "127.0.0.2:1",
+            "[::1]:1",
+            "[::ffff:127.0.0.1]:1",
+        ] {
+            let config = args(&["--listen", listen]).config().expect(listen);
+            assert_eq!(config.auth_token, DEMO_TOKEN, "{listen}");
+        }
+        for listen in ["0.0.0.0:1", "10.0.0.1:1", "[::]:1", "[::ffff:10.0.0.1]:1"] {
+            let err = args(&["--listen", listen]).config().expect_err(listen);
+            assert_eq!(
+                err,
+                SimArgsError::ExposedWithDemoToken(listen.parse().expect("addr"))
+            );
+            let message = err.to_string();
+            assert!(
+                message.contains(listen) && message.contains("--token or SIM_AUTH_TOKEN"),
+                "{message}"
+            );
+            let err = args(&["--listen", listen, "--token", DEMO_TOKEN])
+                .config()
+                .expect_err("the demo token named");
+            assert!(matches!(err, SimArgsError::ExposedWithDemoToken(_)));
+            let config = args(&["--listen", listen, "--token", "own-token"])
+                .config()
+                .expect("a token of the operator's own");
+            assert_eq!(config.auth_token, "own-token");
+        }
     }
 
     #[test]

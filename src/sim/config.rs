@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::identities::{Agency, DEFAULT_TEMPORARY_LIFETIME, IamProject, OidcProvider};
 use super::jobs::JobPlan;
+use super::record::RecordLimits;
 
 /// Settings of one simulator instance.
 ///
@@ -45,6 +46,10 @@ pub struct SimConfig {
     /// Longest lifetime of issued temporary credentials; a shorter `duration_seconds` asked
     /// for is honoured.
     pub temporary_credentials_lifetime: Duration,
+    /// How much of the requests received is kept for
+    /// [`SimHandle::requests`](super::SimHandle::requests): a ring of the most recent,
+    /// bodies cut.
+    pub record_limits: RecordLimits,
 }
 
 impl Default for SimConfig {
@@ -60,6 +65,7 @@ impl Default for SimConfig {
             metadata_service: true,
             metadata_session_tokens: true,
             temporary_credentials_lifetime: DEFAULT_TEMPORARY_LIFETIME,
+            record_limits: RecordLimits::default(),
         }
     }
 }
@@ -82,6 +88,7 @@ impl fmt::Debug for SimConfig {
                 "temporary_credentials_lifetime",
                 &self.temporary_credentials_lifetime,
             )
+            .field("record_limits", &self.record_limits)
             .finish()
     }
 }

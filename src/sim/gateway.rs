@@ -1,10 +1,12 @@
 //! The per-request pipeline in front of the API handlers, like Huawei's API gateway.
 //!
-//! For every request, in this order: assign an `X-Request-Id`, buffer and record the request,
+//! For every request, in this order: assign an `X-Request-Id`, buffer and record the request
+//! (in a bounded ring, its body cut; see `record.rs`),
 //! let a queued fault act on it, check credentials as `auth::guard` says the path needs
 //! (token or AK/SK signature, temporary keys with their security token; for IAM
 //! `securitytokens` the handler decides, given what was found), run the handler, then stamp
-//! the request id on the response, store the status sent and log one line. Keeping this in
+//! the request id on the response, store the status sent and log one line; a request that
+//! failed authentication keeps only method, path and status in the record. Keeping this in
 //! one middleware guarantees that faults, 401s and 404s are recorded and tagged exactly like
 //! real answers.
 
@@ -13,8 +15,8 @@ use std::time::SystemTime;
 
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::HeaderValue;
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -49,29 +51,28 @@ pub(crate) async fn gateway(
     let path = parts.uri.path().to_owned();
     let body = to_bytes(body, MAX_BODY_BYTES).await.ok();
 
-    let record = RecordedRequest {
-        method: method.clone(),
-        path: path.clone(),
-        query: parts.uri.query().map(str::to_owned),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-                (name.as_str().to_owned(), value)
-            })
-            .collect(),
-        body: body
-            .as_deref()
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-            .unwrap_or_default(),
-        status: 0,
-        request_id: request_id.clone(),
-    };
-    let (index, fault, recorded) = {
+    let headers = parts
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_owned(), value)
+        })
+        .collect();
+    let query = parts.uri.query().map(str::to_owned);
+    let (seq, fault, recorded) = {
         let mut state = shared.lock();
-        let (index, recorded) = state.push_request(record);
-        (index, state.take_fault(&method, &path), recorded)
+        let record = RecordedRequest::arrived(
+            method.clone(),
+            path.clone(),
+            query,
+            headers,
+            body.as_deref(),
+            request_id.clone(),
+            state.request_log().limits(),
+        );
+        let (seq, recorded) = state.push_request(record);
+        (seq, state.take_fault(&method, &path), recorded)
     };
     shared.recorded.send_replace(recorded);
 
@@ -97,7 +98,7 @@ pub(crate) async fn gateway(
                 () = shared.shutting_down() => false,
             };
             if waited {
-                Outcome::Reply(handle(&shared, parts, body, next, lang).await)
+                Outcome::Reply(handle(&shared, seq, parts, body, next, lang).await)
             } else {
                 Outcome::Reply(ApiError::ShuttingDown.into_response_in(lang))
             }
@@ -110,15 +111,15 @@ pub(crate) async fn gateway(
             body: canned,
             content_type,
         }) => {
-            let _replaced = handle(&shared, parts, body, next, lang).await;
+            let _replaced = handle(&shared, seq, parts, body, next, lang).await;
             Outcome::Reply(canned_response(status, &canned, &content_type))
         }
         Some(FaultKind::DropBeforeHandling) => Outcome::Drop,
         Some(FaultKind::DropAfterHandling) => {
-            let _discarded = handle(&shared, parts, body, next, lang).await;
+            let _discarded = handle(&shared, seq, parts, body, next, lang).await;
             Outcome::Drop
         }
-        None => Outcome::Reply(handle(&shared, parts, body, next, lang).await),
+        None => Outcome::Reply(handle(&shared, seq, parts, body, next, lang).await),
     };
 
     match outcome {
@@ -127,7 +128,7 @@ pub(crate) async fn gateway(
                 response.headers_mut().insert("x-request-id", value);
             }
             let status = response.status().as_u16();
-            shared.lock().set_request_status(index, status);
+            shared.lock().set_request_status(seq, status);
             tracing::info!(%method, %path, status, %request_id, "taurusdb simulator request");
             response
         }
@@ -153,9 +154,27 @@ pub(crate) async fn gateway(
     }
 }
 
-/// Authenticates the request and, if allowed, runs the real handler.
+/// Authenticates the request and, if allowed, runs the real handler. A request that fails
+/// authentication, at the gateway or in its handler (401), keeps only its method, path and
+/// status in the record.
 async fn handle(
     shared: &Shared,
+    seq: usize,
+    parts: Parts,
+    body: Option<Bytes>,
+    next: Next,
+    lang: Lang,
+) -> Response {
+    let response = authenticate_and_run(shared, seq, parts, body, next, lang).await;
+    if response.status() == StatusCode::UNAUTHORIZED {
+        shared.lock().refuse_request(seq);
+    }
+    response
+}
+
+async fn authenticate_and_run(
+    shared: &Shared,
+    seq: usize,
     parts: Parts,
     body: Option<Bytes>,
     next: Next,
@@ -185,7 +204,10 @@ async fn handle(
         Guard::Open | Guard::Api | Guard::Signed => checked,
     };
     match (checked, body) {
-        (Err(err), _) => err.into_response_in(lang),
+        (Err(err), _) => {
+            shared.lock().refuse_request(seq);
+            err.into_response_in(lang)
+        }
         (Ok(()), None) => body_unreadable(lang),
         (Ok(()), Some(bytes)) => {
             next.run(Request::from_parts(parts, Body::from(bytes)))

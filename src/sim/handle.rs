@@ -117,6 +117,12 @@ impl SimHandle {
         )
     }
 
+    /// The URL of the address as bound, e.g. `http://0.0.0.0:8790` (what the `sim` command
+    /// prints: an unspecified address means every interface).
+    pub fn bound_url(&self) -> String {
+        format!("{}://{}", self.scheme, self.addr)
+    }
+
     /// Creates an instance with no tasks; no-op if it exists.
     pub fn add_instance(&self, project_id: &str, instance_id: &str) {
         self.shared.lock().add_instance(project_id, instance_id);
@@ -289,13 +295,27 @@ impl SimHandle {
         self.shared.connection_count()
     }
 
-    /// Every request received so far, in arrival order.
+    /// The requests received, in arrival order: the most recent ones within
+    /// [`SimConfig::record_limits`] (by default the last 10,000, each body cut at 4 KiB). A
+    /// request that failed authentication has only its method, path and status.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.lock().requests()
     }
 
-    /// How many requests had this method (case-insensitive) and a path ending with
-    /// `path_suffix`, e.g. `count("POST", "/replication/pause")`.
+    /// How many requests were dropped from the record, oldest first, to keep it within
+    /// [`SimConfig::record_limits`].
+    pub fn dropped_requests(&self) -> usize {
+        self.shared.lock().request_log().dropped()
+    }
+
+    /// How many bytes the records of [`SimHandle::requests`] hold (what
+    /// `RecordLimits::max_bytes` bounds).
+    pub fn recorded_bytes(&self) -> usize {
+        self.shared.lock().request_log().bytes()
+    }
+
+    /// How many of the requests kept had this method (case-insensitive) and a path ending
+    /// with `path_suffix`, e.g. `count("POST", "/replication/pause")`.
     pub fn count(&self, method: &str, path_suffix: &str) -> usize {
         self.shared.lock().count(method, path_suffix)
     }
@@ -315,8 +335,8 @@ impl SimHandle {
         self.shared.lock().inject_many(&fault, n);
     }
 
-    /// Resolves once at least `n` requests have been recorded (arrival, not answer), so tests
-    /// can wait for a request without sleeping.
+    /// Resolves once at least `n` requests have arrived in total (arrival, not answer; dropped
+    /// ones count), so tests can wait for a request without sleeping.
     pub async fn wait_for_requests(&self, n: usize) {
         let mut rx = self.shared.recorded.subscribe();
         let _ = rx.wait_for(|recorded| *recorded >= n).await;

@@ -3,9 +3,10 @@
 //! The provider talks to a handful of Huawei Cloud endpoints (pause, resume, list replication
 //! tasks, show job). This module serves those endpoints from memory over plain HTTP so the demo
 //! and every test can run without a cloud account or network access. It mimics the real
-//! service's status codes, error codes and JSON shapes, records every request it receives, and
-//! lets tests inject faults (canned replies, throttling, slow or hung requests, dropped
-//! connections) to exercise client error handling. It authenticates like the API gateway
+//! service's status codes, error codes and JSON shapes, records the requests it receives (the
+//! most recent, bodies cut, nothing but method, path and status of one that failed
+//! authentication), and lets tests inject faults (canned replies, throttling, slow or hung
+//! requests, dropped connections) to exercise client error handling. It authenticates like the API gateway
 //! (`X-Auth-Token`, or AK/SK `SDK-HMAC-SHA256` signatures verified with the provider's own
 //! signer, temporary keys included), issues tokens like IAM (`POST /v3/auth/tokens`, OIDC
 //! id token exchange), temporary credentials like IAM `securitytokens`, STS `AssumeAgency` and
@@ -51,5 +52,5 @@ pub use identities::{
     DEMO_DOMAIN_NAME, DEMO_ID_TOKEN, DEMO_IDP_ID, IamProject, OidcProvider,
 };
 pub use jobs::{JobOutcome, JobPlan, SimJob};
-pub use record::RecordedRequest;
+pub use record::{RecordLimits, RecordedRequest};
 pub use temporary::CredentialEndpoint;

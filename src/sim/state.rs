@@ -19,7 +19,7 @@ use super::errors::ApiError;
 use super::faults::{Fault, FaultKind};
 use super::identity_state::IdentityState;
 use super::jobs::{JobPlan, JobRecord, SimJob, StageChange};
-use super::record::RecordedRequest;
+use super::record::{RecordedRequest, RequestLog};
 
 /// Stage of a task that is replicating.
 pub(crate) const STAGE_INCREMENTAL: &str = "Incremental";
@@ -83,7 +83,7 @@ pub(crate) struct SimState {
     tokens: HashMap<String, SystemTime>,
     /// How many tokens the IAM endpoint issued in total.
     tokens_issued: usize,
-    requests: Vec<RecordedRequest>,
+    requests: RequestLog,
     faults: VecDeque<Fault>,
     /// A task whose stage reads differently at every list read, if any.
     churn: Option<StageChurn>,
@@ -384,31 +384,36 @@ impl SimState {
         self.tokens.clear();
     }
 
-    /// Appends a request to the log; returns its index and the new log length.
+    /// Keeps a request in the log (dropping the oldest beyond its limits); returns its
+    /// sequence number and how many requests arrived so far.
     pub(crate) fn push_request(&mut self, record: RecordedRequest) -> (usize, usize) {
-        self.requests.push(record);
-        (self.requests.len() - 1, self.requests.len())
+        self.requests.push(record)
     }
 
-    /// Fills in the status sent for the request at `index`.
-    pub(crate) fn set_request_status(&mut self, index: usize, status: u16) {
-        if let Some(record) = self.requests.get_mut(index) {
-            record.status = status;
-        }
+    /// The request log.
+    pub(crate) fn request_log(&self) -> &RequestLog {
+        &self.requests
     }
 
-    /// A copy of the request log.
+    /// Fills in the status sent for request `seq`.
+    pub(crate) fn set_request_status(&mut self, seq: usize, status: u16) {
+        self.requests.set_status(seq, status);
+    }
+
+    /// Request `seq` failed authentication: only its method, path and status are kept.
+    pub(crate) fn refuse_request(&mut self, seq: usize) {
+        self.requests.refuse(seq);
+    }
+
+    /// A copy of the kept requests, oldest first.
     pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
-        self.requests.clone()
+        self.requests.records()
     }
 
-    /// How many logged requests have this method (case-insensitive) and a path ending with
+    /// How many kept requests have this method (case-insensitive) and a path ending with
     /// `path_suffix`.
     pub(crate) fn count(&self, method: &str, path_suffix: &str) -> usize {
-        self.requests
-            .iter()
-            .filter(|r| r.method.eq_ignore_ascii_case(method) && r.path.ends_with(path_suffix))
-            .count()
+        self.requests.count(method, path_suffix)
     }
 
     /// Queues a fault behind the ones already waiting.
@@ -439,7 +444,8 @@ pub(crate) struct Shared {
     pub(crate) connections: AtomicUsize,
     /// Flips to `true` when the simulator shuts down (releases hung requests, stops serving).
     pub(crate) shutdown: watch::Sender<bool>,
-    /// Number of requests recorded so far (lets tests wait without sleeping).
+    /// Number of requests arrived so far, dropped ones included (lets tests wait without
+    /// sleeping).
     pub(crate) recorded: watch::Sender<usize>,
     /// The time tokens and temporary credentials expire by.
     pub(crate) clock: SimClock,
@@ -460,6 +466,7 @@ impl Shared {
         let mut state = SimState::from_seed(seed);
         state.set_job_plan(config.job_plan.clone());
         state.identity = IdentityState::new(config, &seed.project_id);
+        state.requests = RequestLog::new(config.record_limits);
         Shared {
             state: Mutex::new(state),
             credentials: Credentials::from_config(config),
