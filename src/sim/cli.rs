@@ -34,7 +34,8 @@ Temporary credentials work with their X-Security-Token until they expire.";
 #[command(after_help = AFTER_HELP)]
 pub struct SimArgs {
     /// Where to listen. An address off loopback (e.g. 0.0.0.0:8790) needs a token of your
-    /// own (--token or SIM_AUTH_TOKEN).
+    /// own (--token or SIM_AUTH_TOKEN), and serves neither the ECS metadata service nor the
+    /// demo OIDC identity provider (both would hand credentials to whoever asks).
     #[arg(long, default_value = "127.0.0.1:8790")]
     pub listen: SocketAddr,
     /// The token clients must send as X-Auth-Token [default: demo-token, on loopback only].
@@ -126,7 +127,15 @@ impl SimArgs {
                 duration: self.job_duration,
                 ..JobPlan::default()
             },
-            metadata_service: !self.no_metadata,
+            // Off loopback, neither the metadata service (keys for whoever asks, as an
+            // ECS's is for its own processes) nor the demo identity provider (its ID
+            // token is public) may let a caller past the operator's token.
+            metadata_service: !self.no_metadata && !exposed,
+            oidc_providers: if exposed {
+                Vec::new()
+            } else {
+                SimConfig::default().oidc_providers
+            },
             temporary_credentials_lifetime: Duration::from_secs(self.temporary_credentials_seconds),
             ..SimConfig::default()
         })
@@ -257,6 +266,17 @@ mod tests {
             .config()
             .expect("both");
         assert_eq!(config.access_keys, vec![("AK-1".into(), "SK-1".into())]);
+    }
+
+    #[test]
+    fn off_loopback_no_credential_is_handed_to_whoever_asks() {
+        let config = args(&["--listen", "0.0.0.0:8790", "--token", "operators-own-token"])
+            .config()
+            .expect("own token");
+        assert!(!config.metadata_service, "metadata keys for anyone");
+        assert!(config.oidc_providers.is_empty(), "the public demo ID token");
+        let config = args(&[]).config().expect("loopback");
+        assert!(config.metadata_service && !config.oidc_providers.is_empty());
     }
 
     #[test]
