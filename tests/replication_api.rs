@@ -246,6 +246,33 @@ async fn list_tasks_reads_every_page_and_filters() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_tasks_leaves_out_a_task_whose_name_is_not_a_string_with_a_warning() {
+    let sim = start_sim().await;
+    sim.inject(Fault::on(
+        "GET",
+        "/starrocks/databases/replication",
+        FaultKind::json(200, &page_with_unreadable_names()),
+    ));
+    let mut server = typed_for(&sim, "").await;
+    let listed = server
+        .client
+        .list_tasks(rpb::ListTasksRequest {
+            project_id: PROJECT.into(),
+            instance_id: INSTANCE.into(),
+            ..Default::default()
+        })
+        .await
+        .expect("the listing survives")
+        .into_inner();
+    let names: Vec<_> = listed.tasks.iter().map(|t| t.task_name.as_str()).collect();
+    assert_eq!(names, [TASK, "users_sync"]);
+    let [warning] = listed.warnings.as_slice() else {
+        panic!("one warning: {listed:?}");
+    };
+    assert!(warning.starts_with(UNREADABLE_NAMES_WARNING), "{warning}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_job_reads_the_jobs_api() {
     let sim = start_sim().await;
     let mut server = typed_for(&sim, "").await;

@@ -150,12 +150,18 @@ impl Replication for ReplicationService {
                 what: format!("list the tasks of instance {instance:?}"),
                 err,
             })?;
+        let warnings = if tasks.unreadable.is_empty() {
+            Vec::new()
+        } else {
+            vec![tasks.unreadable.to_string()]
+        };
         Ok(Response::new(pb::ListTasksResponse {
             tasks: tasks
                 .iter()
                 .filter(|task| filter.keeps(task))
                 .map(convert::task)
                 .collect(),
+            warnings,
         }))
     }
 
