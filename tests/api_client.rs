@@ -1103,6 +1103,93 @@ async fn a_caller_stops_waiting_for_an_iam_token_someone_else_is_fetching() {
     first.abort();
 }
 
+#[tokio::test]
+async fn a_task_whose_name_is_not_a_string_is_left_out_not_the_listing() {
+    let sim = sim_with_all_credentials().await;
+    let canned = || {
+        Fault::on(
+            "GET",
+            "/replication",
+            FaultKind::json(200, &page_with_unreadable_names()),
+        )
+    };
+    sim.inject(canned());
+    sim.inject(canned());
+    let api = token_client(&sim);
+    let whole = api
+        .list_replications(PROJECT, INSTANCE, &never())
+        .await
+        .expect("the listing survives");
+    let names: Vec<_> = whole.iter().map(|t| t.task_name.as_str()).collect();
+    assert_eq!(names, [TASK, "users_sync"]);
+    assert_eq!(whole.unreadable.count, 2);
+    assert!(
+        whole
+            .unreadable
+            .to_string()
+            .starts_with(UNREADABLE_NAMES_WARNING),
+        "{}",
+        whole.unreadable
+    );
+    let mut pages = api.task_pages(PROJECT, INSTANCE);
+    let page = pages
+        .next_page(&never())
+        .await
+        .expect("the page survives")
+        .expect("a page");
+    assert_eq!(page.tasks.len(), 2);
+    assert!(
+        page.unreadable
+            .to_string()
+            .starts_with(UNREADABLE_NAMES_WARNING)
+    );
+    assert!(pages.next_page(&never()).await.expect("end").is_none());
+}
+
+#[tokio::test]
+async fn a_left_out_task_still_counts_for_the_next_pages_offset() {
+    let sim = sim_with_all_credentials().await;
+    let mut first: Vec<serde_json::Value> = (0..99)
+        .map(|n| serde_json::json!({"task_name": format!("t{n:03}")}))
+        .collect();
+    first.insert(50, serde_json::json!({"task_name": null}));
+    let pages = [
+        serde_json::json!({"total_count": 101, "replications": first}),
+        serde_json::json!({"total_count": 101, "replications": [{"task_name": "last_one"}]}),
+    ];
+    for page in &pages {
+        sim.inject(Fault::on("GET", "/replication", FaultKind::json(200, page)));
+    }
+    let tasks = token_client(&sim)
+        .list_replications(PROJECT, INSTANCE, &never())
+        .await
+        .expect("list");
+    assert_eq!(tasks.len(), 100, "99 + 1 named tasks");
+    assert_eq!(tasks.unreadable.examples[0].position, 51);
+    let offsets: Vec<String> = sim.requests().into_iter().filter_map(|r| r.query).collect();
+    assert_eq!(offsets, ["limit=100&offset=0", "limit=100&offset=100"]);
+}
+
+#[tokio::test]
+async fn a_wait_reads_past_a_task_whose_name_is_not_a_string() {
+    let sim = sim_with_all_credentials().await;
+    let api = token_client(&sim);
+    let job = api
+        .pause_replication(&SEEDED, &never())
+        .await
+        .expect("pause");
+    // The next list read: the task Paused, beside two tasks without a usable name.
+    sim.inject(Fault::on(
+        "GET",
+        "/replication",
+        FaultKind::json(200, &page_with_unreadable_names()),
+    ));
+    let waited = wait_on(&api, &job.job_id, TargetStage::Paused, in_secs(30))
+        .await
+        .expect("the wait ends well");
+    assert_eq!(waited.stage, "Paused");
+}
+
 /// A page of `tasks` tiny tasks, as a server that ignores `limit` answers.
 fn oversize_page(tasks: usize) -> serde_json::Value {
     let tasks: Vec<serde_json::Value> = (0..tasks)
@@ -1128,7 +1215,7 @@ async fn a_page_with_more_tasks_than_asked_for_is_refused() {
     let paged = pages.next_page(&never()).await;
     for (how, listed) in [
         ("whole", whole.map(|t| t.len())),
-        ("paged", paged.map(|p| p.map_or(0, |t| t.len()))),
+        ("paged", paged.map(|p| p.map_or(0, |t| t.tasks.len()))),
     ] {
         match listed {
             Ok(tasks) => panic!("{how}: accepted a page of {tasks} tasks"),

@@ -7,6 +7,7 @@ use crate::common;
 use common::discovery::*;
 use common::*;
 use taurusdb_provider::proto::tfplugin6 as pb;
+use taurusdb_provider::sim::{Fault, FaultKind};
 use taurusdb_provider::tf::value::Value;
 
 const SEEDED_TASKS: [&str; 3] = ["orders_sync", "users_sync", "payments_sync"];
@@ -182,6 +183,62 @@ async fn listed_tasks_with_names_the_resource_refuses_are_skipped_with_a_warning
             "{diagnostic:?}"
         );
     }
+}
+
+/// The canned page [`page_with_unreadable_names`] as the next list read.
+fn inject_unreadable_names(sim: &taurusdb_provider::sim::SimHandle) {
+    sim.inject(Fault::on(
+        "GET",
+        "/starrocks/databases/replication",
+        FaultKind::json(200, &page_with_unreadable_names()),
+    ));
+}
+
+#[tokio::test]
+async fn listed_tasks_whose_name_is_not_a_string_are_skipped_with_a_warning() {
+    let sim = start_sim().await;
+    let mut provider = configured_provider(&sim).await;
+
+    inject_unreadable_names(&sim);
+    let events = list_all(&mut provider, &instance_list(), false, 10).await;
+    assert_eq!(
+        display_names(&events),
+        ["", "orders_sync (Paused)", "users_sync (Incremental)"],
+        "{events:?}"
+    );
+    let [warning] = events[0].diagnostic.as_slice() else {
+        panic!("one diagnostic: {events:?}");
+    };
+    assert_eq!(warning.severity, pb::diagnostic::Severity::Warning as i32);
+    assert!(
+        warning.detail.starts_with(UNREADABLE_NAMES_WARNING),
+        "{warning:?}"
+    );
+
+    inject_unreadable_names(&sim);
+    let read = read_tasks(
+        &mut provider,
+        &tasks_config(&[("instance_id", Value::string(INSTANCE))]),
+    )
+    .await;
+    let [warning] = read.diagnostics.as_slice() else {
+        panic!("one diagnostic: {:?}", read.diagnostics);
+    };
+    assert_eq!(warning.severity, pb::diagnostic::Severity::Warning as i32);
+    assert!(
+        warning.detail.starts_with(UNREADABLE_NAMES_WARNING),
+        "{warning:?}"
+    );
+    let state = undv(&read.state, &tasks_type());
+    let Value::List(tasks) = attr(&state, "tasks") else {
+        panic!("tasks is a list");
+    };
+    let names: Vec<_> = tasks
+        .iter()
+        .map(|t| attr(t, "task_name").as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["orders_sync", "users_sync"]);
+    assert_eq!(list_reads(&sim), 2, "one read each");
 }
 
 #[tokio::test]

@@ -663,6 +663,71 @@ async fn stored_json_state_is_upgraded_to_msgpack() {
     assert!(errors(&newer.diagnostics)[0].summary.contains("newer"));
 }
 
+/// A stored `id` that is not `<instance_id>/<task_name>` (edited by hand, or written by
+/// an older version): upgrade corrects it, and a plan from the uncorrected state plans
+/// the `id` that apply returns, so Terraform sees a consistent result after the pause.
+#[tokio::test]
+async fn a_stored_id_that_is_not_instance_slash_task_is_derived_by_upgrade_and_plan() {
+    let sim = start_sim().await;
+    let mut provider = configured_provider(&sim).await;
+    let derived = Value::string(format!("{INSTANCE}/{TASK}"));
+    for (version, legacy) in [(1, "hand-edited"), (0, TASK)] {
+        let stored = serde_json::json!({
+            "id": legacy,
+            "instance_id": INSTANCE,
+            "task_name": TASK,
+            "project_id": PROJECT,
+            "job_id": "job-1",
+            "stage": "Paused",
+        });
+        let upgraded = upgrade(&mut provider, version, &stored).await;
+        assert!(
+            upgraded.diagnostics.is_empty(),
+            "{:?}",
+            upgraded.diagnostics
+        );
+        let upgraded = undv(&upgraded.upgraded_state, &resource_type());
+        assert_eq!(attr(&upgraded, "id"), &derived, "upgraded from {legacy:?}");
+    }
+
+    // A prior state that kept its odd id (no upgrade in between), triggers changed: the
+    // plan pauses again in place, and apply returns exactly the planned id.
+    let mut prior = stored_state("Paused");
+    if let Value::Object(fields) = &mut prior {
+        fields.insert("id".into(), Value::string("hand-edited"));
+    }
+    let config = resource_value(&[
+        ("instance_id", Value::string(INSTANCE)),
+        ("task_name", Value::string(TASK)),
+        (
+            "triggers",
+            Value::Map([("release".to_string(), Value::string("2"))].into()),
+        ),
+    ]);
+    let planned = plan(&mut provider, &prior, &config).await;
+    assert!(
+        errors(&planned.diagnostics).is_empty(),
+        "{:?}",
+        planned.diagnostics
+    );
+    assert!(planned.requires_replace.is_empty(), "paused again in place");
+    let planned = undv(&planned.planned_state, &resource_type());
+    assert_eq!(attr(&planned, "id"), &derived);
+    let applied = apply(&mut provider, &prior, &planned, &config).await;
+    assert!(
+        errors(&applied.diagnostics).is_empty(),
+        "{:?}",
+        applied.diagnostics
+    );
+    let applied = undv(&applied.new_state, &resource_type());
+    assert_eq!(
+        attr(&applied, "id"),
+        attr(&planned, "id"),
+        "apply keeps the plan's id"
+    );
+    assert_eq!(sim.count("POST", "/replication/pause"), 1);
+}
+
 fn stored_state(stage: &str) -> Value {
     resource_value(&[
         ("id", Value::string(format!("{INSTANCE}/{TASK}"))),

@@ -246,6 +246,33 @@ async fn list_tasks_reads_every_page_and_filters() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_tasks_leaves_out_a_task_whose_name_is_not_a_string_with_a_warning() {
+    let sim = start_sim().await;
+    sim.inject(Fault::on(
+        "GET",
+        "/starrocks/databases/replication",
+        FaultKind::json(200, &page_with_unreadable_names()),
+    ));
+    let mut server = typed_for(&sim, "").await;
+    let listed = server
+        .client
+        .list_tasks(rpb::ListTasksRequest {
+            project_id: PROJECT.into(),
+            instance_id: INSTANCE.into(),
+            ..Default::default()
+        })
+        .await
+        .expect("the listing survives")
+        .into_inner();
+    let names: Vec<_> = listed.tasks.iter().map(|t| t.task_name.as_str()).collect();
+    assert_eq!(names, [TASK, "users_sync"]);
+    let [warning] = listed.warnings.as_slice() else {
+        panic!("one warning: {listed:?}");
+    };
+    assert!(warning.starts_with(UNREADABLE_NAMES_WARNING), "{warning}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_job_reads_the_jobs_api() {
     let sim = start_sim().await;
     let mut server = typed_for(&sim, "").await;
@@ -570,6 +597,51 @@ async fn the_server_answers_before_the_calls_own_deadline_with_the_job_id() {
     );
     let job_id = trailer(&status, "taurusdb-job-id").expect("the server's answer, job id");
     assert!(sim.job(&job_id).is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deadline_too_short_for_one_request_is_refused_before_sending() {
+    let sim = start_sim().await;
+    let mut server = typed_for(&sim, "").await;
+    // Under a second once the server keeps its margin for the answer: not enough for a
+    // pause request and its answer, so nothing may be sent.
+    let mut request = tonic::Request::new(demo_request());
+    request.set_timeout(std::time::Duration::from_millis(900));
+    let status = server.client.pause(request).await.expect_err("refused");
+    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+    assert_eq!(
+        trailer(&status, "taurusdb-outcome").as_deref(),
+        Some("not-done"),
+        "{status:?}"
+    );
+    assert_eq!(trailer(&status, "taurusdb-job-id"), None);
+    assert!(status.message().contains("nothing was sent"), "{status:?}");
+    let (reason, metadata) = error_info(&status);
+    assert_eq!(reason, "DEADLINE_TOO_SHORT");
+    assert_eq!(
+        metadata.get("outcome").map(String::as_str),
+        Some("not-done")
+    );
+    assert_eq!(sim.count("POST", "/replication/pause"), 0, "nothing sent");
+
+    // A timeout field under the same floor is an invalid argument, also before sending.
+    let status = server
+        .client
+        .pause(rpb::JobRequest {
+            timeout: Some(prost_types::Duration {
+                seconds: 0,
+                nanos: 1_000_000,
+            }),
+            ..demo_request()
+        })
+        .await
+        .expect_err("refused");
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert_eq!(
+        trailer(&status, "taurusdb-field").as_deref(),
+        Some("timeout")
+    );
+    assert_eq!(sim.count("POST", "/replication/pause"), 0, "nothing sent");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

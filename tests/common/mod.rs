@@ -390,3 +390,22 @@ pub fn task_config() -> Value {
         ("task_name", Value::string(TASK)),
     ])
 }
+
+/// A canned task-list page in which two of four tasks have a `task_name` that is not a
+/// string (a number at position 2, null at position 3): those two are left out with a
+/// warning, [`TASK`] (Paused) and `users_sync` are listed.
+pub fn page_with_unreadable_names() -> serde_json::Value {
+    serde_json::json!({
+        "total_count": 4,
+        "replications": [
+            {"task_name": TASK, "stage": "Paused"},
+            {"task_name": 42, "stage": "Paused"},
+            {"task_name": null, "stage": "Incremental"},
+            {"task_name": "users_sync", "stage": "Incremental"},
+        ]
+    })
+}
+
+/// What every warning about [`page_with_unreadable_names`] says.
+pub const UNREADABLE_NAMES_WARNING: &str = "TaurusDB listed 2 tasks whose task_name is not a \
+     string (position 2: a number, position 3: null); they are left out";

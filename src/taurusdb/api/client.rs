@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::taurusdb::api::endpoint;
 use crate::taurusdb::api::error::ApiError;
+use crate::taurusdb::api::listing::TaskList;
 use crate::taurusdb::api::pages::{PageCursor, TaskPages};
 use crate::taurusdb::api::project::Projects;
 use crate::taurusdb::api::task_ref::TaskRef;
@@ -109,7 +110,7 @@ impl ApiClient {
         project_id: &str,
         instance_id: &str,
         cancel: &CancellationToken,
-    ) -> Result<Arc<Vec<Replication>>, ApiError> {
+    ) -> Result<Arc<TaskList>, ApiError> {
         let mut subscription = self.watch_tasks(project_id, instance_id, Interest::Once);
         tokio::select! {
             snapshot = subscription.next() => snapshot.tasks,
@@ -183,11 +184,17 @@ impl ListSource for Transport {
         project_id: &'a str,
         instance_id: &'a str,
         cancel: &'a CancellationToken,
-    ) -> BoxFuture<'a, Result<Arc<Vec<Replication>>, ApiError>> {
+    ) -> BoxFuture<'a, Result<Arc<TaskList>, ApiError>> {
         let mut cursor = PageCursor::collecting(project_id, instance_id);
         async move {
             while cursor.next(self, cancel).await?.is_some() {}
-            Ok(Arc::new(cursor.into_tasks()))
+            let list = cursor.into_list();
+            if !list.unreadable.is_empty() {
+                // Every reader of the list (waits, refreshes) goes on without those tasks;
+                // the data source and the typed API also tell their callers.
+                tracing::warn!(project_id, instance_id, "{}", list.unreadable);
+            }
+            Ok(Arc::new(list))
         }
         .boxed()
     }

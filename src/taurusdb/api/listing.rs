@@ -11,11 +11,17 @@
 //! indexes them by name; a page-by-page read hands each new task out and keeps only its
 //! name. What one listing holds is thus at most the byte budget in text plus
 //! [`MAX_TASKS`] small records.
+//!
+//! A listed task whose `task_name` is not a string (a number, null) has no name to be
+//! found, shown or paused by: it is left out and counted ([`UnreadableTasks`]), and the
+//! callers turn the count into a warning, rather than the one task failing the listing.
 
+use std::fmt;
 use std::hash::BuildHasher;
+use std::ops::Deref;
 
 use crate::taurusdb::api::error::{ApiError, ListBound};
-use crate::taurusdb::api::wire::Replication;
+use crate::taurusdb::api::wire::{Replication, UnreadableTask};
 
 /// The list call's page size (the API's maximum).
 pub const PAGE_SIZE: usize = 100;
@@ -26,6 +32,82 @@ pub const MAX_TASKS: usize = MAX_PAGES * PAGE_SIZE;
 /// All response bodies of one listing together may be at most this large. Real task
 /// lists are a few hundred bytes per task; 32 MiB is ample for [`MAX_TASKS`] of them.
 pub const LIST_BUDGET_BYTES: usize = 32 << 20;
+
+/// How many left-out tasks a warning names by position; the rest are only counted.
+pub const UNREADABLE_EXAMPLES: usize = 5;
+
+/// The listed tasks left out because their `task_name` is not a string: how many, and
+/// the first [`UNREADABLE_EXAMPLES`] of them. Its `Display` is the warning callers give
+/// (no text from the service in it: positions and JSON kinds only).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnreadableTasks {
+    pub count: usize,
+    pub examples: Vec<UnreadableTask>,
+}
+
+impl UnreadableTasks {
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Notes one more left-out task.
+    pub fn add(&mut self, task: UnreadableTask) {
+        self.count += 1;
+        if self.examples.len() < UNREADABLE_EXAMPLES {
+            self.examples.push(task);
+        }
+    }
+}
+
+impl fmt::Display for UnreadableTasks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (tasks, they, them) = match self.count {
+            1 => ("task", "it is", "it"),
+            _ => ("tasks", "they are", "them"),
+        };
+        write!(
+            f,
+            "TaurusDB listed {} {tasks} whose task_name is not a string (",
+            self.count
+        )?;
+        for (n, task) in self.examples.iter().enumerate() {
+            let sep = if n == 0 { "" } else { ", " };
+            write!(f, "{sep}position {}: {}", task.position, task.found)?;
+        }
+        let more = self.count.saturating_sub(self.examples.len());
+        if more > 0 {
+            write!(f, ", and {more} more")?;
+        }
+        write!(
+            f,
+            "); {they} left out: there is no name to find, show or pause {them} by."
+        )
+    }
+}
+
+/// An instance's whole task list: the tasks, and those left out. Derefs to the tasks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskList {
+    pub tasks: Vec<Replication>,
+    pub unreadable: UnreadableTasks,
+}
+
+impl Deref for TaskList {
+    type Target = [Replication];
+
+    fn deref(&self) -> &[Replication] {
+        &self.tasks
+    }
+}
+
+impl From<Vec<Replication>> for TaskList {
+    fn from(tasks: Vec<Replication>) -> Self {
+        Self {
+            tasks,
+            unreadable: UnreadableTasks::default(),
+        }
+    }
+}
 
 /// What a listing keeps of the tasks it admitted.
 #[derive(Debug)]
@@ -61,6 +143,7 @@ pub struct Listing {
     hasher: std::hash::RandomState,
     bytes_read: usize,
     pages: usize,
+    unreadable: UnreadableTasks,
 }
 
 impl Default for Listing {
@@ -70,7 +153,7 @@ impl Default for Listing {
 }
 
 impl Listing {
-    /// A listing that keeps every task it admits ([`Listing::into_tasks`]).
+    /// A listing that keeps every task it admits ([`Listing::into_list`]).
     pub fn new() -> Self {
         Self::keeping(Kept::Tasks(Vec::new()))
     }
@@ -87,6 +170,7 @@ impl Listing {
             hasher: std::hash::RandomState::new(),
             bytes_read: 0,
             pages: 0,
+            unreadable: UnreadableTasks::default(),
         }
     }
 
@@ -170,6 +254,22 @@ impl Listing {
         Ok(handed_out)
     }
 
+    /// Notes a task left out because its name is not a string.
+    pub fn add_unreadable(&mut self, task: UnreadableTask) {
+        self.unreadable.add(task);
+    }
+
+    /// The tasks left out so far.
+    pub fn unreadable(&self) -> &UnreadableTasks {
+        &self.unreadable
+    }
+
+    /// How many entries the service listed that this listing accounted for: the
+    /// distinct tasks and those left out (the offset of the next page).
+    pub fn entries(&self) -> usize {
+        self.kept.len() + self.unreadable.count
+    }
+
     /// How many distinct tasks are listed.
     pub fn len(&self) -> usize {
         self.kept.len()
@@ -179,11 +279,14 @@ impl Listing {
         self.len() == 0
     }
 
-    /// The tasks kept (none for a listing that hands them out).
-    pub fn into_tasks(self) -> Vec<Replication> {
-        match self.kept {
-            Kept::Tasks(tasks) => tasks,
-            Kept::Names(_) => Vec::new(),
+    /// The tasks kept (none for a listing that hands them out) and those left out.
+    pub fn into_list(self) -> TaskList {
+        TaskList {
+            tasks: match self.kept {
+                Kept::Tasks(tasks) => tasks,
+                Kept::Names(_) => Vec::new(),
+            },
+            unreadable: self.unreadable,
         }
     }
 }
@@ -216,9 +319,42 @@ mod tests {
         }
         assert!(!add("t999"));
         assert_eq!(listing.len(), 1002);
-        let tasks = listing.into_tasks();
+        let tasks = listing.into_list();
         assert_eq!(tasks[0].task_name, "b");
         assert_eq!(tasks[1].task_name, "a");
+    }
+
+    #[test]
+    fn left_out_tasks_are_counted_and_the_first_few_named() {
+        let at = |position| UnreadableTask {
+            position,
+            found: "null",
+        };
+        let mut one = UnreadableTasks::default();
+        assert!(one.is_empty());
+        one.add(at(3));
+        assert_eq!(
+            one.to_string(),
+            "TaurusDB listed 1 task whose task_name is not a string (position 3: null); it \
+             is left out: there is no name to find, show or pause it by."
+        );
+        let mut many = UnreadableTasks::default();
+        for position in (1..=4).chain(101..=104) {
+            many.add(at(position));
+        }
+        assert_eq!(many.count, 8);
+        assert_eq!(many.examples.len(), UNREADABLE_EXAMPLES);
+        let text = many.to_string();
+        assert!(text.contains("8 tasks"), "{text}");
+        assert!(
+            text.contains("position 101: null, and 3 more); they are"),
+            "{text}"
+        );
+        let mut listing = Listing::new();
+        listing.add(task("a")).expect("within bounds");
+        listing.add_unreadable(at(2));
+        assert_eq!((listing.len(), listing.entries()), (1, 2));
+        assert_eq!(listing.into_list().unreadable.count, 1);
     }
 
     #[test]
@@ -242,7 +378,7 @@ mod tests {
         assert_eq!(out.map(|t| t.task_name).as_deref(), Some("a"));
         assert_eq!(listing.add(task("a")).expect("within bounds"), None);
         assert_eq!(listing.len(), 1);
-        assert!(listing.into_tasks().is_empty());
+        assert!(listing.into_list().is_empty());
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod wire;
 pub use auth::{Credentials, Domain, IamPassword, IamUser, ProjectScope};
 pub use client::ApiClient;
 pub use error::ApiError;
+pub use listing::{TaskList, UnreadableTasks};
 pub use secret::Secret;
 pub use task_ref::TaskRef;
 pub use temporary::TemporaryCredentials;

@@ -3,7 +3,9 @@
 //! page counts against the same [`Listing`] bounds as a whole-list read, and a task name
 //! seen on an earlier page is not handed out again. One listing, all its pages, must end
 //! within the client's `list_deadline` ([`LIST_DEADLINE`](super::transport::LIST_DEADLINE)),
-//! counted from its first request; a page still in flight then is abandoned.
+//! counted from its first request; a page still in flight then is abandoned. A listed
+//! task whose name is not a string is left out and reported with its page
+//! ([`ListedPage::unreadable`]); it still counts for the next page's offset.
 
 use std::sync::Arc;
 
@@ -12,10 +14,19 @@ use tokio_util::sync::CancellationToken;
 
 use crate::taurusdb::api::client::replication_url;
 use crate::taurusdb::api::error::ApiError;
-use crate::taurusdb::api::listing::{Listing, MAX_PAGES, PAGE_SIZE};
+use crate::taurusdb::api::listing::{Listing, MAX_PAGES, PAGE_SIZE, TaskList, UnreadableTasks};
 use crate::taurusdb::api::response::MAX_BODY_BYTES;
 use crate::taurusdb::api::transport::{Call, Transport};
-use crate::taurusdb::api::wire::{self, ListBody, Replication};
+use crate::taurusdb::api::wire::{self, ListBody, Replication, UnreadableTask};
+
+/// What one page brought that was not seen before.
+#[derive(Debug, Default)]
+pub struct ListedPage {
+    /// The tasks not listed on an earlier page (none for a collecting cursor).
+    pub tasks: Vec<Replication>,
+    /// The tasks of this page left out because their name is not a string.
+    pub unreadable: UnreadableTasks,
+}
 
 /// An instance's task list, read page by page on demand.
 pub struct TaskPages {
@@ -31,11 +42,12 @@ impl TaskPages {
         }
     }
 
-    /// The tasks of the next page not seen before, or None after the last page.
+    /// The tasks of the next page not seen before, and those it left out, or None after
+    /// the last page.
     pub async fn next_page(
         &mut self,
         cancel: &CancellationToken,
-    ) -> Result<Option<Vec<Replication>>, ApiError> {
+    ) -> Result<Option<ListedPage>, ApiError> {
         self.cursor.next(&self.transport, cancel).await
     }
 }
@@ -51,7 +63,7 @@ pub(super) struct PageCursor {
 }
 
 impl PageCursor {
-    /// A cursor whose listing keeps every task ([`PageCursor::into_tasks`]); `next`
+    /// A cursor whose listing keeps every task ([`PageCursor::into_list`]); `next`
     /// hands out none.
     pub(super) fn collecting(project_id: &str, instance_id: &str) -> Self {
         Self::with(project_id, instance_id, Listing::new())
@@ -72,13 +84,13 @@ impl PageCursor {
         }
     }
 
-    /// The tasks of the next page not seen before (none when collecting), or None after
-    /// the last page.
+    /// The tasks of the next page not seen before (none when collecting) and those it
+    /// left out, or None after the last page.
     pub(super) async fn next(
         &mut self,
         transport: &Transport,
         cancel: &CancellationToken,
-    ) -> Result<Option<Vec<Replication>>, ApiError> {
+    ) -> Result<Option<ListedPage>, ApiError> {
         if self.done {
             return Ok(None);
         }
@@ -93,7 +105,7 @@ impl PageCursor {
         &mut self,
         transport: &Transport,
         cancel: &CancellationToken,
-    ) -> Result<Option<Vec<Replication>>, ApiError> {
+    ) -> Result<Option<ListedPage>, ApiError> {
         let allowed = transport.config.list_deadline;
         let deadline = *self
             .deadline
@@ -112,7 +124,7 @@ impl PageCursor {
                 &self.instance_id,
                 ""
             )?,
-            self.listing.len()
+            self.listing.entries()
         );
         let limit = self.listing.remaining_budget().min(MAX_BODY_BYTES);
         let call = Call::get(url, &self.project_id).with_body_limit(limit);
@@ -127,18 +139,30 @@ impl PageCursor {
         let page: ListBody = wire::parse_body(&reply)?;
         drop(reply);
         let total = page.total_count();
-        let got = page.replications.len();
+        let page = page.page;
+        let (got, named) = (page.entries, page.tasks.len());
+        let offset = self.listing.entries();
         let before = self.listing.len();
-        let mut new = Vec::new();
-        for task in page.replications {
+        let mut new = ListedPage::default();
+        for (index, found) in page.unreadable {
+            let task = UnreadableTask {
+                position: offset + index + 1,
+                found,
+            };
+            self.listing.add_unreadable(task);
+            new.unreadable.add(task);
+        }
+        for task in page.tasks {
             if let Some(task) = self.listing.add(task)? {
-                new.push(task);
+                new.tasks.push(task);
             }
         }
         let added = self.listing.len() - before;
-        // A short page, the announced total, or a page with nothing new (a server that
-        // ignores offset) ends the listing.
-        let last = got < PAGE_SIZE || total.is_some_and(|t| self.listing.len() >= t) || added == 0;
+        // A short page, the announced total, or a page whose named tasks were all listed
+        // before (a server that ignores offset) ends the listing.
+        let last = got < PAGE_SIZE
+            || total.is_some_and(|t| self.listing.entries() >= t)
+            || (added == 0 && named > 0);
         if last {
             self.done = true;
         } else if self.listing.pages() == MAX_PAGES {
@@ -156,8 +180,8 @@ impl PageCursor {
         }
     }
 
-    /// Every task read so far.
-    pub(super) fn into_tasks(self) -> Vec<Replication> {
-        self.listing.into_tasks()
+    /// Every task read so far, and those left out.
+    pub(super) fn into_list(self) -> TaskList {
+        self.listing.into_list()
     }
 }

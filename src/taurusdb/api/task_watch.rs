@@ -30,8 +30,8 @@ use tokio_util::sync::CancellationToken;
 use futures_util::future::BoxFuture;
 
 use crate::taurusdb::api::error::ApiError;
+use crate::taurusdb::api::listing::TaskList;
 use crate::taurusdb::api::poll_schedule::PollSchedule;
-use crate::taurusdb::api::wire::Replication;
 
 /// What reads an instance's whole task list for the pollers.
 pub trait ListSource: Send + Sync + 'static {
@@ -40,7 +40,7 @@ pub trait ListSource: Send + Sync + 'static {
         project_id: &'a str,
         instance_id: &'a str,
         cancel: &'a CancellationToken,
-    ) -> BoxFuture<'a, Result<Arc<Vec<Replication>>, ApiError>>;
+    ) -> BoxFuture<'a, Result<Arc<TaskList>, ApiError>>;
 }
 
 /// Which instance a list belongs to: (project_id, instance_id).
@@ -54,7 +54,7 @@ pub struct Snapshot {
     seq: u64,
     /// Still throttled after the client's retries: only one-off readers take it.
     throttled: bool,
-    pub tasks: Result<Arc<Vec<Replication>>, ApiError>,
+    pub tasks: Result<Arc<TaskList>, ApiError>,
 }
 
 /// How often a subscriber needs a new list.
@@ -240,7 +240,7 @@ impl Watch {
         state: &mut WatchState,
         started: Instant,
         throttled: bool,
-        tasks: Result<Arc<Vec<Replication>>, ApiError>,
+        tasks: Result<Arc<TaskList>, ApiError>,
     ) {
         for subscriber in state.subscribers.values_mut() {
             let takes = !throttled || matches!(subscriber.interest, Interest::Once);

@@ -42,31 +42,83 @@ pub struct JobStarted {
 
 /// One data synchronization task as the list call reports it. Besides the name, every
 /// field is optional and read leniently: the service (and its SDKs) spell numbers as
-/// strings or numbers and flags as bools or `"true"`/`"false"`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+/// strings or numbers and flags as bools or `"true"`/`"false"`. A task whose name is not
+/// a string is no `Replication`: it is left out of its page ([`UnreadableTask`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Replication {
-    #[serde(deserialize_with = "lenient::name")]
     pub task_name: String,
-    #[serde(default, deserialize_with = "lenient::string")]
     pub stage: Option<String>,
     /// `Yes` (normal) or `No` (abnormal).
-    #[serde(default, deserialize_with = "lenient::text")]
     pub status: Option<String>,
-    #[serde(default, deserialize_with = "lenient::text")]
     pub source_database: Option<String>,
-    #[serde(default, deserialize_with = "lenient::text")]
     pub target_database: Option<String>,
     /// Progress in percent, as the service wrote it (e.g. `"100"`).
-    #[serde(default, deserialize_with = "lenient::text")]
     pub percentage: Option<String>,
-    #[serde(default, deserialize_with = "lenient::text")]
     pub catchup_stage: Option<String>,
-    #[serde(default, deserialize_with = "lenient::text")]
     pub catchup_percentage: Option<String>,
-    #[serde(default, deserialize_with = "lenient::flag")]
     pub is_main_task: Option<bool>,
-    #[serde(default, deserialize_with = "lenient::flag")]
     pub is_need_repair: Option<bool>,
+}
+
+/// A listed task left out because its `task_name` is not a string (a number, null, ...,
+/// or no `task_name` at all): there is no name to pause, show or filter it by, and one
+/// such task must not cost the whole listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnreadableTask {
+    /// Where the service listed it, counted from 1 over the whole listing.
+    pub position: usize,
+    /// What came instead of a name: `"a number"`, `"null"`, `"missing"`, ...
+    pub found: &'static str,
+}
+
+/// One task of a page as it came: [`Replication`]'s fields, the name as whatever JSON
+/// value it was.
+#[derive(Debug, Deserialize)]
+struct ListedTask {
+    #[serde(default, deserialize_with = "lenient::name")]
+    task_name: lenient::Name,
+    #[serde(default, deserialize_with = "lenient::string")]
+    stage: Option<String>,
+    /// `Yes` (normal) or `No` (abnormal).
+    #[serde(default, deserialize_with = "lenient::text")]
+    status: Option<String>,
+    #[serde(default, deserialize_with = "lenient::text")]
+    source_database: Option<String>,
+    #[serde(default, deserialize_with = "lenient::text")]
+    target_database: Option<String>,
+    /// Progress in percent, as the service wrote it (e.g. `"100"`).
+    #[serde(default, deserialize_with = "lenient::text")]
+    percentage: Option<String>,
+    #[serde(default, deserialize_with = "lenient::text")]
+    catchup_stage: Option<String>,
+    #[serde(default, deserialize_with = "lenient::text")]
+    catchup_percentage: Option<String>,
+    #[serde(default, deserialize_with = "lenient::flag")]
+    is_main_task: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::flag")]
+    is_need_repair: Option<bool>,
+}
+
+impl ListedTask {
+    /// The task, or what its name was instead of a string.
+    fn into_task(self) -> Result<Replication, &'static str> {
+        let task_name = match self.task_name {
+            lenient::Name::Text(name) => name,
+            lenient::Name::Not(found) => return Err(found),
+        };
+        Ok(Replication {
+            task_name,
+            stage: self.stage,
+            status: self.status,
+            source_database: self.source_database,
+            target_database: self.target_database,
+            percentage: self.percentage,
+            catchup_stage: self.catchup_stage,
+            catchup_percentage: self.catchup_percentage,
+            is_main_task: self.is_main_task,
+            is_need_repair: self.is_need_repair,
+        })
+    }
 }
 
 /// Field readers that take what the service sends, whatever JSON type it chose; a value
@@ -157,12 +209,63 @@ pub(super) mod lenient {
         }
     }
 
-    /// A task's name: a string, required.
-    pub fn name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        match scalar(d)? {
-            Scalar::Text(s) => Ok(s),
-            _ => Err(de::Error::custom("task_name is not a string")),
+    /// A task's name as it came: a string, or what JSON value stood there instead.
+    #[derive(Debug)]
+    pub enum Name {
+        Text(String),
+        Not(&'static str),
+    }
+
+    impl Default for Name {
+        /// No `task_name` at all.
+        fn default() -> Self {
+            Name::Not("missing")
         }
+    }
+
+    /// A task's name; any other JSON value is read (unbuilt) as what it was, so the one
+    /// task can be left out without failing its page.
+    pub fn name<'de, D: Deserializer<'de>>(d: D) -> Result<Name, D::Error> {
+        struct NameVisitor;
+        impl<'de> Visitor<'de> for NameVisitor {
+            type Value = Name;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Name, E> {
+                Ok(Name::Text(bounded_text(v)))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Name, E> {
+                Ok(Name::Not("a boolean"))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Name, E> {
+                Ok(Name::Not("a number"))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Name, E> {
+                Ok(Name::Not("a number"))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Name, E> {
+                Ok(Name::Not("a number"))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Name, E> {
+                Ok(Name::Not("null"))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Name, E> {
+                Ok(Name::Not("null"))
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Name, D::Error> {
+                d.deserialize_any(self)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Name, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Name::Not("an array"))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Name, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Name::Not("an object"))
+            }
+        }
+        d.deserialize_any(NameVisitor)
     }
 
     /// A bool, `"true"`/`"false"` in any case, or 0/1.
@@ -185,33 +288,38 @@ pub(super) mod lenient {
         })
     }
 
-    /// A page's tasks: at most `PAGE_SIZE` (what every request asks for); a longer
-    /// page is refused before its extra tasks are built.
-    pub fn page<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<super::Replication>, D::Error> {
-        struct Page;
-        impl<'de> Visitor<'de> for Page {
-            type Value = Vec<super::Replication>;
+    /// A page's tasks: at most `PAGE_SIZE` entries (what every request asks for); a
+    /// longer page is refused before its extra tasks are built. An entry whose name is
+    /// not a string is left out and noted by its place on the page.
+    pub fn page<'de, D: Deserializer<'de>>(d: D) -> Result<super::Page, D::Error> {
+        struct PageVisitor;
+        impl<'de> Visitor<'de> for PageVisitor {
+            type Value = super::Page;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("an array of tasks")
             }
             fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Vec::new())
+                Ok(super::Page::default())
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut tasks = Vec::new();
-                while let Some(task) = seq.next_element()? {
-                    if tasks.len() == super::PAGE_SIZE {
+                let mut page = super::Page::default();
+                while let Some(task) = seq.next_element::<super::ListedTask>()? {
+                    if page.entries == super::PAGE_SIZE {
                         return Err(de::Error::custom(format!(
                             "the page holds more than the {} tasks asked for",
                             super::PAGE_SIZE
                         )));
                     }
-                    tasks.push(task);
+                    match task.into_task() {
+                        Ok(task) => page.tasks.push(task),
+                        Err(found) => page.unreadable.push((page.entries, found)),
+                    }
+                    page.entries += 1;
                 }
-                Ok(tasks)
+                Ok(page)
             }
         }
-        d.deserialize_any(Page)
+        d.deserialize_any(PageVisitor)
     }
 
     /// Optional text kept to the bound (error messages, job fields).
@@ -293,13 +401,25 @@ struct JobStartedBody {
     job_id: Option<String>,
 }
 
+/// The tasks of one page of the list call.
+#[derive(Debug, Default)]
+pub(super) struct Page {
+    /// How many entries the page listed, tasks left out included.
+    pub entries: usize,
+    /// The tasks, in the order listed.
+    pub tasks: Vec<Replication>,
+    /// The entries left out (their name is not a string): index on the page, and what
+    /// stood there instead of a name.
+    pub unreadable: Vec<(usize, &'static str)>,
+}
+
 /// One page of the list call.
 #[derive(Debug, Deserialize)]
 pub(super) struct ListBody {
     #[serde(default, deserialize_with = "lenient::count")]
     total_count: Option<usize>,
-    #[serde(default, deserialize_with = "lenient::page")]
-    pub replications: Vec<Replication>,
+    #[serde(default, rename = "replications", deserialize_with = "lenient::page")]
+    pub page: Page,
 }
 
 impl ListBody {
@@ -494,7 +614,7 @@ mod tests {
             "replications": [{"task_name": long, "stage": long, "status": long}]
         }))
         .expect("a page");
-        let task = &page.replications[0];
+        let task = &page.page.tasks[0];
         for text in [
             &task.task_name,
             task.stage.as_ref().expect("stage"),
@@ -516,6 +636,34 @@ mod tests {
     }
 
     #[test]
+    fn a_task_whose_name_is_not_a_string_is_left_out_of_its_page() {
+        let page: ListBody = serde_json::from_str(
+            r#"{"replications": [
+                {"task_name": 7}, {"task_name": "a"}, {"task_name": null},
+                {"stage": "Paused"}, {"task_name": true}, {"task_name": [1, [2]]},
+                {"task_name": {"x": "y"}}, {"task_name": 1.5}, {"task_name": "b"}
+            ]}"#,
+        )
+        .expect("the page survives");
+        let page = page.page;
+        assert_eq!(page.entries, 9);
+        let names: Vec<_> = page.tasks.iter().map(|t| t.task_name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(
+            page.unreadable,
+            [
+                (0, "a number"),
+                (2, "null"),
+                (3, "missing"),
+                (4, "a boolean"),
+                (5, "an array"),
+                (6, "an object"),
+                (7, "a number")
+            ]
+        );
+    }
+
+    #[test]
     fn task_fields_are_read_whatever_json_type_they_come_in() {
         let page: ListBody = serde_json::from_str(
             r#"{"replications": [
@@ -529,7 +677,7 @@ mod tests {
             ]}"#,
         )
         .expect("parses");
-        let [a, b, c] = page.replications.as_slice() else {
+        let [a, b, c] = page.page.tasks.as_slice() else {
             panic!("three tasks");
         };
         assert_eq!(a.percentage.as_deref(), Some("87.5"));
@@ -559,13 +707,13 @@ mod tests {
             ]
         }))
         .expect("a page");
-        let full = &page.replications[0];
+        let full = &page.page.tasks[0];
         assert_eq!(full.percentage.as_deref(), Some("100"));
         assert_eq!(full.catchup_percentage.as_deref(), Some("100"));
         assert_eq!(full.source_database.as_deref(), Some("orders"));
         assert_eq!(full.is_need_repair, Some(false));
         assert_eq!(full.is_main_task, Some(true));
-        let bare = &page.replications[1];
+        let bare = &page.page.tasks[1];
         assert_eq!(bare.percentage, None);
         assert_eq!(bare.is_main_task, None);
         assert_eq!(bare.stage, None);

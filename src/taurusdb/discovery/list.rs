@@ -9,7 +9,9 @@
 //! Names and stages come from the service and go to the terminal and into generated
 //! `import` blocks: a listed task whose name the resource itself would refuse (the API's
 //! own rule, see [`task_name_problem`]) has no usable identity, so it is left out with a
-//! warning naming it (escaped); the display name is made [`printable`].
+//! warning naming it (escaped); the display name is made [`printable`]. A task whose
+//! name is not a string at all is left out by the API client; each page with such tasks
+//! gives one warning naming their positions.
 
 use std::collections::VecDeque;
 
@@ -17,7 +19,7 @@ use futures_util::StreamExt as _;
 use tokio_util::sync::CancellationToken;
 
 use crate::taurusdb::api::pages::TaskPages;
-use crate::taurusdb::api::{ApiClient, Replication};
+use crate::taurusdb::api::{ApiClient, Replication, UnreadableTasks};
 use crate::taurusdb::discovery::filter::TaskFilter;
 use crate::taurusdb::discovery::{Instance, Provider, validate_instance};
 use crate::taurusdb::pause::identity;
@@ -194,7 +196,12 @@ impl Listing {
                 return Some(self.result(task));
             }
             match self.pages.next_page(&self.cancel).await {
-                Ok(Some(tasks)) => self.pending.extend(tasks),
+                Ok(Some(page)) => {
+                    self.pending.extend(page.tasks);
+                    if !page.unreadable.is_empty() {
+                        return Some(ListEvent::failed(unreadable(&page.unreadable)));
+                    }
+                }
                 Ok(None) => self.finished = true,
                 Err(err) => {
                     self.finished = true;
@@ -230,6 +237,11 @@ impl Listing {
             event
         }
     }
+}
+
+/// The warning for the tasks of a page whose name is not a string at all.
+fn unreadable(tasks: &UnreadableTasks) -> Diagnostic {
+    Diagnostic::warning("Listed task skipped", tasks.to_string())
 }
 
 /// The warning for a listed task whose name is not one the resource accepts.

@@ -1,6 +1,8 @@
 //! Why a call of the typed API failed, as data, before it becomes a gRPC status
 //! ([`status`](super::status) decides the code, the details and the trailers).
 
+use std::time::Duration;
+
 use crate::taurusdb::api::ApiError;
 use crate::taurusdb::task::job::Failure;
 
@@ -19,6 +21,14 @@ pub enum CallError {
     /// A read (the task list, a job) failed.
     #[error("could not {what}: TaurusDB API error: {err}")]
     Read { what: String, err: ApiError },
+    /// What is left of the call's deadline cannot cover one request and its answer:
+    /// refused before anything was sent.
+    #[error(
+        "the call's deadline leaves {left:?}, less than the {minimum:?} a pause or resume \
+         needs for its request and answer (with some room for this answer): nothing was \
+         sent; call again with a longer deadline"
+    )]
+    DeadlineTooShort { left: Duration, minimum: Duration },
     /// The jobs API does not know the job.
     #[error("TaurusDB knows no job {job_id:?} in project {project:?} (jobs are kept for a month)")]
     JobNotFound { project: String, job_id: String },

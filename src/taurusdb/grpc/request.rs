@@ -24,6 +24,13 @@ pub mod fields {
 
 /// A pause or resume when the request sets no timeout (the resource's default).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// The least time a pause or resume may have, from its `timeout` or what is left of the
+/// call's deadline: enough for one request to TaurusDB and its answer (signing, a fresh
+/// TLS connection, the service's reply: well under a second when it is healthy). With
+/// less, the request could be sent and its answer, the job ID, lost: the call is refused
+/// before anything is sent. A fixed floor, not the client's connect (10 s) or request
+/// (60 s) timeout: those bound a slow service, and would refuse reasonable short calls.
+pub const MIN_JOB_TIME: Duration = Duration::from_secs(1);
 /// The longest timeout a request may ask for.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 /// The longest `name_regex`.
@@ -51,8 +58,10 @@ pub struct JobCall {
 }
 
 impl JobCall {
-    /// Checks `request`; `call_deadline` is how long the client will wait for the answer
-    /// (its `grpc-timeout`), when it said.
+    /// Checks `request`; `call_deadline` is how much longer the client will wait for the
+    /// answer (its `grpc-timeout`, less the time since the call arrived), when it said. A
+    /// call that would leave the job less than [`MIN_JOB_TIME`] is refused: nothing is
+    /// sent.
     pub fn from_request(
         request: &pb::JobRequest,
         default_project: Option<&str>,
@@ -64,10 +73,17 @@ impl JobCall {
             task_name(&request.task_name)?,
         );
         let timeout = timeout(request.timeout.as_ref())?;
+        let bound = within_deadline(timeout, call_deadline);
+        if bound < MIN_JOB_TIME {
+            return Err(CallError::DeadlineTooShort {
+                left: call_deadline.unwrap_or_default(),
+                minimum: MIN_JOB_TIME,
+            });
+        }
         Ok(Self {
             task,
             wait: request.wait.unwrap_or(true),
-            timeout: within_deadline(timeout, call_deadline),
+            timeout: bound,
         })
     }
 }
@@ -107,15 +123,24 @@ pub fn task_name(given: &str) -> Result<String, CallError> {
     }
 }
 
-/// The timeout: unset means [`DEFAULT_TIMEOUT`]; positive, at most [`MAX_TIMEOUT`].
+/// The timeout: unset means [`DEFAULT_TIMEOUT`]; at least [`MIN_JOB_TIME`], at most
+/// [`MAX_TIMEOUT`].
 pub fn timeout(given: Option<&prost_types::Duration>) -> Result<Duration, CallError> {
     let Some(given) = given else {
         return Ok(DEFAULT_TIMEOUT);
     };
-    let timeout =
-        Duration::try_from(*given).map_err(|_| invalid(fields::TIMEOUT, "must be positive"))?;
-    if timeout.is_zero() {
-        return Err(invalid(fields::TIMEOUT, "must be positive"));
+    let too_short = || {
+        invalid(
+            fields::TIMEOUT,
+            format!(
+                "must be at least {}s: a shorter one cannot cover the request and its answer",
+                MIN_JOB_TIME.as_secs()
+            ),
+        )
+    };
+    let timeout = Duration::try_from(*given).map_err(|_| too_short())?;
+    if timeout < MIN_JOB_TIME {
+        return Err(too_short());
     }
     if timeout > MAX_TIMEOUT {
         return Err(invalid(
@@ -194,17 +219,14 @@ fn parse_grpc_timeout(value: &str) -> Option<Duration> {
 }
 
 /// `timeout`, cut so the answer (with the job ID it has) leaves before the client's
-/// deadline: a twentieth of the deadline, between 50 ms and 1 s, is kept for it.
+/// deadline: a twentieth of the deadline, between 50 ms and 1 s, is kept for it. Zero
+/// when the deadline leaves nothing.
 fn within_deadline(timeout: Duration, call_deadline: Option<Duration>) -> Duration {
     let Some(deadline) = call_deadline else {
         return timeout;
     };
     let margin = (deadline / 20).clamp(Duration::from_millis(50), Duration::from_secs(1));
-    timeout.min(
-        deadline
-            .saturating_sub(margin)
-            .max(Duration::from_millis(1)),
-    )
+    timeout.min(deadline.saturating_sub(margin))
 }
 
 #[cfg(test)]
@@ -244,7 +266,7 @@ mod tests {
         let mut slash = request("orders_sync");
         slash.instance_id = "a/b".into();
         assert_eq!(bad(slash, Some("p")), fields::INSTANCE_ID);
-        for (seconds, nanos) in [(-1, 0), (0, 0), (24 * 3600 + 1, 0)] {
+        for (seconds, nanos) in [(-1, 0), (0, 0), (0, 999_999_999), (24 * 3600 + 1, 0)] {
             let mut r = request("orders_sync");
             r.timeout = Some(prost_types::Duration { seconds, nanos });
             assert_eq!(bad(r, Some("p")), fields::TIMEOUT, "{seconds}s");
@@ -268,6 +290,34 @@ mod tests {
             within_deadline(Duration::from_secs(1), Some(Duration::from_secs(10))),
             Duration::from_secs(1)
         );
+        assert_eq!(
+            within_deadline(minute, Some(Duration::from_millis(1))),
+            Duration::ZERO
+        );
+    }
+
+    #[test]
+    fn a_deadline_that_cannot_cover_one_request_is_refused_before_anything_is_sent() {
+        let call = |deadline: Duration| {
+            JobCall::from_request(&request("orders_sync"), Some("p"), Some(deadline))
+        };
+        for deadline in [Duration::from_millis(1), Duration::from_millis(1050)] {
+            match call(deadline) {
+                Err(CallError::DeadlineTooShort { left, minimum }) => {
+                    assert_eq!((left, minimum), (deadline, MIN_JOB_TIME));
+                }
+                other => panic!("{deadline:?}: refused expected, got {other:?}"),
+            }
+        }
+        let enough = call(Duration::from_millis(1100)).expect("one request fits");
+        assert_eq!(enough.timeout, Duration::from_millis(1045));
+        let mut at_least = request("orders_sync");
+        at_least.timeout = Some(prost_types::Duration {
+            seconds: 1,
+            nanos: 0,
+        });
+        let call = JobCall::from_request(&at_least, Some("p"), None).expect("1 s is enough");
+        assert_eq!(call.timeout, MIN_JOB_TIME);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
@@ -65,12 +66,15 @@ impl ReplicationService {
         action: Action,
         request: &Request<pb::JobRequest>,
     ) -> Result<JobSpec, Status> {
+        let arrived = Instant::now();
         let access = self.access()?;
         let deadline = request::call_deadline(request.metadata());
         let project = self
             .project_of(access, &request.get_ref().project_id)
             .await?;
-        let call = JobCall::from_request(request.get_ref(), Some(&project), deadline)?;
+        // What is left of the deadline once the project is known (a lookup takes time).
+        let left = deadline.map(|d| d.saturating_sub(arrived.elapsed()));
+        let call = JobCall::from_request(request.get_ref(), Some(&project), left)?;
         Ok(JobSpec {
             action,
             call,
@@ -150,12 +154,18 @@ impl Replication for ReplicationService {
                 what: format!("list the tasks of instance {instance:?}"),
                 err,
             })?;
+        let warnings = if tasks.unreadable.is_empty() {
+            Vec::new()
+        } else {
+            vec![tasks.unreadable.to_string()]
+        };
         Ok(Response::new(pb::ListTasksResponse {
             tasks: tasks
                 .iter()
                 .filter(|task| filter.keeps(task))
                 .map(convert::task)
                 .collect(),
+            warnings,
         }))
     }
 

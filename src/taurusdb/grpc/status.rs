@@ -122,6 +122,10 @@ fn parts(err: CallError) -> StatusParts {
             ..plain(Code::InvalidArgument, "INVALID_ARGUMENT")
         },
         CallError::NotConfigured(_) => plain(Code::FailedPrecondition, "NOT_CONFIGURED"),
+        CallError::DeadlineTooShort { .. } => StatusParts {
+            outcome: Some(Outcome::NotDone),
+            ..plain(Code::DeadlineExceeded, "DEADLINE_TOO_SHORT")
+        },
         CallError::JobNotFound { .. } => plain(Code::NotFound, "JOB_NOT_FOUND"),
         CallError::Internal(_) => plain(Code::Internal, "INTERNAL"),
         CallError::Read { err, .. } => {

@@ -580,7 +580,12 @@ impl Resource for ReplicationPause {
             return Err(Diagnostic::error("State from a newer provider", detail).into());
         }
         // Version 0 had no flags: give them their defaults so no plan shows a change.
-        let upgraded = PauseState::from_value(&state)?.with_defaults();
+        let mut upgraded = PauseState::from_value(&state)?.with_defaults();
+        // `id` is derived from instance_id and task_name, as plan and apply derive it: a
+        // stored `id` edited by hand or written by an older version is corrected here.
+        if let derived @ Attr::Known(_) = upgraded.derived_id() {
+            upgraded.id = derived;
+        }
         Ok(upgraded.to_value())
     }
 }

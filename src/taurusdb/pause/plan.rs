@@ -87,12 +87,13 @@ pub fn plan(
         return Err(missing_project());
     }
     let change = decide(&planned, prior);
-    planned.id = match (&change, prior) {
-        (Change::PauseAgain | Change::Keep, Some(prior)) => {
-            prior.id.clone().or(planned.derived_id())
-        }
-        _ => planned.derived_id(),
-    };
+    // Always derived, never the prior `id`: apply derives it the same way, and a prior
+    // `id` edited by hand or written by an older version would otherwise make the
+    // applied state differ from the plan (after the pause was sent).
+    // Always derived, never the prior `id`: apply derives it the same way, and a prior
+    // `id` edited by hand or written by an older version would otherwise make the
+    // applied state differ from the plan (after the pause was sent).
+    planned.id = planned.derived_id();
     (planned.job_id, planned.stage) = match (&change, prior) {
         (Change::Keep, Some(prior)) => (prior.job_id.clone(), prior.stage.clone()),
         _ => (Attr::Unknown, Attr::Unknown),
@@ -285,6 +286,27 @@ mod tests {
             (created.job_id, created.stage),
             (Attr::Unknown, Attr::Unknown)
         );
+    }
+
+    #[test]
+    fn a_plan_derives_the_id_whatever_the_prior_id_says() {
+        let config = |release: &str| PauseState {
+            instance_id: known("i"),
+            task_name: known("t"),
+            triggers: triggers(&[("release", release)]),
+            ..PauseState::default()
+        };
+        for legacy in [known("hand-edited"), known("t"), Attr::Null] {
+            let mut prior = paused();
+            prior.id = legacy.clone();
+            prior.triggers = triggers(&[("release", "1")]);
+            for (release, change) in [("1", Change::Keep), ("2", Change::PauseAgain)] {
+                let (planned, got) =
+                    plan(config(release), Some(&prior), Attr::Null).expect("plans");
+                assert_eq!(got, change, "{legacy:?} {release}");
+                assert_eq!(planned.id, known("i/t"), "{legacy:?} {release}");
+            }
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The `taurusdb_replication_tasks` data source: every task of an instance (all pages, read
 //! through the instance's shared poller, so it costs one list however many readers there
 //! are), filtered by a name pattern and a stage. An invalid pattern is refused at
-//! validate when it is known then, otherwise at read, pointed at name_regex.
+//! validate when it is known then, otherwise at read, pointed at name_regex. Tasks
+//! whose name is not a string are left out with one warning.
 
 pub mod model;
 
@@ -34,7 +35,7 @@ impl ReplicationTasks {
         &self,
         ctx: &RequestContext,
         config: TasksConfig,
-    ) -> Result<Value, Diagnostics> {
+    ) -> Result<(Value, Diagnostics), Diagnostics> {
         let problems = validate_config(&config);
         if problems.has_errors() {
             return Err(problems);
@@ -62,7 +63,14 @@ impl ReplicationTasks {
             project_id: Attr::Known(instance.project_id),
             ..config
         };
-        Ok(state.to_state(&kept))
+        let mut warnings = Diagnostics::new();
+        if !tasks.unreadable.is_empty() {
+            warnings.push(Diagnostic::warning(
+                "Listed task skipped",
+                tasks.unreadable.to_string(),
+            ));
+        }
+        Ok((state.to_state(&kept), warnings))
     }
 }
 
@@ -111,10 +119,7 @@ impl DataSource for ReplicationTasks {
             Err(d) => Err(d.into()),
         };
         match result {
-            Ok(state) => DataReadResponse {
-                state,
-                diagnostics: Diagnostics::new(),
-            },
+            Ok((state, diagnostics)) => DataReadResponse { state, diagnostics },
             Err(diagnostics) => DataReadResponse {
                 state: config,
                 diagnostics,
