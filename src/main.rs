@@ -48,7 +48,8 @@ enum Command {
     /// configuration (--api-config, HW_* variables). Plaintext without client
     /// authentication is allowed only on a loopback address or a unix socket.
     Serve {
-        /// `HOST:PORT` or `unix:/path/to/socket` (created 0600).
+        /// `HOST:PORT` or `unix:/path/to/socket` (created 0600; stock gRPC clients need no
+        /// authority option there: any `:authority` is read as `localhost`).
         #[arg(long, default_value = "127.0.0.1:50051")]
         listen: String,
         /// Server certificate chain (PEM) for TLS; needs --tls-key.

@@ -22,6 +22,7 @@ mod release_install;
 mod replication_api;
 mod serve_auth;
 mod serve_connections;
+mod serve_grpcio;
 mod serve_lifecycle;
 mod serve_sockets;
 mod serve_typed_api;

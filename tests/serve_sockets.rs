@@ -1,14 +1,19 @@
 //! Unix sockets in every mode: owner-only whatever the umask, an operator's path
 //! never deleted unless it is a stale socket or our own, and removed on every
-//! stopping signal. The built binary under `sh -c 'umask 000; exec ...'`.
+//! stopping signal; the `:authority` values stock gRPC clients send on a unix socket
+//! accepted, while TCP still refuses one that is no host. The built binary under
+//! `sh -c 'umask 000; exec ...'`.
 
 use crate::common;
 
+use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 
+use common::h2grpc::{self, raw};
 use common::process::{self, Process};
 use common::unix_channel;
+use prost::Message as _;
 use taurusdb_provider::plugin::handshake::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
 use taurusdb_provider::proto::tfplugin6 as pb;
 use taurusdb_provider::proto::tfplugin6::provider_client::ProviderClient;
@@ -201,6 +206,93 @@ fn hup_and_quit_stop_every_mode_and_remove_its_socket() {
                 left.is_empty(),
                 "{mode:?} on SIG{signal}: nothing left: {left:?}"
             );
+        }
+    }
+}
+
+/// A health Check on stream `id` whose `:authority` field is `authority`, as raw frames.
+fn health_check_with(id: u32, authority: &[u8]) -> Vec<u8> {
+    let headers = raw::request_with_authority(h2grpc::HEALTH_CHECK, None, authority);
+    let mut frames = raw::frame_on(id, raw::HEADERS, raw::END_HEADERS, &headers);
+    frames.extend(raw::frame_on(
+        id,
+        raw::DATA,
+        raw::END_STREAM,
+        &h2grpc::grpc_frame(&h2grpc::health_request("")),
+    ));
+    frames
+}
+
+#[test]
+fn the_authorities_stock_grpc_clients_send_are_accepted_on_a_unix_socket() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_serve, socket) = start(Mode::Serve, dir.path(), "077");
+    let path = socket.to_str().expect("utf-8 path");
+    // grpcio (gRPC core) sends the path percent-encoded, without its leading slash.
+    let percent_encoded = path.trim_start_matches('/').replace('/', "%2F");
+    let authorities = [
+        // grpcio's first call adds its authority to the HPACK table ...
+        raw::indexed_authority(&percent_encoded),
+        // ... and its next calls name that entry by index.
+        vec![0xbe],
+        // grpc-java: the bare path.
+        raw::literal_authority(path),
+        // grpc-go: `localhost`.
+        raw::literal_authority("localhost"),
+    ];
+    let (mut stream, mut reader) = raw::connect_unix(&socket);
+    let mut calls = Vec::new();
+    for (n, authority) in (0u32..).zip(&authorities) {
+        calls.extend(health_check_with(2 * n + 1, authority));
+    }
+    stream.write_all(&calls).expect("requests");
+    let serving = h2grpc::grpc_frame(
+        &tonic_health::pb::HealthCheckResponse {
+            status: tonic_health::pb::health_check_response::ServingStatus::Serving as i32,
+        }
+        .encode_to_vec(),
+    );
+    let mut answered = std::collections::BTreeSet::new();
+    while answered.len() < authorities.len() {
+        let frame = reader.next(&mut stream).expect("the connection stays open");
+        assert_ne!(
+            frame.kind,
+            raw::RST_STREAM,
+            "stream {} was reset (error {:?}): its :authority was refused",
+            frame.stream,
+            frame.payload
+        );
+        if frame.kind == raw::DATA && frame.payload == serving {
+            answered.insert(frame.stream);
+        }
+    }
+    assert_eq!(answered, [1, 3, 5, 7].into(), "every call answered SERVING");
+}
+
+#[test]
+fn on_tcp_an_authority_that_is_no_host_is_still_refused() {
+    let mut serve = process::spawn(process::command(&["serve", "--listen", "127.0.0.1:0"], &[]));
+    let addr = serve.serving_addr();
+    let (mut stream, mut reader) = raw::connect(&addr);
+    stream
+        .write_all(&health_check_with(
+            1,
+            &raw::literal_authority("tmp%2Fserve.sock"),
+        ))
+        .expect("request");
+    loop {
+        let frame = reader
+            .next(&mut stream)
+            .expect("the stream is reset, the connection kept");
+        assert_ne!(
+            frame.kind,
+            raw::DATA,
+            "TCP accepted an authority that is no host"
+        );
+        if frame.kind == raw::RST_STREAM {
+            assert_eq!(frame.stream, 1);
+            assert_eq!(frame.payload, raw::PROTOCOL_ERROR.to_be_bytes());
+            break;
         }
     }
 }

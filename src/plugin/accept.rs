@@ -8,7 +8,8 @@
 //! once, always gets through. Connections past their handshake are admitted to the
 //! capped table of established ones ([`Admission`]), and must make an authenticated
 //! call within the handshake timeout of their accept (unless their TLS client
-//! certificate authenticated them already).
+//! certificate authenticated them already). On a unix socket the client's frames pass
+//! through [`UnixAuthority`], which makes every request's `:authority` `localhost`.
 
 use std::collections::VecDeque;
 use std::io;
@@ -22,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::plugin::activity::ConnInfo;
 use crate::plugin::admission::Admission;
+use crate::plugin::authority::UnixAuthority;
 use crate::plugin::conn::{Conn, Io, Listener};
 use crate::plugin::limits::Limits;
 
@@ -74,6 +76,7 @@ pub fn incoming(
     limits: Limits,
 ) -> ReceiverStream<io::Result<Conn>> {
     let (tx, rx) = mpsc::channel(16);
+    let unix = matches!(listener, Listener::Unix(_));
     let acceptor = tls.map(TlsAcceptor::from);
     let pending = Arc::new(Mutex::new(Pending::default()));
     let admission = Admission::default();
@@ -100,7 +103,7 @@ pub fn incoming(
             let admission = admission.clone();
             tokio::spawn(async move {
                 let attempt =
-                    tokio::time::timeout(limits.handshake_timeout, handshake(io, acceptor));
+                    tokio::time::timeout(limits.handshake_timeout, handshake(io, acceptor, unix));
                 let outcome = tokio::select! {
                     outcome = attempt => outcome,
                     () = evicted.cancelled() => {
@@ -158,10 +161,12 @@ struct Handshake {
     client_certified: bool,
 }
 
-/// TLS (when configured), then the HTTP/2 preface.
+/// TLS (when configured), then the HTTP/2 preface; on a `unix` socket the rest of the
+/// client's frames then go through [`UnixAuthority`].
 async fn handshake(
     io: Box<dyn Io>,
     acceptor: Option<TlsAcceptor>,
+    unix: bool,
 ) -> Result<Handshake, HandshakeFailure> {
     let (mut io, client_certified): (Box<dyn Io>, bool) = match acceptor {
         Some(acceptor) => {
@@ -181,6 +186,9 @@ async fn handshake(
         .map_err(HandshakeFailure::Preface)?;
     if preface != HTTP2_PREFACE {
         return Err(HandshakeFailure::NotHttp2);
+    }
+    if unix {
+        io = Box::new(UnixAuthority::new(io));
     }
     Ok(Handshake {
         io,

@@ -178,8 +178,9 @@ fn grpc_status(headers: &http::HeaderMap) -> Option<i32> {
 /// HTTP/2 frames written and read by hand (RFC 9113), with just enough HPACK (RFC 7541,
 /// literal fields, no Huffman) for request headers.
 pub mod raw {
-    use std::io::{Read as _, Write as _};
+    use std::io::{Read, Write};
     use std::net::TcpStream;
+    use std::os::unix::net::UnixStream;
 
     use super::HANG_GUARD;
 
@@ -187,11 +188,14 @@ pub mod raw {
     pub const HEADERS: u8 = 1;
     pub const RST_STREAM: u8 = 3;
     pub const SETTINGS: u8 = 4;
+    pub const DATA: u8 = 0;
     pub const PING: u8 = 6;
     pub const GOAWAY: u8 = 7;
     pub const ACK: u8 = 1;
+    pub const END_STREAM: u8 = 1;
     pub const END_HEADERS: u8 = 4;
     pub const REFUSED_STREAM: u32 = 7;
+    pub const PROTOCOL_ERROR: u32 = 1;
 
     /// A frame on `stream`: length, type, flags, stream id, payload.
     pub fn frame_on(stream: u32, kind: u8, flags: u8, payload: &[u8]) -> Vec<u8> {
@@ -220,6 +224,24 @@ pub mod raw {
         (stream, reader)
     }
 
+    /// The same over the unix socket at `path`.
+    pub fn connect_unix(path: &std::path::Path) -> (UnixStream, Reader) {
+        let mut stream = UnixStream::connect(path).expect("connect");
+        stream
+            .set_read_timeout(Some(HANG_GUARD))
+            .expect("read timeout");
+        stream.write_all(PREFACE).expect("preface");
+        stream
+            .write_all(&frame(SETTINGS, 0, &[]))
+            .expect("settings");
+        (
+            stream,
+            Reader {
+                pending: Vec::new(),
+            },
+        )
+    }
+
     /// A received frame.
     pub struct Frame {
         pub kind: u8,
@@ -244,7 +266,7 @@ pub mod raw {
         }
 
         /// The next frame; None once the server closed the connection (or reset it).
-        pub fn next(&mut self, stream: &mut TcpStream) -> Option<Frame> {
+        pub fn next(&mut self, stream: &mut (impl Read + Write)) -> Option<Frame> {
             loop {
                 if let Some(got) = self.take() {
                     match (got.kind, got.flags & ACK) {
@@ -286,12 +308,19 @@ pub mod raw {
 
     /// The HPACK block of a gRPC request to `path` over http, all literal.
     pub fn request_headers(path: &str, token: Option<&str>) -> Vec<u8> {
+        let mut authority = Vec::new();
+        literal_indexed_name(&mut authority, 1, "localhost");
+        request_with_authority(path, token, &authority)
+    }
+
+    /// The same with `authority`, the `:authority` field as the caller encoded it.
+    pub fn request_with_authority(path: &str, token: Option<&str>, authority: &[u8]) -> Vec<u8> {
         // Indexed from the static table: `:method: POST` (3), `:scheme: http` (6).
         let mut block = vec![0x83, 0x86];
         // Literals without indexing, names from the static table: `:path` (4),
-        // `:authority` (1), `content-type` (31).
+        // `content-type` (31).
         literal_indexed_name(&mut block, 4, path);
-        literal_indexed_name(&mut block, 1, "localhost");
+        block.extend_from_slice(authority);
         literal_indexed_name(&mut block, 31, "application/grpc");
         literal_new_name(&mut block, "te", "trailers");
         if let Some(token) = token {
@@ -308,6 +337,21 @@ pub mod raw {
             block.extend_from_slice(&[0x0f, index - 15]);
         }
         string(block, value);
+    }
+
+    /// `:authority: value` as a literal with incremental indexing: it becomes entry 62
+    /// of the dynamic table, for the next request to name by index (`0xbe`).
+    pub fn indexed_authority(value: &str) -> Vec<u8> {
+        let mut block = vec![0x41];
+        string(&mut block, value);
+        block
+    }
+
+    /// `:authority: value` as a literal without indexing.
+    pub fn literal_authority(value: &str) -> Vec<u8> {
+        let mut block = Vec::new();
+        literal_indexed_name(&mut block, 1, value);
+        block
     }
 
     fn literal_new_name(block: &mut Vec<u8>, name: &str, value: &str) {
