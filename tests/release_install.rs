@@ -189,7 +189,7 @@ fn the_mirror_refuses_sums_that_name_files_outside_the_release() {
 #[test]
 fn a_release_signed_with_gpg_verifies_and_the_mirror_checks_the_signature() {
     if Command::new("gpg").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: no gpg on PATH; signing not tested");
+        crate::common::skip::skipped("no gpg on PATH; signing not tested");
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
