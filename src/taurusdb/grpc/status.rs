@@ -412,6 +412,8 @@ mod tests {
                 ApiError::Connect {
                     endpoint: "e".into(),
                     detail: "refused".into(),
+                    attempts: 1,
+                    waited: std::time::Duration::ZERO,
                 },
                 Code::Unavailable,
                 "UNREACHABLE",
