@@ -761,3 +761,67 @@ async fn a_redirected_pause_is_recorded_as_uncertain_and_nothing_reaches_the_tar
         "nothing reached the redirect target"
     );
 }
+
+mod one_job_per_task {
+    //! Within one provider process, resources and actions that pause the same task at
+    //! the same time share one job. Each test uses a task of its own.
+
+    use super::*;
+    use taurusdb_provider::taurusdb::api::TaskRef;
+    use taurusdb_provider::taurusdb::task::flight::until_callers;
+
+    /// Until the calls for `task` under way satisfy `enough`; a minute at most, so a
+    /// broken fix fails instead of hanging.
+    async fn callers(task: &TaskRef, enough: impl Fn(usize) -> bool) {
+        tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            until_callers(task, enough),
+        )
+        .await
+        .expect("the calls arrive");
+    }
+
+    fn config_for(name: &str) -> Value {
+        resource_value(&[
+            ("instance_id", Value::string(INSTANCE)),
+            ("task_name", Value::string(name)),
+        ])
+    }
+
+    #[tokio::test]
+    async fn two_resources_pausing_one_task_in_one_apply_send_one_post() {
+        const NAME: &str = "joined_resources";
+        let sim = start_sim().await;
+        sim.add_task(PROJECT, INSTANCE, NAME);
+        sim.set_job_plan(plan_of(JobOutcome::Never, 0));
+        let mut p = configured_provider(&sim).await;
+        let cfg = config_for(NAME);
+        // Two resource blocks naming the same task: two plans, two creates at once.
+        let mut creates = Vec::new();
+        for _ in 0..2 {
+            let planned = undv(
+                &plan(&mut p, &Value::Null, &cfg).await.planned_state,
+                &resource_type(),
+            );
+            creates.push(spawn_create_apply(&p, planned, cfg.clone()));
+        }
+        callers(&task_on_instance(NAME), |n| n == 2).await;
+        // The pause answered (the wait's first read follows it), then the stage ends it.
+        sim.wait_for_requests(2).await;
+        sim.set_task_stage(PROJECT, INSTANCE, NAME, "Paused");
+        let mut job_ids = Vec::new();
+        for create in creates {
+            let response = create.await.expect("task");
+            assert!(
+                response.diagnostics.is_empty(),
+                "{:?}",
+                response.diagnostics
+            );
+            let state = undv(&response.new_state, &resource_type());
+            assert_eq!(attr(&state, "stage"), &Value::string("Paused"));
+            job_ids.push(job_id_of(&state));
+        }
+        assert_eq!(job_ids[0], job_ids[1], "both resources record the one job");
+        assert_eq!(sim.count("POST", "/replication/pause"), 1);
+    }
+}
