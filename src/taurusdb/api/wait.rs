@@ -124,7 +124,7 @@ pub struct WaitTarget<'a> {
     pub stage: TargetStage,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum WaitError {
     #[error("job {job_id} failed: {reason}")]
     JobFailed { job_id: String, reason: String },

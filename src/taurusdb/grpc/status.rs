@@ -167,6 +167,7 @@ fn job_parts(failure: JobFailure, message: String) -> StatusParts {
             api = ApiFacts::of(err);
             api_code(err)
         }
+        Failure::Busy(_) => (Code::Aborted, "TASK_BUSY".to_string()),
         Failure::TimedOutBeforeSending => (
             Code::DeadlineExceeded,
             "TIMED_OUT_BEFORE_SENDING".to_string(),

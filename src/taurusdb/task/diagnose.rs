@@ -14,6 +14,7 @@ use crate::taurusdb::config::{attrs as settings, hint_all};
 use crate::taurusdb::printable::printable;
 use crate::taurusdb::task::Action;
 use crate::taurusdb::task::attrs;
+use crate::taurusdb::task::flight::Busy;
 use crate::tf::diagnostics::Diagnostic;
 use crate::tf::path::AttrPath;
 
@@ -245,6 +246,33 @@ pub fn timed_out_before_sending(
             "{} ({timeout:?}) ran out before the {verb} request could be sent (for example \
              while retrying a throttled request). {}.",
             aftermath.bound, aftermath.if_not_sent
+        ),
+    )
+}
+
+/// The other action is in flight for the task (in this process, with this client):
+/// this one was refused before anything was sent.
+pub fn busy(busy: &Busy, op: Operation<'_>, aftermath: &Aftermath) -> Diagnostic {
+    let running = busy.running;
+    let job = match &busy.job_id {
+        Some(job_id) => format!("job {job_id}"),
+        None => "its request is on its way".to_string(),
+    };
+    Diagnostic::error(
+        format!(
+            "Task {:?} is being {} right now",
+            op.task.task,
+            running.done()
+        ),
+        format!(
+            "The provider is already running a {} of this task ({job}) for another caller, \
+             so this {} was not sent: the two contradict each other, and which came last \
+             would decide. {}. Make sure one configuration does not both pause and resume \
+             the task, then run again once the {} has ended.",
+            running.verb(),
+            op.action.verb(),
+            aftermath.if_not_sent,
+            running.verb()
         ),
     )
 }
