@@ -27,7 +27,7 @@
 # Environment:
 #   RELEASE_KEY_FINGERPRINT  the release key's full fingerprint. Without --key-file the key
 #                            is copied from your keyring (GNUPGHOME, else ~/.gnupg).
-# Then point the CLI at it (see README "Install"):
+# Then point the CLI at it (see docs/guides/releases.md):
 #   provider_installation { filesystem_mirror { path = "MIRROR_DIR" } }
 set -euo pipefail
 name=terraform-provider-taurusdb

@@ -16,7 +16,7 @@
 #                        either, gpg.conf's default-key. With no key it says so and does not sign.
 #   RELEASE_BINARY       package this already-built binary instead of running cargo (tests)
 #   CARGO_TARGET         build for this Rust target (e.g. aarch64-unknown-linux-gnu); OS/arch
-#                        in the file names follow it. See README "Releases" for cross-builds.
+#                        in the file names follow it. See docs/guides/releases.md for cross-builds.
 #                        Without it (or equal to the host's) the host build is used, no --target.
 # cargo is asked where it put the binary, so CARGO_TARGET_DIR and build.target-dir count.
 set -euo pipefail

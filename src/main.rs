@@ -240,9 +240,31 @@ async fn run(run: Run) -> Result<(), String> {
     }
 }
 
-fn fail(err: &str) -> ExitCode {
-    tracing::error!(error = %err, "provider stopped with an error");
-    eprintln!("terraform-provider-taurusdb: {err}");
+/// How a fatal error reaches whoever reads stderr: once. Terraform (plugin mode, with its
+/// log on) reads stderr as hclog JSON, so there it is one JSON line; everywhere else
+/// (`serve`, `sim`, `--debug`, or plugin mode with logging off) a person reads it, as one
+/// plain line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FailureReport {
+    Json,
+    Plain,
+}
+
+impl FailureReport {
+    fn for_mode(plugin_mode: bool, level: Option<tracing::Level>) -> Self {
+        if plugin_mode && level.is_some() {
+            FailureReport::Json
+        } else {
+            FailureReport::Plain
+        }
+    }
+}
+
+fn fail(err: &str, report: FailureReport) -> ExitCode {
+    match report {
+        FailureReport::Json => tracing::error!(error = %err, "provider stopped with an error"),
+        FailureReport::Plain => eprintln!("terraform-provider-taurusdb: {err}"),
+    }
     ExitCode::FAILURE
 }
 
@@ -254,7 +276,10 @@ fn write_docs(root: &std::path::Path, out: &std::path::Path) -> ExitCode {
                 println!("wrote {}", path.display());
             }
             for path in &done.removed {
-                println!("removed {} (no such type any more)", path.display());
+                println!(
+                    "removed {} (no such type or guide any more)",
+                    path.display()
+                );
             }
             for path in &done.kept {
                 println!("kept {} (not written by docs)", path.display());
@@ -302,10 +327,11 @@ fn main() -> ExitCode {
         level.or(Some(tracing::Level::INFO))
     };
     logging::init_stderr(level);
+    let report = FailureReport::for_mode(plugin_mode, level);
 
     let to_run = match prepare(cli) {
         Ok(to_run) => to_run,
-        Err(err) => return fail(&err),
+        Err(err) => return fail(&err, report),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -320,10 +346,26 @@ fn main() -> ExitCode {
     };
     let code = match runtime.block_on(run(to_run)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => fail(&err),
+        Err(err) => fail(&err, report),
     };
     // Do not wait for idle pooled connections or blocking threads: the host expects
     // the process to end promptly once serving stops.
     runtime.shutdown_background();
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fatal_error_is_reported_one_way() {
+        use FailureReport::{Json, Plain};
+        let info = Some(tracing::Level::INFO);
+        assert_eq!(FailureReport::for_mode(true, info), Json);
+        assert_eq!(FailureReport::for_mode(true, None), Plain);
+        // serve, sim and --debug log at info by default, and a person reads the error.
+        assert_eq!(FailureReport::for_mode(false, info), Plain);
+        assert_eq!(FailureReport::for_mode(false, None), Plain);
+    }
 }

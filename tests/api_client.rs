@@ -346,7 +346,79 @@ async fn refused_connections_are_retried_then_reported() {
         .pause_replication(&SEEDED, &never())
         .await
         .expect_err("refused");
-    assert!(matches!(err, ApiError::Connect { .. }), "{err:?}");
+    let ApiError::Connect { attempts, .. } = &err else {
+        panic!("a connect error expected, got {err:?}");
+    };
+    assert_eq!(*attempts, 3, "1 try + 2 retries: {err}");
+    assert!(err.to_string().contains("(3 attempts over "), "{err}");
+}
+
+/// A listener that never accepts, its accept queue full: Linux drops every further SYN,
+/// so a connection to it never completes (as to a firewalled endpoint). Returns its
+/// address and what keeps the queue full.
+fn black_hole() -> (
+    std::net::SocketAddr,
+    Vec<std::net::TcpStream>,
+    std::os::fd::OwnedFd,
+) {
+    use std::os::fd::{AsRawFd as _, FromRawFd as _};
+    // SAFETY: plain socket calls on a descriptor this function owns.
+    let fd = unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0, "socket");
+        std::os::fd::OwnedFd::from_raw_fd(fd)
+    };
+    let mut addr: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+    addr.sin_family = libc::AF_INET as libc::sa_family_t;
+    addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    // SAFETY: `addr` is a valid sockaddr_in of `len` bytes.
+    unsafe {
+        let raw = (&raw const addr).cast::<libc::sockaddr>();
+        assert_eq!(libc::bind(fd.as_raw_fd(), raw, len), 0, "bind");
+        assert_eq!(libc::listen(fd.as_raw_fd(), 0), 0, "listen");
+        let mut bound: libc::sockaddr_in = std::mem::zeroed();
+        let mut bound_len = len;
+        let raw = (&raw mut bound).cast::<libc::sockaddr>();
+        assert_eq!(libc::getsockname(fd.as_raw_fd(), raw, &mut bound_len), 0);
+        addr.sin_port = bound.sin_port;
+    }
+    let at =
+        std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, u16::from_be(addr.sin_port)));
+    // Fill the accept queue: connections complete until it is full, then hang.
+    let mut held = Vec::new();
+    while let Ok(stream) = std::net::TcpStream::connect_timeout(&at, Duration::from_millis(500)) {
+        held.push(stream);
+        assert!(held.len() < 64, "the accept queue never filled");
+    }
+    (at, held, fd)
+}
+
+#[tokio::test]
+async fn a_connection_that_times_out_never_carried_the_request() {
+    let (at, _held, _listener) = black_hole();
+    let mut config = ClientConfig::new(
+        format!("http://{at}"),
+        Credentials::Token(Secret::new(TOKEN)),
+    );
+    config.retry = fast_retries(1);
+    config.connect_timeout = Duration::from_millis(200);
+    let api = ApiClient::new(config).expect("client");
+    let err = api
+        .pause_replication(&SEEDED, &never())
+        .await
+        .expect_err("no connection");
+    // Not "no answer within": the POST never left, so it was retried and proves that
+    // nothing happened.
+    let ApiError::Connect {
+        detail, attempts, ..
+    } = &err
+    else {
+        panic!("a connect error expected, got {err:?}");
+    };
+    assert!(detail.starts_with("no connection within 200ms"), "{detail}");
+    assert_eq!(*attempts, 2, "1 try + 1 retry: {err}");
+    assert!(err.proves_not_processed(), "{err:?}");
 }
 
 #[tokio::test]

@@ -8,9 +8,10 @@
 //!   resolved from the module they appear in (inline modules such as `mod tests`
 //!   included); comments and string literals do not;
 //! - every source file opens with a `//!` comment saying why it exists;
-//! - every provider setting's environment variable is documented in README.md and
-//!   docs/index.md: the top-level attributes, the `endpoints` keys and the attributes of
-//!   the `assume_role` and `assume_role_with_oidc` blocks.
+//! - every provider setting is documented: its attribute and environment variable are in
+//!   docs/index.md (the top-level attributes, the `endpoints` keys and the attributes of
+//!   the `assume_role` and `assume_role_with_oidc` blocks), and README.md links to that
+//!   page's authentication section and settings table, both of which exist.
 
 use std::path::{Path, PathBuf};
 
@@ -104,15 +105,49 @@ fn every_setting_is_documented() {
         .chain(&assume_role::ALL)
         .chain(&oidc::ALL)
         .collect();
-    for doc in ["README.md", "docs/index.md"] {
-        let text = std::fs::read_to_string(crate_root().join(doc)).expect("readable doc");
-        let missing: Vec<&str> = every
-            .iter()
-            .filter(|setting| !text.contains(setting.env) || !text.contains(setting.attr))
-            .map(|setting| setting.env)
-            .collect();
-        assert!(missing.is_empty(), "{doc} does not document {missing:?}");
+    let index = std::fs::read_to_string(crate_root().join("docs/index.md")).expect("readable doc");
+    let missing: Vec<&str> = every
+        .iter()
+        .filter(|setting| !index.contains(setting.env) || !index.contains(setting.attr))
+        .map(|setting| setting.env)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/index.md does not document {missing:?}"
+    );
+    // README sends readers there: to sections that exist.
+    let readme = std::fs::read_to_string(crate_root().join("README.md")).expect("readable doc");
+    for (anchor, heading) in [
+        ("authentication", "## Authentication"),
+        ("environment-variables", "## Environment Variables"),
+    ] {
+        assert!(
+            readme.contains(&format!("](docs/index.md#{anchor})")),
+            "README.md does not link to docs/index.md#{anchor}"
+        );
+        assert!(
+            index.lines().any(|line| line == heading),
+            "docs/index.md has no {heading:?} section for README's link"
+        );
     }
+    // The settings table holds a row per setting, variable beside attribute.
+    let table_rows = index
+        .lines()
+        .filter(|line| line.starts_with("| `"))
+        .collect::<Vec<_>>();
+    let unlisted: Vec<&str> = every
+        .iter()
+        .filter(|setting| {
+            !table_rows.iter().any(|row| {
+                row.contains(&format!("`{}`", setting.env)) && row.contains(setting.attr)
+            })
+        })
+        .map(|setting| setting.env)
+        .collect();
+    assert!(
+        unlisted.is_empty(),
+        "docs/index.md's settings table has no row for {unlisted:?}"
+    );
 }
 
 /// The checker itself: each way of naming a module is seen, and only real paths are.

@@ -422,3 +422,85 @@ fn files_under_if_any(dir: &Path) -> BTreeSet<PathBuf> {
         BTreeSet::new()
     }
 }
+
+/// README.md and the guides link to files that exist, and to headings those files have:
+/// moving text between them must not leave a reader at a dead link.
+#[test]
+fn readme_and_guides_link_to_what_exists() {
+    let root = repository();
+    let mut sources = vec![root.join("README.md")];
+    let guides = root.join("docs/guides");
+    sources.extend(files_under(&guides).into_iter().map(|f| guides.join(f)));
+    assert!(sources.len() > 1, "no guides in docs/guides");
+    let mut dead = Vec::new();
+    for source in &sources {
+        let text = std::fs::read_to_string(source).expect("readable");
+        for target in relative_links(&text) {
+            let (file, anchor) = target.split_once('#').unwrap_or((&target, ""));
+            let path = if file.is_empty() {
+                source.clone()
+            } else {
+                source.parent().expect("folder").join(file)
+            };
+            let name = source.strip_prefix(root).expect("inside").display();
+            if !path.exists() {
+                dead.push(format!("{name}: {target} (no such file)"));
+            } else if !anchor.is_empty()
+                && path.extension().is_some_and(|e| e == "md")
+                && !headings(&std::fs::read_to_string(&path).expect("readable")).contains(anchor)
+            {
+                dead.push(format!("{name}: {target} (no such heading)"));
+            }
+        }
+    }
+    assert!(dead.is_empty(), "dead links:\n{}", dead.join("\n"));
+}
+
+/// The targets of `[text](target)` links outside code fences that are not URLs.
+fn relative_links(markdown: &str) -> Vec<String> {
+    let mut links = Vec::new();
+    let mut fenced = false;
+    for line in markdown.lines() {
+        if line.starts_with("```") {
+            fenced = !fenced;
+        }
+        if fenced {
+            continue;
+        }
+        let mut rest = line;
+        while let Some(at) = rest.find("](") {
+            let after = &rest[at + 2..];
+            let Some(end) = after.find(')') else { break };
+            let target = &after[..end];
+            if !target.contains("://") && !target.contains(' ') {
+                links.push(target.to_string());
+            }
+            rest = &after[end..];
+        }
+    }
+    links
+}
+
+/// The anchors GitHub gives a page's headings: lowercase, punctuation dropped, spaces to `-`.
+fn headings(markdown: &str) -> BTreeSet<String> {
+    let mut fenced = false;
+    let mut anchors = BTreeSet::new();
+    for line in markdown.lines() {
+        if line.starts_with("```") {
+            fenced = !fenced;
+        }
+        if fenced || !line.starts_with('#') {
+            continue;
+        }
+        let anchor: String = line
+            .trim_start_matches('#')
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == '-' || *c == '_' || *c == ' ')
+            .map(|c| if c == ' ' { '-' } else { c })
+            .collect();
+        anchors.insert(anchor);
+    }
+    anchors
+}

@@ -761,3 +761,202 @@ async fn a_redirected_pause_is_recorded_as_uncertain_and_nothing_reaches_the_tar
         "nothing reached the redirect target"
     );
 }
+
+mod one_job_per_task {
+    //! Within one provider process, resources and actions that pause the same task at
+    //! the same time share one job. Each test uses a task of its own.
+
+    use super::*;
+    use taurusdb_provider::taurusdb::api::TaskRef;
+    use taurusdb_provider::taurusdb::task::flight::until_callers;
+
+    /// Until the calls for `task` under way satisfy `enough`; a minute at most, so a
+    /// broken fix fails instead of hanging.
+    async fn callers(task: &TaskRef, enough: impl Fn(usize) -> bool) {
+        tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            until_callers(task, enough),
+        )
+        .await
+        .expect("the calls arrive");
+    }
+
+    fn config_for(name: &str) -> Value {
+        resource_value(&[
+            ("instance_id", Value::string(INSTANCE)),
+            ("task_name", Value::string(name)),
+        ])
+    }
+
+    #[tokio::test]
+    async fn two_resources_pausing_one_task_in_one_apply_send_one_post() {
+        const NAME: &str = "joined_resources";
+        let sim = start_sim().await;
+        sim.add_task(PROJECT, INSTANCE, NAME);
+        sim.set_job_plan(plan_of(JobOutcome::Never, 0));
+        let mut p = configured_provider(&sim).await;
+        let cfg = config_for(NAME);
+        // Two resource blocks naming the same task: two plans, two creates at once.
+        let mut creates = Vec::new();
+        for _ in 0..2 {
+            let planned = undv(
+                &plan(&mut p, &Value::Null, &cfg).await.planned_state,
+                &resource_type(),
+            );
+            creates.push(spawn_create_apply(&p, planned, cfg.clone()));
+        }
+        callers(&task_on_instance(NAME), |n| n == 2).await;
+        // The pause answered (the wait's first read follows it), then the stage ends it.
+        sim.wait_for_requests(2).await;
+        sim.set_task_stage(PROJECT, INSTANCE, NAME, "Paused");
+        let mut job_ids = Vec::new();
+        for create in creates {
+            let response = create.await.expect("task");
+            assert!(
+                response.diagnostics.is_empty(),
+                "{:?}",
+                response.diagnostics
+            );
+            let state = undv(&response.new_state, &resource_type());
+            assert_eq!(attr(&state, "stage"), &Value::string("Paused"));
+            job_ids.push(job_id_of(&state));
+        }
+        assert_eq!(job_ids[0], job_ids[1], "both resources record the one job");
+        assert_eq!(sim.count("POST", "/replication/pause"), 1);
+    }
+}
+
+mod replaced_after_an_interrupted_pause {
+    //! Ctrl-C during a pause leaves the resource tainted with its job ID; the next apply
+    //! (a new provider process) destroys it, then creates its replacement. The destroy
+    //! says what is true, and the replacement waits for the recorded job instead of
+    //! pausing again. Each test uses a task of its own.
+
+    use super::*;
+    use taurusdb_provider::taurusdb::api::TaskRef;
+    use taurusdb_provider::taurusdb::task::flight::until_callers;
+
+    fn config_for(name: &str) -> Value {
+        resource_value(&[
+            ("instance_id", Value::string(INSTANCE)),
+            ("task_name", Value::string(name)),
+        ])
+    }
+
+    /// An apply stopped (StopProvider, as Ctrl-C does) while its pause job runs: the
+    /// tainted state it leaves, with the job ID.
+    async fn interrupted_pause(sim: &SimHandle, cfg: &Value) -> Value {
+        let first = configured_provider(sim).await;
+        let mut client = first.client.clone();
+        let planned = {
+            let mut p = first;
+            let planned = plan(&mut p, &Value::Null, cfg).await.planned_state;
+            let planned = undv(&planned, &resource_type());
+            let in_flight = spawn_create_apply(&p, planned, cfg.clone());
+            // The pause, then a read of the wait: the provider is waiting.
+            sim.wait_for_requests(2).await;
+            client
+                .stop_provider(pb::stop_provider::Request {})
+                .await
+                .expect("stop");
+            in_flight.await.expect("task")
+        };
+        assert!(!errors(&planned.diagnostics).is_empty(), "stopped");
+        undv(&planned.new_state, &resource_type())
+    }
+
+    async fn callers(task: &TaskRef, enough: impl Fn(usize) -> bool) {
+        tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            until_callers(task, enough),
+        )
+        .await
+        .expect("the calls arrive");
+    }
+
+    #[tokio::test]
+    async fn the_replacement_waits_for_the_pause_job_its_tainted_predecessor_recorded() {
+        const NAME: &str = "replaced_after_stop";
+        let sim = start_sim().await;
+        sim.add_task(PROJECT, INSTANCE, NAME);
+        sim.set_job_plan(JobPlan {
+            outcome: JobOutcome::Never,
+            ..JobPlan::default()
+        });
+        let cfg = config_for(NAME);
+        let tainted = interrupted_pause(&sim, &cfg).await;
+        let job_id = job_id_of(&tainted);
+
+        // The next apply: a new provider process destroys the tainted object...
+        let mut next = configured_provider(&sim).await;
+        let destroyed = apply(&mut next, &tainted, &Value::Null, &Value::Null).await;
+        assert_eq!(undv(&destroyed.new_state, &resource_type()), Value::Null);
+        assert_eq!(
+            destroyed.diagnostics.len(),
+            1,
+            "{:?}",
+            destroyed.diagnostics
+        );
+        let warning = &destroyed.diagnostics[0];
+        assert_eq!(warning.severity, 2, "{warning:?}");
+        assert!(warning.summary.contains("still running"), "{warning:?}");
+        assert!(warning.detail.contains(&job_id), "{warning:?}");
+        assert!(warning.detail.contains("\"Incremental\""), "{warning:?}");
+        assert!(!warning.summary.contains("left paused"), "{warning:?}");
+
+        // ...then creates the replacement, which waits for the recorded job.
+        let planned = undv(
+            &plan(&mut next, &Value::Null, &cfg).await.planned_state,
+            &resource_type(),
+        );
+        let create = spawn_create_apply(&next, planned, cfg.clone());
+        callers(&task_on_instance(NAME), |n| n == 1).await;
+        sim.set_task_stage(PROJECT, INSTANCE, NAME, "Paused");
+        let response = create.await.expect("task");
+        assert!(
+            response.diagnostics.is_empty(),
+            "{:?}",
+            response.diagnostics
+        );
+        let state = undv(&response.new_state, &resource_type());
+        assert_eq!(job_id_of(&state), job_id, "the recorded job, not a new one");
+        assert_eq!(attr(&state, "stage"), &Value::string("Paused"));
+        assert_eq!(sim.count("POST", "/replication/pause"), 1);
+    }
+
+    #[tokio::test]
+    async fn a_destroy_after_a_failed_pause_says_nothing_was_paused_and_the_next_pauses() {
+        const NAME: &str = "replaced_after_failure";
+        let sim = start_sim().await;
+        sim.add_task(PROJECT, INSTANCE, NAME);
+        sim.set_job_plan(plan_of(JobOutcome::Fail("DRS channel is broken".into()), 0));
+        let cfg = config_for(NAME);
+        let mut p = configured_provider(&sim).await;
+        let (tainted, diags) = create(&mut p, &cfg).await;
+        assert_eq!(errors(&diags).len(), 1, "{diags:?}");
+        let job_id = job_id_of(&tainted);
+
+        let destroyed = apply(&mut p, &tainted, &Value::Null, &Value::Null).await;
+        let warning = &destroyed.diagnostics[0];
+        assert_eq!(
+            warning.summary, "Replication task not paused",
+            "{warning:?}"
+        );
+        assert!(
+            warning.detail.contains("nothing is paused")
+                && warning.detail.contains(&job_id)
+                && warning.detail.contains("ended Failed"),
+            "{warning:?}"
+        );
+
+        sim.set_job_plan(JobPlan::default());
+        let (state, diags) = create(&mut p, &cfg).await;
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_ne!(
+            job_id_of(&state),
+            job_id,
+            "a failed job is not waited for again"
+        );
+        assert_eq!(sim.count("POST", "/replication/pause"), 2);
+    }
+}

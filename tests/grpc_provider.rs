@@ -450,8 +450,10 @@ async fn server_errors_non_json_bodies_and_missing_job_ids_are_reported() {
     );
 }
 
+/// An endpoint nothing listens on: the error says the pause never reached TaurusDB
+/// (so nothing was paused), how many attempts were made, and what to check.
 #[tokio::test]
-async fn refused_connections_are_reported() {
+async fn an_unreachable_endpoint_says_nothing_was_paused_and_what_to_check() {
     // Bind and drop a listener: nothing listens on that port afterwards.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -467,15 +469,43 @@ async fn refused_connections_are_reported() {
             ),
             ("project_id", Value::string(PROJECT)),
             ("auth_token", Value::string(TOKEN)),
-            ("max_retries", Value::Number(Number::Int(0))),
+            ("max_retries", Value::Number(Number::Int(2))),
         ]),
     )
     .await;
     assert!(diags.is_empty());
     let response = create(&mut provider, TASK).await;
-    let err = errors(&response.diagnostics)[0];
-    assert!(err.detail.contains("could not connect"), "{err:?}");
+    let errs = errors(&response.diagnostics);
+    assert_eq!(errs.len(), 1, "{:?}", response.diagnostics);
+    let err = errs[0];
+    assert_eq!(
+        err.summary,
+        format!("Failed to pause replication task {TASK:?}")
+    );
+    for part in [
+        "could not connect to http://127.0.0.1:",
+        // 1 try + 2 retries; how long they took is not asserted.
+        "(3 attempts over ",
+        "Nothing was paused: the request never reached TaurusDB",
+        "never delivered",
+        "endpoint (HW_TAURUSDB_ENDPOINT)",
+        "region (HW_REGION_NAME)",
+        "proxy (HTTPS_PROXY",
+        "private cloud",
+        "ca_file (HW_CA_FILE)",
+        "insecure (HW_INSECURE)",
+    ] {
+        assert!(
+            err.detail.contains(part),
+            "{part:?} missing from {}",
+            err.detail
+        );
+    }
     assert!(!err.detail.contains(TOKEN));
+    assert!(
+        undv(&response.new_state, &resource_type()).is_null(),
+        "nothing happened, so nothing is in state"
+    );
 }
 
 #[tokio::test]

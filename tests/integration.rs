@@ -7,6 +7,7 @@ mod common;
 
 mod api_client;
 mod architecture;
+mod cli_expectations;
 mod credential_hosts;
 mod credentials;
 mod docs;

@@ -480,7 +480,7 @@ impl Keyring {
     /// None (and a SKIPPED line) when gpg is not installed.
     fn new(home: PathBuf) -> Option<Self> {
         if Command::new("gpg").arg("--version").output().is_err() {
-            eprintln!("SKIPPED: no gpg on PATH; release signatures not tested");
+            crate::common::skip::skipped("no gpg on PATH; release signatures not tested");
             return None;
         }
         use std::os::unix::fs::PermissionsExt;

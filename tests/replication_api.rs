@@ -903,3 +903,115 @@ async fn a_watch_nobody_reads_keeps_a_bounded_backlog_and_its_outcome() {
         }
     }
 }
+
+mod one_job_per_task {
+    //! Identical Pause calls for one task at the same time join one job; a caller that
+    //! leaves leaves alone; a resume while a pause is in flight is refused, unsent.
+    //! Each test uses a task of its own: the count of joined callers is per task.
+
+    use super::*;
+    use taurusdb_provider::taurusdb::api::TaskRef;
+    use taurusdb_provider::taurusdb::task::flight::until_callers;
+
+    /// Until the calls for `task` under way satisfy `enough`; a minute at most, so a
+    /// broken fix fails instead of hanging.
+    async fn callers(task: &TaskRef, enough: impl Fn(usize) -> bool) {
+        tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            until_callers(task, enough),
+        )
+        .await
+        .expect("the calls arrive");
+    }
+
+    /// A task of the demo instance no other test uses, whose pause job never ends: the
+    /// stage, set by the test, ends the wait.
+    fn endless_task(sim: &taurusdb_provider::sim::SimHandle, name: &str) {
+        sim.add_task(PROJECT, INSTANCE, name);
+        sim.set_job_plan(job_plan(JobOutcome::Never, 0));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn twenty_concurrent_pauses_of_one_task_send_one_post() {
+        const CALLS: usize = 20;
+        const NAME: &str = "joined_twenty";
+        let sim = start_sim().await;
+        endless_task(&sim, NAME);
+        let server = typed_for(&sim, "").await;
+        let calls: Vec<_> = (0..CALLS)
+            .map(|_| {
+                let mut client = server.client.clone();
+                tokio::spawn(async move { client.pause(request_for(NAME)).await })
+            })
+            .collect();
+        callers(&task_on_instance(NAME), |n| n == CALLS).await;
+        // The pause answered (the wait's first read follows it), then the stage ends it.
+        sim.wait_for_requests(2).await;
+        sim.set_task_stage(PROJECT, INSTANCE, NAME, "Paused");
+        let mut job_ids = std::collections::BTreeSet::new();
+        for call in calls {
+            let result = call.await.expect("task").expect("paused").into_inner();
+            assert_eq!(result.stage, "Paused", "{result:?}");
+            assert!(!result.already_there, "{result:?}");
+            job_ids.insert(result.job_id);
+        }
+        assert_eq!(job_ids.len(), 1, "one job for every caller: {job_ids:?}");
+        assert_eq!(sim.count("POST", "/replication/pause"), 1);
+        assert_eq!(sim.jobs().len(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_caller_that_leaves_does_not_cancel_the_others() {
+        const NAME: &str = "joined_one_leaves";
+        let sim = start_sim().await;
+        endless_task(&sim, NAME);
+        let server = typed_for(&sim, "").await;
+        let task = task_on_instance(NAME);
+        let mut first = server.client.clone();
+        let leaving = tokio::spawn(async move { first.pause(request_for(NAME)).await });
+        let mut second = server.client.clone();
+        let staying = tokio::spawn(async move { second.pause(request_for(NAME)).await });
+        callers(&task, |n| n == 2).await;
+        // The client goes away: its stream is reset, the server drops its call.
+        leaving.abort();
+        assert!(leaving.await.expect_err("aborted").is_cancelled());
+        callers(&task, |n| n == 1).await;
+        sim.wait_for_requests(2).await;
+        sim.set_task_stage(PROJECT, INSTANCE, NAME, "Paused");
+        let result = staying
+            .await
+            .expect("task")
+            .expect("the job ran on for the caller still there")
+            .into_inner();
+        assert_eq!(result.stage, "Paused");
+        assert!(sim.job(&result.job_id).is_some(), "{result:?}");
+        assert_eq!(sim.count("POST", "/replication/pause"), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_resume_while_a_pause_is_in_flight_is_refused_unsent() {
+        const NAME: &str = "joined_contradicted";
+        let sim = start_sim().await;
+        endless_task(&sim, NAME);
+        let mut server = typed_for(&sim, "").await;
+        let mut pausing = server.client.clone();
+        let pause = tokio::spawn(async move { pausing.pause(request_for(NAME)).await });
+        callers(&task_on_instance(NAME), |n| n == 1).await;
+        let status = server
+            .client
+            .resume(request_for(NAME))
+            .await
+            .expect_err("refused");
+        assert_eq!(status.code(), Code::Aborted, "{status:?}");
+        assert_eq!(error_info(&status).0, "TASK_BUSY", "{status:?}");
+        assert_eq!(
+            trailer(&status, "taurusdb-outcome").as_deref(),
+            Some("not-done")
+        );
+        assert!(status.message().contains("being paused"), "{status:?}");
+        assert_eq!(sim.count("POST", "/replication/resume"), 0);
+        sim.set_task_stage(PROJECT, INSTANCE, NAME, "Paused");
+        let paused = pause.await.expect("task").expect("paused").into_inner();
+        assert_eq!(paused.stage, "Paused");
+    }
+}

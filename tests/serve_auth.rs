@@ -268,6 +268,44 @@ fn plaintext_off_loopback_is_refused_at_start() {
     );
 }
 
+/// A start-up error reaches stderr once, as one plain line: not also as a JSON log line
+/// (issue 15, item 13). Both kinds: refused before serving (the flags) and failing while
+/// starting (the address is taken); the simulator's start-up errors too. Log lines before
+/// the error (a warning about the typed API's configuration) may come and go.
+#[test]
+fn a_start_up_error_is_printed_once() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let taken = taken.local_addr().expect("addr").to_string();
+    let listening_on_taken = format!("could not listen on {taken}");
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["serve", "--listen", "0.0.0.0:0"],
+            "which is not a loopback address",
+        ),
+        (&["serve", "--listen", &taken], &listening_on_taken),
+        (&["sim", "--listen", "0.0.0.0:0"], "0.0.0.0:0"),
+    ];
+    for (args, marker) in cases {
+        let (status, stderr) = process::run_to_exit(process::command(args, &[]));
+        assert!(!status.success(), "{args:?}: {stderr}");
+        let lines: Vec<&str> = stderr.lines().filter(|l| l.contains(marker)).collect();
+        assert_eq!(lines.len(), 1, "{args:?}: printed once: {stderr}");
+        assert_eq!(
+            stderr.matches(marker).count(),
+            1,
+            "{args:?}: printed once: {stderr}"
+        );
+        assert!(
+            lines[0].starts_with("terraform-provider-taurusdb: "),
+            "{args:?}: a plain line a person reads: {stderr}"
+        );
+        assert!(
+            !stderr.contains("stopped with an error"),
+            "{args:?}: no JSON copy of it: {stderr}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_with_a_bearer_token_authenticates_every_call() {
     const SECRET: &str = "bearer-7f3e9a1c5d";

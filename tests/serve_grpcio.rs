@@ -1,10 +1,11 @@
 //! A stock grpcio client (Python, from PyPI, pinned in `tests/python/requirements.txt`)
-//! against the built binary's `serve --listen unix:PATH`, with the stubs README.md's
-//! "From Python" example generates (`python -m grpc_tools.protoc ...`) and no channel
-//! options: grpcio sends the socket path, percent-encoded, as `:authority`, which the
-//! HTTP/2 server used to reset. Python is `$TAURUSDB_TEST_PYTHON`, else `python3`;
-//! without it or without grpcio the test prints a SKIPPED line and passes (`.ci/run`
-//! installs the pinned grpcio, so CI runs it).
+//! against the built binary's `serve --listen unix:PATH`, with the stubs that
+//! docs/guides/typed-api.md's "From Python" example generates (`python -m
+//! grpc_tools.protoc ...`) and no channel options: grpcio sends the socket path,
+//! percent-encoded, as `:authority`, which the HTTP/2 server used to reset. Python is `$TAURUSDB_TEST_PYTHON`, else `python3`;
+//! without it or without grpcio the test reports SKIPPED and passes, unless
+//! `TAURUSDB_TEST_PYTHON` was set (`.ci/run` installs the pinned grpcio and sets it, so CI
+//! runs it).
 
 use crate::common;
 
@@ -12,22 +13,35 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use common::process::{self, Process};
+use common::skip;
 use common::typed::api_config_json;
 use common::*;
 
 /// The interpreter to run, or None (and a SKIPPED line) when it or grpcio is missing.
+/// `TAURUSDB_TEST_PYTHON` set (as `.ci/run` sets it) means grpcio is expected: then a
+/// missing one fails the test instead.
 fn python_with_grpcio() -> Option<String> {
-    let python = std::env::var("TAURUSDB_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let expected = std::env::var("TAURUSDB_TEST_PYTHON").ok();
+    let python = expected.clone().unwrap_or_else(|| "python3".into());
     let probe = Command::new(&python)
         .args(["-c", "import grpc, grpc_tools.protoc"])
         .output();
     match probe {
         Ok(output) if output.status.success() => Some(python),
-        _ => {
-            eprintln!(
-                "SKIPPED: no {python} with grpcio and grpcio-tools (pip install -r \
-                 tests/python/requirements.txt); the stock grpcio client was not run"
+        other => {
+            let why = match other {
+                Ok(output) => String::from_utf8_lossy(&output.stderr).trim().to_string(),
+                Err(err) => err.to_string(),
+            };
+            assert!(
+                expected.is_none(),
+                "TAURUSDB_TEST_PYTHON={python} cannot import grpcio and grpcio-tools \
+                 (pip install -r tests/python/requirements.txt): {why}"
             );
+            skip::skipped(&format!(
+                "no {python} with grpcio and grpcio-tools (pip install -r \
+                 tests/python/requirements.txt); the stock grpcio client was not run"
+            ));
             None
         }
     }
@@ -57,7 +71,7 @@ async fn a_stock_grpcio_client_calls_serve_on_a_unix_socket() {
     let dir = tempfile::tempdir().expect("tempdir");
     let stubs = dir.path().join("stubs");
     std::fs::create_dir(&stubs).expect("stubs dir");
-    // README.md's command, as a user runs it from the repository.
+    // The typed-API guide's command, as a user runs it from the repository.
     let mut protoc = Command::new(&python);
     protoc
         .current_dir(env!("CARGO_MANIFEST_DIR"))

@@ -1,6 +1,6 @@
 //! Waiting on many tasks at once: one task-list poller per instance serves every waiter,
-//! job reads stay per job, and throttling slows the poller instead of failing the wait.
-//! Real HTTP against the simulator.
+//! job reads stay per job, and throttling slows the poller instead of failing the wait;
+//! what a long wait logs at INFO. Real HTTP against the simulator.
 
 use crate::common;
 
@@ -271,5 +271,167 @@ async fn a_task_list_throttled_past_its_retries_is_an_error_for_a_one_off_read()
         sim.count("GET", "/replication"),
         2,
         "one retry, then the error"
+    );
+}
+
+/// The provider's hclog lines, as `TF_LOG_PROVIDER=info` writes them, captured in memory.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn lines(&self) -> Vec<serde_json::Map<String, serde_json::Value>> {
+        let bytes = self.0.lock().expect("log buffer").clone();
+        String::from_utf8(bytes)
+            .expect("utf-8")
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+            .collect()
+    }
+}
+
+/// A long wait at `TF_LOG_PROVIDER=info`: one line per stage change and per job status
+/// change, none for the polls that see nothing new (nor for progress alone).
+#[tokio::test]
+async fn at_info_a_wait_logs_each_change_once_and_no_poll() {
+    use taurusdb_provider::logging::HclogLayer;
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    let sim = start_sim().await;
+    // Two reads say Running (progress 33%, then 66%), the third Completed, which pauses
+    // the task.
+    sim.set_job_plan(JobPlan {
+        hidden_polls: 0,
+        running_polls: 2,
+        outcome: JobOutcome::Complete,
+        duration: None,
+    });
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let layer = HclogLayer::new(move || sink.clone(), tracing::Level::INFO);
+    // This test's thread only (a current-thread runtime: the wait and the client run here).
+    let logging = tracing::subscriber::set_default(tracing_subscriber::registry().with(layer));
+
+    let api = api(&sim, 5);
+    let task = task_on_instance(TASK);
+    // A task queued (`Wait`): neither paused nor replicating.
+    sim.set_task_stage(PROJECT, INSTANCE, TASK, "Wait");
+    let job = api
+        .pause_replication(&task, &CancellationToken::new())
+        .await
+        .expect("pause");
+    // Waiting for the task to replicate again outlives the pause job: the wait sees the
+    // job run and complete and the task pause, then polls a stage that does not change,
+    // until the test resumes the task.
+    let (seen, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let waiter = {
+        let api = api.clone();
+        let job_id = job.job_id.clone();
+        tokio::spawn(async move {
+            let task = task_on_instance(TASK);
+            let target = WaitTarget {
+                task: &task,
+                job_id: &job_id,
+                stage: TargetStage::Replicating,
+            };
+            let observer = move |event: wait::WaitEvent| {
+                let _ = seen.send(event);
+            };
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+            wait::wait_observed(
+                &api,
+                target,
+                deadline,
+                fast_waits(),
+                &CancellationToken::new(),
+                &observer,
+            )
+            .await
+        })
+    };
+    // Each stage the wait reports, in order (`Wait`, then `Paused`; the first read may
+    // already show the task paused, if the job's three reads came first).
+    let mut observed_stages = Vec::new();
+    let (mut completed, mut paused) = (false, false);
+    while !(completed && paused) {
+        match events.recv().await.expect("the wait goes on") {
+            wait::WaitEvent::Job { status, .. } => completed |= status == "Completed",
+            wait::WaitEvent::Stage(stage) => {
+                paused |= stage == "Paused";
+                observed_stages.push(stage);
+            }
+        }
+    }
+    // Polls that see nothing new: three more list reads of the paused task.
+    let lists = sim.count("GET", "/replication");
+    until(&sim, |sim| sim.count("GET", "/replication") >= lists + 3).await;
+    sim.set_task_stage(PROJECT, INSTANCE, TASK, "Incremental");
+    let waited = waiter.await.expect("waiter").expect("replicating");
+    assert_eq!(waited.stage, "Incremental");
+    drop(logging);
+    while let Ok(event) = events.try_recv() {
+        if let wait::WaitEvent::Stage(stage) = event {
+            observed_stages.push(stage);
+        }
+    }
+    assert!(
+        observed_stages.ends_with(&["Paused".to_string(), "Incremental".to_string()]),
+        "{observed_stages:?}"
+    );
+
+    let lines = captured.lines();
+    let about_task: Vec<_> = lines
+        .iter()
+        .filter(|line| line["@level"] == "info" && line.get("task_name") == Some(&TASK.into()))
+        .collect();
+    let field = |line: &serde_json::Map<String, serde_json::Value>, key: &str| {
+        line.get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let said: Vec<(String, String)> = about_task
+        .iter()
+        .map(|line| {
+            let value = match field(line, "@message").as_str() {
+                "task stage changed" => field(line, "stage"),
+                "job status changed" => field(line, "job_status"),
+                other => panic!("an info line for no change: {other:?} in {line:?}"),
+            };
+            (field(line, "@message"), value)
+        })
+        .collect();
+    let stages: Vec<&str> = said
+        .iter()
+        .filter(|(message, _)| message == "task stage changed")
+        .map(|(_, stage)| stage.as_str())
+        .collect();
+    let statuses: Vec<&str> = said
+        .iter()
+        .filter(|(message, _)| message == "job status changed")
+        .map(|(_, status)| status.as_str())
+        .collect();
+    // One line per change: the stages as the wait saw them change, each once.
+    assert_eq!(stages, observed_stages, "{said:?}");
+    assert!(stages.windows(2).all(|w| w[0] != w[1]), "{said:?}");
+    assert_eq!(statuses, ["Running", "Completed"], "{said:?}");
+    assert!(
+        sim.count("GET", "/replication") > stages.len() + 3,
+        "more polls than changes"
+    );
+    assert!(
+        about_task
+            .iter()
+            .all(|line| field(line, "job_id") == job.job_id && field(line, "@module") == "taurusdb"),
+        "{about_task:?}"
     );
 }

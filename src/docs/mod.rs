@@ -4,7 +4,9 @@
 //! `templates/` (one `<page>.md.tmpl` per page, e.g. `templates/resources/
 //! replication_pause.md.tmpl`; see [`template`]), which include `examples/` files
 //! verbatim; the provider page's table of settings comes from the `Setting` table
-//! ([`settings`]). `tests/docs.rs` fails when `docs/` differs from what this writes.
+//! ([`settings`]). Guides are prose alone: each `templates/guides/<name>.md.tmpl` becomes
+//! `guides/<name>.md`, its title and description taken from its heading and first paragraph.
+//! `tests/docs.rs` fails when `docs/` differs from what this writes.
 //!
 //! Every page carries [`GENERATED_MARKER`] below its front matter; a page without it was not
 //! written here and is never removed. Nothing is written or removed through a symbolic link:
@@ -81,7 +83,8 @@ pub struct Rendered {
 #[derive(Debug, Default)]
 pub struct Written {
     pub written: Vec<PathBuf>,
-    /// Generated pages of types the provider no longer serves.
+    /// Generated pages of types the provider no longer serves, or of guides whose template
+    /// is gone.
     pub removed: Vec<PathBuf>,
     /// Pages in the page folders that this command did not write (no [`GENERATED_MARKER`]),
     /// left as they are.
@@ -106,7 +109,12 @@ pub fn render_pages(root: &Path) -> Result<Vec<Rendered>, DocsError> {
         .rsplit('/')
         .next()
         .unwrap_or(PROVIDER_ADDRESS);
-    let pages = pages::pages(provider_name, &provider);
+    let mut pages = pages::pages(provider_name, &provider);
+    let guides = pages::guides(&templates).map_err(|source| DocsError::Read {
+        path: templates.join(pages::GUIDES),
+        source,
+    })?;
+    pages.extend(guides);
     refuse_stale_templates(&templates, &pages)?;
     pages
         .iter()
@@ -145,11 +153,11 @@ fn render_page(root: &Path, templates: &Path, page: &Page) -> Result<Rendered, D
         values: values(page),
         root,
     };
-    let body = template::render(&source, &origin, &context)?;
+    let body = tidy(&template::render(&source, &origin, &context)?);
     let content = format!(
         "{}{GENERATED_MARKER}\n\n{}\n",
-        front_matter(page),
-        tidy(&body).trim_end_matches('\n')
+        front_matter(page, &body),
+        body.trim_end_matches('\n')
     );
     Ok(Rendered {
         path: page.path.clone(),
@@ -159,6 +167,12 @@ fn render_page(root: &Path, templates: &Path, page: &Page) -> Result<Rendered, D
 
 /// The values a page's template may name.
 fn values(page: &Page) -> BTreeMap<&'static str, String> {
+    if page.kind == Kind::Guide {
+        return BTreeMap::from([
+            ("Name", page.name.clone()),
+            ("Type", page.kind.title().to_string()),
+        ]);
+    }
     let block = page.block();
     let mut values = BTreeMap::from([
         ("Name", page.name.clone()),
@@ -185,22 +199,46 @@ fn values(page: &Page) -> BTreeMap<&'static str, String> {
     values
 }
 
-/// The registry's front matter: the page's title and its schema's description.
-fn front_matter(page: &Page) -> String {
-    let title = match page.kind {
-        Kind::Provider => format!("{} Provider", page.name),
-        kind => format!("{} {} - {}", page.name, kind.title(), provider_binary()),
+/// The registry's front matter: the page's title and its schema's description; a guide's
+/// from its `# ` heading and the paragraph after it.
+fn front_matter(page: &Page, body: &str) -> String {
+    let (title, description) = match page.kind {
+        Kind::Provider => (format!("{} Provider", page.name), page.block().description),
+        Kind::Guide => {
+            let (heading, paragraph) = heading_and_first_paragraph(body);
+            (heading.unwrap_or_else(|| page.name.clone()), paragraph)
+        }
+        kind => (
+            format!("{} {} - {}", page.name, kind.title(), provider_binary()),
+            page.block().description,
+        ),
     };
-    let description = page.block().description;
     let description: Vec<String> = description
         .trim()
         .lines()
         .map(|line| format!("  {line}"))
         .collect();
+    let title = title.replace('"', "\\\"");
     format!(
         "---\npage_title: \"{title}\"\nsubcategory: \"\"\ndescription: |-\n{}\n---\n\n",
         description.join("\n")
     )
+}
+
+/// A page's first `# ` heading (if any) and the first paragraph of prose after it.
+fn heading_and_first_paragraph(body: &str) -> (Option<String>, String) {
+    let mut lines = body.lines();
+    let heading = lines
+        .by_ref()
+        .find_map(|line| line.strip_prefix("# ").map(|h| h.trim().to_string()));
+    let paragraph: Vec<&str> = lines
+        .skip_while(|line| line.trim().is_empty())
+        .take_while(|line| {
+            let line = line.trim();
+            !line.is_empty() && !line.starts_with('#') && !line.starts_with("```")
+        })
+        .collect();
+    (heading, paragraph.join("\n"))
 }
 
 fn provider_binary() -> &'static str {
@@ -481,5 +519,66 @@ mod tests {
                 .contains(&format!("\n---\n\n{GENERATED_MARKER}\n\n"))
         }));
         assert_eq!(written.written.len(), pages.len());
+    }
+
+    #[test]
+    fn each_guide_template_is_a_generated_guide_page() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let guides = dir.path().join(TEMPLATES).join(pages::GUIDES);
+        std::fs::create_dir_all(&guides).expect("dirs");
+        std::fs::write(
+            guides.join("serve.md.tmpl"),
+            "# Serving \"gRPC\"\n\nThe first\nparagraph.\n\nMore about {{ .Name }}.\n",
+        )
+        .expect("write");
+        std::fs::write(guides.join("notes.txt"), "not a template").expect("write");
+        let pages = render_pages(dir.path()).expect("renders");
+        let guide = pages
+            .iter()
+            .find(|p| p.path == Path::new("guides/serve.md"))
+            .expect("the guide's page");
+        assert_eq!(
+            guide.content,
+            format!(
+                "---\npage_title: \"Serving \\\"gRPC\\\"\"\nsubcategory: \"\"\ndescription: |-\n  \
+                 The first\n  paragraph.\n---\n\n{GENERATED_MARKER}\n\n# Serving \"gRPC\"\n\n\
+                 The first\nparagraph.\n\nMore about serve.\n"
+            )
+        );
+        assert_eq!(
+            pages
+                .iter()
+                .filter(|p| p.path.starts_with("guides"))
+                .count(),
+            1
+        );
+
+        // A guide whose template is gone goes; a guide a person wrote stays.
+        let out = dir.path().join("out");
+        std::fs::create_dir_all(out.join("guides")).expect("dirs");
+        std::fs::write(
+            out.join("guides/gone.md"),
+            format!("---\n---\n\n{GENERATED_MARKER}\n\nold\n"),
+        )
+        .expect("write");
+        std::fs::write(out.join("guides/mine.md"), "# by hand\n").expect("write");
+        let written = write_pages(&out, &pages).expect("writes");
+        assert_eq!(written.removed, [out.join("guides/gone.md")]);
+        assert_eq!(written.kept, [out.join("guides/mine.md")]);
+        assert!(out.join("guides/serve.md").is_file());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_guides_folder_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let templates = dir.path().join(TEMPLATES);
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::create_dir_all(&templates).expect("templates");
+        std::fs::create_dir_all(&elsewhere).expect("elsewhere");
+        std::fs::write(elsewhere.join("x.md.tmpl"), "# X\n").expect("write");
+        std::os::unix::fs::symlink(&elsewhere, templates.join(pages::GUIDES)).expect("link");
+        let err = render_pages(dir.path()).expect_err("a linked guides folder");
+        assert!(err.to_string().contains("templates/guides"), "{err}");
     }
 }

@@ -2,9 +2,10 @@
 //! list resource type the provider serves, in the registry's layout (`index.md`,
 //! `resources/`, `data-sources/`, `actions/`, `list-resources/`), each with the schema
 //! the provider serves for it (and a resource's identity schema). A new type gets its
-//! page without any change here.
+//! page without any change here. Guides (`guides/`) are the other way round: one page per
+//! template in `templates/guides/`, with no schema.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::proto::tfplugin6 as pb;
 use crate::tf::provider::Provider;
@@ -17,6 +18,8 @@ pub enum Kind {
     DataSource,
     Action,
     ListResource,
+    /// A guide: prose only, one per template in `templates/guides/`.
+    Guide,
 }
 
 impl Kind {
@@ -28,6 +31,7 @@ impl Kind {
             Kind::DataSource => Some("data-sources"),
             Kind::Action => Some("actions"),
             Kind::ListResource => Some("list-resources"),
+            Kind::Guide => Some(GUIDES),
         }
     }
 
@@ -39,13 +43,25 @@ impl Kind {
             Kind::DataSource => "Data Source",
             Kind::Action => "Action",
             Kind::ListResource => "List Resource",
+            Kind::Guide => "Guide",
         }
     }
 
     /// Every folder a page may live in.
-    pub const FOLDERS: [&'static str; 4] =
-        ["resources", "data-sources", "actions", "list-resources"];
+    pub const FOLDERS: [&'static str; 5] = [
+        "resources",
+        "data-sources",
+        "actions",
+        "list-resources",
+        GUIDES,
+    ];
 }
+
+/// The folder of guides, in `templates/` and in the output alike.
+pub const GUIDES: &str = "guides";
+
+/// What a guide template's name ends with.
+const TEMPLATE_SUFFIX: &str = ".md.tmpl";
 
 /// One page: what it documents and the schemas it is generated from.
 #[derive(Debug, Clone)]
@@ -142,4 +158,42 @@ pub fn pages(provider_name: &str, provider: &dyn Provider) -> Vec<Page> {
     }];
     all.extend(typed);
     all
+}
+
+/// One guide page per `*.md.tmpl` file in `templates/guides/` (none without that folder), in
+/// name order: `templates/guides/serve.md.tmpl` becomes `guides/serve.md`, named `serve`.
+///
+/// # Errors
+/// The folder cannot be read, or is not a real folder (a symbolic link is refused).
+pub fn guides(templates: &Path) -> std::io::Result<Vec<Page>> {
+    let dir = templates.join(GUIDES);
+    match std::fs::symlink_metadata(&dir) {
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(err),
+        Ok(meta) if !meta.is_dir() => {
+            return Err(std::io::Error::other(
+                "not a folder (a symbolic link or a file)",
+            ));
+        }
+        Ok(_) => {}
+    }
+    let mut guides = Vec::new();
+    for entry in std::fs::read_dir(&dir)? {
+        let file_name = entry?.file_name();
+        let Some(stem) = file_name
+            .to_str()
+            .and_then(|name| name.strip_suffix(TEMPLATE_SUFFIX))
+        else {
+            continue;
+        };
+        guides.push(Page {
+            kind: Kind::Guide,
+            name: stem.to_string(),
+            schema: pb::Schema::default(),
+            identity: None,
+            path: Path::new(GUIDES).join(format!("{stem}.md")),
+        });
+    }
+    guides.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(guides)
 }

@@ -7,6 +7,7 @@ pub mod discovery;
 pub mod h2grpc;
 pub mod pki;
 pub mod process;
+pub mod skip;
 pub mod typed;
 pub mod workspace;
 

@@ -1,6 +1,6 @@
 """A stock grpcio client on `serve --listen unix:PATH`, with no channel options (no
 `grpc.default_authority`): a health Check, ListTasks and a Pause through the stubs
-`python -m grpc_tools.protoc` generates, as README.md shows. Run by
+`python -m grpc_tools.protoc` generates, as docs/guides/typed-api.md shows. Run by
 tests/serve_grpcio.rs with those stubs on PYTHONPATH; prints one line per answer.
 
 usage: grpcio_unix.py SOCKET_PATH INSTANCE_ID TASK_NAME

@@ -4,6 +4,7 @@
 //! the task-list pollers ([`task_watch`](super::task_watch)).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures_util::FutureExt as _;
 use futures_util::future::BoxFuture;
@@ -19,10 +20,16 @@ use crate::taurusdb::api::task_watch::{Interest, ListSource, Subscription, Watch
 use crate::taurusdb::api::transport::{Call, ClientConfig, Transport};
 use crate::taurusdb::api::wire::{self, Job, JobStarted, Replication};
 
+/// An [`ApiClient`]'s identity (see [`ApiClient::id`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientId(u64);
+
 /// A TaurusDB API client. Cheap to clone; clones share the connection pool, the IAM
 /// token and in-flight task lists.
 #[derive(Debug, Clone)]
 pub struct ApiClient {
+    /// Which client this is (clones share it): what work shared per client is keyed on.
+    id: ClientId,
     transport: Arc<Transport>,
     watches: Arc<Watches>,
     projects: Arc<Projects>,
@@ -30,7 +37,9 @@ pub struct ApiClient {
 
 impl ApiClient {
     pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
         Ok(Self {
+            id: ClientId(NEXT.fetch_add(1, Ordering::Relaxed)),
             transport: Arc::new(Transport::new(config)?),
             watches: Arc::new(Watches::default()),
             projects: Arc::new(Projects::default()),
@@ -61,6 +70,12 @@ impl ApiClient {
     /// Which kind of credentials the client uses (`token`, `aksk`, `ecs-metadata`, ...).
     pub fn credentials_kind(&self) -> &'static str {
         self.transport.config.credentials.kind()
+    }
+
+    /// Which client this is: one endpoint with one set of credentials, the same for
+    /// every clone and never given to another client in this process.
+    pub fn id(&self) -> ClientId {
+        self.id
     }
 
     pub fn endpoint(&self) -> &str {

@@ -84,9 +84,19 @@ pub enum ApiError {
         .deadline.as_secs_f64()
     )]
     ListTooSlow { deadline: Duration, pages: usize },
-    /// No connection could be made; the request never reached the service.
-    #[error("could not connect to {endpoint}: {detail}")]
-    Connect { endpoint: String, detail: String },
+    /// No connection could be made; the request never reached the service. `attempts`
+    /// counts every try (retries included) and `waited` the time from the first to the
+    /// last, so the message says how hard the client tried.
+    #[error(
+        "could not connect to {endpoint}: {detail} ({})",
+        attempts_text(*.attempts, *.waited)
+    )]
+    Connect {
+        endpoint: String,
+        detail: String,
+        attempts: u32,
+        waited: Duration,
+    },
     /// No answer within the request timeout.
     #[error("no answer from {endpoint} within {timeout:?}")]
     Timeout { endpoint: String, timeout: Duration },
@@ -243,6 +253,15 @@ fn describe_status(
     )
 }
 
+/// `1 attempt`, or `6 attempts over 12.3s`.
+fn attempts_text(attempts: u32, waited: Duration) -> String {
+    if attempts <= 1 {
+        "1 attempt".to_string()
+    } else {
+        format!("{attempts} attempts over {:.1}s", waited.as_secs_f64())
+    }
+}
+
 fn request_suffix(request_id: Option<&str>) -> String {
     request_id
         .map(|id| format!(" (request id {id})"))
@@ -337,6 +356,8 @@ mod tests {
         let refused = ApiError::Connect {
             endpoint: "http://h".into(),
             detail: "Connection refused".into(),
+            attempts: 1,
+            waited: Duration::ZERO,
         };
         assert!(refused.proves_not_processed());
         let broken = ApiError::Transport {

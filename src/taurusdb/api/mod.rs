@@ -24,7 +24,7 @@ pub mod wait;
 pub mod wire;
 
 pub use auth::{Credentials, Domain, IamPassword, IamUser, ProjectScope};
-pub use client::ApiClient;
+pub use client::{ApiClient, ClientId};
 pub use error::ApiError;
 pub use listing::{TaskList, UnreadableTasks};
 pub use secret::Secret;

@@ -164,6 +164,8 @@ mod tests {
         let refused = ApiError::Connect {
             endpoint: String::new(),
             detail: String::new(),
+            attempts: 1,
+            waited: Duration::ZERO,
         };
         assert_eq!(
             retry_reason(&post, &refused),

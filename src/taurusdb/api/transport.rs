@@ -239,6 +239,7 @@ impl Transport {
         };
         let mut retries = 0;
         let mut renewed = false;
+        let started = tokio::time::Instant::now();
         loop {
             let proof = match credentials {
                 Some(credentials) => Some(self.proof(credentials, cancel).await?),
@@ -261,6 +262,7 @@ impl Transport {
                 );
                 continue;
             }
+            let err = counted(err, retries + 1, started.elapsed());
             let Some(reason) = retry::retry_reason(&call.method, &err) else {
                 return Err(err);
             };
@@ -270,6 +272,7 @@ impl Transport {
                     http_path = path_of(&call.url),
                     retries,
                     reason = reason.as_str(),
+                    error = %err,
                     "giving up: max_retries reached"
                 );
                 return Err(err);
@@ -464,16 +467,49 @@ impl Transport {
     fn transport_error(&self, call: &Call<'_>, err: &reqwest::Error) -> ApiError {
         let endpoint = self.endpoint_of(&call.url);
         let detail = root_cause(err);
-        if err.is_timeout() {
+        if err.is_connect() {
+            // Before `is_timeout`: a connection that timed out never carried the request,
+            // so it is "not connected" (retried, and proof nothing happened), not a
+            // request that went unanswered.
+            let detail = if err.is_timeout() {
+                format!(
+                    "no connection within {:?} ({detail})",
+                    self.config.connect_timeout
+                )
+            } else {
+                detail
+            };
+            ApiError::Connect {
+                endpoint,
+                detail,
+                attempts: 1,
+                waited: Duration::ZERO,
+            }
+        } else if err.is_timeout() {
             ApiError::Timeout {
                 endpoint,
                 timeout: call.timeout.unwrap_or(self.config.request_timeout),
             }
-        } else if err.is_connect() {
-            ApiError::Connect { endpoint, detail }
         } else {
             ApiError::Transport { endpoint, detail }
         }
+    }
+}
+
+/// `err` with the attempts made so far and the time they took, when it is a failure to
+/// connect (the one error whose message counts them: the request never left, however
+/// often it was tried).
+fn counted(err: ApiError, attempts: u32, elapsed: Duration) -> ApiError {
+    match err {
+        ApiError::Connect {
+            endpoint, detail, ..
+        } => ApiError::Connect {
+            endpoint,
+            detail,
+            attempts,
+            waited: elapsed,
+        },
+        other => other,
     }
 }
 

@@ -9,6 +9,10 @@
 //! `Failed` (with its `fail_reason`), and otherwise tells progress. A task that
 //! disappears ends the wait.
 //!
+//! Logging: each change the wait sees is one INFO line (`task stage changed`, `job
+//! status changed`), so `TF_LOG_PROVIDER=info` follows a long wait; a poll that sees
+//! nothing new logs at DEBUG at most, and job progress without a new status too.
+//!
 //! Timing: the task list comes from the instance's shared poller ([`task_watch`]), read
 //! on the [`PollSchedule::STAGE`] curve, so many waits on one instance cost one list read
 //! per tick; each job is read on the slower [`PollSchedule::JOB`] curve. The caller bounds
@@ -120,7 +124,7 @@ pub struct WaitTarget<'a> {
     pub stage: TargetStage,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum WaitError {
     #[error("job {job_id} failed: {reason}")]
     JobFailed { job_id: String, reason: String },
@@ -208,7 +212,38 @@ pub async fn wait_observed(
     let mut last_job: Option<WaitEvent> = None;
     let tell_stage = |stage: &str, last: &Option<String>| {
         if last.as_deref() != Some(stage) {
+            tracing::info!(
+                instance_id = %target.task.instance,
+                task_name = %target.task.task,
+                job_id = target.job_id,
+                stage,
+                previous_stage = last.as_deref().unwrap_or("(not read yet)"),
+                "task stage changed"
+            );
             observer(WaitEvent::Stage(stage.to_string()));
+        }
+    };
+    let tell_job = |event: &WaitEvent, last: &Option<WaitEvent>| {
+        let WaitEvent::Job { status, progress } = event else {
+            return;
+        };
+        let previous = match last {
+            Some(WaitEvent::Job { status, .. }) => status.as_str(),
+            _ => "(not read yet)",
+        };
+        let progress = progress.as_deref().unwrap_or("");
+        if previous == status {
+            tracing::debug!(job_id = target.job_id, job_status = %status, progress, "job progress");
+        } else {
+            tracing::info!(
+                instance_id = %target.task.instance,
+                task_name = %target.task.task,
+                job_id = target.job_id,
+                job_status = %status,
+                progress,
+                previous_status = previous,
+                "job status changed"
+            );
         }
     };
     let read_job = |at: Option<Instant>| {
@@ -277,6 +312,7 @@ pub async fn wait_observed(
                         if let Some(event) = event
                             && last_job.as_ref() != Some(&event)
                         {
+                            tell_job(&event, &last_job);
                             observer(event.clone());
                             last_job = Some(event);
                         }

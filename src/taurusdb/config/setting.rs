@@ -3,7 +3,7 @@
 //! and what it does. The schema (whose descriptions are the reference documentation:
 //! `terraform-provider-taurusdb docs` renders them and a table of these settings into
 //! docs/index.md), the environment fallbacks and every message that names a setting come
-//! from [`attrs`]; README's table is checked against it by `tests/architecture.rs`.
+//! from [`attrs`]; `tests/architecture.rs` checks that table and README's links to it.
 
 use crate::tf::schema::{Attribute, Presence};
 use crate::tf::types::Type;

@@ -177,11 +177,34 @@ mod tests {
         );
     }
 
+    /// How long a test waits for what must happen at once before it calls it a hang.
+    const HANG_GUARD: std::time::Duration = std::time::Duration::from_secs(10);
+
     #[tokio::test]
     async fn a_dropped_stream_tells_the_job() {
+        use futures_util::FutureExt as _;
         let (sink, stream) = watch_channel(4);
+        // While the reader holds the stream, the job is not told anything.
+        assert!(
+            sink.closed().now_or_never().is_none(),
+            "the reader is still there"
+        );
         drop(stream);
-        sink.closed().await;
-        sink.progress(stage(1));
+        tokio::time::timeout(HANG_GUARD, sink.closed())
+            .await
+            .expect("the job hears that its reader left");
+        // What the job still sends goes nowhere and never piles up: it never blocks, and
+        // the backlog stays within its capacity however much it sends.
+        for n in 0..10_000 {
+            sink.progress(stage(n));
+        }
+        assert_eq!(sink.shared.lock().events.len(), 4);
+        // Later listeners hear it too (the token stays cancelled), and the outcome ends it.
+        tokio::time::timeout(HANG_GUARD, sink.closed())
+            .await
+            .expect("told again at once");
+        let shared = sink.shared.clone();
+        sink.finish(Ok(stage(0)));
+        assert!(shared.lock().ended, "the job's end ends the stream");
     }
 }

@@ -167,6 +167,7 @@ fn job_parts(failure: JobFailure, message: String) -> StatusParts {
             api = ApiFacts::of(err);
             api_code(err)
         }
+        Failure::Busy(_) => (Code::Aborted, "TASK_BUSY".to_string()),
         Failure::TimedOutBeforeSending => (
             Code::DeadlineExceeded,
             "TIMED_OUT_BEFORE_SENDING".to_string(),
@@ -412,6 +413,8 @@ mod tests {
                 ApiError::Connect {
                     endpoint: "e".into(),
                     detail: "refused".into(),
+                    attempts: 1,
+                    waited: std::time::Duration::ZERO,
                 },
                 Code::Unavailable,
                 "UNREACHABLE",

@@ -7,8 +7,11 @@
 //! Read refreshes `stage`; a task resumed behind Terraform's back, or changed triggers,
 //! plan an in-place update that pauses again (no resume in between); a task that no
 //! longer exists leaves state with a warning. Changing instance_id, task_name or
-//! project_id plans a replacement (another task). Destroy calls nothing and warns,
-//! unless `resume_on_destroy` asks it to resume the task and wait.
+//! project_id plans a replacement (another task). Destroy changes nothing and warns,
+//! unless `resume_on_destroy` asks it to resume the task and wait; its warning reads
+//! the task's stage and says what is true (paused, not paused, or a pause job this
+//! resource recorded still running, which a replacement then waits for instead of
+//! pausing again: see [`flight`](crate::taurusdb::task::flight)).
 //!
 //! A pause or resume counts as "not done" only when the answer proves it (a 4xx refusal,
 //! no connection); any other answer (5xx, redirect, broken connection) may have come after
@@ -24,12 +27,13 @@ pub mod validate;
 
 use std::sync::Arc;
 
-use crate::taurusdb::api::wait::WaitPolicy;
-use crate::taurusdb::api::{ApiClient, TaskRef};
+use crate::taurusdb::api::wait::{self, WaitPolicy};
+use crate::taurusdb::api::{ApiClient, JobStatus, TaskRef};
 use crate::taurusdb::handle::ProviderHandle;
-use crate::taurusdb::task::Action;
+use crate::taurusdb::printable::printable;
 use crate::taurusdb::task::diagnose::{self, Aftermath, Verb};
 use crate::taurusdb::task::job::{self, Gone, JobOutcome, JobRequest};
+use crate::taurusdb::task::{Action, flight};
 use crate::tf::attr::Attr;
 use crate::tf::diagnostics::{Diagnostic, Diagnostics};
 use crate::tf::identity::IdentitySchema;
@@ -244,12 +248,7 @@ impl ReplicationPause {
             Err(d) => return kept(prior, d),
         };
         if !state.resumes_on_destroy() {
-            let detail = format!(
-                "Destroying {TYPE_NAME} only removes it from Terraform state. The data \
-                 synchronization task stays as it is; set {} = true to resume it on destroy.",
-                attrs::RESUME_ON_DESTROY
-            );
-            return removed(Diagnostic::warning("Replication task left paused", detail).into());
+            return removed(self.left_as_it_is(ctx, &state).await.into());
         }
         let outcome = match state.task_ref() {
             Ok(task) => self.run_job(ctx, &state, &task, Action::Resume).await,
@@ -274,6 +273,73 @@ impl ReplicationPause {
 }
 
 impl ReplicationPause {
+    /// What a destroy without `resume_on_destroy` tells the user: what the task is left
+    /// as, read from its stage (the ground truth), not assumed. A pause job this resource
+    /// recorded that is still running (an apply stopped before its wait ended, the
+    /// resource tainted) is handed over ([`flight::hand_over`]): a replacement created in
+    /// this run (the destroy of a replaced resource comes before the create, unless
+    /// `create_before_destroy`) waits for that job instead of pausing again.
+    async fn left_as_it_is(&self, ctx: &RequestContext, state: &PauseState) -> Diagnostic {
+        let removal = format!(
+            "Destroying {TYPE_NAME} only removes it from Terraform state: the data \
+             synchronization task stays as it is (set {} = true to resume it on destroy).",
+            attrs::RESUME_ON_DESTROY
+        );
+        let left = |why: String| {
+            Diagnostic::warning("Replication task left as it is", format!("{why} {removal}"))
+        };
+        let (task, client) = match (state.task_ref(), self.client(ctx)) {
+            (Ok(task), Ok(client)) => (task, client),
+            (Err(d), _) | (_, Err(d)) => {
+                return left(format!("Its stage could not be checked: {}", d.detail));
+            }
+        };
+        let stage = match client.find_replication(&task, &ctx.cancel).await {
+            Ok(Some(found)) => found.stage.unwrap_or_default(),
+            Ok(None) => return left(format!("Instance {:?} lists no such task.", task.instance)),
+            Err(err) => {
+                return left(format!(
+                    "Its stage could not be read ({}).",
+                    printable(&err.to_string())
+                ));
+            }
+        };
+        if wait::is_paused(&stage) {
+            return Diagnostic::warning("Replication task left paused", removal);
+        }
+        let stage = printable(&stage);
+        let Some(job_id) = state.job_id.known() else {
+            return Diagnostic::warning(
+                "Replication task not paused",
+                format!("The task reads {stage:?}: nothing is paused. {removal}"),
+            );
+        };
+        let job = match client.show_job(&task.project, job_id, &ctx.cancel).await {
+            Ok(Some(job)) if matches!(job.status, JobStatus::Pending | JobStatus::Running) => {
+                flight::hand_over(&client, &task, job_id);
+                return Diagnostic::warning(
+                    format!("The pause job {job_id} is still running"),
+                    format!(
+                        "The task reads {stage:?}: it is not paused yet, and the pause job \
+                         {job_id} this resource recorded is still {}. {removal} A replacement \
+                         created in this run waits for that job instead of pausing again.",
+                        job.status.name()
+                    ),
+                );
+            }
+            Ok(Some(job)) => format!("ended {}", printable(job.status.name())),
+            Ok(None) => "is not known to the jobs API".to_string(),
+            Err(err) => format!("could not be read: {}", printable(&err.to_string())),
+        };
+        Diagnostic::warning(
+            "Replication task not paused",
+            format!(
+                "The task reads {stage:?}: nothing is paused (the pause job {job_id} this \
+                 resource recorded {job}). {removal}"
+            ),
+        )
+    }
+
     /// The state an import of `import` starts from (read refreshes it next); `source`
     /// says where the task was named, for diagnostics.
     async fn import_task(

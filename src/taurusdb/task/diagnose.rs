@@ -14,6 +14,7 @@ use crate::taurusdb::config::{attrs as settings, hint_all};
 use crate::taurusdb::printable::printable;
 use crate::taurusdb::task::Action;
 use crate::taurusdb::task::attrs;
+use crate::taurusdb::task::flight::Busy;
 use crate::tf::diagnostics::Diagnostic;
 use crate::tf::path::AttrPath;
 
@@ -61,18 +62,24 @@ pub struct Aftermath {
 
 /// The diagnostic for a failed API call.
 pub fn api_failed(err: &ApiError, verb: impl Into<Verb>, task: &TaskRef) -> Diagnostic {
+    let verb = verb.into();
     let summary = format!(
         "Failed to {} replication task {:?}",
-        verb.into().as_str(),
+        verb.as_str(),
         task.task
     );
-    explained(err, summary, task)
+    explained(err, summary, task, Some(verb))
 }
 
 /// The diagnostic for a failed listing of an instance's tasks.
 pub fn list_failed(err: &ApiError, project_id: &str, instance_id: &str) -> Diagnostic {
     let summary = format!("Failed to list the replication tasks of instance {instance_id:?}");
-    explained(err, summary, &TaskRef::new(project_id, instance_id, ""))
+    explained(
+        err,
+        summary,
+        &TaskRef::new(project_id, instance_id, ""),
+        Some(Verb::Read),
+    )
 }
 
 /// The diagnostic for credentials that could not be obtained before any call.
@@ -87,11 +94,13 @@ pub fn credentials_unavailable(err: &ApiError) -> Diagnostic {
         err,
         "Could not obtain TaurusDB credentials".to_string(),
         &TaskRef::new("", "", ""),
+        None,
     )
 }
 
-/// `summary` with the API's error, what it means for `task`, and a hint.
-fn explained(err: &ApiError, summary: String, task: &TaskRef) -> Diagnostic {
+/// `summary` with the API's error, what it means for `task` (and for what `verb` was
+/// to do), and a hint.
+fn explained(err: &ApiError, summary: String, task: &TaskRef, verb: Option<Verb>) -> Diagnostic {
     if let ApiError::TemporaryCredentials {
         last_resort: true, ..
     } = err
@@ -123,6 +132,8 @@ fn explained(err: &ApiError, summary: String, task: &TaskRef) -> Diagnostic {
             crate::taurusdb::config::assume_role::BLOCK,
             crate::taurusdb::config::oidc::BLOCK
         ));
+    } else if matches!(err, ApiError::Connect { .. }) {
+        detail.push_str(&unreachable(verb));
     } else if matches!(err, ApiError::IamToken(_)) {
         detail.push_str(&format!(
             "\n\nCheck {} and {}.",
@@ -146,6 +157,31 @@ fn explained(err: &ApiError, summary: String, task: &TaskRef) -> Diagnostic {
         Some(attr) => diagnostic.at(AttrPath::attr(attr)),
         None => diagnostic,
     }
+}
+
+/// What a failure to connect means (nothing reached TaurusDB, so nothing was done) and
+/// what to check: the address, the way there, the settings of a private cloud. The
+/// error itself already says how many attempts were made over how long.
+fn unreachable(verb: Option<Verb>) -> String {
+    let nothing_done = match verb {
+        Some(Verb::Run(action)) => format!("Nothing was {}: the", action.done()),
+        Some(Verb::Read) | None => "The".to_string(),
+    };
+    format!(
+        "\n\n{nothing_done} request never reached TaurusDB (no connection was made, \
+         so it was never delivered). Check:\n\
+         - the address: {}, or {} and {}, from which it is derived;\n\
+         - the way there: DNS, firewalls, and a proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) \
+         on this machine;\n\
+         - in a private cloud: the `{}` key of {}, {} and {}.",
+        settings::ENDPOINT.hint(),
+        settings::REGION.hint(),
+        settings::CLOUD.hint(),
+        crate::taurusdb::config::endpoints::GAUSSDB.attr,
+        crate::taurusdb::config::endpoints::ATTR,
+        settings::CA_FILE.hint(),
+        settings::INSECURE.hint(),
+    )
 }
 
 /// The pause or resume request was sent, but the answer does not prove whether the
@@ -210,6 +246,33 @@ pub fn timed_out_before_sending(
             "{} ({timeout:?}) ran out before the {verb} request could be sent (for example \
              while retrying a throttled request). {}.",
             aftermath.bound, aftermath.if_not_sent
+        ),
+    )
+}
+
+/// The other action is in flight for the task (in this process, with this client):
+/// this one was refused before anything was sent.
+pub fn busy(busy: &Busy, op: Operation<'_>, aftermath: &Aftermath) -> Diagnostic {
+    let running = busy.running;
+    let job = match &busy.job_id {
+        Some(job_id) => format!("job {job_id}"),
+        None => "its request is on its way".to_string(),
+    };
+    Diagnostic::error(
+        format!(
+            "Task {:?} is being {} right now",
+            op.task.task,
+            running.done()
+        ),
+        format!(
+            "The provider is already running a {} of this task ({job}) for another caller, \
+             so this {} was not sent: the two contradict each other, and which came last \
+             would decide. {}. Make sure one configuration does not both pause and resume \
+             the task, then run again once the {} has ended.",
+            running.verb(),
+            op.action.verb(),
+            aftermath.if_not_sent,
+            running.verb()
         ),
     )
 }

@@ -1,10 +1,12 @@
 //! Working on one replication task, for whichever caller does it: the pause resource
 //! today, an action or another gRPC service tomorrow. The attributes that name a task,
-//! the "start a job, then wait" flow ([`job`]), a refusal that may mean the task is
+//! the "start a job, then wait" flow ([`job`]), one job for identical calls at the same
+//! time ([`flight`]), a refusal that may mean the task is
 //! already there ([`refused`]), and what the user reads when something fails
 //! ([`diagnose`]).
 
 pub mod diagnose;
+pub mod flight;
 pub mod job;
 pub mod refused;
 

@@ -76,6 +76,8 @@ mod tests {
         let refused = ApiError::Connect {
             endpoint: String::new(),
             detail: String::new(),
+            attempts: 1,
+            waited: std::time::Duration::ZERO,
         };
         assert!(!may_mean_already_there(&refused));
     }
