@@ -8,8 +8,9 @@
 //! once, always gets through. Connections past their handshake are admitted to the
 //! capped table of established ones ([`Admission`]), and must make an authenticated
 //! call within the handshake timeout of their accept (unless their TLS client
-//! certificate authenticated them already). On a unix socket the client's frames pass
-//! through [`UnixAuthority`], which makes every request's `:authority` `localhost`.
+//! certificate authenticated them already). On a unix socket of `serve` (whose clients are
+//! stock gRPC libraries) the client's frames pass through [`UnixAuthority`], which makes
+//! every request's `:authority` `localhost`; Terraform's plugin socket is left as it is.
 
 use std::collections::VecDeque;
 use std::io;
@@ -74,9 +75,12 @@ pub fn incoming(
     listener: Listener,
     tls: Option<Arc<rustls::ServerConfig>>,
     limits: Limits,
+    for_stock_clients: bool,
 ) -> ReceiverStream<io::Result<Conn>> {
     let (tx, rx) = mpsc::channel(16);
-    let unix = matches!(listener, Listener::Unix(_));
+    // Only `serve`'s unix sockets meet stock gRPC clients; Terraform's plugin socket keeps
+    // its frames as they come (go-plugin's authority is a valid host).
+    let unix = for_stock_clients && matches!(listener, Listener::Unix(_));
     let acceptor = tls.map(TlsAcceptor::from);
     let pending = Arc::new(Mutex::new(Pending::default()));
     let admission = Admission::default();

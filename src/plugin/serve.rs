@@ -380,8 +380,10 @@ pub async fn serve_routes(
             }
         }
     };
-    let serve =
-        router.serve_with_incoming_shutdown(incoming(listener, options.tls, limits), stopping);
+    let serve = router.serve_with_incoming_shutdown(
+        incoming(listener, options.tls, limits, !options.go_plugin_host),
+        stopping,
+    );
     // Graceful shutdown waits for clients to acknowledge; a host that stopped
     // reading must not keep the process alive (go-plugin kills it after 2 s anyway).
     let grace_over = async {
