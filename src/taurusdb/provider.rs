@@ -195,14 +195,17 @@ impl Provider for TaurusDbProvider {
                 // The machine's own identity (the ECS metadata service) is the server's
                 // credentials too: lent only when its environment's are.
                 settings.machine_identity = env_credentials;
+                let configured = Configured::new(settings);
+                // What the client was built with, not the credentials chosen a second time.
+                let client = configured.client().ok();
                 tracing::debug!(
-                    region = settings.region.as_deref().unwrap_or(""),
-                    endpoint = settings.api_endpoint().as_deref().unwrap_or(""),
-                    credentials = settings.credentials().map(|c| c.kind()).unwrap_or("none"),
+                    region = configured.settings.region.as_deref().unwrap_or(""),
+                    endpoint = client.map_or("", |c| c.endpoint()),
+                    credentials = client.map_or("none", |c| c.credentials_kind()),
                     session = ctx.session.as_ref().map(|s| s.id()),
                     "provider configured"
                 );
-                match self.handle.set(ctx, Configured::new(settings)) {
+                match self.handle.set(ctx, configured) {
                     Ok(()) => Diagnostics::new(),
                     Err(d) => d.into(),
                 }
