@@ -1,31 +1,18 @@
-//! Compiles proto/ into Rust with protox (a pure-Rust protobuf compiler), so a fresh
-//! machine needs no system `protoc`. The compiled descriptors (with their comments) are
-//! also written to `$OUT_DIR/descriptors.bin`, which `serve`'s gRPC reflection serves:
-//! only the services `serve` offers (not go-plugin's controller and stdio, which only a
-//! go-plugin host is served).
+//! Compiles the typed API's proto/ into Rust with protox (a pure-Rust protobuf
+//! compiler), so a fresh machine needs no system `protoc`. Its descriptors (with their
+//! comments) are also written to `$OUT_DIR/descriptors.bin`, which `serve`'s gRPC
+//! reflection serves beside tfplugin's.
 
 use protox::prost::Message as _;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let protos = [
-        "proto/tfplugin6.proto",
-        "proto/grpc_controller.proto",
-        "proto/grpc_stdio.proto",
-        "proto/taurusdb/replication/v1/replication.proto",
-    ];
+    let protos = ["proto/taurusdb/replication/v1/replication.proto"];
     for proto in protos {
         println!("cargo:rerun-if-changed={proto}");
     }
     let descriptors = protox::compile(protos, ["proto"])?;
-    let reflected = protox::compile(
-        [
-            "proto/tfplugin6.proto",
-            "proto/taurusdb/replication/v1/replication.proto",
-        ],
-        ["proto"],
-    )?;
     let out_dir = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
-    std::fs::write(out_dir.join("descriptors.bin"), reflected.encode_to_vec())?;
+    std::fs::write(out_dir.join("descriptors.bin"), descriptors.encode_to_vec())?;
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)

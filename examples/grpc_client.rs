@@ -16,10 +16,10 @@
 
 use std::collections::BTreeMap;
 
-use taurusdb_provider::proto::tfplugin6 as pb;
-use taurusdb_provider::proto::tfplugin6::provider_client::ProviderClient;
-use taurusdb_provider::tf::types::Type;
-use taurusdb_provider::tf::value::{self, Value};
+use tfplugin::proto::tfplugin6 as pb;
+use tfplugin::proto::tfplugin6::provider_client::ProviderClient;
+use tfplugin::tf::types::Type;
+use tfplugin::tf::value::{self, Value};
 
 type Error = Box<dyn std::error::Error>;
 

@@ -1,41 +1,41 @@
 //! terraform-provider-taurusdb: a Terraform/OpenTofu provider, in Rust, that pauses
 //! Huawei Cloud TaurusDB HTAP (StarRocks) data synchronization tasks.
 //!
-//! Layers, outermost first (see ARCHITECTURE.md):
-//! - [`plugin`]: the go-plugin host interface (handshake, AutoMTLS, host services) and
-//!   the standalone server (listeners, client authentication, connection limits);
-//! - [`tf`]: Terraform's protocol (values, schemas, diagnostics, the gRPC service);
-//! - [`taurusdb`]: the provider and its resources, with [`taurusdb::api`] the REST client
-//!   and [`taurusdb::grpc`] the typed gRPC API for direct clients;
-//! - [`sim`]: an in-memory TaurusDB API for the demo and the tests;
-//! - [`logging`]: tracing events as hclog JSON lines for Terraform's TF_LOG;
-//! - [`session`]: the client connection a request came on, shared by `plugin` and `tf`;
-//! - [`duration`]: Go's duration grammar, for `timeouts` and the command line;
-//! - [`calendar`]: UTC dates of `SystemTime`s, for timestamps in logs, signatures and the
-//!   simulator;
+//! The provider is built from crates of its own (see ARCHITECTURE.md): `tfplugin`
+//! (Terraform's protocol and go-plugin serving), `taurusdb-api` (the REST client),
+//! `taurusdb-sim` (the simulator) and `stdx`. This crate holds what is the provider's:
+//! - [`taurusdb`]: the provider and its resources, with [`taurusdb::grpc`] the typed
+//!   gRPC API for direct clients;
 //! - [`docs`]: the `docs` command, the registry's pages from the served schemas and
 //!   `templates/`;
-//! - [`regular_file`]: reading a small file someone named (regular files only, never
-//!   blocking on a FIFO, capped, off the async workers when inside the runtime).
+//! - [`proto`]: the typed API's generated wire types.
 
-pub mod calendar;
 pub mod docs;
-pub mod duration;
-pub mod logging;
-pub mod plugin;
 pub mod proto;
-pub mod regular_file;
-pub mod session;
-pub mod sim;
 pub mod taurusdb;
-pub mod tf;
 
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
 pub use taurusdb::provider::Audience;
-use tf::service::StopScope;
+use tfplugin::plugin;
+use tfplugin::tf;
+use tfplugin::tf::service::StopScope;
+
+/// The provider's own log lines: every crate it is built from, under `@module` `taurusdb`
+/// and at every level TF_LOG asks for (other libraries only at WARN and above).
+pub const OWN_EVENTS: tfplugin::logging::OwnEvents = tfplugin::logging::OwnEvents {
+    module: "taurusdb",
+    crates: &[
+        "taurusdb_provider",
+        "terraform_provider_taurusdb",
+        "tfplugin",
+        "taurusdb_api",
+        "taurusdb_sim",
+        "stdx",
+    ],
+};
 
 /// The provider's gRPC routes for `audience`, ready for any of the serving modes.
 /// StopProvider cancels the process's work for Terraform, the calling connection's for
@@ -88,5 +88,6 @@ pub fn standalone_routes_for(
         taurusdb::grpc::ReplicationService::new(api, served.cancel_work.clone()).into_server();
     served
         .with_service(replication, configured)
+        .with_descriptors(tfplugin::proto::TFPLUGIN6_DESCRIPTOR_SET)
         .with_descriptors(proto::FILE_DESCRIPTOR_SET)
 }

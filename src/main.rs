@@ -15,16 +15,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use taurusdb_provider::duration::parse_flag_duration;
-use taurusdb_provider::plugin::files::read_regular_file;
-use taurusdb_provider::plugin::handshake::{self, MAGIC_COOKIE_KEY, NOT_A_PLUGIN_MESSAGE};
-use taurusdb_provider::plugin::limits::Limits;
-use taurusdb_provider::plugin::serve::{self, HostEnv};
-use taurusdb_provider::plugin::socket::{BoundSocket, PrivateSocket};
-use taurusdb_provider::plugin::standalone::{StandaloneArgs, StandaloneConfig};
+use stdx::duration::parse_flag_duration;
 use taurusdb_provider::taurusdb::config::EnvLookup;
 use taurusdb_provider::taurusdb::grpc::{ApiSetup, ServerApi};
-use taurusdb_provider::{Audience, logging, provider_routes, sim, standalone_routes, taurusdb};
+use taurusdb_provider::{Audience, provider_routes, standalone_routes, taurusdb};
+use taurusdb_sim as sim;
+use tfplugin::logging;
+use tfplugin::plugin::files::read_regular_file;
+use tfplugin::plugin::handshake::{self, MAGIC_COOKIE_KEY, NOT_A_PLUGIN_MESSAGE};
+use tfplugin::plugin::limits::Limits;
+use tfplugin::plugin::serve::{self, HostEnv};
+use tfplugin::plugin::socket::{BoundSocket, PrivateSocket};
+use tfplugin::plugin::standalone::{StandaloneArgs, StandaloneConfig};
 
 #[derive(Parser)]
 #[command(
@@ -326,7 +328,7 @@ fn main() -> ExitCode {
     } else {
         level.or(Some(tracing::Level::INFO))
     };
-    logging::init_stderr(level);
+    logging::init_stderr(level, taurusdb_provider::OWN_EVENTS);
     let report = FailureReport::for_mode(plugin_mode, level);
 
     let to_run = match prepare(cli) {

@@ -6,15 +6,13 @@ use crate::common;
 use std::time::Duration;
 
 use common::*;
-use taurusdb_provider::sim::{Fault, FaultKind, IamUser, JobOutcome, JobPlan, Seed, SimConfig};
-use taurusdb_provider::taurusdb::api::retry::RetryPolicy;
-use taurusdb_provider::taurusdb::api::wait::{
-    self, TargetStage, WaitError, WaitPolicy, WaitTarget,
-};
-use taurusdb_provider::taurusdb::api::{
+use taurusdb_api::retry::RetryPolicy;
+use taurusdb_api::wait::{self, TargetStage, WaitError, WaitPolicy, WaitTarget};
+use taurusdb_api::{
     ApiClient, ApiError, ClientConfig, Credentials, Domain, IamPassword, ProjectScope, Secret,
     signer,
 };
+use taurusdb_sim::{Fault, FaultKind, IamUser, JobOutcome, JobPlan, Seed, SimConfig};
 use tokio_util::sync::CancellationToken;
 
 const AK: &str = "SIMACCESSKEY0001";
@@ -29,8 +27,8 @@ fn fast_retries(max_retries: u32) -> RetryPolicy {
     }
 }
 
-async fn sim_with_all_credentials() -> taurusdb_provider::sim::SimHandle {
-    taurusdb_provider::sim::start(
+async fn sim_with_all_credentials() -> taurusdb_sim::SimHandle {
+    taurusdb_sim::start(
         "127.0.0.1:0".parse().expect("addr"),
         SimConfig {
             auth_token: TOKEN.to_string(),
@@ -55,7 +53,7 @@ fn client(endpoint: String, credentials: Credentials, retry: RetryPolicy) -> Api
     ApiClient::new(config).expect("client")
 }
 
-fn token_client(sim: &taurusdb_provider::sim::SimHandle) -> ApiClient {
+fn token_client(sim: &taurusdb_sim::SimHandle) -> ApiClient {
     client(
         sim.endpoint(),
         Credentials::Token(Secret::new(TOKEN)),
@@ -71,9 +69,9 @@ fn aksk() -> Credentials {
     })
 }
 
-fn password(sim: &taurusdb_provider::sim::SimHandle, pw: &str) -> Credentials {
+fn password(sim: &taurusdb_sim::SimHandle, pw: &str) -> Credentials {
     Credentials::Password(IamPassword {
-        user: taurusdb_provider::taurusdb::api::IamUser::Name {
+        user: taurusdb_api::IamUser::Name {
             name: "ops".into(),
             domain: Domain::Name("acme".into()),
         },
@@ -907,17 +905,17 @@ async fn a_refused_jobs_api_leaves_the_stage_to_decide() {
 }
 
 /// A second simulator that counts what reaches it: where redirects point.
-async fn redirect_target() -> taurusdb_provider::sim::SimHandle {
+async fn redirect_target() -> taurusdb_sim::SimHandle {
     sim_with_all_credentials().await
 }
 
 /// `http://thief:stolen@HOST:PORT/collect?token=abc` on the target: userinfo and a query
 /// that must never appear in an error.
-fn hostile_location(target: &taurusdb_provider::sim::SimHandle) -> String {
+fn hostile_location(target: &taurusdb_sim::SimHandle) -> String {
     format!("http://thief:stolen@{}/collect?token=abc", target.addr())
 }
 
-fn assert_names_location_safely(err: &ApiError, target: &taurusdb_provider::sim::SimHandle) {
+fn assert_names_location_safely(err: &ApiError, target: &taurusdb_sim::SimHandle) {
     let text = err.to_string();
     assert!(
         text.contains(&format!("http://{}/collect", target.addr())),
@@ -1049,7 +1047,7 @@ async fn userinfo_in_endpoint_or_auth_url_is_refused_by_the_client() {
     let err = ApiClient::new(ClientConfig::new(
         sim.endpoint(),
         Credentials::Password(IamPassword {
-            user: taurusdb_provider::taurusdb::api::IamUser::Name {
+            user: taurusdb_api::IamUser::Name {
                 name: "ops".into(),
                 domain: Domain::Name("acme".into()),
             },

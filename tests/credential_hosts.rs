@@ -7,9 +7,9 @@
 use crate::common;
 
 use common::*;
-use taurusdb_provider::proto::tfplugin6 as pb;
-use taurusdb_provider::sim::SimHandle;
-use taurusdb_provider::tf::value::Value;
+use taurusdb_sim::SimHandle;
+use tfplugin::proto::tfplugin6 as pb;
+use tfplugin::tf::value::Value;
 
 fn pause_config() -> Value {
     resource_value(&[
@@ -23,9 +23,8 @@ async fn try_to_pause(p: &mut TestProvider) {
     let config = pause_config();
     let planned = plan(p, &Value::Null, &config).await;
     if let Some(planned) = &planned.planned_state {
-        let planned =
-            taurusdb_provider::tf::value::decode_msgpack(&planned.msgpack, &resource_type())
-                .unwrap_or(Value::Null);
+        let planned = tfplugin::tf::value::decode_msgpack(&planned.msgpack, &resource_type())
+            .unwrap_or(Value::Null);
         if planned != Value::Null {
             let _ = apply(p, &Value::Null, &planned, &config).await;
         }
@@ -180,16 +179,12 @@ async fn a_provider_project_id_that_would_change_the_api_path_is_refused() {
     try_to_pause(&mut p).await;
 
     // The client refuses such a segment itself, whoever asks.
-    let client = taurusdb_provider::taurusdb::api::ApiClient::new(
-        taurusdb_provider::taurusdb::api::ClientConfig::new(
-            sim.endpoint(),
-            taurusdb_provider::taurusdb::api::Credentials::Token(
-                taurusdb_provider::taurusdb::api::Secret::new(TOKEN),
-            ),
-        ),
-    )
+    let client = taurusdb_api::ApiClient::new(taurusdb_api::ClientConfig::new(
+        sim.endpoint(),
+        taurusdb_api::Credentials::Token(taurusdb_api::Secret::new(TOKEN)),
+    ))
     .expect("client");
-    let task = taurusdb_provider::taurusdb::api::TaskRef::new("..", INSTANCE, TASK);
+    let task = taurusdb_api::TaskRef::new("..", INSTANCE, TASK);
     let err = client
         .pause_replication(&task, &tokio_util::sync::CancellationToken::new())
         .await

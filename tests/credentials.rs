@@ -13,17 +13,16 @@ use std::time::Duration;
 
 use common::*;
 use futures_util::future::join_all;
-use taurusdb_provider::sim::{
-    self, CredentialEndpoint, Fault, FaultKind, IamProject, JobPlan, RecordedRequest, SimHandle,
-};
-use taurusdb_provider::taurusdb::api::issuers::{
-    AssumeHop, AssumeRole, EcsMetadata, IdToken, Issuer, OidcRole,
-};
-use taurusdb_provider::taurusdb::api::poll_schedule::PollSchedule;
-use taurusdb_provider::taurusdb::api::retry::RetryPolicy;
-use taurusdb_provider::taurusdb::api::wait::{self, TargetStage, WaitPolicy, WaitTarget};
-use taurusdb_provider::taurusdb::api::{
+use taurusdb_api::issuers::{AssumeHop, AssumeRole, EcsMetadata, IdToken, Issuer, OidcRole};
+use taurusdb_api::poll_schedule::PollSchedule;
+use taurusdb_api::retry::RetryPolicy;
+use taurusdb_api::wait::{self, TargetStage, WaitPolicy, WaitTarget};
+use taurusdb_api::{
     ApiClient, ApiError, ClientConfig, Credentials, Secret, TemporaryCredentials, signer,
+};
+use taurusdb_sim::{
+    self as sim, CredentialEndpoint, Fault, FaultKind, IamProject, JobPlan, RecordedRequest,
+    SimHandle,
 };
 use tokio_util::sync::CancellationToken;
 

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::process::BINARY;
-use taurusdb_provider::proto::tfplugin6 as pb;
+use tfplugin::proto::tfplugin6 as pb;
 
 const REGENERATE: &str = "cargo run -- docs --out docs";
 

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use common::cli::{self, Cli};
 use common::workspace::{APPLY, DESTROY, PLAN, Run, Workspace};
 use common::*;
-use taurusdb_provider::sim::SimHandle;
+use taurusdb_sim::SimHandle;
 
 /// The CLIs an example can run under.
 #[derive(Debug, Clone, Copy)]

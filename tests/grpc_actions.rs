@@ -8,13 +8,13 @@ use crate::common;
 
 use common::process::{self, HANG_GUARD};
 use common::*;
-use taurusdb_provider::proto::tfplugin6 as pb;
-use taurusdb_provider::proto::tfplugin6::provider_client::ProviderClient;
-use taurusdb_provider::sim::{Fault, FaultKind, JobOutcome, JobPlan};
 use taurusdb_provider::taurusdb::action::model::{self, PAUSE_TYPE_NAME, RESUME_TYPE_NAME};
 use taurusdb_provider::taurusdb::task::Action;
-use taurusdb_provider::tf::types::Type;
-use taurusdb_provider::tf::value::Value;
+use taurusdb_sim::{Fault, FaultKind, JobOutcome, JobPlan};
+use tfplugin::proto::tfplugin6 as pb;
+use tfplugin::proto::tfplugin6::provider_client::ProviderClient;
+use tfplugin::tf::types::Type;
+use tfplugin::tf::value::Value;
 use tonic::transport::Channel;
 
 const UNKNOWN_INSTANCE: &str = "0000000000000000000000000000000in07";
@@ -166,7 +166,7 @@ fn job_plan(outcome: JobOutcome, running_polls: u32) -> JobPlan {
     }
 }
 
-fn only_job(sim: &taurusdb_provider::sim::SimHandle) -> String {
+fn only_job(sim: &taurusdb_sim::SimHandle) -> String {
     let jobs = sim.jobs();
     assert_eq!(jobs.len(), 1, "{jobs:?}");
     jobs[0].id.clone()

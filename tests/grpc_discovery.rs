@@ -6,9 +6,9 @@ use crate::common;
 
 use common::discovery::*;
 use common::*;
-use taurusdb_provider::proto::tfplugin6 as pb;
-use taurusdb_provider::sim::{Fault, FaultKind};
-use taurusdb_provider::tf::value::Value;
+use taurusdb_sim::{Fault, FaultKind};
+use tfplugin::proto::tfplugin6 as pb;
+use tfplugin::tf::value::Value;
 
 const SEEDED_TASKS: [&str; 3] = ["orders_sync", "users_sync", "payments_sync"];
 
@@ -25,14 +25,14 @@ fn tasks_config(attrs: &[(&str, Value)]) -> Value {
 }
 
 /// Adds `n` tasks `bulk_000`... to the seeded instance: more than one page.
-fn add_bulk_tasks(sim: &taurusdb_provider::sim::SimHandle, n: usize) {
+fn add_bulk_tasks(sim: &taurusdb_sim::SimHandle, n: usize) {
     for i in 0..n {
         sim.add_task(PROJECT, INSTANCE, &format!("bulk_{i:03}"));
     }
 }
 
 /// The list reads the simulator has answered.
-fn list_reads(sim: &taurusdb_provider::sim::SimHandle) -> usize {
+fn list_reads(sim: &taurusdb_sim::SimHandle) -> usize {
     sim.count("GET", "/starrocks/databases/replication")
 }
 
@@ -186,7 +186,7 @@ async fn listed_tasks_with_names_the_resource_refuses_are_skipped_with_a_warning
 }
 
 /// The canned page [`page_with_unreadable_names`] as the next list read.
-fn inject_unreadable_names(sim: &taurusdb_provider::sim::SimHandle) {
+fn inject_unreadable_names(sim: &taurusdb_sim::SimHandle) {
     sim.inject(Fault::on(
         "GET",
         "/starrocks/databases/replication",
@@ -399,8 +399,8 @@ async fn list_configurations_are_validated_at_the_attribute() {
                 include_resource_object: None,
                 limit: limit.map(|n| {
                     dv(
-                        &Value::Number(taurusdb_provider::tf::value::Number::Int(n)),
-                        &taurusdb_provider::tf::types::Type::Number,
+                        &Value::Number(tfplugin::tf::value::Number::Int(n)),
+                        &tfplugin::tf::types::Type::Number,
                     )
                 }),
             })

@@ -6,8 +6,8 @@ use crate::common;
 
 use common::discovery::*;
 use common::*;
-use taurusdb_provider::proto::tfplugin6 as pb;
-use taurusdb_provider::tf::value::Value;
+use tfplugin::proto::tfplugin6 as pb;
+use tfplugin::tf::value::Value;
 
 /// The identity of [`TASK`] on [`INSTANCE`] in [`PROJECT`].
 fn seeded_identity() -> Value {

@@ -7,9 +7,9 @@ use crate::common;
 use std::collections::BTreeMap;
 
 use common::*;
-use taurusdb_provider::proto::tfplugin6 as pb;
-use taurusdb_provider::sim::{Fault, FaultKind, JobOutcome, JobPlan, SimHandle};
-use taurusdb_provider::tf::value::Value;
+use taurusdb_sim::{Fault, FaultKind, JobOutcome, JobPlan, SimHandle};
+use tfplugin::proto::tfplugin6 as pb;
+use tfplugin::tf::value::Value;
 
 fn config(extra: &[(&str, Value)]) -> Value {
     let mut attrs = vec![
@@ -767,7 +767,7 @@ mod one_job_per_task {
     //! the same time share one job. Each test uses a task of its own.
 
     use super::*;
-    use taurusdb_provider::taurusdb::api::TaskRef;
+    use taurusdb_api::TaskRef;
     use taurusdb_provider::taurusdb::task::flight::until_callers;
 
     /// Until the calls for `task` under way satisfy `enough`; a minute at most, so a
@@ -833,7 +833,7 @@ mod replaced_after_an_interrupted_pause {
     //! pausing again. Each test uses a task of its own.
 
     use super::*;
-    use taurusdb_provider::taurusdb::api::TaskRef;
+    use taurusdb_api::TaskRef;
     use taurusdb_provider::taurusdb::task::flight::until_callers;
 
     fn config_for(name: &str) -> Value {

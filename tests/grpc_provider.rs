@@ -4,9 +4,9 @@
 use crate::common;
 
 use common::*;
-use taurusdb_provider::proto::tfplugin6 as pb;
-use taurusdb_provider::sim::{Fault, FaultKind};
-use taurusdb_provider::tf::value::{Number, Value};
+use taurusdb_sim::{Fault, FaultKind};
+use tfplugin::proto::tfplugin6 as pb;
+use tfplugin::tf::value::{Number, Value};
 
 fn config_for(task: &str) -> Value {
     resource_value(&[

@@ -12,10 +12,10 @@ use hyper_util::rt::TokioIo;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
-use taurusdb_provider::plugin::handshake::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
-use taurusdb_provider::proto::plugin::grpc_controller_client::GrpcControllerClient;
-use taurusdb_provider::proto::tfplugin6 as pb;
-use taurusdb_provider::proto::tfplugin6::provider_client::ProviderClient;
+use tfplugin::plugin::handshake::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
+use tfplugin::proto::plugin::grpc_controller_client::GrpcControllerClient;
+use tfplugin::proto::tfplugin6 as pb;
+use tfplugin::proto::tfplugin6::provider_client::ProviderClient;
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::health_client::HealthClient;
 
@@ -296,7 +296,7 @@ async fn automtls_accepts_only_the_hosts_certificate() {
 
     // Shutdown through the controller ends the process and removes the socket.
     GrpcControllerClient::new(channel)
-        .shutdown(taurusdb_provider::proto::plugin::Empty {})
+        .shutdown(tfplugin::proto::plugin::Empty {})
         .await
         .expect("shutdown");
     let status = wait_for_exit(&mut plugin.child);

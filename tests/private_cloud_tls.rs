@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use common::*;
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-use taurusdb_provider::sim::{self, Seed, SimConfig, SimHandle};
-use taurusdb_provider::tf::value::{Number, Value};
+use taurusdb_sim::{self as sim, Seed, SimConfig, SimHandle};
+use tfplugin::tf::value::{Number, Value};
 
 /// A private CA and a server certificate it signed for 127.0.0.1.
 struct PrivatePki {
@@ -70,7 +70,7 @@ async fn https_sim(pki: &PrivatePki) -> SimHandle {
 async fn pause_with(
     sim: &SimHandle,
     extra: &[(&str, Value)],
-) -> Vec<taurusdb_provider::proto::tfplugin6::Diagnostic> {
+) -> Vec<tfplugin::proto::tfplugin6::Diagnostic> {
     let mut provider = start_provider(&[]).await;
     let mut attrs = vec![
         ("endpoint", Value::string(sim.endpoint())),
@@ -149,7 +149,7 @@ async fn within_30s<T>(fifo: &std::path::Path, call: impl std::future::Future<Ou
     }
 }
 
-fn ca_file_error(diags: &[taurusdb_provider::proto::tfplugin6::Diagnostic]) -> String {
+fn ca_file_error(diags: &[tfplugin::proto::tfplugin6::Diagnostic]) -> String {
     let errs = errors(diags);
     assert_eq!(errs.len(), 1, "{diags:?}");
     assert_eq!(path_of(errs[0]), vec!["ca_file".to_string()], "{diags:?}");

@@ -9,8 +9,8 @@ use crate::common;
 use common::typed::*;
 use common::*;
 use taurusdb_provider::proto::replication::v1 as rpb;
-use taurusdb_provider::sim::{Fault, FaultKind, JobOutcome, JobPlan};
 use taurusdb_provider::taurusdb::grpc::ServerApi;
+use taurusdb_sim::{Fault, FaultKind, JobOutcome, JobPlan};
 use tonic::Code;
 use tonic_types::StatusExt as _;
 
@@ -817,9 +817,9 @@ async fn reflection_lists_and_describes_both_services() {
 async fn a_watch_nobody_reads_keeps_a_bounded_backlog_and_its_outcome() {
     use futures_util::StreamExt as _;
     use std::time::Duration;
-    use taurusdb_provider::taurusdb::api::poll_schedule::PollSchedule;
-    use taurusdb_provider::taurusdb::api::wait::WaitPolicy;
-    use taurusdb_provider::taurusdb::api::{ApiClient, ClientConfig, Credentials, Secret};
+    use taurusdb_api::poll_schedule::PollSchedule;
+    use taurusdb_api::wait::WaitPolicy;
+    use taurusdb_api::{ApiClient, ClientConfig, Credentials, Secret};
     use taurusdb_provider::taurusdb::grpc::access::Access;
     use taurusdb_provider::taurusdb::grpc::request::JobCall;
     use taurusdb_provider::taurusdb::grpc::run::{self, JobSpec};
@@ -910,7 +910,7 @@ mod one_job_per_task {
     //! Each test uses a task of its own: the count of joined callers is per task.
 
     use super::*;
-    use taurusdb_provider::taurusdb::api::TaskRef;
+    use taurusdb_api::TaskRef;
     use taurusdb_provider::taurusdb::task::flight::until_callers;
 
     /// Until the calls for `task` under way satisfy `enough`; a minute at most, so a
@@ -926,7 +926,7 @@ mod one_job_per_task {
 
     /// A task of the demo instance no other test uses, whose pause job never ends: the
     /// stage, set by the test, ends the wait.
-    fn endless_task(sim: &taurusdb_provider::sim::SimHandle, name: &str) {
+    fn endless_task(sim: &taurusdb_sim::SimHandle, name: &str) {
         sim.add_task(PROJECT, INSTANCE, name);
         sim.set_job_plan(job_plan(JobOutcome::Never, 0));
     }

@@ -9,9 +9,9 @@ use crate::common;
 use common::pki::{self, Ca};
 use common::process::{self, Process};
 use common::*;
-use taurusdb_provider::proto::tfplugin6 as pb;
-use taurusdb_provider::proto::tfplugin6::provider_client::ProviderClient;
-use taurusdb_provider::tf::value::Value;
+use tfplugin::proto::tfplugin6 as pb;
+use tfplugin::proto::tfplugin6::provider_client::ProviderClient;
+use tfplugin::tf::value::Value;
 use tonic::transport::Channel;
 
 /// `serve` on 127.0.0.1 with `args` and `env`, its address once it listens.
@@ -54,7 +54,7 @@ fn planned_create() -> Value {
     ])
 }
 
-fn sent_token(sim: &taurusdb_provider::sim::SimHandle, token: &str) -> bool {
+fn sent_token(sim: &taurusdb_sim::SimHandle, token: &str) -> bool {
     sim.requests()
         .iter()
         .any(|r| r.headers.iter().any(|(_, v)| v.contains(token)) || r.body.contains(token))
@@ -349,12 +349,10 @@ async fn tls_with_a_bearer_token_authenticates_every_call() {
         assert_eq!(err.code(), tonic::Code::Unauthenticated);
     }
     let shutdown =
-        taurusdb_provider::proto::plugin::grpc_controller_client::GrpcControllerClient::new(
-            channel.clone(),
-        )
-        .shutdown(taurusdb_provider::proto::plugin::Empty {})
-        .await
-        .expect_err("Shutdown needs the token too");
+        tfplugin::proto::plugin::grpc_controller_client::GrpcControllerClient::new(channel.clone())
+            .shutdown(tfplugin::proto::plugin::Empty {})
+            .await
+            .expect_err("Shutdown needs the token too");
     assert_eq!(shutdown.code(), tonic::Code::Unauthenticated);
 
     // The right token works; health stays open.
@@ -569,8 +567,8 @@ fn the_servers_credentials_are_not_lent_over_plain_loopback_tcp() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_does_not_offer_go_plugins_shutdown_to_its_clients() {
-    use taurusdb_provider::proto::plugin::Empty;
-    use taurusdb_provider::proto::plugin::grpc_controller_client::GrpcControllerClient;
+    use tfplugin::proto::plugin::Empty;
+    use tfplugin::proto::plugin::grpc_controller_client::GrpcControllerClient;
     let (serve, addr) = serve(&[], &[]);
     let mut client = tcp_client(&addr).await;
     let refused = GrpcControllerClient::connect(format!("http://{addr}"))
@@ -680,7 +678,7 @@ async fn insecure_only_for_the_clients_own_credentials_at_its_own_endpoint() {
 /// One nested block of the provider block (`assume_role`, `assume_role_with_oidc`) as a
 /// list of one element with the given attributes set and all others null.
 fn provider_block(block: &str, attrs: &[(&str, Value)]) -> Value {
-    use taurusdb_provider::tf::types::Type;
+    use tfplugin::tf::types::Type;
     let Type::Object(fields) = provider_type() else {
         panic!("object type expected")
     };
@@ -705,7 +703,7 @@ fn provider_block(block: &str, attrs: &[(&str, Value)]) -> Value {
 /// an agency and leaves the ID token to the server's environment.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_cannot_assume_an_agency_of_its_choosing_with_the_servers_credentials() {
-    use taurusdb_provider::sim;
+    use taurusdb_sim as sim;
     const SERVER_ID_TOKEN: &str = "the-servers-id-token-7d1";
     const CLIENTS_AGENCY: &str = "clients_chosen_agency";
     let sim = start_sim().await;

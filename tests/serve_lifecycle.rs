@@ -12,11 +12,11 @@ use std::net::TcpStream;
 use common::h2grpc::raw;
 use common::process::{self, HANG_GUARD, Process};
 use common::*;
-use taurusdb_provider::proto::plugin::Empty;
-use taurusdb_provider::proto::plugin::grpc_controller_client::GrpcControllerClient;
-use taurusdb_provider::proto::tfplugin6 as pb;
-use taurusdb_provider::sim::{JobOutcome, JobPlan};
-use taurusdb_provider::tf::value::Value;
+use taurusdb_sim::{JobOutcome, JobPlan};
+use tfplugin::proto::plugin::Empty;
+use tfplugin::proto::plugin::grpc_controller_client::GrpcControllerClient;
+use tfplugin::proto::tfplugin6 as pb;
+use tfplugin::tf::value::Value;
 
 fn job_plan(outcome: JobOutcome, running_polls: u32) -> JobPlan {
     JobPlan {
@@ -80,7 +80,7 @@ fn serve(setup: &str, args: &[&str]) -> (Process, String) {
 
 async fn configure_for(
     client: &mut pb::provider_client::ProviderClient<tonic::transport::Channel>,
-    sim: &taurusdb_provider::sim::SimHandle,
+    sim: &taurusdb_sim::SimHandle,
 ) {
     let diags = configure_with(
         client,

@@ -14,9 +14,9 @@ use common::h2grpc::{self, raw};
 use common::process::{self, Process};
 use common::unix_channel;
 use prost::Message as _;
-use taurusdb_provider::plugin::handshake::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
-use taurusdb_provider::proto::tfplugin6 as pb;
-use taurusdb_provider::proto::tfplugin6::provider_client::ProviderClient;
+use tfplugin::plugin::handshake::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
+use tfplugin::proto::tfplugin6 as pb;
+use tfplugin::proto::tfplugin6::provider_client::ProviderClient;
 
 /// The modes, each started in `dir`: plugin and debug put their socket in
 /// PLUGIN_UNIX_SOCKET_DIR, serve at `dir/serve.sock`.

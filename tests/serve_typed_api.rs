@@ -13,7 +13,7 @@ use common::typed::*;
 use common::*;
 use taurusdb_provider::proto::replication::v1 as rpb;
 use taurusdb_provider::proto::replication::v1::replication_client::ReplicationClient;
-use taurusdb_provider::sim::{JobOutcome, JobPlan, SimHandle};
+use taurusdb_sim::{JobOutcome, JobPlan, SimHandle};
 use tonic::Code;
 use tonic::transport::Channel;
 

@@ -5,9 +5,9 @@
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
-use taurusdb_provider::sim::{self, CredentialEndpoint, Seed, SimConfig, SimHandle};
-use taurusdb_provider::taurusdb::api::Secret;
-use taurusdb_provider::taurusdb::api::signer::{self, Credentials, SignInput};
+use taurusdb_api::Secret;
+use taurusdb_api::signer::{self, Credentials, SignInput};
+use taurusdb_sim::{self as sim, CredentialEndpoint, Seed, SimConfig, SimHandle};
 
 use crate::common::{INSTANCE, PROJECT};
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 use common::cli;
 use common::workspace::*;
 use common::*;
-use taurusdb_provider::sim::{self, CredentialEndpoint, JobPlan, SimHandle};
+use taurusdb_sim::{self as sim, CredentialEndpoint, JobPlan, SimHandle};
 
 /// The region whose project the provider looks up (the simulator knows [`PROJECT`]
 /// under it).

@@ -9,7 +9,7 @@ use std::path::Path;
 use common::cli;
 use common::workspace::*;
 use common::*;
-use taurusdb_provider::sim::SimHandle;
+use taurusdb_sim::SimHandle;
 
 /// Every CLI here (see `common::cli`); the suite runs under each of them.
 fn every_cli() -> Vec<cli::Cli> {
@@ -364,10 +364,10 @@ async fn a_timeout_leaves_a_tainted_resource_with_its_job_id() {
         eprintln!("-- under {}", cli.label());
         let terraform = cli.path.clone();
         let sim = start_sim().await;
-        sim.set_job_plan(taurusdb_provider::sim::JobPlan {
+        sim.set_job_plan(taurusdb_sim::JobPlan {
             hidden_polls: 0,
             running_polls: 0,
-            outcome: taurusdb_provider::sim::JobOutcome::Never,
+            outcome: taurusdb_sim::JobOutcome::Never,
             duration: None,
         });
         let ws = Workspace::new(terraform, &sim);
@@ -456,10 +456,10 @@ async fn an_uncertain_pause_is_tainted_and_the_next_apply_ends_well() {
         let terraform = cli.path.clone();
         let sim = start_sim().await;
         // The gateway times out after the service paused the task.
-        sim.inject(taurusdb_provider::sim::Fault::on(
+        sim.inject(taurusdb_sim::Fault::on(
             "POST",
             "/replication/pause",
-            taurusdb_provider::sim::FaultKind::gateway_error_after_handling(504),
+            taurusdb_sim::FaultKind::gateway_error_after_handling(504),
         ));
         let ws = Workspace::new(terraform, &sim);
         ws.write_config(&pause_block("nightly", INSTANCE, TASK));

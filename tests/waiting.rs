@@ -7,10 +7,10 @@ use crate::common;
 use std::time::Duration;
 
 use common::*;
-use taurusdb_provider::sim::{Fault, FaultKind, JobOutcome, JobPlan, SimHandle};
-use taurusdb_provider::taurusdb::api::retry::RetryPolicy;
-use taurusdb_provider::taurusdb::api::wait::{self, TargetStage, WaitTarget};
-use taurusdb_provider::taurusdb::api::{ApiClient, ClientConfig, Credentials, Secret};
+use taurusdb_api::retry::RetryPolicy;
+use taurusdb_api::wait::{self, TargetStage, WaitTarget};
+use taurusdb_api::{ApiClient, ClientConfig, Credentials, Secret};
+use taurusdb_sim::{Fault, FaultKind, JobOutcome, JobPlan, SimHandle};
 use tokio_util::sync::CancellationToken;
 
 fn api(sim: &SimHandle, max_retries: u32) -> ApiClient {
@@ -147,8 +147,8 @@ async fn a_throttled_task_list_slows_the_poller_instead_of_failing_the_wait() {
 #[tokio::test]
 async fn a_job_tells_its_observer_the_start_the_job_and_the_stage_in_order() {
     use std::sync::Mutex;
-    use taurusdb_provider::taurusdb::api::TaskRef;
-    use taurusdb_provider::taurusdb::api::wait::WaitEvent;
+    use taurusdb_api::TaskRef;
+    use taurusdb_api::wait::WaitEvent;
     use taurusdb_provider::taurusdb::task::Action;
     use taurusdb_provider::taurusdb::task::diagnose::Aftermath;
     use taurusdb_provider::taurusdb::task::job::{self, JobEvent, JobRequest};
@@ -303,7 +303,7 @@ impl Captured {
 /// change, none for the polls that see nothing new (nor for progress alone).
 #[tokio::test]
 async fn at_info_a_wait_logs_each_change_once_and_no_poll() {
-    use taurusdb_provider::logging::HclogLayer;
+    use tfplugin::logging::HclogLayer;
     use tracing_subscriber::layer::SubscriberExt as _;
 
     let sim = start_sim().await;
@@ -317,7 +317,11 @@ async fn at_info_a_wait_logs_each_change_once_and_no_poll() {
     });
     let captured = Captured::default();
     let sink = captured.clone();
-    let layer = HclogLayer::new(move || sink.clone(), tracing::Level::INFO);
+    let layer = HclogLayer::new(
+        move || sink.clone(),
+        tracing::Level::INFO,
+        taurusdb_provider::OWN_EVENTS,
+    );
     // This test's thread only (a current-thread runtime: the wait and the client run here).
     let logging = tracing::subscriber::set_default(tracing_subscriber::registry().with(layer));
 

@@ -7,8 +7,8 @@
 //! `### Nested Schema for ...` section, with an anchor, for each nested block or nested
 //! attribute.
 
-use crate::proto::tfplugin6 as pb;
-use crate::tf::types::Type;
+use tfplugin::proto::tfplugin6 as pb;
+use tfplugin::tf::types::Type;
 
 /// The `## Schema` section of a block (the provider's, a resource's, an action's
 /// `config`, ...).
@@ -333,8 +333,8 @@ fn type_name(ty: &Type) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tf::identity::{ForImport, IdentityAttribute, IdentitySchema};
-    use crate::tf::schema::{Attribute, Block, NestedBlock, Nesting, Presence, Schema};
+    use tfplugin::tf::identity::{ForImport, IdentityAttribute, IdentitySchema};
+    use tfplugin::tf::schema::{Attribute, Block, NestedBlock, Nesting, Presence, Schema};
 
     fn sample() -> pb::schema::Block {
         let schema = Schema::new(

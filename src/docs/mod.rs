@@ -20,9 +20,9 @@ pub mod template;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::taurusdb::api::error::BUSY_CODES;
 use crate::taurusdb::{PROVIDER_ADDRESS, TaurusDbProvider};
 use pages::{Kind, Page};
+use taurusdb_api::error::BUSY_CODES;
 use template::{Context, TemplateError};
 
 /// The folder of templates under the repository root.

@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::proto::tfplugin6 as pb;
-use crate::tf::provider::Provider;
+use tfplugin::proto::tfplugin6 as pb;
+use tfplugin::tf::provider::Provider;
 
 /// What a page documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

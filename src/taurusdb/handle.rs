@@ -5,8 +5,8 @@
 use std::sync::{Arc, RwLock};
 
 use crate::taurusdb::config::Configured;
-use crate::tf::diagnostics::Diagnostic;
-use crate::tf::provider::RequestContext;
+use tfplugin::tf::diagnostics::Diagnostic;
+use tfplugin::tf::provider::RequestContext;
 
 /// One configuration slot: the process's, or one connection's.
 #[derive(Default)]
@@ -38,7 +38,7 @@ pub struct ProviderHandle {
 enum StateScope {
     /// One for the whole process.
     Process(Arc<ConfiguredSlot>),
-    /// One per client connection, kept in its [`Session`](crate::session::Session).
+    /// One per client connection, kept in its [`Session`](tfplugin::session::Session).
     PerSession,
 }
 

@@ -3,7 +3,6 @@
 //! same operations to direct clients.
 
 pub mod action;
-pub mod api;
 pub mod config;
 pub mod discovery;
 pub mod grpc;

@@ -12,7 +12,6 @@
 use std::sync::Arc;
 
 use crate::taurusdb::action::ReplicationAction;
-use crate::taurusdb::api::wait::WaitPolicy;
 use crate::taurusdb::config::{
     self, Configured, EnvLookup, ProviderConfig, Setting, Settings, assume_role, attrs, oidc,
 };
@@ -22,13 +21,14 @@ use crate::taurusdb::discovery::tasks::ReplicationTasks;
 use crate::taurusdb::handle::ProviderHandle;
 use crate::taurusdb::pause::ReplicationPause;
 use crate::taurusdb::serve_clients;
-use crate::tf::action::Action as TfAction;
-use crate::tf::data_source::DataSource;
-use crate::tf::diagnostics::Diagnostics;
-use crate::tf::list::ListResource;
-use crate::tf::provider::{Provider, RequestContext, Resource};
-use crate::tf::schema::Schema;
-use crate::tf::value::Value;
+use taurusdb_api::wait::WaitPolicy;
+use tfplugin::tf::action::Action as TfAction;
+use tfplugin::tf::data_source::DataSource;
+use tfplugin::tf::diagnostics::Diagnostics;
+use tfplugin::tf::list::ListResource;
+use tfplugin::tf::provider::{Provider, RequestContext, Resource};
+use tfplugin::tf::schema::Schema;
+use tfplugin::tf::value::Value;
 
 /// Source address in docs and examples.
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/taurusdb/taurusdb";
@@ -217,7 +217,7 @@ impl Provider for TaurusDbProvider {
 
 #[cfg(test)]
 mod tests {
-    use crate::taurusdb::api::endpoint::is_region_name;
+    use taurusdb_api::endpoint::is_region_name;
 
     #[test]
     fn region_names_are_plain() {

@@ -9,14 +9,14 @@
 //! `assume_role_with_oidc`), and never mixed with credentials a client brings. Terraform's
 //! modes keep every setting as it is (one client, the user).
 
-use crate::taurusdb::api::endpoint::is_region_name;
 use crate::taurusdb::config::{
     CREDENTIAL_CHOICES, EnvLookup, ProviderConfig, attr_list, attrs, endpoints, oidc,
 };
 use crate::taurusdb::provider::CREDENTIAL_SETTINGS;
-use crate::tf::attr::Attr;
-use crate::tf::diagnostics::Diagnostic;
-use crate::tf::path::AttrPath;
+use taurusdb_api::endpoint::is_region_name;
+use tfplugin::tf::attr::Attr;
+use tfplugin::tf::diagnostics::Diagnostic;
+use tfplugin::tf::path::AttrPath;
 
 const CREDENTIALS_STAY_HOME: &str = "This server uses its own TaurusDB credentials \
      (--credentials-from-env) only with the endpoints and TLS settings its operator configured.";

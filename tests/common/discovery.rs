@@ -2,11 +2,11 @@
 //! calls that carry them.
 
 use futures_util::StreamExt as _;
-use taurusdb_provider::proto::tfplugin6 as pb;
 use taurusdb_provider::taurusdb::discovery::{list, tasks};
 use taurusdb_provider::taurusdb::pause::identity;
-use taurusdb_provider::tf::types::Type;
-use taurusdb_provider::tf::value::Value;
+use tfplugin::proto::tfplugin6 as pb;
+use tfplugin::tf::types::Type;
+use tfplugin::tf::value::Value;
 
 use super::{RESOURCE_TYPE, TestProvider, dv, undv};
 

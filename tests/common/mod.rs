@@ -16,18 +16,18 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use hyper_util::rt::TokioIo;
-use taurusdb_provider::plugin::conn::Listener;
-use taurusdb_provider::plugin::serve::{ServeOptions, serve_routes};
-use taurusdb_provider::proto::tfplugin6 as pb;
-use taurusdb_provider::proto::tfplugin6::provider_client::ProviderClient;
-use taurusdb_provider::sim::{self, Seed, SimConfig, SimHandle};
+use taurusdb_api::TaskRef;
+use taurusdb_api::poll_schedule::PollSchedule;
+use taurusdb_api::wait::WaitPolicy;
 use taurusdb_provider::taurusdb::TaurusDbProvider;
-use taurusdb_provider::taurusdb::api::TaskRef;
-use taurusdb_provider::taurusdb::api::poll_schedule::PollSchedule;
-use taurusdb_provider::taurusdb::api::wait::WaitPolicy;
 use taurusdb_provider::taurusdb::pause::model;
-use taurusdb_provider::tf::types::Type;
-use taurusdb_provider::tf::value::{self, Value};
+use taurusdb_sim::{self as sim, Seed, SimConfig, SimHandle};
+use tfplugin::plugin::conn::Listener;
+use tfplugin::plugin::serve::{ServeOptions, serve_routes};
+use tfplugin::proto::tfplugin6 as pb;
+use tfplugin::proto::tfplugin6::provider_client::ProviderClient;
+use tfplugin::tf::types::Type;
+use tfplugin::tf::value::{self, Value};
 use tokio_util::sync::CancellationToken;
 use tonic::transport::{Channel, Endpoint};
 

@@ -5,14 +5,14 @@
 use std::sync::Arc;
 
 use taurusdb_provider::Audience;
-use taurusdb_provider::plugin::conn::Listener;
-use taurusdb_provider::plugin::serve::{ServeOptions, serve_routes};
 use taurusdb_provider::proto::replication::v1 as rpb;
 use taurusdb_provider::proto::replication::v1::replication_client::ReplicationClient;
-use taurusdb_provider::sim::SimHandle;
 use taurusdb_provider::taurusdb::TaurusDbProvider;
 use taurusdb_provider::taurusdb::config::file;
 use taurusdb_provider::taurusdb::grpc::{ApiSetup, ServerApi};
+use taurusdb_sim::SimHandle;
+use tfplugin::plugin::conn::Listener;
+use tfplugin::plugin::serve::{ServeOptions, serve_routes};
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 use tonic_types::StatusExt as _;

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use taurusdb_provider::sim::SimHandle;
+use taurusdb_sim::SimHandle;
 
 use super::process::BINARY;
 use super::{PROJECT, TOKEN};

@@ -15,20 +15,20 @@ pub mod narrate;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::taurusdb::api::wait::WaitPolicy;
-use crate::taurusdb::api::{ApiClient, TaskRef};
 use crate::taurusdb::handle::ProviderHandle;
 use crate::taurusdb::task::Action;
 use crate::taurusdb::task::diagnose::{self, Aftermath};
 use crate::taurusdb::task::job::{self, JobOutcome, JobRequest};
-use crate::tf::action::{Action as TfAction, Progress};
-use crate::tf::attr::Attr;
-use crate::tf::diagnostics::Diagnostics;
-use crate::tf::provider::RequestContext;
-use crate::tf::schema::Schema;
-use crate::tf::value::Value;
 use model::{ActionConfig, attrs};
 use narrate::Narrator;
+use taurusdb_api::wait::WaitPolicy;
+use taurusdb_api::{ApiClient, TaskRef};
+use tfplugin::tf::action::{Action as TfAction, Progress};
+use tfplugin::tf::attr::Attr;
+use tfplugin::tf::diagnostics::Diagnostics;
+use tfplugin::tf::provider::RequestContext;
+use tfplugin::tf::schema::Schema;
+use tfplugin::tf::value::Value;
 
 /// One replication action: a pause or a resume of a task.
 pub struct ReplicationAction {

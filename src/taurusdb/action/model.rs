@@ -7,19 +7,19 @@
 
 use std::time::Duration;
 
-use crate::taurusdb::api::TaskRef;
 use crate::taurusdb::config::attrs as settings;
 use crate::taurusdb::pause::model::{
     DEFAULT_TIMEOUT, DEFAULT_TIMEOUT_TEXT, DEFAULT_WAIT_FOR_COMPLETION,
 };
 use crate::taurusdb::pause::validate;
 use crate::taurusdb::task::Action;
-use crate::tf::attr::Attr;
-use crate::tf::diagnostics::{Diagnostic, Diagnostics};
-use crate::tf::path::AttrPath;
-use crate::tf::schema::{Attribute, Block, Presence, Schema};
-use crate::tf::types::Type;
-use crate::tf::value::Value;
+use taurusdb_api::TaskRef;
+use tfplugin::tf::attr::Attr;
+use tfplugin::tf::diagnostics::{Diagnostic, Diagnostics};
+use tfplugin::tf::path::AttrPath;
+use tfplugin::tf::schema::{Attribute, Block, Presence, Schema};
+use tfplugin::tf::types::Type;
+use tfplugin::tf::value::Value;
 
 pub const PAUSE_TYPE_NAME: &str = "taurusdb_replication_pause";
 pub const RESUME_TYPE_NAME: &str = "taurusdb_replication_resume";

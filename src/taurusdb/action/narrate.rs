@@ -4,11 +4,11 @@
 
 use std::sync::OnceLock;
 
-use crate::taurusdb::api::wait::WaitEvent;
 use crate::taurusdb::printable::printable;
 use crate::taurusdb::task::Action;
 use crate::taurusdb::task::job::JobEvent;
-use crate::tf::action::Progress;
+use taurusdb_api::wait::WaitEvent;
+use tfplugin::tf::action::Progress;
 
 /// Turns job events into progress lines; the job flow's observer.
 pub struct Narrator<'a> {
@@ -58,7 +58,7 @@ impl<'a> Narrator<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tf::action::progress_channel;
+    use tfplugin::tf::action::progress_channel;
 
     #[test]
     fn each_event_is_one_line_naming_the_job() {

@@ -4,11 +4,11 @@
 //! [`oidc`](super::setting::oidc) setting tables, their values are read into typed
 //! blocks here, and their checks that need no environment run with the block's.
 
-use crate::tf::attr::Attr;
-use crate::tf::diagnostics::{Diagnostic, Diagnostics};
-use crate::tf::path::{AttrPath, PathStep};
-use crate::tf::schema::{Block, NestedBlock, Nesting};
-use crate::tf::value::Value;
+use tfplugin::tf::attr::Attr;
+use tfplugin::tf::diagnostics::{Diagnostic, Diagnostics};
+use tfplugin::tf::path::{AttrPath, PathStep};
+use tfplugin::tf::schema::{Block, NestedBlock, Nesting};
+use tfplugin::tf::value::Value;
 
 use super::setting::{Kind, Setting, assume_role, oidc};
 
@@ -208,7 +208,7 @@ fn check_duration(duration: &Attr<i64>, block: &'static str, index: usize) -> Di
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tf::value::Number;
+    use tfplugin::tf::value::Number;
 
     fn hop(agency: &str, duration: i64) -> Value {
         Value::object([

@@ -9,7 +9,7 @@
 
 use super::ProviderConfig;
 use super::setting::{Kind, attrs};
-use crate::tf::value::{Number, Value};
+use tfplugin::tf::value::{Number, Value};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigFileError {
@@ -76,7 +76,7 @@ pub fn parse(bytes: &[u8]) -> Result<ProviderConfig, ConfigFileError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tf::attr::Attr;
+    use tfplugin::tf::attr::Attr;
 
     #[test]
     fn settings_are_read_by_their_attribute_names() {

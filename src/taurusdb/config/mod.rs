@@ -29,14 +29,14 @@ pub use setting::{
     hint_all, oidc,
 };
 
-use crate::taurusdb::api::endpoint::{self, UrlProblem};
-use crate::tf::attr::Attr;
-use crate::tf::diagnostics::{Diagnostic, Diagnostics};
-use crate::tf::path::AttrPath;
-use crate::tf::schema::{Attribute, Block, Presence, Schema};
-use crate::tf::types::Type;
-use crate::tf::value::Value;
 use std::collections::BTreeMap;
+use taurusdb_api::endpoint::{self, UrlProblem};
+use tfplugin::tf::attr::Attr;
+use tfplugin::tf::diagnostics::{Diagnostic, Diagnostics};
+use tfplugin::tf::path::AttrPath;
+use tfplugin::tf::schema::{Attribute, Block, Presence, Schema};
+use tfplugin::tf::types::Type;
+use tfplugin::tf::value::Value;
 
 /// Reads an environment variable; injectable so tests need not touch the process env.
 pub type EnvLookup = dyn Fn(&str) -> Option<String> + Send + Sync;
@@ -352,7 +352,7 @@ fn check_endpoints(map: &BTreeMap<String, String>) -> Diagnostics {
     let mut diagnostics = Diagnostics::new();
     for (key, url) in map {
         let path =
-            AttrPath::attr(endpoints::ATTR).child(crate::tf::path::PathStep::Key(key.clone()));
+            AttrPath::attr(endpoints::ATTR).child(tfplugin::tf::path::PathStep::Key(key.clone()));
         if !endpoints::ALL.iter().any(|k| k.attr == key) {
             let known: Vec<&str> = endpoints::ALL.iter().map(|k| k.attr).collect();
             diagnostics.push(

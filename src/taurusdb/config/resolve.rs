@@ -10,15 +10,13 @@ use super::{
     EnvLookup, ProviderConfig, check_cloud, check_language, check_project_id, check_region,
     check_url,
 };
-use crate::taurusdb::api::ca_file::{self, CaFileError};
-use crate::taurusdb::api::issuers::IdToken;
-use crate::taurusdb::api::retry::RetryPolicy;
-use crate::taurusdb::api::{
-    ApiClient, ApiError, ClientConfig, Credentials, Domain, Secret, endpoint,
-};
-use crate::tf::attr::Attr;
-use crate::tf::diagnostics::{Diagnostic, Diagnostics};
-use crate::tf::path::AttrPath;
+use taurusdb_api::ca_file::{self, CaFileError};
+use taurusdb_api::issuers::IdToken;
+use taurusdb_api::retry::RetryPolicy;
+use taurusdb_api::{ApiClient, ApiError, ClientConfig, Credentials, Domain, Secret, endpoint};
+use tfplugin::tf::attr::Attr;
+use tfplugin::tf::diagnostics::{Diagnostic, Diagnostics};
+use tfplugin::tf::path::AttrPath;
 use tokio_util::sync::CancellationToken;
 
 fn unusable_ca_file(path: &str, from_env: bool, err: &CaFileError) -> Diagnostic {
@@ -789,8 +787,8 @@ fn build_client(settings: &Settings) -> Result<ApiClient, Diagnostic> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::taurusdb::api::ProjectScope;
     use std::collections::HashMap;
+    use taurusdb_api::ProjectScope;
 
     fn env(pairs: &[(&str, &str)]) -> Box<EnvLookup> {
         let map: HashMap<String, String> = pairs

@@ -5,8 +5,8 @@
 //! docs/index.md), the environment fallbacks and every message that names a setting come
 //! from [`attrs`]; `tests/architecture.rs` checks that table and README's links to it.
 
-use crate::tf::schema::{Attribute, Presence};
-use crate::tf::types::Type;
+use tfplugin::tf::schema::{Attribute, Presence};
+use tfplugin::tf::types::Type;
 
 /// One provider setting, the one place its facts live: attribute, environment variable,
 /// kind (with default and range) and what it does. The schema, the environment
@@ -135,7 +135,7 @@ pub fn attr_list(settings: &[Setting]) -> String {
 /// The provider block's settings, in schema order.
 pub mod attrs {
     use super::{Kind, Setting};
-    use crate::taurusdb::api::retry::DEFAULT_MAX_RETRIES;
+    use taurusdb_api::retry::DEFAULT_MAX_RETRIES;
 
     pub const REGION: Setting = Setting::new(
         "region",

@@ -23,15 +23,15 @@
 //! No error ever contains a value from the file other than profile names (which are not
 //! secret, and are shown escaped and cut short): a JSON syntax error gives only its line
 //! and column, a field of the wrong type only its name. The file is read like every file
-//! a user names ([`crate::regular_file`]): a regular file only, opened non-blocking (a
+//! a user names ([`stdx::regular_file`]): a regular file only, opened non-blocking (a
 //! FIFO cannot hang the provider), at most 1 MiB, on the blocking pool within 10 s.
 
 use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
-use crate::regular_file::{self, ReadError};
-use crate::taurusdb::api::Secret;
+use stdx::regular_file::{self, ReadError};
+use taurusdb_api::Secret;
 
 /// The largest shared config file read.
 pub const MAX_SHARED_FILE_BYTES: u64 = regular_file::MAX_BYTES;

@@ -18,13 +18,13 @@ use std::sync::Arc;
 
 use super::resolve::{CredentialProblem, Hop, Settings, half_given};
 use super::setting::{Setting, assume_role, attrs, endpoints, oidc};
-use crate::taurusdb::api::issuers::metadata::DEFAULT_ENDPOINT;
-use crate::taurusdb::api::issuers::{AssumeHop, AssumeRole, EcsMetadata, Issuer, OidcRole};
-use crate::taurusdb::api::{
+use taurusdb_api::issuers::metadata::DEFAULT_ENDPOINT;
+use taurusdb_api::issuers::{AssumeHop, AssumeRole, EcsMetadata, Issuer, OidcRole};
+use taurusdb_api::{
     Credentials, Domain, IamPassword, IamUser, ProjectScope, TemporaryCredentials, endpoint, signer,
 };
-use crate::tf::diagnostics::Diagnostic;
-use crate::tf::path::AttrPath;
+use tfplugin::tf::diagnostics::Diagnostic;
+use tfplugin::tf::path::AttrPath;
 
 /// The client's credentials (see the module's order).
 pub fn choose(settings: &Settings) -> Result<Credentials, CredentialProblem> {
@@ -283,7 +283,7 @@ fn region_problem(settings: &Settings) -> Option<CredentialProblem> {
 
 /// The diagnostic for temporary credentials that could not be had from the ECS
 /// metadata service, the source of last resort: no credentials were found anywhere.
-pub fn no_credentials(err: &crate::taurusdb::api::ApiError) -> Diagnostic {
+pub fn no_credentials(err: &taurusdb_api::ApiError) -> Diagnostic {
     Diagnostic::error(
         "Missing TaurusDB credentials",
         format!(
@@ -327,7 +327,7 @@ pub fn every_way_to_give_credentials() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::taurusdb::api::Secret;
+    use taurusdb_api::Secret;
 
     fn base() -> Settings {
         Settings {

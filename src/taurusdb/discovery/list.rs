@@ -18,8 +18,6 @@ use std::collections::VecDeque;
 use futures_util::StreamExt as _;
 use tokio_util::sync::CancellationToken;
 
-use crate::taurusdb::api::pages::TaskPages;
-use crate::taurusdb::api::{ApiClient, Replication, UnreadableTasks};
 use crate::taurusdb::discovery::filter::TaskFilter;
 use crate::taurusdb::discovery::{Instance, Provider, validate_instance};
 use crate::taurusdb::pause::identity;
@@ -28,13 +26,15 @@ use crate::taurusdb::pause::validate::task_name_problem;
 use crate::taurusdb::printable::printable;
 use crate::taurusdb::task::attrs;
 use crate::taurusdb::task::diagnose;
-use crate::tf::attr::Attr;
-use crate::tf::diagnostics::{Diagnostic, Diagnostics};
-use crate::tf::list::{ListEvent, ListRequest, ListResource, ListStream};
-use crate::tf::provider::RequestContext;
-use crate::tf::schema::{Attribute, Block, Presence, Schema};
-use crate::tf::types::Type;
-use crate::tf::value::Value;
+use taurusdb_api::pages::TaskPages;
+use taurusdb_api::{ApiClient, Replication, UnreadableTasks};
+use tfplugin::tf::attr::Attr;
+use tfplugin::tf::diagnostics::{Diagnostic, Diagnostics};
+use tfplugin::tf::list::{ListEvent, ListRequest, ListResource, ListStream};
+use tfplugin::tf::provider::RequestContext;
+use tfplugin::tf::schema::{Attribute, Block, Presence, Schema};
+use tfplugin::tf::types::Type;
+use tfplugin::tf::value::Value;
 
 /// The `stage` filter of the list's `config` block.
 pub const STAGE: &str = "stage";

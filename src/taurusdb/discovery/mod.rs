@@ -9,15 +9,15 @@ pub mod tasks;
 
 use std::sync::Arc;
 
-use crate::taurusdb::api::ApiClient;
 use crate::taurusdb::config::attrs as settings;
 use crate::taurusdb::handle::ProviderHandle;
 use crate::taurusdb::pause::validate::instance_id_problem;
 use crate::taurusdb::task::attrs;
-use crate::tf::attr::Attr;
-use crate::tf::diagnostics::{Diagnostic, Diagnostics};
-use crate::tf::path::AttrPath;
-use crate::tf::provider::RequestContext;
+use taurusdb_api::ApiClient;
+use tfplugin::tf::attr::Attr;
+use tfplugin::tf::diagnostics::{Diagnostic, Diagnostics};
+use tfplugin::tf::path::AttrPath;
+use tfplugin::tf::provider::RequestContext;
 
 /// The instance a discovery looks at, once its project is known.
 #[derive(Debug, Clone, PartialEq, Eq)]

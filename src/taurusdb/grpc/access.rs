@@ -13,13 +13,13 @@
 
 use std::sync::Arc;
 
-use crate::taurusdb::api::wait::WaitPolicy;
-use crate::taurusdb::api::{ApiClient, ApiError};
 use crate::taurusdb::config::{
     CREDENTIAL_CHOICES, Configured, CredentialProblem, EnvLookup, ProviderConfig, Settings, attrs,
     hint_all,
 };
 use crate::taurusdb::provider::{CREDENTIAL_SETTINGS, is_credential_variable};
+use taurusdb_api::wait::WaitPolicy;
+use taurusdb_api::{ApiClient, ApiError};
 
 /// Where the server's configuration comes from, as the operator gave it.
 #[derive(Debug, Clone, Default)]

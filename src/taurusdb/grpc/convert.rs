@@ -1,9 +1,9 @@
 //! What the job flow and the API client return, as the typed API's messages.
 
 use crate::proto::replication::v1 as pb;
-use crate::taurusdb::api::wait::WaitEvent;
-use crate::taurusdb::api::wire::{Job, Replication};
 use crate::taurusdb::task::job::JobEvent;
+use taurusdb_api::wait::WaitEvent;
+use taurusdb_api::wire::{Job, Replication};
 
 /// A listed task.
 pub fn task(task: &Replication) -> pb::Task {

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use crate::taurusdb::api::ApiError;
 use crate::taurusdb::task::job::Failure;
+use taurusdb_api::ApiError;
 
 /// A failed call.
 #[derive(Debug, thiserror::Error)]

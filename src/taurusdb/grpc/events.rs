@@ -4,7 +4,7 @@
 //! most [`WATCH_BACKLOG`] unread events. When it is full the oldest progress event (job
 //! status, stage) gives way, so a late reader sees the latest state; the job's start
 //! (`started`, `already_there`) and its final outcome are never dropped. Each event's
-//! text is bounded where it is read ([`MAX_TEXT_BYTES`](crate::taurusdb::api::wire::MAX_TEXT_BYTES)),
+//! text is bounded where it is read ([`MAX_TEXT_BYTES`](taurusdb_api::wire::MAX_TEXT_BYTES)),
 //! so the backlog is bounded in bytes too.
 
 use std::collections::VecDeque;

@@ -6,10 +6,10 @@ use std::time::Duration;
 use tonic::metadata::MetadataMap;
 
 use crate::proto::replication::v1 as pb;
-use crate::taurusdb::api::TaskRef;
 use crate::taurusdb::discovery::filter::{TaskFilter, name_regex};
 use crate::taurusdb::grpc::error::CallError;
 use crate::taurusdb::pause::validate::{instance_id_problem, task_name_problem};
+use taurusdb_api::TaskRef;
 
 /// The request fields, as errors name them.
 pub mod fields {
@@ -232,7 +232,7 @@ fn within_deadline(timeout: Duration, call_deadline: Option<Duration>) -> Durati
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::taurusdb::api::wire::Replication;
+    use taurusdb_api::wire::Replication;
 
     fn field_of(err: CallError) -> &'static str {
         match err {

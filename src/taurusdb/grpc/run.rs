@@ -10,7 +10,6 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 use tonic::Status;
 
 use crate::proto::replication::v1 as pb;
-use crate::taurusdb::api::wait::WaitError;
 use crate::taurusdb::grpc::access::Access;
 use crate::taurusdb::grpc::convert;
 use crate::taurusdb::grpc::error::{CallError, JobFailure, Outcome};
@@ -20,6 +19,7 @@ use crate::taurusdb::grpc::request::JobCall;
 use crate::taurusdb::task::Action;
 use crate::taurusdb::task::diagnose::Aftermath;
 use crate::taurusdb::task::job::{self, Failure, Gone, JobEvent, JobOutcome, JobRequest};
+use taurusdb_api::wait::WaitError;
 
 /// One pause or resume to run.
 pub struct JobSpec {

@@ -11,10 +11,10 @@ use tonic::metadata::{MetadataMap, MetadataValue};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt as _};
 
-use crate::taurusdb::api::ApiError;
-use crate::taurusdb::api::wait::WaitError;
 use crate::taurusdb::grpc::error::{CallError, JobFailure, Outcome};
 use crate::taurusdb::task::job::Failure;
+use taurusdb_api::ApiError;
+use taurusdb_api::wait::WaitError;
 
 /// ErrorInfo's domain.
 pub const DOMAIN: &str = "taurusdb.replication.v1";

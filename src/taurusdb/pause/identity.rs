@@ -4,10 +4,10 @@
 //! names each result of `terraform query`.
 
 use crate::taurusdb::pause::model::{ImportId, PauseState, attrs};
-use crate::tf::diagnostics::{Diagnostic, Diagnostics};
-use crate::tf::identity::{ForImport, IdentityAttribute, IdentitySchema};
-use crate::tf::types::Type;
-use crate::tf::value::Value;
+use tfplugin::tf::diagnostics::{Diagnostic, Diagnostics};
+use tfplugin::tf::identity::{ForImport, IdentityAttribute, IdentitySchema};
+use tfplugin::tf::types::Type;
+use tfplugin::tf::value::Value;
 
 /// Version 0 is the first and current identity.
 pub const IDENTITY_VERSION: i64 = 0;
@@ -85,7 +85,7 @@ fn invalid_identity(detail: String) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tf::attr::Attr;
+    use tfplugin::tf::attr::Attr;
 
     fn identity(instance: Value, task: Value, project: Value) -> Value {
         Value::object([

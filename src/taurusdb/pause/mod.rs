@@ -27,25 +27,25 @@ pub mod validate;
 
 use std::sync::Arc;
 
-use crate::taurusdb::api::wait::{self, WaitPolicy};
-use crate::taurusdb::api::{ApiClient, JobStatus, TaskRef};
 use crate::taurusdb::handle::ProviderHandle;
 use crate::taurusdb::printable::printable;
 use crate::taurusdb::task::diagnose::{self, Aftermath, Verb};
 use crate::taurusdb::task::job::{self, Gone, JobOutcome, JobRequest};
 use crate::taurusdb::task::{Action, flight};
-use crate::tf::attr::Attr;
-use crate::tf::diagnostics::{Diagnostic, Diagnostics};
-use crate::tf::identity::IdentitySchema;
-use crate::tf::path::AttrPath;
-use crate::tf::provider::{
+use model::{ImportId, PauseState, SCHEMA_VERSION, TYPE_NAME, attrs, timeout_path};
+use plan::Change;
+use taurusdb_api::wait::{self, WaitPolicy};
+use taurusdb_api::{ApiClient, JobStatus, TaskRef};
+use tfplugin::tf::attr::Attr;
+use tfplugin::tf::diagnostics::{Diagnostic, Diagnostics};
+use tfplugin::tf::identity::IdentitySchema;
+use tfplugin::tf::path::AttrPath;
+use tfplugin::tf::provider::{
     ApplyRequest, ApplyResponse, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
     ReadResponse, RequestContext, Resource,
 };
-use crate::tf::schema::Schema;
-use crate::tf::value::Value;
-use model::{ImportId, PauseState, SCHEMA_VERSION, TYPE_NAME, attrs, timeout_path};
-use plan::Change;
+use tfplugin::tf::schema::Schema;
+use tfplugin::tf::value::Value;
 
 pub struct ReplicationPause {
     schema: Schema,
@@ -661,9 +661,9 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::taurusdb::api::ApiError;
-    use crate::taurusdb::api::wait::WaitError;
     use crate::taurusdb::task::diagnose::{Operation, already_at_target, uncertain, wait_failed};
+    use taurusdb_api::ApiError;
+    use taurusdb_api::wait::WaitError;
 
     fn op(action: Action, task: &TaskRef) -> Operation<'_> {
         Operation { action, task }

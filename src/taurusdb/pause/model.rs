@@ -7,14 +7,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::taurusdb::api::TaskRef;
 use crate::taurusdb::pause::validate;
-use crate::tf::attr::Attr;
-use crate::tf::diagnostics::{Diagnostic, Diagnostics};
-use crate::tf::path::{AttrPath, PathStep};
-use crate::tf::schema::{Attribute, Block, NestedBlock, Nesting, Presence, Schema};
-use crate::tf::types::Type;
-use crate::tf::value::Value;
+use taurusdb_api::TaskRef;
+use tfplugin::tf::attr::Attr;
+use tfplugin::tf::diagnostics::{Diagnostic, Diagnostics};
+use tfplugin::tf::path::{AttrPath, PathStep};
+use tfplugin::tf::schema::{Attribute, Block, NestedBlock, Nesting, Presence, Schema};
+use tfplugin::tf::types::Type;
+use tfplugin::tf::value::Value;
 
 pub const TYPE_NAME: &str = "taurusdb_replication_pause";
 /// Version 1 added stage, triggers, wait_for_completion, resume_on_destroy, timeouts.
@@ -431,7 +431,7 @@ mod tests {
     #[test]
     fn the_documented_default_timeout_is_the_default_timeout() {
         assert_eq!(
-            crate::duration::parse_go_duration(DEFAULT_TIMEOUT_TEXT),
+            stdx::duration::parse_go_duration(DEFAULT_TIMEOUT_TEXT),
             Ok(DEFAULT_TIMEOUT)
         );
     }
@@ -504,8 +504,9 @@ mod tests {
         };
         let value = state.to_value();
         assert_eq!(
-            crate::tf::value::decode_msgpack(
-                &crate::tf::value::encode_msgpack(&value, schema().value_type()).expect("encode"),
+            tfplugin::tf::value::decode_msgpack(
+                &tfplugin::tf::value::encode_msgpack(&value, schema().value_type())
+                    .expect("encode"),
                 schema().value_type()
             )
             .expect("decode"),

@@ -3,12 +3,12 @@
 //! (the triggers changed, or the task was resumed behind Terraform's back; no resume in
 //! between), or nothing to do (only flags changed).
 
-use crate::taurusdb::api::wait;
 use crate::taurusdb::config::attrs as settings;
 use crate::taurusdb::pause::model::{PauseState, REPLACING, attrs};
-use crate::tf::attr::Attr;
-use crate::tf::diagnostics::Diagnostic;
-use crate::tf::path::AttrPath;
+use taurusdb_api::wait;
+use tfplugin::tf::attr::Attr;
+use tfplugin::tf::diagnostics::Diagnostic;
+use tfplugin::tf::path::AttrPath;
 
 /// What a plan does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,7 +119,7 @@ mod tests {
 
     use super::*;
     use crate::taurusdb::pause::model::Triggers;
-    use crate::tf::value::Value;
+    use tfplugin::tf::value::Value;
 
     fn known(text: &str) -> Attr<String> {
         Attr::Known(text.to_string())

@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use crate::duration::parse_go_duration;
-use crate::taurusdb::api::endpoint;
 use crate::taurusdb::pause::model::{PauseState, attrs};
-use crate::tf::attr::Attr;
-use crate::tf::diagnostics::{Diagnostic, Diagnostics};
-use crate::tf::path::AttrPath;
+use stdx::duration::parse_go_duration;
+use taurusdb_api::endpoint;
+use tfplugin::tf::attr::Attr;
+use tfplugin::tf::diagnostics::{Diagnostic, Diagnostics};
+use tfplugin::tf::path::AttrPath;
 
 /// The API's rule for task names: 3 to 128 of A-Z a-z 0-9 and `_`.
 pub fn task_name_problem(name: &str) -> Option<String> {

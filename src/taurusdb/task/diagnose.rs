@@ -8,15 +8,15 @@
 
 use std::time::Duration;
 
-use crate::taurusdb::api::wait::WaitError;
-use crate::taurusdb::api::{ApiError, TaskRef};
 use crate::taurusdb::config::{attrs as settings, hint_all};
 use crate::taurusdb::printable::printable;
 use crate::taurusdb::task::Action;
 use crate::taurusdb::task::attrs;
 use crate::taurusdb::task::flight::Busy;
-use crate::tf::diagnostics::Diagnostic;
-use crate::tf::path::AttrPath;
+use taurusdb_api::wait::WaitError;
+use taurusdb_api::{ApiError, TaskRef};
+use tfplugin::tf::diagnostics::Diagnostic;
+use tfplugin::tf::path::AttrPath;
 
 /// What the provider was doing with a task when the API failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -33,10 +33,10 @@ use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use crate::taurusdb::api::wait::WaitPolicy;
-use crate::taurusdb::api::{ApiClient, ClientId, TaskRef};
 use crate::taurusdb::task::Action;
 use crate::taurusdb::task::job::{self, Happened, JobEvent};
+use taurusdb_api::wait::WaitPolicy;
+use taurusdb_api::{ApiClient, ClientId, TaskRef};
 
 /// Which flight a call joins: one per client and task at a time.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

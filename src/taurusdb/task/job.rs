@@ -17,13 +17,13 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::taurusdb::api::deadline::{DeadlineToken, deadline_after};
-use crate::taurusdb::api::wait::{self, WaitError, WaitEvent, WaitPolicy, WaitTarget};
-use crate::taurusdb::api::{ApiClient, ApiError, JobStarted, TaskRef};
 use crate::taurusdb::task::diagnose::{self, Aftermath, Operation};
 use crate::taurusdb::task::flight::{self, Busy, Message};
 use crate::taurusdb::task::{Action, refused};
-use crate::tf::diagnostics::{Diagnostic, Diagnostics};
+use taurusdb_api::deadline::{DeadlineToken, deadline_after};
+use taurusdb_api::wait::{self, WaitError, WaitEvent, WaitPolicy, WaitTarget};
+use taurusdb_api::{ApiClient, ApiError, JobStarted, TaskRef};
+use tfplugin::tf::diagnostics::{Diagnostic, Diagnostics};
 
 /// Sends the request that starts `action`'s job.
 async fn start(

@@ -10,7 +10,7 @@ pub mod flight;
 pub mod job;
 pub mod refused;
 
-use crate::taurusdb::api::wait::TargetStage;
+use taurusdb_api::wait::TargetStage;
 
 /// The attributes that name a task, the same in every schema that names one.
 pub mod attrs {

@@ -9,8 +9,8 @@
 
 use tokio_util::sync::CancellationToken;
 
-use crate::taurusdb::api::wait::TargetStage;
-use crate::taurusdb::api::{ApiClient, ApiError, TaskRef};
+use taurusdb_api::wait::TargetStage;
+use taurusdb_api::{ApiClient, ApiError, TaskRef};
 
 /// Whether a refusal could mean the task already reads the target stage: a 4xx that is
 /// not throttling, "busy", an authentication failure or "no such instance/task".

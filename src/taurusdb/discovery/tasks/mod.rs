@@ -9,14 +9,14 @@ pub mod model;
 use crate::taurusdb::discovery::filter::{TaskFilter, name_regex};
 use crate::taurusdb::discovery::{Provider, validate_instance};
 use crate::taurusdb::task::diagnose;
-use crate::tf::attr::Attr;
-use crate::tf::data_source::{DataReadResponse, DataSource};
-use crate::tf::diagnostics::{Diagnostic, Diagnostics};
-use crate::tf::path::AttrPath;
-use crate::tf::provider::RequestContext;
-use crate::tf::schema::Schema;
-use crate::tf::value::Value;
 use model::{TYPE_NAME, TasksConfig, attrs};
+use tfplugin::tf::attr::Attr;
+use tfplugin::tf::data_source::{DataReadResponse, DataSource};
+use tfplugin::tf::diagnostics::{Diagnostic, Diagnostics};
+use tfplugin::tf::path::AttrPath;
+use tfplugin::tf::provider::RequestContext;
+use tfplugin::tf::schema::Schema;
+use tfplugin::tf::value::Value;
 
 pub struct ReplicationTasks {
     schema: Schema,

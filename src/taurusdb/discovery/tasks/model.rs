@@ -1,12 +1,12 @@
 //! The `taurusdb_replication_tasks` data source's schema and its typed configuration and
 //! results: attribute names live here once.
 
-use crate::taurusdb::api::Replication;
-use crate::tf::attr::Attr;
-use crate::tf::diagnostics::Diagnostic;
-use crate::tf::schema::{Attribute, Block, Nesting, Presence, Schema};
-use crate::tf::types::Type;
-use crate::tf::value::Value;
+use taurusdb_api::Replication;
+use tfplugin::tf::attr::Attr;
+use tfplugin::tf::diagnostics::Diagnostic;
+use tfplugin::tf::schema::{Attribute, Block, Nesting, Presence, Schema};
+use tfplugin::tf::types::Type;
+use tfplugin::tf::value::Value;
 
 pub const TYPE_NAME: &str = "taurusdb_replication_tasks";
 
@@ -189,8 +189,8 @@ mod tests {
         };
         let state = config.to_state(&[&task]);
         let ty = schema().value_type().clone();
-        let bytes = crate::tf::value::encode_msgpack(&state, &ty).expect("encodes");
-        let back = crate::tf::value::decode_msgpack(&bytes, &ty).expect("decodes");
+        let bytes = tfplugin::tf::value::encode_msgpack(&state, &ty).expect("encodes");
+        let back = tfplugin::tf::value::decode_msgpack(&bytes, &ty).expect("decodes");
         assert_eq!(back, state);
         let Some(Value::List(tasks)) = state.attr(attrs::TASKS) else {
             panic!("a list of tasks");
