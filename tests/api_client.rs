@@ -167,9 +167,10 @@ async fn aksk_requests_are_signed_and_accepted() {
         assert_eq!(request.header("x-auth-token"), None);
         assert!(!auth.contains(SK));
     }
-    let signed =
-        signer::parse_authorization(sim.requests()[0].header("authorization").unwrap_or(""))
-            .expect("parsable");
+    let signed = taurusdb_sim::signature::parse_authorization(
+        sim.requests()[0].header("authorization").unwrap_or(""),
+    )
+    .expect("parsable");
     assert_eq!(
         signed.signed_headers,
         ["content-type", "host", "x-project-id", "x-sdk-date"]

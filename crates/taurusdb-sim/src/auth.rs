@@ -19,6 +19,8 @@ use super::temporary::{TemporaryKey, constant_time_eq};
 use taurusdb_api::Secret;
 use taurusdb_api::signer;
 
+use crate::signature;
+
 /// The path of the IAM password token endpoint, the one `/v3` path that needs no credentials.
 pub(crate) const IAM_TOKENS_PATH: &str = "/v3/auth/tokens";
 /// IAM's temporary credentials endpoint (`assume_role` and `token` methods).
@@ -170,7 +172,7 @@ fn check_signature(
     now: SystemTime,
     issued: &impl Issued,
 ) -> Result<(), ApiError> {
-    let parsed = signer::parse_authorization(authorization).ok_or_else(|| {
+    let parsed = signature::parse_authorization(authorization).ok_or_else(|| {
         tracing::debug!("AK/SK authentication failed: malformed Authorization header");
         ApiError::SignatureInvalid
     })?;
@@ -221,7 +223,7 @@ fn check_signature(
         .iter()
         .filter_map(|(name, value)| value.to_str().ok().map(|v| (name.as_str(), v)))
         .collect();
-    signer::verify(
+    signature::verify(
         authorization,
         secret_key,
         request.method,
@@ -237,7 +239,7 @@ fn check_signature(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .trim();
-    signer::check_date_skew(date, now, signer::MAX_CLOCK_SKEW).map_err(|e| fail(&e))
+    signature::check_date_skew(date, now, signature::MAX_CLOCK_SKEW).map_err(|e| fail(&e))
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@
 //! most recent, bodies cut, nothing but method, path and status of one that failed
 //! authentication), and lets tests inject faults (canned replies, throttling, slow or hung
 //! requests, dropped connections) to exercise client error handling. It authenticates like the API gateway
-//! (`X-Auth-Token`, or AK/SK `SDK-HMAC-SHA256` signatures verified with the provider's own
-//! signer, temporary keys included), issues tokens like IAM (`POST /v3/auth/tokens`, OIDC
+//! (`X-Auth-Token`, or AK/SK `SDK-HMAC-SHA256` signatures verified in [`signature`] on the provider's own
+//! signer's canonical form, temporary keys included), issues tokens like IAM (`POST /v3/auth/tokens`, OIDC
 //! id token exchange), temporary credentials like IAM `securitytokens`, STS `AssumeAgency` and
 //! the ECS metadata service, looks projects up by region name, and runs pause/resume as jobs
 //! that can be scripted to stay hidden, run for a while, fail, or never end ([`JobPlan`]).
@@ -36,6 +36,7 @@ mod projects;
 mod record;
 mod routes;
 mod securitytokens;
+pub mod signature;
 mod state;
 mod sts;
 mod temporary;
