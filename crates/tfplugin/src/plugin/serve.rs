@@ -54,6 +54,8 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
     #[error("could not describe the services for reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+    #[error("could not start the async runtime: {0}")]
+    Runtime(io::Error),
 }
 
 /// How long responses may still be sent once in-flight work has been cancelled.

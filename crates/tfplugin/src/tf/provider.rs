@@ -87,15 +87,48 @@ pub struct ImportResponse {
 pub trait Resource: Send + Sync + 'static {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> &Schema;
-    /// Static checks of a configuration; values may be unknown.
-    fn validate(&self, config: &Value) -> Diagnostics;
+    /// Static checks of a configuration; values may be unknown. None by default.
+    fn validate(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
     async fn plan(&self, ctx: &RequestContext, req: PlanRequest) -> PlanResponse;
     async fn apply(&self, ctx: &RequestContext, req: ApplyRequest) -> ApplyResponse;
-    async fn read(&self, ctx: &RequestContext, req: ReadRequest) -> ReadResponse;
-    async fn import(&self, ctx: &RequestContext, id: &str) -> ImportResponse;
+    /// Refreshes the state; by default it stays what it was (nothing remote to read).
+    async fn read(&self, _ctx: &RequestContext, req: ReadRequest) -> ReadResponse {
+        ReadResponse {
+            new_state: req.current,
+            private: req.private,
+            diagnostics: Diagnostics::new(),
+        }
+    }
+    /// `terraform import`; by default the type cannot be imported.
+    async fn import(&self, _ctx: &RequestContext, _id: &str) -> ImportResponse {
+        ImportResponse {
+            state: None,
+            diagnostics: Diagnostic::error(
+                "Import not supported",
+                format!("{} cannot be imported.", self.type_name()),
+            )
+            .into(),
+        }
+    }
     /// Brings state stored at `version` (already decoded with the current schema's
-    /// type) to the current version.
-    fn upgrade(&self, version: i64, state: Value) -> Result<Value, Diagnostics>;
+    /// type) to the current version. By default only the current version is known.
+    fn upgrade(&self, version: i64, state: Value) -> Result<Value, Diagnostics> {
+        let current = self.schema().version;
+        if version == current {
+            return Ok(state);
+        }
+        Err(Diagnostic::error(
+            "Unsupported state version",
+            format!(
+                "The state of this {} was stored at version {version}; this provider \
+                 knows version {current}.",
+                self.type_name()
+            ),
+        )
+        .into())
+    }
 
     /// The identity schema (Terraform 1.12+, OpenTofu 1.12+), if the type has one. With
     /// one, the service sends [`identity_of`](Self::identity_of) the state after every
@@ -158,6 +191,12 @@ pub trait Provider: Send + Sync + 'static {
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
         Vec::new()
     }
-    fn validate(&self, config: &Value) -> Diagnostics;
-    async fn configure(&self, ctx: &RequestContext, config: &Value) -> Diagnostics;
+    /// Static checks of the provider block; none by default.
+    fn validate(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+    /// Takes the provider block's values; nothing to configure by default.
+    async fn configure(&self, _ctx: &RequestContext, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
 }
