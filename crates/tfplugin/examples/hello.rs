@@ -59,10 +59,6 @@ impl Resource for Greeting {
 pub struct Hello;
 
 impl Provider for Hello {
-    fn schema(&self) -> &Schema {
-        static EMPTY: LazyLock<Schema> = LazyLock::new(|| Schema::new(0, Block::default()));
-        &EMPTY
-    }
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
         vec![Arc::new(Greeting)]
     }

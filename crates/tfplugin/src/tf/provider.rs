@@ -177,7 +177,12 @@ pub trait Resource: Send + Sync + 'static {
 /// A provider: its configuration block and the resource types it serves.
 #[tonic::async_trait]
 pub trait Provider: Send + Sync + 'static {
-    fn schema(&self) -> &Schema;
+    /// The provider block; an empty one by default.
+    fn schema(&self) -> &Schema {
+        static EMPTY: std::sync::LazyLock<Schema> =
+            std::sync::LazyLock::new(|| Schema::new(0, crate::tf::schema::Block::default()));
+        &EMPTY
+    }
     fn resources(&self) -> Vec<Arc<dyn Resource>>;
     /// The action types it offers (Terraform 1.14+); none unless it says so.
     fn actions(&self) -> Vec<Arc<dyn Action>> {
