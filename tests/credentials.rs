@@ -118,7 +118,7 @@ fn signed_by(request: &RecordedRequest) -> String {
     let authorization = request
         .header("authorization")
         .unwrap_or_else(|| panic!("{} {} is not signed", request.method, request.path));
-    signer::parse_authorization(authorization)
+    taurusdb_sim::signature::parse_authorization(authorization)
         .unwrap_or_else(|| panic!("unparsable Authorization {authorization:?}"))
         .access_key
 }
@@ -127,7 +127,7 @@ fn signed_by(request: &RecordedRequest) -> String {
 fn signs_security_token(request: &RecordedRequest) -> bool {
     let signed = request
         .header("authorization")
-        .and_then(signer::parse_authorization)
+        .and_then(taurusdb_sim::signature::parse_authorization)
         .is_some_and(|p| p.signed_headers.iter().any(|h| h == "x-security-token"));
     signed
         && request
