@@ -8,8 +8,8 @@ use crate::common;
 
 use common::process::{self, HANG_GUARD};
 use common::*;
+use taurusdb_api::job::JobKind;
 use taurusdb_provider::taurusdb::action::model::{self, PAUSE_TYPE_NAME, RESUME_TYPE_NAME};
-use taurusdb_provider::taurusdb::task::Action;
 use taurusdb_sim::{Fault, FaultKind, JobOutcome, JobPlan};
 use tfplugin::proto::tfplugin6 as pb;
 use tfplugin::proto::tfplugin6::provider_client::ProviderClient;
@@ -21,7 +21,7 @@ const UNKNOWN_INSTANCE: &str = "0000000000000000000000000000000in07";
 
 fn action_type() -> Type {
     // Both actions share one configuration shape.
-    model::schema(Action::Pause).value_type().clone()
+    model::schema(JobKind::Pause).value_type().clone()
 }
 
 /// An action configuration for the seeded task, with `extra` set and the rest null.

@@ -768,7 +768,7 @@ mod one_job_per_task {
 
     use super::*;
     use taurusdb_api::TaskRef;
-    use taurusdb_provider::taurusdb::task::flight::until_callers;
+    use taurusdb_api::job::flight::until_callers;
 
     /// Until the calls for `task` under way satisfy `enough`; a minute at most, so a
     /// broken fix fails instead of hanging.
@@ -834,7 +834,7 @@ mod replaced_after_an_interrupted_pause {
 
     use super::*;
     use taurusdb_api::TaskRef;
-    use taurusdb_provider::taurusdb::task::flight::until_callers;
+    use taurusdb_api::job::flight::until_callers;
 
     fn config_for(name: &str) -> Value {
         resource_value(&[

@@ -817,13 +817,13 @@ async fn reflection_lists_and_describes_both_services() {
 async fn a_watch_nobody_reads_keeps_a_bounded_backlog_and_its_outcome() {
     use futures_util::StreamExt as _;
     use std::time::Duration;
+    use taurusdb_api::job::JobKind;
     use taurusdb_api::poll_schedule::PollSchedule;
     use taurusdb_api::wait::WaitPolicy;
     use taurusdb_api::{ApiClient, ClientConfig, Credentials, Secret};
     use taurusdb_provider::taurusdb::grpc::access::Access;
     use taurusdb_provider::taurusdb::grpc::request::JobCall;
     use taurusdb_provider::taurusdb::grpc::run::{self, JobSpec};
-    use taurusdb_provider::taurusdb::task::Action;
 
     let sim = start_sim().await;
     sim.set_job_plan(job_plan(JobOutcome::Never, 0));
@@ -840,7 +840,7 @@ async fn a_watch_nobody_reads_keeps_a_bounded_backlog_and_its_outcome() {
         growth: 0.5,
     };
     let spec = JobSpec {
-        action: Action::Pause,
+        kind: JobKind::Pause,
         call: JobCall {
             task: task_on_instance(TASK),
             wait: true,
@@ -911,7 +911,7 @@ mod one_job_per_task {
 
     use super::*;
     use taurusdb_api::TaskRef;
-    use taurusdb_provider::taurusdb::task::flight::until_callers;
+    use taurusdb_api::job::flight::until_callers;
 
     /// Until the calls for `task` under way satisfy `enough`; a minute at most, so a
     /// broken fix fails instead of hanging.

@@ -148,10 +148,8 @@ async fn a_throttled_task_list_slows_the_poller_instead_of_failing_the_wait() {
 async fn a_job_tells_its_observer_the_start_the_job_and_the_stage_in_order() {
     use std::sync::Mutex;
     use taurusdb_api::TaskRef;
+    use taurusdb_api::job::{self, JobEvent, JobKind, JobRequest};
     use taurusdb_api::wait::WaitEvent;
-    use taurusdb_provider::taurusdb::task::Action;
-    use taurusdb_provider::taurusdb::task::diagnose::Aftermath;
-    use taurusdb_provider::taurusdb::task::job::{self, JobEvent, JobRequest};
 
     let sim = start_sim().await;
     // Visible after one poll, then Running once, then Completed (the stage turns Paused).
@@ -163,23 +161,16 @@ async fn a_job_tells_its_observer_the_start_the_job_and_the_stage_in_order() {
     });
     let api = api(&sim, 5);
     let task = TaskRef::new(PROJECT, INSTANCE, TASK);
-    let aftermath = Aftermath {
-        bound: "timeout".into(),
-        if_uncertain: "",
-        if_not_sent: "",
-        if_job_failed: |_| String::new(),
-    };
     let events = Mutex::new(Vec::new());
     let observer = |event: JobEvent| events.lock().expect("events").push(event);
     let outcome = job::run(
         &api,
         JobRequest {
-            action: Action::Pause,
+            kind: JobKind::Pause,
             task: &task,
             timeout: Duration::from_secs(60),
             wait: Some(fast_waits()),
             gone_ends_it: false,
-            aftermath: &aftermath,
             observer: Some(&observer),
         },
         &CancellationToken::new(),
@@ -188,7 +179,6 @@ async fn a_job_tells_its_observer_the_start_the_job_and_the_stage_in_order() {
     let job::JobOutcome::Done { job_id, stage, .. } = outcome else {
         panic!("paused expected, got {outcome:?}");
     };
-    let job_id = job_id.expect("a job ID");
     assert_eq!(stage.as_deref(), Some("Paused"));
     let events = events.into_inner().expect("events");
     assert_eq!(

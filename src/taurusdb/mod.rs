@@ -8,7 +8,6 @@ pub mod discovery;
 pub mod grpc;
 pub mod handle;
 pub mod pause;
-pub mod printable;
 pub mod provider;
 pub mod serve_clients;
 pub mod task;

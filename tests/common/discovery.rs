@@ -3,7 +3,7 @@
 
 use futures_util::StreamExt as _;
 use taurusdb_provider::taurusdb::discovery::{list, tasks};
-use taurusdb_provider::taurusdb::pause::identity;
+use taurusdb_provider::taurusdb::task::identity;
 use tfplugin::proto::tfplugin6 as pb;
 use tfplugin::tf::types::Type;
 use tfplugin::tf::value::Value;

@@ -5,8 +5,10 @@
 //!   blocking on a FIFO, capped, off the async workers when inside the runtime);
 //! - [`calendar`]: UTC dates of `SystemTime`s, for timestamps in logs, signatures and
 //!   the simulator;
-//! - [`duration`]: Go's duration grammar, for `timeouts` and the command line.
+//! - [`duration`]: Go's duration grammar, for `timeouts` and the command line;
+//! - [`printable`]: the service's text made safe for a person's terminal.
 
 pub mod calendar;
 pub mod duration;
+pub mod printable;
 pub mod regular_file;

@@ -4,7 +4,7 @@
 //!
 //! Validation is the resource's, at the same attributes. Plan calls no API but says
 //! what a create's plan would (no credentials, no endpoint, no project). Invoke runs the
-//! one job flow ([`task::job`](crate::taurusdb::task::job)) and narrates it
+//! one job flow ([`taurusdb_api::job`]) and narrates it
 //! ([`narrate`]); what the flow ends with becomes the diagnostics of the Completed event.
 //! An action keeps no state, so a pause that may or may not have happened says so, with
 //! the job ID when one is known, and what to do next.
@@ -16,11 +16,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::taurusdb::handle::ProviderHandle;
-use crate::taurusdb::task::Action;
-use crate::taurusdb::task::diagnose::{self, Aftermath};
-use crate::taurusdb::task::job::{self, JobOutcome, JobRequest};
+use crate::taurusdb::task::diagnose::{self, Aftermath, Operation, Worded};
 use model::{ActionConfig, attrs};
 use narrate::Narrator;
+use taurusdb_api::job::{self, JobKind, JobRequest};
 use taurusdb_api::wait::WaitPolicy;
 use taurusdb_api::{ApiClient, TaskRef};
 use tfplugin::tf::action::{Action as TfAction, Progress};
@@ -32,7 +31,7 @@ use tfplugin::tf::value::Value;
 
 /// One replication action: a pause or a resume of a task.
 pub struct ReplicationAction {
-    action: Action,
+    kind: JobKind,
     schema: Schema,
     provider: Arc<ProviderHandle>,
     wait_policy: WaitPolicy,
@@ -47,10 +46,10 @@ struct Run {
 }
 
 impl ReplicationAction {
-    pub fn new(action: Action, provider: Arc<ProviderHandle>, wait_policy: WaitPolicy) -> Self {
+    pub fn new(kind: JobKind, provider: Arc<ProviderHandle>, wait_policy: WaitPolicy) -> Self {
         Self {
-            action,
-            schema: model::schema(action),
+            kind,
+            schema: model::schema(kind),
             provider,
             wait_policy,
         }
@@ -58,10 +57,10 @@ impl ReplicationAction {
 
     /// The pause and the resume action of a provider.
     pub fn both(provider: &Arc<ProviderHandle>, wait_policy: WaitPolicy) -> Vec<Arc<dyn TfAction>> {
-        [Action::Pause, Action::Resume]
+        [JobKind::Pause, JobKind::Resume]
             .into_iter()
-            .map(|action| {
-                Arc::new(Self::new(action, provider.clone(), wait_policy)) as Arc<dyn TfAction>
+            .map(|kind| {
+                Arc::new(Self::new(kind, provider.clone(), wait_policy)) as Arc<dyn TfAction>
             })
             .collect()
     }
@@ -113,7 +112,7 @@ impl ReplicationAction {
 #[tonic::async_trait]
 impl TfAction for ReplicationAction {
     fn type_name(&self) -> &'static str {
-        model::type_name(self.action)
+        model::type_name(self.kind)
     }
 
     fn schema(&self) -> &Schema {
@@ -144,25 +143,26 @@ impl TfAction for ReplicationAction {
             Ok(run) => run,
             Err(diagnostics) => return diagnostics,
         };
-        let aftermath = aftermath(self.action);
-        let narrator = Narrator::new(self.action, progress);
+        let narrator = Narrator::new(self.kind, progress);
         let observe = |event| narrator.tell(event);
         let request = JobRequest {
-            action: self.action,
+            kind: self.kind,
             task: &run.task,
             timeout: run.timeout,
             wait: run.waits.then_some(self.wait_policy),
             // A task that does not exist is an error: there was something to do.
             gone_ends_it: false,
-            aftermath: &aftermath,
             observer: Some(&observe),
         };
-        match job::run(&run.client, request, &ctx.cancel).await {
-            JobOutcome::Done { warnings, .. } => warnings,
-            JobOutcome::NotDone { diagnostic, .. } | JobOutcome::Uncertain { diagnostic, .. } => {
-                diagnostic.into()
-            }
-            JobOutcome::Gone(gone) => gone.failure(self.action, &run.task).into(),
+        let outcome = job::run(&run.client, request, &ctx.cancel).await;
+        let op = Operation {
+            kind: self.kind,
+            task: &run.task,
+        };
+        match diagnose::worded(outcome, op, &aftermath(self.kind)) {
+            Worded::Done { warnings, .. } => warnings,
+            Worded::NotDone(diagnostic) | Worded::Uncertain { diagnostic, .. } => diagnostic.into(),
+            Worded::Gone(gone) => diagnose::gone(&gone, op).into(),
         }
     }
 }
@@ -173,9 +173,9 @@ const RESUME_UNCERTAIN: &str = "An action keeps no record: check the task's stag
      action again (a resume of a task that already runs ends well).";
 
 /// What a failed or unsure action leaves behind, in an action's words.
-fn aftermath(action: Action) -> Aftermath {
-    match action {
-        Action::Pause => Aftermath {
+fn aftermath(kind: JobKind) -> Aftermath {
+    match kind {
+        JobKind::Pause => Aftermath {
             bound: attrs::TIMEOUT.to_string(),
             if_uncertain: PAUSE_UNCERTAIN,
             if_not_sent: "Nothing was paused",
@@ -186,7 +186,7 @@ fn aftermath(action: Action) -> Aftermath {
                 )
             },
         },
-        Action::Resume => Aftermath {
+        JobKind::Resume => Aftermath {
             bound: attrs::TIMEOUT.to_string(),
             if_uncertain: RESUME_UNCERTAIN,
             if_not_sent: "Nothing was resumed",

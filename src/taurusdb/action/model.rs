@@ -11,9 +11,9 @@ use crate::taurusdb::config::attrs as settings;
 use crate::taurusdb::pause::model::{
     DEFAULT_TIMEOUT, DEFAULT_TIMEOUT_TEXT, DEFAULT_WAIT_FOR_COMPLETION,
 };
-use crate::taurusdb::pause::validate;
-use crate::taurusdb::task::Action;
+use crate::taurusdb::task::validate;
 use taurusdb_api::TaskRef;
+use taurusdb_api::job::JobKind;
 use tfplugin::tf::attr::Attr;
 use tfplugin::tf::diagnostics::{Diagnostic, Diagnostics};
 use tfplugin::tf::path::AttrPath;
@@ -30,26 +30,26 @@ pub mod attrs {
     pub const TIMEOUT: &str = "timeout";
 }
 
-/// The action type that runs `action` on a task.
-pub fn type_name(action: Action) -> &'static str {
-    match action {
-        Action::Pause => PAUSE_TYPE_NAME,
-        Action::Resume => RESUME_TYPE_NAME,
+/// The action type that runs a `kind` job on a task.
+pub fn type_name(kind: JobKind) -> &'static str {
+    match kind {
+        JobKind::Pause => PAUSE_TYPE_NAME,
+        JobKind::Resume => RESUME_TYPE_NAME,
     }
 }
 
-pub fn schema(action: Action) -> Schema {
-    let verb = action.verb();
+pub fn schema(kind: JobKind) -> Schema {
+    let verb = kind.verb();
     let string = |name, presence| Attribute::new(name, Type::String, presence);
-    let (target, description) = match action {
-        Action::Pause => (
+    let (target, description) = match kind {
+        JobKind::Pause => (
             "reads `Paused`",
             "Pauses a TaurusDB HTAP (StarRocks) data synchronization task and, by default, \
              waits until it reads `Paused`, showing progress as it goes. An action keeps \
              nothing in state: run it before a migration (`action_trigger`) or on demand \
              (`terraform apply -invoke`).",
         ),
-        Action::Resume => (
+        JobKind::Resume => (
             "runs again, no longer reading `Paused`",
             "Resumes a paused TaurusDB HTAP (StarRocks) data synchronization task and, by \
              default, waits until it runs again, showing progress as it goes. An action \
@@ -185,7 +185,7 @@ mod tests {
     use super::*;
 
     fn config(attrs: &[(&str, Value)]) -> ActionConfig {
-        let Type::Object(fields) = schema(Action::Pause).value_type().clone() else {
+        let Type::Object(fields) = schema(JobKind::Pause).value_type().clone() else {
             panic!("object")
         };
         let mut values: std::collections::BTreeMap<String, Value> =

@@ -4,24 +4,23 @@
 
 use std::sync::OnceLock;
 
-use crate::taurusdb::printable::printable;
-use crate::taurusdb::task::Action;
-use crate::taurusdb::task::job::JobEvent;
+use stdx::printable::printable;
+use taurusdb_api::job::{JobEvent, JobKind};
 use taurusdb_api::wait::WaitEvent;
 use tfplugin::tf::action::Progress;
 
 /// Turns job events into progress lines; the job flow's observer.
 pub struct Narrator<'a> {
-    action: Action,
+    kind: JobKind,
     progress: &'a Progress,
     /// The job's ID, once the service started it.
     job_id: OnceLock<String>,
 }
 
 impl<'a> Narrator<'a> {
-    pub fn new(action: Action, progress: &'a Progress) -> Self {
+    pub fn new(kind: JobKind, progress: &'a Progress) -> Self {
         Self {
-            action,
+            kind,
             progress,
             job_id: OnceLock::new(),
         }
@@ -35,13 +34,13 @@ impl<'a> Narrator<'a> {
     fn line(&self, event: JobEvent) -> String {
         match event {
             JobEvent::Started { job_id } => {
-                let line = format!("{} requested, job {job_id}", self.action.verb());
+                let line = format!("{} requested, job {job_id}", self.kind.verb());
                 let _ = self.job_id.set(job_id);
                 line
             }
-            JobEvent::AlreadyThere { stage } => match self.action {
-                Action::Pause => format!("task already paused (stage {stage})"),
-                Action::Resume => format!("task already running (stage {stage})"),
+            JobEvent::AlreadyThere { stage } => match self.kind {
+                JobKind::Pause => format!("task already paused (stage {stage})"),
+                JobKind::Resume => format!("task already running (stage {stage})"),
             },
             JobEvent::Wait(WaitEvent::Job { status, progress }) => {
                 let job = self.job_id.get().map(String::as_str).unwrap_or("?");
@@ -63,7 +62,7 @@ mod tests {
     #[test]
     fn each_event_is_one_line_naming_the_job() {
         let (progress, reader) = progress_channel(16);
-        let narrator = Narrator::new(Action::Pause, &progress);
+        let narrator = Narrator::new(JobKind::Pause, &progress);
         narrator.tell(JobEvent::Started {
             job_id: "j-1".into(),
         });
@@ -95,7 +94,7 @@ mod tests {
             reader.try_next().as_deref(),
             Some("task stage Paused\\u{1b}[2J\\nforged")
         );
-        let resume = Narrator::new(Action::Resume, &progress);
+        let resume = Narrator::new(JobKind::Resume, &progress);
         resume.tell(JobEvent::AlreadyThere {
             stage: "Incremental".into(),
         });

@@ -18,14 +18,13 @@ use std::collections::VecDeque;
 use futures_util::StreamExt as _;
 use tokio_util::sync::CancellationToken;
 
-use crate::taurusdb::discovery::filter::TaskFilter;
 use crate::taurusdb::discovery::{Instance, Provider, validate_instance};
-use crate::taurusdb::pause::identity;
-use crate::taurusdb::pause::model::{ImportId, TYPE_NAME};
-use crate::taurusdb::pause::validate::task_name_problem;
-use crate::taurusdb::printable::printable;
-use crate::taurusdb::task::attrs;
+use crate::taurusdb::pause::model::{PauseState, TYPE_NAME};
 use crate::taurusdb::task::diagnose;
+use crate::taurusdb::task::{ImportId, attrs};
+use stdx::printable::printable;
+use taurusdb_api::filter::TaskFilter;
+use taurusdb_api::names::task_name_problem;
 use taurusdb_api::pages::TaskPages;
 use taurusdb_api::{ApiClient, Replication, UnreadableTasks};
 use tfplugin::tf::attr::Attr;
@@ -218,19 +217,19 @@ impl Listing {
 
     /// The event for one task.
     fn result(&self, task: Replication) -> ListEvent {
-        let mut state = ImportId {
+        let import = ImportId {
             project_id: Some(self.instance.project_id.clone()),
             instance_id: self.instance.instance_id.clone(),
             task_name: task.task_name.clone(),
-        }
-        .into_state(Attr::Null);
+        };
+        let mut state = PauseState::from_import(import, Attr::Null);
         state.id = state.derived_id();
         state.stage = task.stage.clone().into();
         let display_name = printable(&match &task.stage {
             Some(stage) => format!("{} ({stage})", task.task_name),
             None => task.task_name.clone(),
         });
-        let event = ListEvent::found(identity::of(&state), display_name);
+        let event = ListEvent::found(state.identity(), display_name);
         if self.include_resource_object {
             event.with_object(state.to_value())
         } else {

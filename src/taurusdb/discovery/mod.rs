@@ -1,9 +1,8 @@
 //! Finding tasks rather than changing them: the `taurusdb_replication_tasks` data source
 //! ([`tasks`]) and the `taurusdb_replication_pause` list resource for `terraform query`
 //! ([`list`]). Both name an instance (its project defaulting to the provider's) and filter
-//! its tasks ([`filter`]); neither calls anything but the list API.
+//! its tasks ([`taurusdb_api::filter`]); neither calls anything but the list API.
 
-pub mod filter;
 pub mod list;
 pub mod tasks;
 
@@ -11,9 +10,9 @@ use std::sync::Arc;
 
 use crate::taurusdb::config::attrs as settings;
 use crate::taurusdb::handle::ProviderHandle;
-use crate::taurusdb::pause::validate::instance_id_problem;
 use crate::taurusdb::task::attrs;
 use taurusdb_api::ApiClient;
+use taurusdb_api::names::instance_id_problem;
 use tfplugin::tf::attr::Attr;
 use tfplugin::tf::diagnostics::{Diagnostic, Diagnostics};
 use tfplugin::tf::path::AttrPath;

@@ -1,7 +1,7 @@
 //! What the job flow and the API client return, as the typed API's messages.
 
 use crate::proto::replication::v1 as pb;
-use crate::taurusdb::task::job::JobEvent;
+use taurusdb_api::job::JobEvent;
 use taurusdb_api::wait::WaitEvent;
 use taurusdb_api::wire::{Job, Replication};
 

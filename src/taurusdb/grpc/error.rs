@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use crate::taurusdb::task::job::Failure;
 use taurusdb_api::ApiError;
+use taurusdb_api::job::{Gone, NotDone, Uncertain};
 
 /// A failed call.
 #[derive(Debug, thiserror::Error)]
@@ -43,14 +43,38 @@ pub enum CallError {
 /// A pause or resume that did not end well, and what is known of what it did.
 #[derive(Debug)]
 pub struct JobFailure {
-    pub outcome: Outcome,
-    /// The job the service started, when known.
-    pub job_id: Option<String>,
-    pub cause: Failure,
+    pub failed: Failed,
     /// The server was shutting down (rather than the client going away).
     pub shutting_down: bool,
     /// What happened, in full.
     pub message: String,
+}
+
+/// How a pause or resume failed: the job flow's typed outcome.
+#[derive(Debug)]
+pub enum Failed {
+    NotDone(NotDone),
+    Uncertain(Uncertain),
+    /// The task or its instance does not exist.
+    Gone(Gone),
+}
+
+impl Failed {
+    /// What it left behind.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Failed::NotDone(_) | Failed::Gone(Gone::Refused(_)) => Outcome::NotDone,
+            Failed::Uncertain(_) | Failed::Gone(Gone::DuringWait) => Outcome::Uncertain,
+        }
+    }
+
+    /// The job the service started, when known.
+    pub fn job_id(&self) -> Option<&str> {
+        match self {
+            Failed::Uncertain(uncertain) => uncertain.job_id(),
+            Failed::NotDone(_) | Failed::Gone(_) => None,
+        }
+    }
 }
 
 /// What a failed pause or resume left behind.

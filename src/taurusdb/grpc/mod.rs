@@ -4,11 +4,12 @@
 //!
 //! It acts with the server's own TaurusDB configuration ([`access`]), never with a
 //! client's, and reuses the provider's API client, retries, waits and "nothing lost"
-//! rules through the shared job flow ([`crate::taurusdb::task::job`]); it re-implements
-//! none of them. One file per concern: [`request`] checks fields, [`run`] runs a job,
+//! rules through the shared job flow ([`taurusdb_api::job`]); it re-implements none of
+//! them. One file per concern: [`request`] checks fields, [`run`] runs a job,
 //! [`events`] carries a watched job's events to its client within a bound,
-//! [`convert`] builds messages, [`error`] and [`status`] turn failures into statuses a
-//! client can act on, [`service`] ties them together. Nothing in `plugin/` or `tf/`
+//! [`convert`] builds messages, [`words`] says what a job's outcome means, [`error`]
+//! and [`status`] turn failures into statuses a client can act on, [`service`] ties
+//! them together. Nothing in `plugin/` or `tf/`
 //! imports it; `lib.rs` hands it to the server as routes.
 
 pub mod access;
@@ -19,6 +20,7 @@ pub mod request;
 pub mod run;
 pub mod service;
 pub mod status;
+pub mod words;
 
 pub use access::{ApiSetup, ApiSetupError, ServerApi};
 pub use service::ReplicationService;

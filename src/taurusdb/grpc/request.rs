@@ -6,10 +6,10 @@ use std::time::Duration;
 use tonic::metadata::MetadataMap;
 
 use crate::proto::replication::v1 as pb;
-use crate::taurusdb::discovery::filter::{TaskFilter, name_regex};
 use crate::taurusdb::grpc::error::CallError;
-use crate::taurusdb::pause::validate::{instance_id_problem, task_name_problem};
 use taurusdb_api::TaskRef;
+use taurusdb_api::filter::{TaskFilter, name_regex};
+use taurusdb_api::names::{instance_id_problem, task_name_problem};
 
 /// The request fields, as errors name them.
 pub mod fields {

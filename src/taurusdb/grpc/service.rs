@@ -1,6 +1,7 @@
 //! The `taurusdb.replication.v1.Replication` service: each RPC checks its request,
-//! takes the server's own TaurusDB access, and answers with the provider's job flow and
-//! API client; failures become statuses through [`CallError`].
+//! takes the server's own TaurusDB access, and answers with the job flow
+//! ([`taurusdb_api::job`]) and the API client; failures become statuses through
+//! [`CallError`].
 
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use crate::taurusdb::grpc::convert;
 use crate::taurusdb::grpc::error::CallError;
 use crate::taurusdb::grpc::request::{self, JobCall};
 use crate::taurusdb::grpc::run::{self, EventStream, JobSpec, RunningJob};
-use crate::taurusdb::task::Action;
+use taurusdb_api::job::JobKind;
 
 /// Serves the typed API with the server's own configuration.
 pub struct ReplicationService {
@@ -63,7 +64,7 @@ impl ReplicationService {
     /// The checked job of a Pause/Resume/Watch request.
     async fn job(
         &self,
-        action: Action,
+        kind: JobKind,
         request: &Request<pb::JobRequest>,
     ) -> Result<JobSpec, Status> {
         let arrived = Instant::now();
@@ -76,7 +77,7 @@ impl ReplicationService {
         let left = deadline.map(|d| d.saturating_sub(arrived.elapsed()));
         let call = JobCall::from_request(request.get_ref(), Some(&project), left)?;
         Ok(JobSpec {
-            action,
+            kind,
             call,
             access: access.clone(),
         })
@@ -84,20 +85,20 @@ impl ReplicationService {
 
     async fn run(
         &self,
-        action: Action,
+        kind: JobKind,
         request: Request<pb::JobRequest>,
     ) -> Result<Response<pb::JobResult>, Status> {
-        let spec = self.job(action, &request).await?;
+        let spec = self.job(kind, &request).await?;
         let result = RunningJob::spawn(spec, &self.shutdown).finish().await?;
         Ok(Response::new(result))
     }
 
     async fn watch(
         &self,
-        action: Action,
+        kind: JobKind,
         request: Request<pb::JobRequest>,
     ) -> Result<Response<EventStream>, Status> {
-        let spec = self.job(action, &request).await?;
+        let spec = self.job(kind, &request).await?;
         Ok(Response::new(run::spawn_watched(spec, &self.shutdown)))
     }
 }
@@ -108,14 +109,14 @@ impl Replication for ReplicationService {
         &self,
         request: Request<pb::JobRequest>,
     ) -> Result<Response<pb::JobResult>, Status> {
-        self.run(Action::Pause, request).await
+        self.run(JobKind::Pause, request).await
     }
 
     async fn resume(
         &self,
         request: Request<pb::JobRequest>,
     ) -> Result<Response<pb::JobResult>, Status> {
-        self.run(Action::Resume, request).await
+        self.run(JobKind::Resume, request).await
     }
 
     type WatchPauseStream = EventStream;
@@ -124,7 +125,7 @@ impl Replication for ReplicationService {
         &self,
         request: Request<pb::JobRequest>,
     ) -> Result<Response<Self::WatchPauseStream>, Status> {
-        self.watch(Action::Pause, request).await
+        self.watch(JobKind::Pause, request).await
     }
 
     type WatchResumeStream = EventStream;
@@ -133,7 +134,7 @@ impl Replication for ReplicationService {
         &self,
         request: Request<pb::JobRequest>,
     ) -> Result<Response<Self::WatchResumeStream>, Status> {
-        self.watch(Action::Resume, request).await
+        self.watch(JobKind::Resume, request).await
     }
 
     async fn list_tasks(

@@ -11,9 +11,9 @@ use tonic::metadata::{MetadataMap, MetadataValue};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt as _};
 
-use crate::taurusdb::grpc::error::{CallError, JobFailure, Outcome};
-use crate::taurusdb::task::job::Failure;
+use crate::taurusdb::grpc::error::{CallError, Failed, JobFailure, Outcome};
 use taurusdb_api::ApiError;
+use taurusdb_api::job::{Gone, NotDone, Uncertain};
 use taurusdb_api::wait::WaitError;
 
 /// ErrorInfo's domain.
@@ -141,12 +141,12 @@ fn parts(err: CallError) -> StatusParts {
 
 fn job_parts(failure: JobFailure, message: String) -> StatusParts {
     let JobFailure {
-        outcome,
-        job_id,
-        cause,
+        failed,
         shutting_down,
         ..
     } = failure;
+    let outcome = failed.outcome();
+    let job_id = failed.job_id().map(str::to_string);
     let cancelled = || {
         if shutting_down {
             (Code::Unavailable, "SHUTTING_DOWN".to_string())
@@ -155,36 +155,40 @@ fn job_parts(failure: JobFailure, message: String) -> StatusParts {
         }
     };
     let mut api = ApiFacts::default();
-    let (code, reason) = match &cause {
+    let (code, reason) = match &failed {
         // The request was sent and its answer lost: nobody knows what happened.
-        Failure::Api(err) if outcome == Outcome::Uncertain => {
+        Failed::Uncertain(Uncertain::Request { err, .. }) => {
             api = ApiFacts::of(err);
             let reason = err.code().map_or_else(|| own_reason(err), str::to_string);
             (Code::Unknown, reason)
         }
-        Failure::Api(ApiError::Cancelled | ApiError::Interrupted { .. }) => cancelled(),
-        Failure::Api(err) => {
+        Failed::NotDone(NotDone::Api(ApiError::Cancelled | ApiError::Interrupted { .. }))
+        | Failed::Gone(Gone::Refused(ApiError::Cancelled | ApiError::Interrupted { .. })) => {
+            cancelled()
+        }
+        Failed::NotDone(NotDone::Api(err)) | Failed::Gone(Gone::Refused(err)) => {
             api = ApiFacts::of(err);
             api_code(err)
         }
-        Failure::Busy(_) => (Code::Aborted, "TASK_BUSY".to_string()),
-        Failure::TimedOutBeforeSending => (
+        Failed::NotDone(NotDone::Busy(_)) => (Code::Aborted, "TASK_BUSY".to_string()),
+        Failed::NotDone(NotDone::TimedOutBeforeSending { .. }) => (
             Code::DeadlineExceeded,
             "TIMED_OUT_BEFORE_SENDING".to_string(),
         ),
-        Failure::Wait(WaitError::JobFailed { .. }) => (Code::Aborted, "JOB_FAILED".to_string()),
-        Failure::Wait(WaitError::TaskGone { .. }) => (Code::NotFound, "TASK_GONE".to_string()),
-        Failure::Wait(WaitError::TaskCancelled { .. }) => {
-            (Code::FailedPrecondition, "TASK_CANCELLED".to_string())
-        }
-        Failure::Wait(WaitError::TimedOut { .. }) => {
-            (Code::DeadlineExceeded, "TIMED_OUT".to_string())
-        }
-        Failure::Wait(WaitError::Cancelled) => cancelled(),
-        Failure::Wait(WaitError::Api(err)) => {
-            api = ApiFacts::of(err);
-            api_code(err)
-        }
+        Failed::Gone(Gone::DuringWait) => (Code::NotFound, "TASK_GONE".to_string()),
+        Failed::Uncertain(Uncertain::Wait { err, .. }) => match err {
+            WaitError::JobFailed { .. } => (Code::Aborted, "JOB_FAILED".to_string()),
+            WaitError::TaskGone { .. } => (Code::NotFound, "TASK_GONE".to_string()),
+            WaitError::TaskCancelled { .. } => {
+                (Code::FailedPrecondition, "TASK_CANCELLED".to_string())
+            }
+            WaitError::TimedOut { .. } => (Code::DeadlineExceeded, "TIMED_OUT".to_string()),
+            WaitError::Cancelled => cancelled(),
+            WaitError::Api(err) => {
+                api = ApiFacts::of(err);
+                api_code(err)
+            }
+        },
     };
     StatusParts {
         code,
@@ -457,9 +461,10 @@ mod tests {
     #[test]
     fn a_lost_answer_is_unknown_and_marked_uncertain() {
         let failure = JobFailure {
-            outcome: Outcome::Uncertain,
-            job_id: None,
-            cause: Failure::Api(status(502, None)),
+            failed: Failed::Uncertain(Uncertain::Request {
+                err: status(502, None),
+                timed_out: false,
+            }),
             shutting_down: false,
             message: "The pause may or may not have happened:\n\nHTTP 502".into(),
         };
@@ -499,11 +504,12 @@ mod tests {
     #[test]
     fn a_cancelled_task_is_a_failed_precondition_after_the_job_started() {
         let failure = JobFailure {
-            outcome: Outcome::Uncertain,
-            job_id: Some("job-1".into()),
-            cause: Failure::Wait(WaitError::TaskCancelled {
-                task_name: "t".into(),
-                stage: "Cancelled".into(),
+            failed: Failed::Uncertain(Uncertain::Wait {
+                job_id: "job-1".into(),
+                err: WaitError::TaskCancelled {
+                    task_name: "t".into(),
+                    stage: "Cancelled".into(),
+                },
             }),
             shutting_down: false,
             message: "Task \"t\" was cancelled during the resume".into(),

@@ -11,29 +11,27 @@
 //! unless `resume_on_destroy` asks it to resume the task and wait; its warning reads
 //! the task's stage and says what is true (paused, not paused, or a pause job this
 //! resource recorded still running, which a replacement then waits for instead of
-//! pausing again: see [`flight`](crate::taurusdb::task::flight)).
+//! pausing again: see [`flight`](taurusdb_api::job::flight)).
 //!
 //! A pause or resume counts as "not done" only when the answer proves it (a 4xx refusal,
 //! no connection); any other answer (5xx, redirect, broken connection) may have come after
 //! the work was done. A refusal while the task already reads the target stage ends well
-//! (see [`refused`](crate::taurusdb::task::refused)). Create, the re-pause and destroy
-//! run the same job flow ([`task::job`](crate::taurusdb::task::job)); this file says
-//! what its outcomes mean for state.
+//! (see [`refused`](taurusdb_api::job::refused)). Create, the re-pause and destroy
+//! run the same job flow ([`taurusdb_api::job`]); this file says what its outcomes mean
+//! for state.
 
-pub mod identity;
 pub mod model;
 pub mod plan;
-pub mod validate;
 
 use std::sync::Arc;
 
 use crate::taurusdb::handle::ProviderHandle;
-use crate::taurusdb::printable::printable;
-use crate::taurusdb::task::diagnose::{self, Aftermath, Verb};
-use crate::taurusdb::task::job::{self, Gone, JobOutcome, JobRequest};
-use crate::taurusdb::task::{Action, flight};
-use model::{ImportId, PauseState, SCHEMA_VERSION, TYPE_NAME, attrs, timeout_path};
+use crate::taurusdb::task::diagnose::{self, Aftermath, Operation, Verb, Worded};
+use crate::taurusdb::task::{ImportId, identity};
+use model::{PauseState, SCHEMA_VERSION, TYPE_NAME, attrs, timeout_path};
 use plan::Change;
+use stdx::printable::printable;
+use taurusdb_api::job::{self, Gone, JobKind, JobRequest, flight};
 use taurusdb_api::wait::{self, WaitPolicy};
 use taurusdb_api::{ApiClient, JobStatus, TaskRef};
 use tfplugin::tf::attr::Attr;
@@ -91,7 +89,7 @@ impl ReplicationPause {
         req: &PlanRequest,
     ) -> Result<(PauseState, Vec<AttrPath>), Diagnostics> {
         let config = PauseState::from_value(&req.config)?;
-        let diagnostics = validate::validate(&config);
+        let diagnostics = config.validate();
         if diagnostics.has_errors() {
             return Err(diagnostics);
         }
@@ -119,30 +117,30 @@ impl ReplicationPause {
         Ok((planned, change.requires_replace()))
     }
 
-    /// Runs `action` on `task` (the one `state` names) within the timeout for it:
+    /// Runs a `kind` job on `task` (the one `state` names) within the timeout for it:
     /// `timeouts.create` for a pause, `timeouts.delete` for a resume.
     async fn run_job(
         &self,
         ctx: &RequestContext,
         state: &PauseState,
         task: &TaskRef,
-        action: Action,
-    ) -> Result<JobOutcome, Diagnostic> {
-        let aftermath = aftermath(action);
+        kind: JobKind,
+    ) -> Result<Worded, Diagnostic> {
         let client = self.client(ctx)?;
-        let timeout = state.timeout(timeout_of(action))?;
+        let timeout = state.timeout(timeout_of(kind))?;
         // A resume on destroy always waits, and a task that is gone leaves nothing to
         // resume; a pause waits as wait_for_completion says, and needs its task.
         let request = JobRequest {
-            action,
+            kind,
             task,
             timeout,
-            wait: (action == Action::Resume || state.waits()).then_some(self.wait_policy),
-            gone_ends_it: action == Action::Resume,
-            aftermath: &aftermath,
+            wait: (kind == JobKind::Resume || state.waits()).then_some(self.wait_policy),
+            gone_ends_it: kind == JobKind::Resume,
             observer: None,
         };
-        Ok(job::run(&client, request, &ctx.cancel).await)
+        let outcome = job::run(&client, request, &ctx.cancel).await;
+        let op = Operation { kind, task };
+        Ok(diagnose::worded(outcome, op, &aftermath(kind)))
     }
 
     /// Pauses the task `state` names and (unless told not to) waits for it, within
@@ -152,14 +150,14 @@ impl ReplicationPause {
             Ok(task) => task,
             Err(d) => return PauseOutcome::NotDone(d),
         };
-        let outcome = match self.run_job(ctx, state, &task, Action::Pause).await {
+        let outcome = match self.run_job(ctx, state, &task, JobKind::Pause).await {
             Ok(outcome) => outcome,
             Err(d) => return PauseOutcome::NotDone(d),
         };
         let mut done = state.clone();
         done.id = done.derived_id();
         match outcome {
-            JobOutcome::Done {
+            Worded::Done {
                 job_id,
                 stage,
                 warnings,
@@ -168,16 +166,20 @@ impl ReplicationPause {
                 done.stage = stage.into();
                 PauseOutcome::Done(done, warnings)
             }
-            JobOutcome::NotDone { diagnostic, .. } => PauseOutcome::NotDone(diagnostic),
-            JobOutcome::Uncertain {
-                job_id, diagnostic, ..
-            } => {
+            Worded::NotDone(diagnostic) => PauseOutcome::NotDone(diagnostic),
+            Worded::Uncertain { job_id, diagnostic } => {
                 done.job_id = job_id.into();
                 done.stage = Attr::Null;
                 PauseOutcome::Uncertain(done, diagnostic)
             }
             // Not with gone_ends_it unset, as for a pause; an error all the same.
-            JobOutcome::Gone(gone) => PauseOutcome::NotDone(gone.failure(Action::Pause, &task)),
+            Worded::Gone(gone) => {
+                let op = Operation {
+                    kind: JobKind::Pause,
+                    task: &task,
+                };
+                PauseOutcome::NotDone(diagnose::gone(&gone, op))
+            }
         }
     }
 
@@ -251,7 +253,7 @@ impl ReplicationPause {
             return removed(self.left_as_it_is(ctx, &state).await.into());
         }
         let outcome = match state.task_ref() {
-            Ok(task) => self.run_job(ctx, &state, &task, Action::Resume).await,
+            Ok(task) => self.run_job(ctx, &state, &task, JobKind::Resume).await,
             Err(d) => Err(d),
         };
         let outcome = match outcome {
@@ -261,13 +263,12 @@ impl ReplicationPause {
         let gone =
             |detail: String| removed(Diagnostic::warning("Nothing to resume", detail).into());
         match outcome {
-            JobOutcome::Done { warnings, .. } => removed(warnings),
-            JobOutcome::Gone(Gone::Refused(err)) => gone(format!(
+            Worded::Done { warnings, .. } => removed(warnings),
+            Worded::Gone(Gone::Refused(err)) => gone(format!(
                 "The task no longer exists ({err}); it was removed from state."
             )),
-            JobOutcome::Gone(Gone::DuringWait) => gone(DISAPPEARED_WHILE_RESUMING.into()),
-            JobOutcome::NotDone { diagnostic: d, .. }
-            | JobOutcome::Uncertain { diagnostic: d, .. } => kept(prior, d),
+            Worded::Gone(Gone::DuringWait) => gone(DISAPPEARED_WHILE_RESUMING.into()),
+            Worded::NotDone(d) | Worded::Uncertain { diagnostic: d, .. } => kept(prior, d),
         }
     }
 }
@@ -360,8 +361,8 @@ impl ReplicationPause {
                 };
             }
         };
-        let state = import.into_state(default_project);
-        let mut diagnostics = validate::validate(&state);
+        let state = PauseState::from_import(import, default_project);
+        let mut diagnostics = state.validate();
         if diagnostics.has_errors() {
             for d in &mut diagnostics.0 {
                 d.path = None;
@@ -394,11 +395,11 @@ enum PauseOutcome {
     Uncertain(PauseState, Diagnostic),
 }
 
-/// The timeout that bounds `action`.
-fn timeout_of(action: Action) -> &'static str {
-    match action {
-        Action::Pause => attrs::CREATE,
-        Action::Resume => attrs::DELETE,
+/// The timeout that bounds a `kind` job.
+fn timeout_of(kind: JobKind) -> &'static str {
+    match kind {
+        JobKind::Pause => attrs::CREATE,
+        JobKind::Resume => attrs::DELETE,
     }
 }
 
@@ -415,10 +416,10 @@ const NOT_REFRESHED: &str = "Replication pause not refreshed";
 
 /// What this resource keeps after a failed or unsure pause (create, re-pause) or resume
 /// (destroy).
-fn aftermath(action: Action) -> Aftermath {
-    let bound = timeout_path(timeout_of(action)).to_string();
-    match action {
-        Action::Pause => Aftermath {
+fn aftermath(kind: JobKind) -> Aftermath {
+    let bound = timeout_path(timeout_of(kind)).to_string();
+    match kind {
+        JobKind::Pause => Aftermath {
             bound,
             if_uncertain: PAUSE_UNCERTAIN,
             if_not_sent: "Nothing was paused",
@@ -429,7 +430,7 @@ fn aftermath(action: Action) -> Aftermath {
                 )
             },
         },
-        Action::Resume => Aftermath {
+        JobKind::Resume => Aftermath {
             bound,
             if_uncertain: RESUME_UNCERTAIN,
             if_not_sent: "Nothing was resumed; the resource stays in state",
@@ -481,7 +482,7 @@ impl Resource for ReplicationPause {
 
     fn validate(&self, config: &Value) -> Diagnostics {
         match PauseState::from_value(config) {
-            Ok(config) => validate::validate(&config),
+            Ok(config) => config.validate(),
             Err(d) => d.into(),
         }
     }
@@ -620,7 +621,7 @@ impl Resource for ReplicationPause {
     fn identity_of(&self, state: &Value) -> Option<Value> {
         PauseState::from_value(state)
             .ok()
-            .map(|state| identity::of(&state))
+            .map(|state| state.identity())
     }
 
     async fn import_by_identity(&self, ctx: &RequestContext, identity: &Value) -> ImportResponse {
@@ -661,30 +662,30 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::taurusdb::task::diagnose::{Operation, already_at_target, uncertain, wait_failed};
+    use crate::taurusdb::task::diagnose::{already_at_target, uncertain, wait_failed};
     use taurusdb_api::ApiError;
     use taurusdb_api::wait::WaitError;
 
-    fn op(action: Action, task: &TaskRef) -> Operation<'_> {
-        Operation { action, task }
+    fn op(kind: JobKind, task: &TaskRef) -> Operation<'_> {
+        Operation { kind, task }
     }
 
     #[test]
     fn failed_jobs_carry_the_reason_and_the_job_id() {
         let task = TaskRef::new("p", "i", "t");
-        let pause = aftermath(Action::Pause);
+        let pause = aftermath(JobKind::Pause);
         let err = WaitError::JobFailed {
             job_id: "j1".into(),
             reason: "replication channel broken".into(),
         };
-        let d = wait_failed(&err, op(Action::Pause, &task), &pause, "j1");
+        let d = wait_failed(&err, op(JobKind::Pause, &task), &pause, "j1");
         assert!(d.detail.contains("replication channel broken") && d.detail.contains("j1"));
         let timeout = WaitError::TimedOut {
             job_id: "j1".into(),
             waited: Duration::from_secs(2),
             last_seen: "job Running 50%".into(),
         };
-        let d = wait_failed(&timeout, op(Action::Pause, &task), &pause, "j1");
+        let d = wait_failed(&timeout, op(JobKind::Pause, &task), &pause, "j1");
         assert!(d.detail.contains("timeouts.create") && d.detail.contains("Running"));
     }
 
@@ -700,14 +701,14 @@ mod tests {
         };
         let d = uncertain(
             &gateway,
-            op(Action::Pause, &task),
-            &aftermath(Action::Pause),
+            op(JobKind::Pause, &task),
+            &aftermath(JobKind::Pause),
             false,
         );
         assert!(d.summary.contains("pause") && d.summary.contains("may or may not"));
         assert!(d.detail.contains("HTTP 504") && d.detail.contains("tainted"));
-        let resume = op(Action::Resume, &task);
-        let d = uncertain(&gateway, resume, &aftermath(Action::Resume), true);
+        let resume = op(JobKind::Resume, &task);
+        let d = uncertain(&gateway, resume, &aftermath(JobKind::Resume), true);
         assert!(d.detail.contains("timeouts.delete") && d.detail.contains("stays in state"));
         let d = already_at_target(&gateway, resume, "Incremental");
         assert_eq!(d.summary, "Task \"t\" is not paused");

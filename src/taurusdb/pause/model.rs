@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::taurusdb::pause::validate;
+use crate::taurusdb::task::{ImportId, identity, validate};
 use taurusdb_api::TaskRef;
 use tfplugin::tf::attr::Attr;
 use tfplugin::tf::diagnostics::{Diagnostic, Diagnostics};
@@ -374,53 +374,31 @@ impl From<BTreeMap<String, String>> for Triggers {
 /// Attributes whose change means another task: a replacement.
 pub const REPLACING: [&str; 3] = [attrs::INSTANCE_ID, attrs::TASK_NAME, attrs::PROJECT_ID];
 
-/// The import ID: `<instance_id>/<task_name>` or `<project_id>/<instance_id>/<task_name>`
-/// (a [`TaskRef`]'s text). Without a project, the provider's applies, if it has one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImportId {
-    pub project_id: Option<String>,
-    pub instance_id: String,
-    pub task_name: String,
-}
-
-impl ImportId {
-    pub fn parse(id: &str) -> Option<Self> {
-        let parts: Vec<&str> = id.split('/').collect();
-        let (project_id, instance_id, task_name) = match parts.as_slice() {
-            [instance, task] => (None, *instance, *task),
-            [project, instance, task] => (Some(project.to_string()), *instance, *task),
-            _ => return None,
-        };
-        if instance_id.is_empty() || task_name.is_empty() || project_id.as_deref() == Some("") {
-            return None;
-        }
-        Some(Self {
-            project_id,
-            instance_id: instance_id.to_string(),
-            task_name: task_name.to_string(),
-        })
+impl PauseState {
+    /// The static checks of a configuration: the attributes that name the task, and the
+    /// timeouts.
+    pub fn validate(&self) -> Diagnostics {
+        let mut diagnostics =
+            validate::validate_task(&self.instance_id, &self.task_name, &self.project_id);
+        diagnostics.extend(self.validate_timeouts());
+        diagnostics
     }
 
-    /// The state an import starts from: the task it names, `default_project` where the
-    /// ID names none, the flags at their defaults.
-    pub fn into_state(self, default_project: Attr<String>) -> PauseState {
+    /// The identity of the task this state names.
+    pub fn identity(&self) -> Value {
+        identity::of(&self.instance_id, &self.task_name, &self.project_id)
+    }
+
+    /// The state an import starts from: the task `import` names, `default_project` where
+    /// the ID names none, the flags at their defaults.
+    pub fn from_import(import: ImportId, default_project: Attr<String>) -> Self {
         PauseState {
-            instance_id: Attr::Known(self.instance_id),
-            task_name: Attr::Known(self.task_name),
-            project_id: Attr::from(self.project_id).or(default_project),
+            instance_id: Attr::Known(import.instance_id),
+            task_name: Attr::Known(import.task_name),
+            project_id: Attr::from(import.project_id).or(default_project),
             ..PauseState::default()
         }
         .with_defaults()
-    }
-}
-
-impl From<&TaskRef> for ImportId {
-    fn from(task: &TaskRef) -> Self {
-        Self {
-            project_id: Some(task.project.clone()),
-            instance_id: task.instance.clone(),
-            task_name: task.task.clone(),
-        }
     }
 }
 
@@ -437,35 +415,15 @@ mod tests {
     }
 
     #[test]
-    fn import_ids_have_two_or_three_parts() {
-        assert_eq!(
-            ImportId::parse("inst/orders_sync"),
-            Some(ImportId {
-                project_id: None,
-                instance_id: "inst".into(),
-                task_name: "orders_sync".into()
-            })
-        );
-        assert_eq!(
-            ImportId::parse("p/inst/orders_sync").and_then(|i| i.project_id),
-            Some("p".into())
-        );
-        for bad in ["", "inst", "inst/", "/task", "a/b/c/d", "/a/b"] {
-            assert_eq!(ImportId::parse(bad), None, "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn a_task_ref_is_an_import_id_and_back() {
+    fn an_import_starts_from_the_task_it_names() {
         let task = TaskRef::new("p", "inst", "orders_sync");
-        let id = ImportId::parse(&task.to_string()).expect("parses");
-        assert_eq!(id, ImportId::from(&task));
-        let state = id.into_state(Attr::Null);
+        let id = ImportId::from(&task);
+        let state = PauseState::from_import(id, Attr::Null);
         assert_eq!(state.task_ref(), Ok(task));
         assert_eq!(state.wait_for_completion, Attr::Known(true));
         assert_eq!(state.resume_on_destroy, Attr::Known(false));
         let imported = ImportId::parse("inst/orders_sync").expect("parses");
-        let state = imported.into_state(Attr::Known("default".into()));
+        let state = PauseState::from_import(imported, Attr::Known("default".into()));
         assert_eq!(state.task_ref().map(|t| t.project), Ok("default".into()));
     }
 

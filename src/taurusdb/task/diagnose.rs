@@ -1,6 +1,7 @@
 //! API and wait failures turned into what a user reads: the HTTP status, error_code,
 //! error_msg and request id, pointed at the attribute the error is about, with a hint
-//! where one helps.
+//! where one helps; and a job's typed outcome ([`JobOutcome`]) turned into diagnostics
+//! ([`worded`]).
 //!
 //! Provider-wide: the caller says what it was doing ([`Verb`], [`Operation`]) and, in
 //! its own terms, what a failed or unsure job leaves behind ([`Aftermath`]): a resource
@@ -9,41 +10,41 @@
 use std::time::Duration;
 
 use crate::taurusdb::config::{attrs as settings, hint_all};
-use crate::taurusdb::printable::printable;
-use crate::taurusdb::task::Action;
 use crate::taurusdb::task::attrs;
-use crate::taurusdb::task::flight::Busy;
+use stdx::printable::printable;
+use taurusdb_api::job::flight::Busy;
+use taurusdb_api::job::{Gone, JobKind, JobOutcome, NotDone, Uncertain};
 use taurusdb_api::wait::WaitError;
 use taurusdb_api::{ApiError, TaskRef};
-use tfplugin::tf::diagnostics::Diagnostic;
+use tfplugin::tf::diagnostics::{Diagnostic, Diagnostics};
 use tfplugin::tf::path::AttrPath;
 
 /// What the provider was doing with a task when the API failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verb {
     Read,
-    Run(Action),
+    Run(JobKind),
 }
 
 impl Verb {
     pub fn as_str(self) -> &'static str {
         match self {
             Verb::Read => "read",
-            Verb::Run(action) => action.verb(),
+            Verb::Run(kind) => kind.verb(),
         }
     }
 }
 
-impl From<Action> for Verb {
-    fn from(action: Action) -> Self {
-        Verb::Run(action)
+impl From<JobKind> for Verb {
+    fn from(kind: JobKind) -> Self {
+        Verb::Run(kind)
     }
 }
 
 /// A job on a task.
 #[derive(Debug, Clone, Copy)]
 pub struct Operation<'a> {
-    pub action: Action,
+    pub kind: JobKind,
     pub task: &'a TaskRef,
 }
 
@@ -164,7 +165,7 @@ fn explained(err: &ApiError, summary: String, task: &TaskRef, verb: Option<Verb>
 /// error itself already says how many attempts were made over how long.
 fn unreachable(verb: Option<Verb>) -> String {
     let nothing_done = match verb {
-        Some(Verb::Run(action)) => format!("Nothing was {}: the", action.done()),
+        Some(Verb::Run(kind)) => format!("Nothing was {}: the", kind.done()),
         Some(Verb::Read) | None => "The".to_string(),
     };
     format!(
@@ -193,7 +194,7 @@ pub fn uncertain(
     aftermath: &Aftermath,
     timed_out: bool,
 ) -> Diagnostic {
-    let verb = op.action.verb();
+    let verb = op.kind.verb();
     let why = if timed_out {
         format!(
             "{} ran out while the {verb} request was in flight",
@@ -218,11 +219,11 @@ pub fn uncertain(
 /// A warning: the service refused the pause or resume, but the task already reads the
 /// stage the operation was for, so nothing needed doing.
 pub fn already_at_target(err: &ApiError, op: Operation<'_>, stage: &str) -> Diagnostic {
-    let summary = match op.action {
-        Action::Pause => format!("Task {:?} is already paused", op.task.task),
-        Action::Resume => format!("Task {:?} is not paused", op.task.task),
+    let summary = match op.kind {
+        JobKind::Pause => format!("Task {:?} is already paused", op.task.task),
+        JobKind::Resume => format!("Task {:?} is not paused", op.task.task),
     };
-    let verb = op.action.verb();
+    let verb = op.kind.verb();
     Diagnostic::warning(
         summary,
         format!(
@@ -239,7 +240,7 @@ pub fn timed_out_before_sending(
     aftermath: &Aftermath,
     timeout: Duration,
 ) -> Diagnostic {
-    let verb = op.action.verb();
+    let verb = op.kind.verb();
     Diagnostic::error(
         format!("Timed out before the {verb} of task {:?}", op.task.task),
         format!(
@@ -250,7 +251,7 @@ pub fn timed_out_before_sending(
     )
 }
 
-/// The other action is in flight for the task (in this process, with this client):
+/// The other kind of job is in flight for the task (in this process, with this client):
 /// this one was refused before anything was sent.
 pub fn busy(busy: &Busy, op: Operation<'_>, aftermath: &Aftermath) -> Diagnostic {
     let running = busy.running;
@@ -270,7 +271,7 @@ pub fn busy(busy: &Busy, op: Operation<'_>, aftermath: &Aftermath) -> Diagnostic
              would decide. {}. Make sure one configuration does not both pause and resume \
              the task, then run again once the {} has ended.",
             running.verb(),
-            op.action.verb(),
+            op.kind.verb(),
             aftermath.if_not_sent,
             running.verb()
         ),
@@ -280,7 +281,7 @@ pub fn busy(busy: &Busy, op: Operation<'_>, aftermath: &Aftermath) -> Diagnostic
 /// A warning: the jobs API could not be read, so only the task's stage was checked.
 pub fn job_unreadable(err: &ApiError, op: Operation<'_>) -> Diagnostic {
     Diagnostic::warning(
-        format!("Could not read the {} job", op.action.verb()),
+        format!("Could not read the {} job", op.kind.verb()),
         format!(
             "The jobs API answered {}. The wait relied on the task's stage alone, which \
              reached the expected value. Allow the credentials to read jobs to have failed \
@@ -297,7 +298,7 @@ pub fn wait_failed(
     aftermath: &Aftermath,
     job_id: &str,
 ) -> Diagnostic {
-    let verb = op.action.verb();
+    let verb = op.kind.verb();
     let task = &op.task.task;
     let kept = (aftermath.if_job_failed)(job_id);
     let (summary, detail) = match err {
@@ -335,11 +336,96 @@ pub fn wait_failed(
             ),
         ),
         WaitError::Api(api) => {
-            let inner = api_failed(api, op.action, op.task);
+            let inner = api_failed(api, op.kind, op.task);
             (inner.summary, format!("{}\n\n{kept}", inner.detail))
         }
     };
     Diagnostic::error(summary, detail)
+}
+
+/// The error for a task found missing, for a caller to whom that is a failure.
+pub fn gone(gone: &Gone, op: Operation<'_>) -> Diagnostic {
+    match gone {
+        Gone::Refused(err) => api_failed(err, op.kind, op.task),
+        Gone::DuringWait => Diagnostic::error(
+            format!(
+                "Task {:?} disappeared during the {}",
+                op.task.task,
+                op.kind.verb()
+            ),
+            format!("Instance {:?} no longer lists the task.", op.task.instance),
+        ),
+    }
+}
+
+/// The error for a job that certainly did not happen.
+pub fn not_done(not_done: &NotDone, op: Operation<'_>, aftermath: &Aftermath) -> Diagnostic {
+    match not_done {
+        NotDone::Api(err) => api_failed(err, op.kind, op.task),
+        NotDone::TimedOutBeforeSending { timeout } => {
+            timed_out_before_sending(op, aftermath, *timeout)
+        }
+        NotDone::Busy(running) => busy(running, op, aftermath),
+    }
+}
+
+/// The error for a job that happened, or may have, but did not end well.
+pub fn not_certain(uncertain: &Uncertain, op: Operation<'_>, aftermath: &Aftermath) -> Diagnostic {
+    match uncertain {
+        Uncertain::Request { err, timed_out } => self::uncertain(err, op, aftermath, *timed_out),
+        Uncertain::Wait { job_id, err } => wait_failed(err, op, aftermath, job_id),
+    }
+}
+
+/// A job's outcome in a caller's words.
+#[derive(Debug)]
+pub enum Worded {
+    /// The job ended well; `job_id` is None when the task already read the target
+    /// stage (then `warnings` says so).
+    Done {
+        job_id: Option<String>,
+        stage: Option<String>,
+        warnings: Diagnostics,
+    },
+    /// The task or its instance does not exist (only with `gone_ends_it`): the caller
+    /// decides whether that is a failure ([`gone`]).
+    Gone(Gone),
+    /// Certainly nothing happened.
+    NotDone(Diagnostic),
+    /// The job happened, or may have, but did not end well; its ID when one is known.
+    Uncertain {
+        job_id: Option<String>,
+        diagnostic: Diagnostic,
+    },
+}
+
+/// `outcome` as the diagnostics of the caller whose words `aftermath` holds.
+pub fn worded(outcome: JobOutcome, op: Operation<'_>, aftermath: &Aftermath) -> Worded {
+    match outcome {
+        JobOutcome::Done {
+            job_id,
+            stage,
+            job_unreadable,
+        } => Worded::Done {
+            job_id: Some(job_id),
+            stage,
+            warnings: job_unreadable
+                .map(|err| self::job_unreadable(&err, op))
+                .into_iter()
+                .collect(),
+        },
+        JobOutcome::AlreadyThere { refusal, stage } => Worded::Done {
+            job_id: None,
+            warnings: already_at_target(&refusal, op, &stage).into(),
+            stage: Some(stage),
+        },
+        JobOutcome::Gone(gone) => Worded::Gone(gone),
+        JobOutcome::NotDone(not_done) => Worded::NotDone(self::not_done(&not_done, op, aftermath)),
+        JobOutcome::Uncertain(uncertain) => Worded::Uncertain {
+            job_id: uncertain.job_id().map(str::to_string),
+            diagnostic: not_certain(&uncertain, op, aftermath),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -355,7 +441,7 @@ mod tests {
             request_id: Some("rid".into()),
             retry_after: None,
         };
-        let d = api_failed(&err, Action::Pause, &TaskRef::new("p", "i", "t"));
+        let d = api_failed(&err, JobKind::Pause, &TaskRef::new("p", "i", "t"));
         assert_eq!(d.path, Some(AttrPath::attr("instance_id")));
         for part in ["400", "DBS.200022", "Instance not found.", "rid"] {
             assert!(d.detail.contains(part), "{part} missing from {}", d.detail);
@@ -378,7 +464,7 @@ mod tests {
             };
             let task = TaskRef::new("p", "i", "t");
             for d in [
-                api_failed(&err, Action::Resume, &task),
+                api_failed(&err, JobKind::Resume, &task),
                 list_failed(&err, "p", "i"),
             ] {
                 assert_eq!(d.path, Some(AttrPath::attr("instance_id")), "{code}");
@@ -402,7 +488,7 @@ mod tests {
     fn a_cancelled_task_ends_the_wait_with_the_job_kept() {
         let task = TaskRef::new("p", "i", "t");
         let op = Operation {
-            action: Action::Resume,
+            kind: JobKind::Resume,
             task: &task,
         };
         let aftermath = Aftermath {
@@ -431,7 +517,7 @@ mod tests {
             request_id: None,
             retry_after: None,
         };
-        let d = api_failed(&hostile, Action::Pause, &TaskRef::new("p", "i", "t"));
+        let d = api_failed(&hostile, JobKind::Pause, &TaskRef::new("p", "i", "t"));
         assert!(
             !d.detail.contains('\u{1b}') && !d.detail.contains('\u{202e}'),
             "{:?}",
@@ -444,7 +530,7 @@ mod tests {
         };
         let task = TaskRef::new("p", "i", "t");
         let op = Operation {
-            action: Action::Pause,
+            kind: JobKind::Pause,
             task: &task,
         };
         let aftermath = Aftermath {
@@ -482,5 +568,152 @@ mod tests {
                 .contains("(HW_USER_NAME, HW_USER_PASSWORD, HW_DOMAIN_NAME)")
         );
         assert!(d.detail.contains("auth_url (HW_AUTH_URL)"), "{}", d.detail);
+    }
+
+    /// The typed API words a job's outcome itself (it may not depend on this module);
+    /// its words must stay the ones these diagnostics use, with its own aftermath.
+    #[test]
+    fn the_typed_api_words_outcomes_as_these_diagnostics_do() {
+        use crate::taurusdb::grpc::words;
+        use std::time::Duration;
+        use taurusdb_api::job::flight::Busy;
+
+        let said = |d: Diagnostic| format!("{}: {}", d.summary, d.detail);
+        let typed_api = Aftermath {
+            bound: words::BOUND.to_string(),
+            if_uncertain: words::IF_UNCERTAIN,
+            if_not_sent: words::IF_NOT_SENT,
+            if_job_failed: words::if_job_failed,
+        };
+        let status = |status: u16, code: &str| ApiError::Status {
+            status,
+            code: Some(code.into()),
+            message: "m\u{1b}".into(),
+            request_id: Some("rid".into()),
+            retry_after: None,
+        };
+        let api_errors = [
+            status(400, "DBS.200022"),
+            status(400, "DBS.270022"),
+            status(401, "APIGW.0301"),
+            status(403, "DBS.2000044"),
+            status(409, "DBS.200019"),
+            status(504, "APIGW.0201"),
+            ApiError::IamToken(Box::new(status(401, "401"))),
+            ApiError::TemporaryCredentials {
+                from: "the ECS metadata service".into(),
+                last_resort: true,
+                error: Box::new(status(404, "x")),
+            },
+            ApiError::TemporaryCredentials {
+                from: "assume_role".into(),
+                last_resort: false,
+                error: Box::new(status(403, "x")),
+            },
+            ApiError::Connect {
+                endpoint: "https://e".into(),
+                detail: "refused".into(),
+                attempts: 3,
+                waited: Duration::from_secs(2),
+            },
+            ApiError::Interrupted {
+                endpoint: "https://e".into(),
+            },
+        ];
+        let task = TaskRef::new("p", "i", "t");
+        for kind in [JobKind::Pause, JobKind::Resume] {
+            let op = Operation { kind, task: &task };
+            for err in &api_errors {
+                let not_done = NotDone::Api(err.clone());
+                assert_eq!(
+                    words::not_done(&not_done, kind, &task),
+                    said(self::not_done(&not_done, op, &typed_api)),
+                    "{err:?}"
+                );
+                for timed_out in [false, true] {
+                    let unsure = Uncertain::Request {
+                        err: err.clone(),
+                        timed_out,
+                    };
+                    assert_eq!(
+                        words::uncertain(&unsure, kind, &task, false),
+                        said(not_certain(&unsure, op, &typed_api)),
+                        "{err:?}"
+                    );
+                }
+                let gone = Gone::Refused(err.clone());
+                assert_eq!(
+                    words::gone(&gone, kind, &task),
+                    said(self::gone(&gone, op)),
+                    "{err:?}"
+                );
+                assert_eq!(
+                    words::already_there(err, kind, &task, "Paused"),
+                    said(already_at_target(err, op, "Paused"))
+                );
+                assert_eq!(
+                    words::job_unreadable(err, kind),
+                    said(job_unreadable(err, op))
+                );
+                let wait = Uncertain::Wait {
+                    job_id: "j-1".into(),
+                    err: WaitError::Api(err.clone()),
+                };
+                assert_eq!(
+                    words::uncertain(&wait, kind, &task, false),
+                    said(not_certain(&wait, op, &typed_api)),
+                    "{err:?}"
+                );
+            }
+            for err in [
+                WaitError::JobFailed {
+                    job_id: "j-1".into(),
+                    reason: "disk\nfull".into(),
+                },
+                WaitError::TimedOut {
+                    job_id: "j-1".into(),
+                    waited: Duration::from_millis(1500),
+                    last_seen: "job Running 50%".into(),
+                },
+                WaitError::TaskGone {
+                    task_name: "t".into(),
+                },
+                WaitError::TaskCancelled {
+                    task_name: "t".into(),
+                    stage: "Cancelled".into(),
+                },
+            ] {
+                let wait = Uncertain::Wait {
+                    job_id: "j-1".into(),
+                    err,
+                };
+                assert_eq!(
+                    words::uncertain(&wait, kind, &task, false),
+                    said(not_certain(&wait, op, &typed_api)),
+                );
+            }
+            for not_done in [
+                NotDone::TimedOutBeforeSending {
+                    timeout: Duration::from_secs(90),
+                },
+                NotDone::Busy(Busy {
+                    running: JobKind::Resume,
+                    job_id: Some("j-2".into()),
+                }),
+                NotDone::Busy(Busy {
+                    running: JobKind::Pause,
+                    job_id: None,
+                }),
+            ] {
+                assert_eq!(
+                    words::not_done(&not_done, kind, &task),
+                    said(self::not_done(&not_done, op, &typed_api)),
+                );
+            }
+            assert_eq!(
+                words::gone(&Gone::DuringWait, kind, &task),
+                said(self::gone(&Gone::DuringWait, op)),
+            );
+        }
     }
 }

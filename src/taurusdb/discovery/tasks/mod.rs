@@ -6,10 +6,10 @@
 
 pub mod model;
 
-use crate::taurusdb::discovery::filter::{TaskFilter, name_regex};
 use crate::taurusdb::discovery::{Provider, validate_instance};
 use crate::taurusdb::task::diagnose;
 use model::{TYPE_NAME, TasksConfig, attrs};
+use taurusdb_api::filter::{TaskFilter, name_regex};
 use tfplugin::tf::attr::Attr;
 use tfplugin::tf::data_source::{DataReadResponse, DataSource};
 use tfplugin::tf::diagnostics::{Diagnostic, Diagnostics};

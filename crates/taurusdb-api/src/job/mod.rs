@@ -1,6 +1,6 @@
 //! Start a pause or resume job, then wait until the task's stage shows it: the one flow
-//! behind create, the in-place re-pause and the resume on destroy, ready for any other
-//! caller (an action, a gRPC service).
+//! behind the provider's resource (create, the in-place re-pause, the resume on
+//! destroy), its actions and the typed gRPC API.
 //!
 //! The answer to the request decides what is known: a job ID (then the wait, within
 //! the same deadline, bounded by the caller's timeout and cancelled with its token), a
@@ -11,37 +11,71 @@
 //! Identical calls at the same time share one job ([`flight`]): [`happen`] is the work
 //! done once (the request, the wait), [`Happened`] what it found, and [`run`] one
 //! caller's part: joining, hearing the events, stopping at its own timeout or
-//! cancellation, and wording the outcome in its own terms ([`Aftermath`]).
+//! cancellation. What [`run`] returns is a typed [`JobOutcome`]: each caller words it
+//! for its own user (a Terraform diagnostic, a gRPC status); nothing here does.
+
+pub mod flight;
+pub mod refused;
 
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::taurusdb::task::diagnose::{self, Aftermath, Operation};
-use crate::taurusdb::task::flight::{self, Busy, Message};
-use crate::taurusdb::task::{Action, refused};
-use taurusdb_api::deadline::{DeadlineToken, deadline_after};
-use taurusdb_api::wait::{self, WaitError, WaitEvent, WaitPolicy, WaitTarget};
-use taurusdb_api::{ApiClient, ApiError, JobStarted, TaskRef};
-use tfplugin::tf::diagnostics::{Diagnostic, Diagnostics};
+use crate::deadline::{DeadlineToken, deadline_after};
+use crate::wait::{self, TargetStage, WaitError, WaitEvent, WaitPolicy, WaitTarget};
+use crate::{ApiClient, ApiError, JobStarted, TaskRef};
+use flight::{Busy, Message};
 
-/// Sends the request that starts `action`'s job.
+/// What a job does to a task: pause its replication, or resume it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobKind {
+    Pause,
+    Resume,
+}
+
+impl JobKind {
+    /// The verb in messages: "pause", "resume".
+    pub fn verb(self) -> &'static str {
+        match self {
+            JobKind::Pause => "pause",
+            JobKind::Resume => "resume",
+        }
+    }
+
+    /// What it did: "paused", "resumed".
+    pub fn done(self) -> &'static str {
+        match self {
+            JobKind::Pause => "paused",
+            JobKind::Resume => "resumed",
+        }
+    }
+
+    /// The stage that shows the job is done.
+    pub fn target(self) -> TargetStage {
+        match self {
+            JobKind::Pause => TargetStage::Paused,
+            JobKind::Resume => TargetStage::Replicating,
+        }
+    }
+}
+
+/// Sends the request that starts a `kind` job.
 async fn start(
-    action: Action,
+    kind: JobKind,
     client: &ApiClient,
     task: &TaskRef,
     cancel: &CancellationToken,
 ) -> Result<JobStarted, ApiError> {
-    match action {
-        Action::Pause => client.pause_replication(task, cancel).await,
-        Action::Resume => client.resume_replication(task, cancel).await,
+    match kind {
+        JobKind::Pause => client.pause_replication(task, cancel).await,
+        JobKind::Resume => client.resume_replication(task, cancel).await,
     }
 }
 
 /// One job to run.
 #[derive(Clone, Copy)]
 pub struct JobRequest<'a> {
-    pub action: Action,
+    pub kind: JobKind,
     pub task: &'a TaskRef,
     /// Bounds the whole job: the request with its retries, and the wait.
     pub timeout: Duration,
@@ -50,8 +84,6 @@ pub struct JobRequest<'a> {
     /// Whether a task (or instance) that does not exist ends the job: nothing is left
     /// to do (a resume on destroy). Otherwise it is an error like any other.
     pub gone_ends_it: bool,
-    /// What the caller tells its user when the job fails or may have happened.
-    pub aftermath: &'a Aftermath,
     /// Told what happens as it happens (an action's progress stream, a gRPC watch).
     pub observer: Option<JobObserver<'a>>,
 }
@@ -70,47 +102,62 @@ pub enum JobEvent {
 /// Receives [`JobEvent`]s; it must not block.
 pub type JobObserver<'a> = &'a (dyn Fn(JobEvent) + Send + Sync);
 
-/// Why a job did not end well, for callers that answer with more than a diagnostic
-/// (a gRPC status code).
-#[derive(Debug)]
-pub enum Failure {
+/// Why certainly nothing happened.
+#[derive(Debug, Clone)]
+pub enum NotDone {
     /// The service refused the request, or could not be reached (see the error).
     Api(ApiError),
-    /// The job started, but the wait did not end well.
-    Wait(WaitError),
-    /// The timeout passed before the request could be sent.
-    TimedOutBeforeSending,
-    /// The other action was in flight for the task: nothing was sent.
+    /// The caller's timeout passed before the request could be sent.
+    TimedOutBeforeSending { timeout: Duration },
+    /// The other kind of job was in flight for the task: nothing was sent.
     Busy(Busy),
 }
 
-/// How a job ended.
+/// Why a job happened, or may have, but did not end well.
+#[derive(Debug, Clone)]
+pub enum Uncertain {
+    /// The request was sent, but its answer (`err`) does not show whether the service
+    /// carried it out, or the caller stopped before it came (`ApiError::Interrupted`).
+    /// `timed_out`: the caller's timeout ran out while the request was in flight.
+    Request { err: ApiError, timed_out: bool },
+    /// The job started, but the wait did not end well.
+    Wait { job_id: String, err: WaitError },
+}
+
+impl Uncertain {
+    /// The job the service started, when known.
+    pub fn job_id(&self) -> Option<&str> {
+        match self {
+            Uncertain::Request { .. } => None,
+            Uncertain::Wait { job_id, .. } => Some(job_id),
+        }
+    }
+}
+
+/// How a job ended, for the caller to word in its own terms.
 #[derive(Debug)]
 pub enum JobOutcome {
-    /// The task reads the action's stage, or the job started and no wait was asked for.
-    /// `job_id` is None when the service refused because the task was already there.
+    /// The job started, and the task reads the kind's stage (`stage`), or no wait was
+    /// asked for (`stage` None).
     Done {
-        job_id: Option<String>,
+        job_id: String,
         stage: Option<String>,
-        warnings: Diagnostics,
+        /// The jobs API could not be read: the wait relied on the task's stage alone.
+        job_unreadable: Option<ApiError>,
     },
+    /// The service refused the request (`refusal`), but the task already reads the
+    /// kind's stage (`stage`): nothing needed doing, and no job was started.
+    AlreadyThere { refusal: ApiError, stage: String },
     /// The task or its instance does not exist (only with `gone_ends_it`).
     Gone(Gone),
     /// Certainly nothing happened.
-    NotDone {
-        diagnostic: Diagnostic,
-        cause: Failure,
-    },
-    /// The job happened, or may have, but did not end well; its ID when one is known.
-    Uncertain {
-        job_id: Option<String>,
-        diagnostic: Diagnostic,
-        cause: Failure,
-    },
+    NotDone(NotDone),
+    /// The job happened, or may have, but did not end well.
+    Uncertain(Uncertain),
 }
 
 /// When the task was found missing.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Gone {
     /// The service refused the request: no such task or instance.
     Refused(ApiError),
@@ -118,25 +165,8 @@ pub enum Gone {
     DuringWait,
 }
 
-impl Gone {
-    /// The error for a caller to whom a missing task is a failure.
-    pub fn failure(&self, action: Action, task: &TaskRef) -> Diagnostic {
-        match self {
-            Gone::Refused(err) => diagnose::api_failed(err, action, task),
-            Gone::DuringWait => Diagnostic::error(
-                format!(
-                    "Task {:?} disappeared during the {}",
-                    task.task,
-                    action.verb()
-                ),
-                format!("Instance {:?} no longer lists the task.", task.instance),
-            ),
-        }
-    }
-}
-
-/// What happened to a job, before anyone words it: one flight's result, shared by every
-/// caller that joined it ([`flight`]), each wording it in its own terms.
+/// What happened to a job: one flight's result, shared by every caller that joined it
+/// ([`flight`]), each reading it within its own timeout.
 #[derive(Debug)]
 pub enum Happened {
     /// The request that starts the job failed. `already_there` is the task's stage when
@@ -159,7 +189,7 @@ pub enum Happened {
 /// bounds its own wait.
 pub async fn happen(
     client: &ApiClient,
-    action: Action,
+    kind: JobKind,
     task: &TaskRef,
     handed_over: Option<String>,
     policy: &(dyn Fn() -> Option<WaitPolicy> + Send + Sync),
@@ -169,24 +199,24 @@ pub async fn happen(
     let job_id = match handed_over {
         Some(job_id) => {
             tracing::info!(
-                action = action.verb(),
+                action = kind.verb(),
                 instance_id = %task.instance,
                 task_name = %task.task,
                 job_id = %job_id,
                 "waiting for the {} job a replaced resource recorded instead of sending \
-                 another", action.verb()
+                 another", kind.verb()
             );
             job_id
         }
-        None => match start(action, client, task, cancel).await {
+        None => match start(kind, client, task, cancel).await {
             Ok(job) => {
                 tracing::info!(
-                    action = action.verb(),
+                    action = kind.verb(),
                     instance_id = %task.instance,
                     task_name = %task.task,
                     job_id = %job.job_id,
                     request_id = job.request_id.as_deref().unwrap_or(""),
-                    "{} replication task", action.done()
+                    "{} replication task", kind.done()
                 );
                 job.job_id
             }
@@ -194,8 +224,7 @@ pub async fn happen(
                 let mut already_there = None;
                 if !err.may_have_been_processed() && refused::may_mean_already_there(&err) {
                     already_there =
-                        refused::stage_if_already_there(client, task, action.target(), cancel)
-                            .await;
+                        refused::stage_if_already_there(client, task, kind.target(), cancel).await;
                     if let Some(stage) = &already_there {
                         tell(JobEvent::AlreadyThere {
                             stage: stage.clone(),
@@ -218,7 +247,7 @@ pub async fn happen(
     let target = WaitTarget {
         task,
         job_id: &job_id,
-        stage: action.target(),
+        stage: kind.target(),
     };
     let observe_wait = |event: WaitEvent| tell(JobEvent::Wait(event));
     let forever = deadline_after(Duration::MAX);
@@ -229,7 +258,7 @@ pub async fn happen(
     }
 }
 
-/// What one caller saw of a flight, to word its own end when it stops waiting first.
+/// What one caller saw of a flight, to tell how it ended when it stops waiting first.
 struct Seen {
     job_id: Option<String>,
     /// When this caller heard the job started.
@@ -284,7 +313,7 @@ impl Seen {
 }
 
 /// Starts the job, or joins the same job already in flight for the task ([`flight`]),
-/// then (if asked) waits until the task reads the action's stage, within this caller's
+/// then (if asked) waits until the task reads the kind's stage, within this caller's
 /// timeout and cancellation.
 pub async fn run(
     client: &ApiClient,
@@ -292,36 +321,23 @@ pub async fn run(
     cancel: &CancellationToken,
 ) -> JobOutcome {
     let JobRequest {
-        action,
+        kind,
         task,
         timeout,
         wait,
         gone_ends_it,
-        aftermath,
         observer,
     } = request;
-    let op = Operation { action, task };
     let tell = |event: &JobEvent| {
         if let Some(observer) = observer {
             observer(event.clone());
         }
     };
-    let mut joined = match flight::join(client, action, task, wait) {
+    let mut joined = match flight::join(client, kind, task, wait) {
         Ok(joined) => joined,
-        Err(busy) => {
-            return JobOutcome::NotDone {
-                diagnostic: diagnose::busy(&busy, op, aftermath),
-                cause: Failure::Busy(busy),
-            };
-        }
+        Err(busy) => return JobOutcome::NotDone(NotDone::Busy(busy)),
     };
     let deadline = DeadlineToken::new(cancel, deadline_after(timeout));
-    let words = Words {
-        op,
-        timeout,
-        gone_ends_it,
-        aftermath,
-    };
     let mut seen = Seen::new();
     loop {
         tokio::select! {
@@ -331,14 +347,14 @@ pub async fn run(
                     tell(&event);
                     if let (JobEvent::Started { job_id }, None) = (&event, wait) {
                         return JobOutcome::Done {
-                            job_id: Some(job_id.clone()),
+                            job_id: job_id.clone(),
                             stage: None,
-                            warnings: Diagnostics::new(),
+                            job_unreadable: None,
                         };
                     }
                 }
                 Some(Message::End(happened)) => {
-                    return words.outcome(&happened, &seen, deadline.expired());
+                    return outcome(&happened, &seen, timeout, gone_ends_it, deadline.expired());
                 }
                 None => break,
             },
@@ -350,11 +366,7 @@ pub async fn run(
     if let Some(job_id) = seen.job_id.clone() {
         joined.leave();
         let err = seen.stopped(&job_id, expired);
-        return JobOutcome::Uncertain {
-            diagnostic: diagnose::wait_failed(&err, op, aftermath, &job_id),
-            job_id: Some(job_id),
-            cause: Failure::Wait(err),
-        };
+        return JobOutcome::Uncertain(Uncertain::Wait { job_id, err });
     }
     if joined.leave() {
         // The last caller: the flight is cancelled and ends promptly, as a lone job
@@ -365,7 +377,9 @@ pub async fn run(
                     seen.note(&event);
                     tell(&event);
                 }
-                Message::End(happened) => return words.outcome(&happened, &seen, expired),
+                Message::End(happened) => {
+                    return outcome(&happened, &seen, timeout, gone_ends_it, expired);
+                }
             }
         }
     }
@@ -373,103 +387,76 @@ pub async fn run(
     let err = ApiError::Interrupted {
         endpoint: client.endpoint().to_string(),
     };
-    JobOutcome::Uncertain {
-        job_id: None,
-        diagnostic: diagnose::uncertain(&err, op, aftermath, expired),
-        cause: Failure::Api(err),
-    }
+    JobOutcome::Uncertain(Uncertain::Request {
+        err,
+        timed_out: expired,
+    })
 }
 
-/// How one caller words a flight's outcome.
-struct Words<'a> {
-    op: Operation<'a>,
+/// One caller's outcome of a flight that ended; `expired`: this caller's timeout ran
+/// out.
+fn outcome(
+    happened: &Happened,
+    seen: &Seen,
     timeout: Duration,
     gone_ends_it: bool,
-    aftermath: &'a Aftermath,
-}
-
-impl Words<'_> {
-    /// `expired`: this caller's timeout ran out.
-    fn outcome(&self, happened: &Happened, seen: &Seen, expired: bool) -> JobOutcome {
-        let Words {
-            op,
-            timeout,
-            gone_ends_it,
-            aftermath,
-        } = *self;
-        let Operation { action, task } = op;
-        match happened {
-            Happened::NotStarted { err, .. } if gone_ends_it && err.is_task_gone() => {
-                JobOutcome::Gone(Gone::Refused(err.clone()))
-            }
-            Happened::NotStarted { err, .. } if err.may_have_been_processed() => {
-                JobOutcome::Uncertain {
-                    job_id: None,
-                    diagnostic: diagnose::uncertain(err, op, aftermath, expired),
-                    cause: Failure::Api(err.clone()),
-                }
-            }
-            Happened::NotStarted {
+    expired: bool,
+) -> JobOutcome {
+    match happened {
+        Happened::NotStarted { err, .. } if gone_ends_it && err.is_task_gone() => {
+            JobOutcome::Gone(Gone::Refused(err.clone()))
+        }
+        Happened::NotStarted { err, .. } if err.may_have_been_processed() => {
+            JobOutcome::Uncertain(Uncertain::Request {
+                err: err.clone(),
+                timed_out: expired,
+            })
+        }
+        Happened::NotStarted {
+            err,
+            already_there: Some(stage),
+        } if refused::may_mean_already_there(err) => JobOutcome::AlreadyThere {
+            refusal: err.clone(),
+            stage: stage.clone(),
+        },
+        Happened::NotStarted { err, .. } if expired && !refused::may_mean_already_there(err) => {
+            JobOutcome::NotDone(NotDone::TimedOutBeforeSending { timeout })
+        }
+        Happened::NotStarted { err, .. } => JobOutcome::NotDone(NotDone::Api(err.clone())),
+        Happened::Started {
+            job_id,
+            waited: None,
+        } => JobOutcome::Done {
+            job_id: job_id.clone(),
+            stage: None,
+            job_unreadable: None,
+        },
+        Happened::Started {
+            job_id,
+            waited: Some(Ok(waited)),
+        } => JobOutcome::Done {
+            job_id: job_id.clone(),
+            stage: Some(waited.stage.clone()),
+            job_unreadable: waited.job_unreadable.clone(),
+        },
+        Happened::Started {
+            waited: Some(Err(WaitError::TaskGone { .. })),
+            ..
+        } if gone_ends_it => JobOutcome::Gone(Gone::DuringWait),
+        // The job happened: its ID goes to the caller along with the error.
+        Happened::Started {
+            job_id,
+            waited: Some(Err(err)),
+        } => {
+            let err = match err {
+                // The flight was cancelled because this caller, its last, stopped.
+                WaitError::Cancelled => seen.stopped(job_id, expired),
+                other => other.clone(),
+            };
+            JobOutcome::Uncertain(Uncertain::Wait {
+                job_id: job_id.clone(),
                 err,
-                already_there: Some(stage),
-            } if refused::may_mean_already_there(err) => JobOutcome::Done {
-                job_id: None,
-                warnings: diagnose::already_at_target(err, op, stage).into(),
-                stage: Some(stage.clone()),
-            },
-            Happened::NotStarted { err, .. }
-                if expired && !refused::may_mean_already_there(err) =>
-            {
-                JobOutcome::NotDone {
-                    diagnostic: diagnose::timed_out_before_sending(op, aftermath, timeout),
-                    cause: Failure::TimedOutBeforeSending,
-                }
-            }
-            Happened::NotStarted { err, .. } => JobOutcome::NotDone {
-                diagnostic: diagnose::api_failed(err, action, task),
-                cause: Failure::Api(err.clone()),
-            },
-            Happened::Started {
-                job_id,
-                waited: None,
-            } => JobOutcome::Done {
-                job_id: Some(job_id.clone()),
-                stage: None,
-                warnings: Diagnostics::new(),
-            },
-            Happened::Started {
-                job_id,
-                waited: Some(Ok(waited)),
-            } => JobOutcome::Done {
-                warnings: waited
-                    .job_unreadable
-                    .as_ref()
-                    .map(|err| diagnose::job_unreadable(err, op))
-                    .into_iter()
-                    .collect(),
-                job_id: Some(job_id.clone()),
-                stage: Some(waited.stage.clone()),
-            },
-            Happened::Started {
-                waited: Some(Err(WaitError::TaskGone { .. })),
-                ..
-            } if gone_ends_it => JobOutcome::Gone(Gone::DuringWait),
-            // The job happened: its ID goes to the caller along with the error.
-            Happened::Started {
-                job_id,
-                waited: Some(Err(err)),
-            } => {
-                let err = match err {
-                    // The flight was cancelled because this caller, its last, stopped.
-                    WaitError::Cancelled => seen.stopped(job_id, expired),
-                    other => other.clone(),
-                };
-                JobOutcome::Uncertain {
-                    diagnostic: diagnose::wait_failed(&err, op, aftermath, job_id),
-                    job_id: Some(job_id.clone()),
-                    cause: Failure::Wait(err),
-                }
-            }
+            })
         }
     }
 }

@@ -10,7 +10,7 @@
 
 use regex::bytes::{Regex, RegexBuilder};
 
-use taurusdb_api::Replication;
+use crate::Replication;
 
 /// The compiled size a name pattern may take: ample for any name filter (alternations of
 /// names, bounded classes), small enough that a pathological pattern is refused rather

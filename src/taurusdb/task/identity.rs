@@ -1,9 +1,10 @@
-//! The identity of a `taurusdb_replication_pause` (Terraform 1.12+, OpenTofu 1.12+): the
-//! task it pauses, `{instance_id, task_name, project_id}`. Import by identity needs
-//! instance_id and task_name; project_id defaults to the provider's. The same identity
-//! names each result of `terraform query`.
+//! The identity of anything that names one task (Terraform 1.12+, OpenTofu 1.12+):
+//! `{instance_id, task_name, project_id}`, today `taurusdb_replication_pause`'s, and the
+//! same identity names each result of `terraform query`. Import by identity needs
+//! instance_id and task_name; project_id defaults to the provider's.
 
-use crate::taurusdb::pause::model::{ImportId, PauseState, attrs};
+use crate::taurusdb::task::{ImportId, attrs};
+use tfplugin::tf::attr::Attr;
 use tfplugin::tf::diagnostics::{Diagnostic, Diagnostics};
 use tfplugin::tf::identity::{ForImport, IdentityAttribute, IdentitySchema};
 use tfplugin::tf::types::Type;
@@ -30,12 +31,17 @@ pub fn schema() -> IdentitySchema {
     )
 }
 
-/// The identity of the task `state` names; values unknown in a plan stay unknown.
-pub fn of(state: &PauseState) -> Value {
+/// The identity of the task these attributes name; values unknown in a plan stay
+/// unknown.
+pub fn of(
+    instance_id: &Attr<String>,
+    task_name: &Attr<String>,
+    project_id: &Attr<String>,
+) -> Value {
     Value::object([
-        (attrs::INSTANCE_ID, state.instance_id.to_value()),
-        (attrs::TASK_NAME, state.task_name.to_value()),
-        (attrs::PROJECT_ID, state.project_id.to_value()),
+        (attrs::INSTANCE_ID, instance_id.to_value()),
+        (attrs::TASK_NAME, task_name.to_value()),
+        (attrs::PROJECT_ID, project_id.to_value()),
     ])
 }
 
@@ -85,7 +91,6 @@ fn invalid_identity(detail: String) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tfplugin::tf::attr::Attr;
 
     fn identity(instance: Value, task: Value, project: Value) -> Value {
         Value::object([
@@ -97,13 +102,12 @@ mod tests {
 
     #[test]
     fn an_identity_names_the_task_and_back() {
-        let state = PauseState {
-            instance_id: Attr::Known("inst".into()),
-            task_name: Attr::Known("orders_sync".into()),
-            project_id: Attr::Known("p".into()),
-            ..PauseState::default()
-        };
-        let id = import_id(&of(&state)).expect("valid");
+        let named = of(
+            &Attr::Known("inst".into()),
+            &Attr::Known("orders_sync".into()),
+            &Attr::Known("p".into()),
+        );
+        let id = import_id(&named).expect("valid");
         assert_eq!(id, ImportId::parse("p/inst/orders_sync").expect("parses"));
         let without_project = identity(
             Value::string("inst"),

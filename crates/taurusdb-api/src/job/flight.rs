@@ -2,11 +2,11 @@
 //! client at the same time join one job instead of each sending its own request.
 //!
 //! The key is the client (one endpoint with one set of credentials, [`ClientId`]) and
-//! the task (project, instance, name); the action must match too. The first caller
+//! the task (project, instance, name); the kind of job must match too. The first caller
 //! starts a *flight* in a task of its own ([`job::happen`]: the one POST, then the wait
 //! on the task's stage); every caller that comes while it runs joins it, hears its
-//! events (a late one first hears the job ID it missed) and words the shared outcome in
-//! its own terms ([`job::run`]), within its own timeout and cancellation:
+//! events (a late one first hears the job ID it missed) and reads the shared outcome
+//! as its own ([`job::run`]), within its own timeout and cancellation:
 //!
 //! - a caller that leaves (its timeout, StopProvider, a client gone) leaves alone: the
 //!   job runs on, to its outcome, while any caller still waits;
@@ -33,10 +33,9 @@ use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use crate::taurusdb::task::Action;
-use crate::taurusdb::task::job::{self, Happened, JobEvent};
-use taurusdb_api::wait::WaitPolicy;
-use taurusdb_api::{ApiClient, ClientId, TaskRef};
+use crate::job::{self, Happened, JobEvent, JobKind};
+use crate::wait::WaitPolicy;
+use crate::{ApiClient, ClientId, TaskRef};
 
 /// Which flight a call joins: one per client and task at a time.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -54,7 +53,7 @@ pub enum Message {
 
 /// A job in flight.
 struct Flight {
-    action: Action,
+    kind: JobKind,
     /// Fired when the last caller leaves.
     cancel: CancellationToken,
     state: Mutex<FlightState>,
@@ -101,11 +100,11 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The other action is in flight for the task: this call is refused, unsent.
+/// The other kind of job is in flight for the task: this call is refused, unsent.
 #[derive(Debug, Clone)]
 pub struct Busy {
     /// What is in flight.
-    pub running: Action,
+    pub running: JobKind,
     /// Its job, once the service started one.
     pub job_id: Option<String>,
 }
@@ -119,11 +118,11 @@ pub struct Joined {
     left: bool,
 }
 
-/// Joins the flight of `action` on `task` with `client`, or starts one. `policy` is how
+/// Joins the flight of a `kind` job on `task` with `client`, or starts one. `policy` is how
 /// to wait when this caller waits (None: it leaves once the job started).
 pub fn join(
     client: &ApiClient,
-    action: Action,
+    kind: JobKind,
     task: &TaskRef,
     policy: Option<WaitPolicy>,
 ) -> Result<Joined, Busy> {
@@ -137,9 +136,9 @@ pub fn join(
     let flight = match flights.get(&key) {
         Some(flight) => {
             let mut state = lock(&flight.state);
-            if flight.action != action {
+            if flight.kind != kind {
                 return Err(Busy {
-                    running: flight.action,
+                    running: flight.kind,
                     job_id: state.job_id.clone(),
                 });
             }
@@ -154,16 +153,16 @@ pub fn join(
             state.waiting += usize::from(waits);
             state.policy = state.policy.or(policy);
             tracing::debug!(
-                action = action.verb(),
+                action = kind.verb(),
                 task = %task,
                 callers = state.callers,
-                "joined the {} already in flight", action.verb()
+                "joined the {} already in flight", kind.verb()
             );
             flight.clone()
         }
         None => {
             let flight = Arc::new(Flight {
-                action,
+                kind,
                 cancel: CancellationToken::new(),
                 state: Mutex::new(FlightState {
                     callers: 1,
@@ -175,9 +174,9 @@ pub fn join(
                 }),
             });
             flights.insert(key.clone(), flight.clone());
-            let handed_over = match action {
-                Action::Pause => lock(&HANDED_OVER).remove(&key),
-                Action::Resume => None,
+            let handed_over = match kind {
+                JobKind::Pause => lock(&HANDED_OVER).remove(&key),
+                JobKind::Resume => None,
             };
             tokio::spawn(fly(
                 client.clone(),
@@ -205,7 +204,7 @@ async fn fly(client: ApiClient, key: Key, flight: Arc<Flight>, handed_over: Opti
     let policy = || flight.policy_if_waited();
     let happened = job::happen(
         &client,
-        flight.action,
+        flight.kind,
         &key.task,
         handed_over,
         &policy,

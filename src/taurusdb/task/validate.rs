@@ -1,41 +1,19 @@
-//! Static checks of a `taurusdb_replication_pause` configuration, and of the same
-//! attributes wherever else they appear (the replication actions). Unknown values pass;
-//! they are checked again when known.
+//! Static checks of the attributes every schema that names a task shares (the pause
+//! resource, the replication actions), each at its attribute, and of a timeout written
+//! in Go duration syntax. Unknown values pass; they are checked again when known. The
+//! rules themselves are the API's ([`taurusdb_api::names`]).
 
 use std::time::Duration;
 
-use crate::taurusdb::pause::model::{PauseState, attrs};
+use crate::taurusdb::task::attrs;
 use stdx::duration::parse_go_duration;
-use taurusdb_api::endpoint;
+use taurusdb_api::names::{instance_id_problem, task_name_problem};
 use tfplugin::tf::attr::Attr;
 use tfplugin::tf::diagnostics::{Diagnostic, Diagnostics};
 use tfplugin::tf::path::AttrPath;
 
-/// The API's rule for task names: 3 to 128 of A-Z a-z 0-9 and `_`.
-pub fn task_name_problem(name: &str) -> Option<String> {
-    let len = name.chars().count();
-    if !(3..=128).contains(&len) {
-        return Some(format!("must be 3 to 128 characters long, but is {len}"));
-    }
-    name.chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
-        .map(|c| format!("may contain only letters, digits and underscores, but contains {c:?}"))
-}
-
-/// An instance or project ID must be one URL path segment (see
-/// [`endpoint::path_segment_problem`]).
-pub fn instance_id_problem(id: &str) -> Option<String> {
-    endpoint::path_segment_problem(id).map(str::to_string)
-}
-
-pub fn validate(config: &PauseState) -> Diagnostics {
-    let mut diagnostics = validate_task(&config.instance_id, &config.task_name, &config.project_id);
-    diagnostics.extend(config.validate_timeouts());
-    diagnostics
-}
-
-/// The checks of the attributes that name a task (see
-/// [`task::attrs`](crate::taurusdb::task::attrs)), each at its attribute.
+/// The checks of the attributes that name a task (see [`attrs`]), each at its
+/// attribute.
 pub fn validate_task(
     instance_id: &Attr<String>,
     task_name: &Attr<String>,
@@ -98,27 +76,5 @@ mod tests {
             assert_eq!(refused.summary, "Invalid timeout", "{none}");
             assert!(refused.detail.contains("no time at all"), "{refused:?}");
         }
-    }
-
-    #[test]
-    fn task_names_follow_the_api_rule() {
-        assert_eq!(task_name_problem("orders_sync"), None);
-        assert_eq!(task_name_problem("abc"), None);
-        assert_eq!(task_name_problem(&"a".repeat(128)), None);
-        assert!(task_name_problem("ab").is_some());
-        assert!(task_name_problem(&"a".repeat(129)).is_some());
-        assert!(task_name_problem("orders-sync").is_some());
-        assert!(task_name_problem("ördersync").is_some());
-    }
-
-    #[test]
-    fn instance_ids_must_be_one_segment() {
-        assert_eq!(instance_id_problem("abc123in17"), None);
-        assert!(instance_id_problem("").is_some());
-        assert!(instance_id_problem("  ").is_some());
-        assert!(instance_id_problem("a/b").is_some());
-        assert!(instance_id_problem("..").is_some());
-        assert!(instance_id_problem(".").is_some());
-        assert_eq!(instance_id_problem("a..b"), None);
     }
 }

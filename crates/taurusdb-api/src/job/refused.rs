@@ -5,12 +5,13 @@
 //! documented). Refusing forever would leave the resource uncreatable. So when the service
 //! refuses with a 4xx that is not throttling, "busy", an authentication failure or "no
 //! such instance/task", the task's stage (the ground truth) is read: if it already reads
-//! the target, the operation ends well, with a warning and no job ID.
+//! the target, the call ends well without a job
+//! ([`JobOutcome::AlreadyThere`](super::JobOutcome::AlreadyThere)).
 
 use tokio_util::sync::CancellationToken;
 
-use taurusdb_api::wait::TargetStage;
-use taurusdb_api::{ApiClient, ApiError, TaskRef};
+use crate::wait::TargetStage;
+use crate::{ApiClient, ApiError, TaskRef};
 
 /// Whether a refusal could mean the task already reads the target stage: a 4xx that is
 /// not throttling, "busy", an authentication failure or "no such instance/task".
