@@ -12,5 +12,6 @@ pub mod printable;
 pub mod provider;
 pub mod serve_clients;
 pub mod task;
+pub mod typed_api_setup;
 
 pub use provider::{PROVIDER_ADDRESS, TaurusDbProvider};

@@ -20,5 +20,5 @@ pub mod run;
 pub mod service;
 pub mod status;
 
-pub use access::{ApiSetup, ApiSetupError, ServerApi};
+pub use access::ServerApi;
 pub use service::ReplicationService;
