@@ -17,7 +17,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use stdx::duration::parse_flag_duration;
 use taurusdb_provider::taurusdb::config::EnvLookup;
-use taurusdb_provider::taurusdb::grpc::{ApiSetup, ServerApi};
+use taurusdb_provider::taurusdb::typed_api_setup::{self, ApiSetup};
 use taurusdb_provider::{Audience, provider_routes, standalone_routes, taurusdb};
 use taurusdb_sim as sim;
 use tfplugin::logging;
@@ -226,7 +226,7 @@ async fn run(run: Run) -> Result<(), String> {
         }
         Run::Serve(config, audience, setup) => {
             let env: Arc<EnvLookup> = Arc::new(|key: &str| std::env::var(key).ok());
-            let api = ServerApi::resolve(*setup, env)
+            let api = typed_api_setup::resolve(*setup, env)
                 .await
                 .map_err(|e| e.to_string())?;
             if let Some(reason) = api.operator_reason() {

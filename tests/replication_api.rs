@@ -715,9 +715,12 @@ async fn a_server_without_credentials_is_failed_precondition_saying_what_to_set(
         );
     }
     // Resolved from nothing: the message names what to set.
-    let resolved = ServerApi::resolve(Default::default(), std::sync::Arc::new(|_: &str| None))
-        .await
-        .expect("serves");
+    let resolved = taurusdb_provider::taurusdb::typed_api_setup::resolve(
+        Default::default(),
+        std::sync::Arc::new(|_: &str| None),
+    )
+    .await
+    .expect("serves");
     let reason = resolved.access().err().expect("unconfigured").to_string();
     assert!(
         reason.contains("--api-config") && reason.contains("HW_AUTH_TOKEN"),
@@ -848,8 +851,7 @@ async fn a_watch_nobody_reads_keeps_a_bounded_backlog_and_its_outcome() {
         },
         access: Access {
             client,
-            default_project: None,
-            looks_up_project: false,
+            default_project: taurusdb_api::DefaultProject::Unavailable,
             wait_policy: WaitPolicy {
                 stage_polls: quick,
                 job_polls: PollSchedule::JOB,

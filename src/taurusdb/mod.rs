@@ -11,5 +11,6 @@ pub mod pause;
 pub mod provider;
 pub mod serve_clients;
 pub mod task;
+pub mod typed_api_setup;
 
 pub use provider::{PROVIDER_ADDRESS, TaurusDbProvider};

@@ -9,7 +9,8 @@ use taurusdb_provider::proto::replication::v1 as rpb;
 use taurusdb_provider::proto::replication::v1::replication_client::ReplicationClient;
 use taurusdb_provider::taurusdb::TaurusDbProvider;
 use taurusdb_provider::taurusdb::config::file;
-use taurusdb_provider::taurusdb::grpc::{ApiSetup, ServerApi};
+use taurusdb_provider::taurusdb::grpc::ServerApi;
+use taurusdb_provider::taurusdb::typed_api_setup::{self, ApiSetup};
 use taurusdb_sim::SimHandle;
 use tfplugin::plugin::conn::Listener;
 use tfplugin::plugin::serve::{ServeOptions, serve_routes};
@@ -39,7 +40,7 @@ pub async fn server_api(json: &str) -> ServerApi {
         file: Some(file::parse(json.as_bytes()).expect("a valid api config")),
         credentials_from_env: false,
     };
-    ServerApi::resolve(setup, Arc::new(|_: &str| None))
+    typed_api_setup::resolve(setup, Arc::new(|_: &str| None))
         .await
         .expect("the configuration resolves")
         .with_wait_policy(fast_waits())

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod ca_file;
 pub mod client;
 pub mod deadline;
+pub mod default_project;
 pub mod endpoint;
 pub mod error;
 pub mod filter;
@@ -28,6 +29,7 @@ pub mod wire;
 
 pub use auth::{Credentials, Domain, IamPassword, IamUser, ProjectScope};
 pub use client::{ApiClient, ClientId};
+pub use default_project::DefaultProject;
 pub use error::ApiError;
 pub use job::{JobKind, JobOutcome};
 pub use listing::{TaskList, UnreadableTasks};

@@ -13,7 +13,9 @@ use super::{
 use taurusdb_api::ca_file::{self, CaFileError};
 use taurusdb_api::issuers::IdToken;
 use taurusdb_api::retry::RetryPolicy;
-use taurusdb_api::{ApiClient, ApiError, ClientConfig, Credentials, Domain, Secret, endpoint};
+use taurusdb_api::{
+    ApiClient, ApiError, ClientConfig, Credentials, DefaultProject, Domain, Secret, endpoint,
+};
 use tfplugin::tf::attr::Attr;
 use tfplugin::tf::diagnostics::{Diagnostic, Diagnostics};
 use tfplugin::tf::path::AttrPath;
@@ -658,6 +660,8 @@ fn not_known_yet(unknown: &[Setting]) -> Diagnostic {
 pub struct Configured {
     pub settings: Settings,
     client: Result<ApiClient, Diagnostic>,
+    /// The project of calls that name none: configured, or the region's.
+    default_project: DefaultProject,
 }
 
 impl Configured {
@@ -667,7 +671,13 @@ impl Configured {
         } else {
             Err(not_known_yet(&settings.unknown))
         };
-        Self { settings, client }
+        let default_project =
+            DefaultProject::new(settings.project_id.clone(), settings.region.as_deref());
+        Self {
+            settings,
+            client,
+            default_project,
+        }
     }
 
     /// Whether some settings were not known yet (a plan before their values exist).
@@ -693,13 +703,9 @@ impl Configured {
         {
             return Attr::Unknown;
         }
-        match (
-            &self.settings.project_id,
-            &self.client,
-            &self.settings.region,
-        ) {
-            (Some(project_id), _, _) => Attr::Known(project_id.clone()),
-            (None, Ok(_), Some(_)) => Attr::Unknown,
+        match (&self.default_project, &self.client) {
+            (DefaultProject::Configured(project_id), _) => Attr::Known(project_id.clone()),
+            (DefaultProject::OfRegion, Ok(_)) => Attr::Unknown,
             _ => Attr::Null,
         }
     }
@@ -712,20 +718,25 @@ impl Configured {
         &self,
         cancel: &CancellationToken,
     ) -> Result<Attr<String>, Diagnostic> {
-        if let Some(project_id) = &self.settings.project_id {
-            return Ok(Attr::Known(project_id.clone()));
+        if let Some(project_id) = self.default_project.configured() {
+            return Ok(Attr::Known(project_id.to_string()));
         }
         if self.is_deferred() {
             return Ok(Attr::Unknown);
         }
-        let (Ok(client), Some(_)) = (&self.client, &self.settings.region) else {
+        let Ok(client) = &self.client else {
             return Ok(Attr::Null);
         };
-        client
-            .default_project(cancel)
-            .await
-            .map(Attr::Known)
-            .map_err(|err| project_lookup_failed(&err))
+        match self.default_project.get(client, cancel).await {
+            Ok(Some(project_id)) => Ok(Attr::Known(project_id)),
+            Ok(None) => Ok(Attr::Null),
+            Err(err) => Err(project_lookup_failed(&err)),
+        }
+    }
+
+    /// Where the project of calls that name none comes from.
+    pub fn default_project_source(&self) -> &DefaultProject {
+        &self.default_project
     }
 }
 

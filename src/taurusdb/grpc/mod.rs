@@ -22,5 +22,5 @@ pub mod service;
 pub mod status;
 pub mod words;
 
-pub use access::{ApiSetup, ApiSetupError, ServerApi};
+pub use access::ServerApi;
 pub use service::ReplicationService;
