@@ -17,8 +17,8 @@
 //! Set SERVE_TOKEN to send `authorization: Bearer $SERVE_TOKEN` (a server started with
 //! --auth-token-file).
 
-use taurusdb_provider::proto::replication::v1 as pb;
-use taurusdb_provider::proto::replication::v1::replication_client::ReplicationClient;
+use taurusdb_grpc::proto::replication::v1 as pb;
+use taurusdb_grpc::proto::replication::v1::replication_client::ReplicationClient;
 use tonic::metadata::MetadataValue;
 use tonic_types::StatusExt as _;
 

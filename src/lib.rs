@@ -2,16 +2,14 @@
 //! Huawei Cloud TaurusDB HTAP (StarRocks) data synchronization tasks.
 //!
 //! The provider is built from crates of its own (see ARCHITECTURE.md): `tfplugin`
-//! (Terraform's protocol and go-plugin serving), `taurusdb-api` (the REST client),
-//! `taurusdb-sim` (the simulator) and `stdx`. This crate holds what is the provider's:
-//! - [`taurusdb`]: the provider and its resources, with [`taurusdb::grpc`] the typed
-//!   gRPC API for direct clients;
+//! (Terraform's protocol and go-plugin serving), `taurusdb-api` (the REST client and the
+//! job flow), `taurusdb-grpc` (the typed gRPC API), `taurusdb-sim` (the simulator) and
+//! `stdx`. This crate holds what is the provider's:
+//! - [`taurusdb`]: the provider and its resources;
 //! - [`docs`]: the `docs` command, the registry's pages from the served schemas and
 //!   `templates/`;
-//! - [`proto`]: the typed API's generated wire types.
 
 pub mod docs;
-pub mod proto;
 pub mod taurusdb;
 
 use std::sync::Arc;
@@ -32,6 +30,7 @@ pub const OWN_EVENTS: tfplugin::logging::OwnEvents = tfplugin::logging::OwnEvent
         "terraform_provider_taurusdb",
         "tfplugin",
         "taurusdb_api",
+        "taurusdb_grpc",
         "taurusdb_sim",
         "stdx",
     ],
@@ -69,7 +68,7 @@ fn routes_for(provider: Arc<dyn tf::provider::Provider>, stop: StopScope) -> plu
 /// with the server's own configuration (`api`), all described to gRPC server reflection.
 pub fn standalone_routes(
     audience: Audience,
-    api: taurusdb::grpc::ServerApi,
+    api: taurusdb_grpc::ServerApi,
 ) -> plugin::serve::Served {
     standalone_routes_for(
         Arc::new(taurusdb::TaurusDbProvider::new().for_audience(audience)),
@@ -80,14 +79,14 @@ pub fn standalone_routes(
 /// [`standalone_routes`] for a given provider instance (tests inject their environment).
 pub fn standalone_routes_for(
     provider: Arc<dyn tf::provider::Provider>,
-    api: taurusdb::grpc::ServerApi,
+    api: taurusdb_grpc::ServerApi,
 ) -> plugin::serve::Served {
     let served = routes_for(provider, StopScope::Connection);
     let configured = api.is_configured();
     let replication =
-        taurusdb::grpc::ReplicationService::new(api, served.cancel_work.clone()).into_server();
+        taurusdb_grpc::ReplicationService::new(api, served.cancel_work.clone()).into_server();
     served
         .with_service(replication, configured)
         .with_descriptors(tfplugin::proto::TFPLUGIN6_DESCRIPTOR_SET)
-        .with_descriptors(proto::FILE_DESCRIPTOR_SET)
+        .with_descriptors(taurusdb_grpc::proto::FILE_DESCRIPTOR_SET)
 }

@@ -1,7 +1,8 @@
 //! The rules of ARCHITECTURE.md that the compiler cannot check, checked on every test run:
 //!
 //! - the crates depend on each other only in the direction ARCHITECTURE.md draws: the
-//!   provider on everything, `taurusdb-sim` on `taurusdb-api`, all on `stdx`, and
+//!   provider on everything, `taurusdb-grpc` and `taurusdb-sim` on `taurusdb-api`, all
+//!   on `stdx`, and
 //!   nothing back; `tfplugin` and `taurusdb-api` never on each other or on the
 //!   simulator (read from `cargo metadata`, every kind of dependency counted). Within
 //!   that, the compiler keeps each crate to what it depends on;
@@ -17,11 +18,18 @@ use std::path::{Path, PathBuf};
 use taurusdb_provider::taurusdb::config::{Setting, assume_role, attrs, endpoints, oidc};
 
 /// Each workspace crate and the workspace crates it may depend on (any kind).
-const ALLOWED: [(&str, &[&str]); 5] = [
+const ALLOWED: [(&str, &[&str]); 6] = [
     (
         "terraform-provider-taurusdb",
-        &["stdx", "tfplugin", "taurusdb-api", "taurusdb-sim"],
+        &[
+            "stdx",
+            "tfplugin",
+            "taurusdb-api",
+            "taurusdb-grpc",
+            "taurusdb-sim",
+        ],
     ),
+    ("taurusdb-grpc", &["stdx", "taurusdb-api"]),
     ("taurusdb-sim", &["stdx", "taurusdb-api"]),
     ("taurusdb-api", &["stdx"]),
     ("tfplugin", &["stdx"]),

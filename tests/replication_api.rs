@@ -8,8 +8,8 @@ use crate::common;
 
 use common::typed::*;
 use common::*;
-use taurusdb_provider::proto::replication::v1 as rpb;
-use taurusdb_provider::taurusdb::grpc::ServerApi;
+use taurusdb_grpc::ServerApi;
+use taurusdb_grpc::proto::replication::v1 as rpb;
 use taurusdb_sim::{Fault, FaultKind, JobOutcome, JobPlan};
 use tonic::Code;
 use tonic_types::StatusExt as _;
@@ -824,9 +824,9 @@ async fn a_watch_nobody_reads_keeps_a_bounded_backlog_and_its_outcome() {
     use taurusdb_api::poll_schedule::PollSchedule;
     use taurusdb_api::wait::WaitPolicy;
     use taurusdb_api::{ApiClient, ClientConfig, Credentials, Secret};
-    use taurusdb_provider::taurusdb::grpc::access::Access;
-    use taurusdb_provider::taurusdb::grpc::request::JobCall;
-    use taurusdb_provider::taurusdb::grpc::run::{self, JobSpec};
+    use taurusdb_grpc::access::Access;
+    use taurusdb_grpc::request::JobCall;
+    use taurusdb_grpc::run::{self, JobSpec};
 
     let sim = start_sim().await;
     sim.set_job_plan(job_plan(JobOutcome::Never, 0));

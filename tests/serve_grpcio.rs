@@ -75,7 +75,12 @@ async fn a_stock_grpcio_client_calls_serve_on_a_unix_socket() {
     let mut protoc = Command::new(&python);
     protoc
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["-m", "grpc_tools.protoc", "-I", "proto"])
+        .args([
+            "-m",
+            "grpc_tools.protoc",
+            "-I",
+            "crates/taurusdb-grpc/proto",
+        ])
         .arg(format!("--python_out={}", stubs.display()))
         .arg(format!("--grpc_python_out={}", stubs.display()))
         .arg("taurusdb/replication/v1/replication.proto");

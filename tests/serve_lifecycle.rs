@@ -210,10 +210,8 @@ async fn a_long_apply_is_not_cut_by_the_idle_timeout() {
 async fn in_serve_mode_stop_provider_cancels_only_the_callers_work() {
     let sim = start_sim().await;
     sim.set_job_plan(job_plan(JobOutcome::Never, 0));
-    let server = common::typed::start_typed(
-        taurusdb_provider::taurusdb::grpc::ServerApi::unconfigured("not used"),
-    )
-    .await;
+    let server =
+        common::typed::start_typed(taurusdb_grpc::ServerApi::unconfigured("not used")).await;
     let mut mine =
         pb::provider_client::ProviderClient::new(unix_channel(server.socket.clone()).await);
     let mut theirs =

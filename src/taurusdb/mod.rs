@@ -5,7 +5,6 @@
 pub mod action;
 pub mod config;
 pub mod discovery;
-pub mod grpc;
 pub mod handle;
 pub mod pause;
 pub mod provider;

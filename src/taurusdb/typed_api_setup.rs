@@ -18,8 +18,8 @@ use crate::taurusdb::config::{
     CREDENTIAL_CHOICES, Configured, CredentialProblem, EnvLookup, ProviderConfig, Settings, attrs,
     hint_all,
 };
-use crate::taurusdb::grpc::ServerApi;
 use crate::taurusdb::provider::{CREDENTIAL_SETTINGS, is_credential_variable};
+use taurusdb_grpc::ServerApi;
 
 /// Where the server's configuration comes from, as the operator gave it.
 #[derive(Debug, Clone, Default)]
@@ -131,7 +131,7 @@ fn what_is_missing(settings: &Settings, ignored_env_credentials: bool) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::taurusdb::grpc::access::INVALID_SERVER_CONFIGURATION;
+    use taurusdb_grpc::access::INVALID_SERVER_CONFIGURATION;
 
     fn resolve_with(setup: ApiSetup, env: &[(&str, &str)]) -> Result<ServerApi, ApiSetupError> {
         let env: Vec<(String, String)> = env

@@ -4,12 +4,12 @@
 
 use std::sync::Arc;
 
+use taurusdb_grpc::ServerApi;
+use taurusdb_grpc::proto::replication::v1 as rpb;
+use taurusdb_grpc::proto::replication::v1::replication_client::ReplicationClient;
 use taurusdb_provider::Audience;
-use taurusdb_provider::proto::replication::v1 as rpb;
-use taurusdb_provider::proto::replication::v1::replication_client::ReplicationClient;
 use taurusdb_provider::taurusdb::TaurusDbProvider;
 use taurusdb_provider::taurusdb::config::file;
-use taurusdb_provider::taurusdb::grpc::ServerApi;
 use taurusdb_provider::taurusdb::typed_api_setup::{self, ApiSetup};
 use taurusdb_sim::SimHandle;
 use tfplugin::plugin::conn::Listener;

@@ -574,9 +574,9 @@ mod tests {
     /// its words must stay the ones these diagnostics use, with its own aftermath.
     #[test]
     fn the_typed_api_words_outcomes_as_these_diagnostics_do() {
-        use crate::taurusdb::grpc::words;
         use std::time::Duration;
         use taurusdb_api::job::flight::Busy;
+        use taurusdb_grpc::words;
 
         let said = |d: Diagnostic| format!("{}: {}", d.summary, d.detail);
         let typed_api = Aftermath {

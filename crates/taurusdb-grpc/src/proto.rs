@@ -1,4 +1,4 @@
-//! Rust types generated from `proto/` by build.rs: the typed replication API.
+//! Rust types generated from this crate's `proto/` by build.rs: the typed replication API.
 //!
 //! Kept in one place so the rest of the crate imports wire types from here and never
 //! from a generated file path.

@@ -1,7 +1,7 @@
 //! Compiles the typed API's proto/ into Rust with protox (a pure-Rust protobuf
 //! compiler), so a fresh machine needs no system `protoc`. Its descriptors (with their
 //! comments) are also written to `$OUT_DIR/descriptors.bin`, which `serve`'s gRPC
-//! reflection serves beside tfplugin's.
+//! reflection serves beside tfplugin's (`proto::FILE_DESCRIPTOR_SET`).
 
 use protox::prost::Message as _;
 

@@ -11,7 +11,7 @@ use tonic::metadata::{MetadataMap, MetadataValue};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt as _};
 
-use crate::taurusdb::grpc::error::{CallError, Failed, JobFailure, Outcome};
+use crate::error::{CallError, Failed, JobFailure, Outcome};
 use taurusdb_api::ApiError;
 use taurusdb_api::job::{Gone, NotDone, Uncertain};
 use taurusdb_api::wait::WaitError;

@@ -9,13 +9,13 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
+use crate::access::{Access, ServerApi};
+use crate::convert;
+use crate::error::CallError;
 use crate::proto::replication::v1 as pb;
 use crate::proto::replication::v1::replication_server::{Replication, ReplicationServer};
-use crate::taurusdb::grpc::access::{Access, ServerApi};
-use crate::taurusdb::grpc::convert;
-use crate::taurusdb::grpc::error::CallError;
-use crate::taurusdb::grpc::request::{self, JobCall};
-use crate::taurusdb::grpc::run::{self, EventStream, JobSpec, RunningJob};
+use crate::request::{self, JobCall};
+use crate::run::{self, EventStream, JobSpec, RunningJob};
 use taurusdb_api::job::JobKind;
 
 /// Serves the typed API with the server's own configuration.

@@ -1,6 +1,7 @@
 //! The typed gRPC API for direct clients: `taurusdb.replication.v1.Replication`
-//! (proto/taurusdb/replication/v1/replication.proto), served by `serve` beside
-//! tfplugin6.Provider.
+//! (`proto/taurusdb/replication/v1/replication.proto` in this crate), served by the
+//! provider's `serve` beside tfplugin6.Provider. It depends on `taurusdb-api` alone:
+//! nothing of Terraform's protocol, the serving layer or the provider's configuration.
 //!
 //! It acts with the server's own TaurusDB configuration ([`access`]), never with a
 //! client's, and reuses the provider's API client, retries, waits and "nothing lost"
@@ -9,13 +10,14 @@
 //! [`events`] carries a watched job's events to its client within a bound,
 //! [`convert`] builds messages, [`words`] says what a job's outcome means, [`error`]
 //! and [`status`] turn failures into statuses a client can act on, [`service`] ties
-//! them together. Nothing in `plugin/` or `tf/`
-//! imports it; `lib.rs` hands it to the server as routes.
+//! them together; [`proto`] holds the generated wire types. The provider hands it to
+//! the server as routes.
 
 pub mod access;
 pub mod convert;
 pub mod error;
 pub mod events;
+pub mod proto;
 pub mod request;
 pub mod run;
 pub mod service;

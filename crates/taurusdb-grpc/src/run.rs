@@ -10,14 +10,14 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, DropGuard};
 use tonic::Status;
 
+use crate::access::Access;
+use crate::convert;
+use crate::error::{CallError, Failed, JobFailure};
+pub use crate::events::EventStream;
+use crate::events::{EventSink, WATCH_BACKLOG, watch_channel};
 use crate::proto::replication::v1 as pb;
-use crate::taurusdb::grpc::access::Access;
-use crate::taurusdb::grpc::convert;
-use crate::taurusdb::grpc::error::{CallError, Failed, JobFailure};
-pub use crate::taurusdb::grpc::events::EventStream;
-use crate::taurusdb::grpc::events::{EventSink, WATCH_BACKLOG, watch_channel};
-use crate::taurusdb::grpc::request::JobCall;
-use crate::taurusdb::grpc::words;
+use crate::request::JobCall;
+use crate::words;
 use taurusdb_api::job::{self, JobEvent, JobKind, JobOutcome, JobRequest};
 
 /// One pause or resume to run.

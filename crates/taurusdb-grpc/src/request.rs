@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use tonic::metadata::MetadataMap;
 
+use crate::error::CallError;
 use crate::proto::replication::v1 as pb;
-use crate::taurusdb::grpc::error::CallError;
 use taurusdb_api::TaskRef;
 use taurusdb_api::filter::{TaskFilter, name_regex};
 use taurusdb_api::names::{instance_id_problem, task_name_problem};
