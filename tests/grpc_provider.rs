@@ -311,35 +311,6 @@ async fn language_header_is_sent_when_configured() {
 }
 
 #[tokio::test]
-async fn a_test_header_is_sent_from_the_block_or_its_variable() {
-    for (env, block, sent) in [
-        (None, Some("from-block"), "from-block"),
-        (Some("from-env"), None, "from-env"),
-    ] {
-        let sim = start_sim().await;
-        let env: Vec<(&str, &str)> = env.map(|v| ("HW_X_TEST_HEADER", v)).into_iter().collect();
-        let mut provider = start_provider(&env).await;
-        let mut attrs = vec![
-            ("endpoint", Value::string(sim.endpoint())),
-            ("project_id", Value::string(PROJECT)),
-            ("auth_token", Value::string(TOKEN)),
-        ];
-        if let Some(value) = block {
-            attrs.push(("x_test_header", Value::string(value)));
-        }
-        let diags = configure(&mut provider, provider_config(&attrs)).await;
-        assert!(diags.is_empty(), "{diags:?}");
-        let response = create(&mut provider, TASK).await;
-        assert!(
-            response.diagnostics.is_empty(),
-            "{:?}",
-            response.diagnostics
-        );
-        assert_eq!(sim.requests()[0].header("x-test-header"), Some(sent));
-    }
-}
-
-#[tokio::test]
 async fn replan_after_apply_is_empty_and_changes_replace() {
     let sim = start_sim().await;
     let mut provider = configured_provider(&sim).await;

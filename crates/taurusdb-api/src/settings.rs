@@ -280,14 +280,6 @@ pub mod attrs {
          operator's `HW_CA_FILE` applies).",
     );
 
-    pub const X_TEST_HEADER: Setting = Setting::new(
-        "x_test_header",
-        "HW_X_TEST_HEADER",
-        Kind::Text,
-        "A test value sent as `X-Test-Header` with every request.",
-    )
-    .when_unset("no `X-Test-Header` header");
-
     /// Every top-level setting, in schema order.
     pub const ALL: &[Setting] = &[
         REGION,
@@ -311,7 +303,6 @@ pub mod attrs {
         MAX_RETRIES,
         INSECURE,
         CA_FILE,
-        X_TEST_HEADER,
     ];
 }
 

@@ -362,9 +362,6 @@ impl Transport {
         if let Some(language) = self.config.settings.text(attrs::LANGUAGE) {
             headers.push(("X-Language", language.to_string()));
         }
-        if let Some(value) = self.config.settings.text(attrs::X_TEST_HEADER) {
-            headers.push(("X-Test-Header", value.to_string()));
-        }
         headers.extend(call.headers.iter().cloned());
         if let Some(proof) = proof {
             authenticate(call, proof, &mut headers)?;
