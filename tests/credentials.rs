@@ -16,6 +16,7 @@ use futures_util::future::join_all;
 use taurusdb_api::issuers::{AssumeHop, AssumeRole, EcsMetadata, IdToken, Issuer, OidcRole};
 use taurusdb_api::poll_schedule::PollSchedule;
 use taurusdb_api::retry::RetryPolicy;
+use taurusdb_api::settings::attrs;
 use taurusdb_api::wait::{self, TargetStage, WaitPolicy, WaitTarget};
 use taurusdb_api::{
     ApiClient, ApiError, ClientConfig, Credentials, Secret, TemporaryCredentials, signer,
@@ -50,7 +51,7 @@ fn api_at(endpoint: String, sim: &SimHandle, credentials: Credentials) -> ApiCli
     };
     config.request_timeout = Duration::from_secs(10);
     config.iam_url = Some(format!("{}/v3", sim.endpoint()));
-    config.region = Some(sim::DEFAULT_REGION.to_string());
+    config.settings = config.settings.with(attrs::REGION, sim::DEFAULT_REGION);
     ApiClient::new(config).expect("client")
 }
 
@@ -795,7 +796,7 @@ async fn the_project_of_the_region_is_looked_up_once_for_concurrent_callers() {
 fn with_region(sim: &SimHandle, region: &str) -> ApiClient {
     let mut config = ClientConfig::new(sim.endpoint(), aksk());
     config.iam_url = Some(format!("{}/v3", sim.endpoint()));
-    config.region = Some(region.to_string());
+    config.settings = config.settings.with(attrs::REGION, region);
     ApiClient::new(config).expect("client")
 }
 

@@ -60,7 +60,7 @@ mod tests {
 
     #[test]
     fn every_setting_has_a_row_with_its_variable_and_default() {
-        let table = settings_table(&attrs::ALL);
+        let table = settings_table(attrs::ALL);
         assert_eq!(table.lines().count(), 2 + attrs::ALL.len());
         assert!(table.contains("| `max_retries` | `HW_MAX_RETRIES` | `5` |  |"));
         assert!(table.contains("| `auth_token` | `HW_AUTH_TOKEN` | none | yes |"));

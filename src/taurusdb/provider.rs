@@ -199,7 +199,7 @@ impl Provider for TaurusDbProvider {
                 // What the client was built with, not the credentials chosen a second time.
                 let client = configured.client().ok();
                 tracing::debug!(
-                    region = configured.settings.region.as_deref().unwrap_or(""),
+                    region = configured.settings.region().unwrap_or(""),
                     endpoint = client.map_or("", |c| c.endpoint()),
                     credentials = client.map_or("none", |c| c.credentials_kind()),
                     session = ctx.session.as_ref().map(|s| s.id()),

@@ -46,7 +46,7 @@ fn set(attr: &Attr<String>) -> bool {
 /// A client's `ca_file` would be a path on the server's disk: never read, and refused
 /// without a word about what it names.
 fn refuse_ca_file(config: &ProviderConfig) -> Result<(), Diagnostic> {
-    if !set(&config.ca_file) {
+    if !set(config.text(attrs::CA_FILE)) {
         return Ok(());
     }
     Err(Diagnostic::error(
@@ -75,12 +75,12 @@ fn refuse_server_files(config: &ProviderConfig) -> Result<(), Diagnostic> {
         Attr::Known(block) => set(&block.id_token_file),
         _ => false,
     };
-    let (attr, path) = if set(&config.shared_config_file) {
+    let (attr, path) = if set(config.text(attrs::SHARED_CONFIG_FILE)) {
         (
             attrs::SHARED_CONFIG_FILE.attr,
             AttrPath::attr(attrs::SHARED_CONFIG_FILE.attr),
         )
-    } else if set(&config.profile) {
+    } else if set(config.text(attrs::PROFILE)) {
         (attrs::PROFILE.attr, AttrPath::attr(attrs::PROFILE.attr))
     } else if id_token_file {
         (
@@ -109,11 +109,11 @@ fn refuse_server_files(config: &ProviderConfig) -> Result<(), Diagnostic> {
 /// endpoint: never for the endpoint the operator configured (or the region's), never
 /// without credentials of the client's own.
 fn refuse_insecure_unless_own(config: &ProviderConfig) -> Result<(), Diagnostic> {
-    if config.insecure.known() != Some(&true) {
+    if config.flag(attrs::INSECURE).known() != Some(&true) {
         return Ok(());
     }
     let (insecure, endpoint) = (attrs::INSECURE.attr, attrs::ENDPOINT.attr);
-    let problem = if !set(&config.endpoint) {
+    let problem = if !set(config.text(attrs::ENDPOINT)) {
         format!(
             "{insecure} = true turns off TLS verification, which a client of this server may do \
              only at an endpoint it sets itself ({endpoint}), never at the endpoint this \
@@ -211,19 +211,23 @@ fn client_chosen_channel(config: &ProviderConfig) -> Option<&'static str> {
         Attr::Unknown => true,
         Attr::Null => false,
     };
-    if config.region.known().is_some_and(|r| !is_region_name(r)) {
+    if config
+        .text(attrs::REGION)
+        .known()
+        .is_some_and(|r| !is_region_name(r))
+    {
         Some(attrs::REGION.attr)
-    } else if set(&config.cloud) {
+    } else if set(config.text(attrs::CLOUD)) {
         Some(attrs::CLOUD.attr)
     } else if endpoints_set {
         Some(endpoints::ATTR)
-    } else if set(&config.endpoint) {
+    } else if set(config.text(attrs::ENDPOINT)) {
         Some(attrs::ENDPOINT.attr)
-    } else if set(&config.auth_url) {
+    } else if set(config.text(attrs::AUTH_URL)) {
         Some(attrs::AUTH_URL.attr)
-    } else if config.insecure.known() == Some(&true) {
+    } else if config.flag(attrs::INSECURE).known() == Some(&true) {
         Some(attrs::INSECURE.attr)
-    } else if set(&config.ca_file) {
+    } else if set(config.text(attrs::CA_FILE)) {
         Some(attrs::CA_FILE.attr)
     } else {
         None
@@ -238,21 +242,15 @@ mod tests {
         (key == "HW_AUTH_TOKEN").then(|| "server-token".to_string())
     }
 
+    fn named(attr: &str) -> crate::taurusdb::config::Setting {
+        *attrs::ALL
+            .iter()
+            .find(|s| s.attr == attr)
+            .expect("a setting")
+    }
+
     fn with(attr: &str, value: &str) -> ProviderConfig {
-        let value = Attr::Known(value.to_string());
-        let mut config = ProviderConfig::default();
-        match attr {
-            "endpoint" => config.endpoint = value,
-            "auth_url" => config.auth_url = value,
-            "ca_file" => config.ca_file = value,
-            "region" => config.region = value,
-            "auth_token" => config.auth_token = value,
-            "cloud" => config.cloud = value,
-            "shared_config_file" => config.shared_config_file = value,
-            "profile" => config.profile = value,
-            _ => unreachable!(),
-        }
-        config
+        ProviderConfig::default().with(named(attr), Attr::Known(value.to_string()))
     }
 
     #[test]
@@ -284,8 +282,7 @@ mod tests {
         assert_eq!(refused.path, Some(AttrPath::attr("assume_role")));
         // With its own credentials, a client may assume what they allow.
         let own = ProviderConfig {
-            token: Attr::Known("client-token".into()),
-            ..config
+            ..config.with(attrs::TOKEN, Attr::Known("client-token".into()))
         };
         assert!(check(&own, true, &server_env).is_ok());
     }
@@ -299,9 +296,8 @@ mod tests {
         };
         // `domain_name` is no credential alone: the server's would be the hop's base.
         let config = ProviderConfig {
-            domain_name: Attr::Known("x".into()),
             assume_role: Attr::Known(vec![hop]),
-            ..ProviderConfig::default()
+            ..ProviderConfig::default().with(attrs::DOMAIN_NAME, Attr::Known("x".into()))
         };
         assert_eq!(check(&config, true, &server_env), Ok(false));
         // An OIDC block without a token of its own would use the server's.
@@ -358,7 +354,7 @@ mod tests {
         );
         // Its own credentials: allowed, and the server's are not mixed in.
         let mut own = with("endpoint", "https://x");
-        own.auth_token = Attr::Known("client-token".into());
+        own.set_text(attrs::AUTH_TOKEN, Attr::Known("client-token".into()));
         assert_eq!(check(&own, true, &server_env), Ok(false));
     }
 
@@ -377,17 +373,10 @@ mod tests {
     #[test]
     fn insecure_only_with_the_clients_own_endpoint_and_credentials() {
         let insecure = |attrs: &[(&str, &str)]| {
-            let mut config = ProviderConfig {
-                insecure: Attr::Known(true),
-                ..ProviderConfig::default()
-            };
+            let mut config =
+                ProviderConfig::default().with_flag(attrs::INSECURE, Attr::Known(true));
             for (attr, value) in attrs {
-                let value = Attr::Known(value.to_string());
-                match *attr {
-                    "endpoint" => config.endpoint = value,
-                    "auth_token" => config.auth_token = value,
-                    _ => unreachable!(),
-                }
+                config = config.with(named(attr), Attr::Known(value.to_string()));
             }
             check(&config, true, &server_env)
         };

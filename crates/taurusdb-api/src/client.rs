@@ -15,6 +15,7 @@ use crate::error::ApiError;
 use crate::listing::TaskList;
 use crate::pages::{PageCursor, TaskPages};
 use crate::project::Projects;
+use crate::settings::attrs;
 use crate::task_ref::TaskRef;
 use crate::task_watch::{Interest, ListSource, Subscription, Watches};
 use crate::transport::{Call, ClientConfig, Transport};
@@ -50,7 +51,8 @@ impl ApiClient {
     /// [`project`](super::project)).
     pub async fn default_project(&self, cancel: &CancellationToken) -> Result<String, ApiError> {
         let config = &self.transport.config;
-        let (Some(iam_url), Some(region)) = (&config.iam_url, &config.region) else {
+        let (Some(iam_url), Some(region)) = (&config.iam_url, config.settings.text(attrs::REGION))
+        else {
             return Err(ApiError::Config(
                 "no region (and IAM endpoint) to look the project up in".into(),
             ));

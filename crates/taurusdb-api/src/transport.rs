@@ -19,6 +19,8 @@ use crate::error::ApiError;
 use crate::response::{self, BodyError, MAX_BODY_BYTES};
 use crate::retry::{self, RetryPolicy};
 use crate::secret::Secret;
+use crate::setting_values::SettingValues;
+use crate::settings::attrs;
 use crate::signer;
 use crate::wire::{self, Reply};
 
@@ -28,22 +30,21 @@ pub struct ClientConfig {
     /// Scheme and host, e.g. `https://gaussdb.cn-north-4.myhuaweicloud.com`.
     pub endpoint: String,
     pub credentials: Credentials,
-    /// Sent as `X-Language` when set (`en-us` or `zh-cn`).
-    pub language: Option<String>,
+    /// The provider's settings as read: the client reads those it applies (`language`
+    /// as `X-Language`, `insecure`, the `region` whose project it looks up) from here,
+    /// where it applies them.
+    pub settings: SettingValues,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     /// How long one listing of an instance's tasks (all its pages, retries included) may
     /// take: [`LIST_DEADLINE`] unless a test shortens it.
     pub list_deadline: Duration,
     pub retry: RetryPolicy,
-    /// Extra trusted CA certificates (PEM), for private clouds.
+    /// Extra trusted CA certificates (PEM, the contents of `ca_file`), for private clouds.
     pub ca_pem: Option<Vec<u8>>,
-    /// Skip TLS certificate verification (private clouds with self-signed endpoints).
-    pub insecure: bool,
-    /// IAM's v3 base URL (`auth_url`), for looking up the project of `region`.
+    /// IAM's v3 base URL (`auth_url`, or derived from `region`), for looking up the
+    /// project of `region`.
     pub iam_url: Option<String>,
-    /// The region whose project is looked up when no project ID is configured.
-    pub region: Option<String>,
 }
 
 impl ClientConfig {
@@ -51,15 +52,13 @@ impl ClientConfig {
         Self {
             endpoint: endpoint.into(),
             credentials,
-            language: None,
+            settings: SettingValues::default(),
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             list_deadline: LIST_DEADLINE,
             retry: RetryPolicy::default(),
             ca_pem: None,
-            insecure: false,
             iam_url: None,
-            region: None,
         }
     }
 }
@@ -208,7 +207,7 @@ impl Transport {
                 builder = builder.add_root_certificate(cert);
             }
         }
-        if config.insecure {
+        if config.settings.flag(attrs::INSECURE) {
             builder = builder.tls_danger_accept_invalid_certs(true);
         }
         let http = builder
@@ -360,8 +359,8 @@ impl Transport {
         if call.body.is_some() {
             headers.push(("Content-Type", "application/json".into()));
         }
-        if let Some(language) = &self.config.language {
-            headers.push(("X-Language", language.clone()));
+        if let Some(language) = self.config.settings.text(attrs::LANGUAGE) {
+            headers.push(("X-Language", language.to_string()));
         }
         headers.extend(call.headers.iter().cloned());
         if let Some(proof) = proof {

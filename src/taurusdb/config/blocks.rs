@@ -48,7 +48,7 @@ impl std::fmt::Debug for OidcBlock {
 /// The nested blocks of the provider block's schema.
 pub fn schema() -> Vec<NestedBlock> {
     let block = |settings: &[Setting], description: &'static str| Block {
-        attributes: settings.iter().map(|s| s.attribute()).collect(),
+        attributes: settings.iter().map(super::setting::attribute).collect(),
         blocks: Vec::new(),
         description,
     };

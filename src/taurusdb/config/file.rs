@@ -86,14 +86,14 @@ mod tests {
         )
         .expect("a configuration");
         assert_eq!(
-            config.endpoint,
+            *config.text(attrs::ENDPOINT),
             Attr::Known("https://gaussdb.example.com".into())
         );
-        assert_eq!(config.auth_token, Attr::Known("tok-1".into()));
-        assert_eq!(config.max_retries, Attr::Known(2));
-        assert_eq!(config.insecure, Attr::Known(false));
-        assert_eq!(config.region, Attr::Null);
-        assert_eq!(config.project_id, Attr::Null);
+        assert_eq!(*config.text(attrs::AUTH_TOKEN), Attr::Known("tok-1".into()));
+        assert_eq!(*config.count(attrs::MAX_RETRIES), Attr::Known(2));
+        assert_eq!(*config.flag(attrs::INSECURE), Attr::Known(false));
+        assert_eq!(*config.text(attrs::REGION), Attr::Null);
+        assert_eq!(*config.text(attrs::PROJECT_ID), Attr::Null);
     }
 
     #[test]

@@ -47,8 +47,8 @@ pub fn schema() -> Schema {
         0,
         Block {
             attributes: attrs::ALL
-                .into_iter()
-                .map(Setting::attribute)
+                .iter()
+                .map(setting::attribute)
                 .chain([endpoints_attribute()])
                 .collect(),
             blocks: blocks::schema(),
@@ -79,34 +79,25 @@ fn endpoints_attribute() -> Attribute {
     ))
 }
 
-/// The provider block as Terraform sent it. Its Debug output hides the credentials.
+/// The provider block as Terraform sent it: every setting of [`attrs::ALL`], read by
+/// walking that table (so a new setting needs no code here), plus the `endpoints` map
+/// and the nested blocks. Its Debug output hides the credentials.
 #[derive(Clone, Default)]
 pub struct ProviderConfig {
-    pub region: Attr<String>,
-    pub project_id: Attr<String>,
-    pub token: Attr<String>,
-    pub auth_token: Attr<String>,
-    pub access_key: Attr<String>,
-    pub secret_key: Attr<String>,
-    pub security_token: Attr<String>,
-    pub user_name: Attr<String>,
-    pub user_id: Attr<String>,
-    pub password: Attr<String>,
-    pub domain_name: Attr<String>,
-    pub domain_id: Attr<String>,
-    pub shared_config_file: Attr<String>,
-    pub profile: Attr<String>,
-    pub cloud: Attr<String>,
-    pub auth_url: Attr<String>,
-    pub endpoint: Attr<String>,
-    pub language: Attr<String>,
-    pub max_retries: Attr<i64>,
-    pub insecure: Attr<bool>,
-    pub ca_file: Attr<String>,
+    /// Text and secret settings, by attribute name; absent is null. Read them with
+    /// [`ProviderConfig::text`], [`flag`](ProviderConfig::flag) and
+    /// [`count`](ProviderConfig::count).
+    pub(crate) texts: BTreeMap<&'static str, Attr<String>>,
+    pub(crate) flags: BTreeMap<&'static str, Attr<bool>>,
+    pub(crate) counts: BTreeMap<&'static str, Attr<i64>>,
     pub endpoints: Attr<BTreeMap<String, String>>,
     pub assume_role: Attr<Vec<AssumeRoleBlock>>,
     pub assume_role_with_oidc: Attr<OidcBlock>,
 }
+
+static NULL_TEXT: Attr<String> = Attr::Null;
+static NULL_FLAG: Attr<bool> = Attr::Null;
+static NULL_COUNT: Attr<i64> = Attr::Null;
 
 impl std::fmt::Debug for ProviderConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -115,29 +106,16 @@ impl std::fmt::Debug for ProviderConfig {
             Attr::Unknown => "Unknown",
             Attr::Null => "Null",
         };
-        f.debug_struct("ProviderConfig")
-            .field("region", &self.region)
-            .field("project_id", &self.project_id)
-            .field("token", &hidden(&self.token))
-            .field("auth_token", &hidden(&self.auth_token))
-            .field("access_key", &hidden(&self.access_key))
-            .field("secret_key", &hidden(&self.secret_key))
-            .field("security_token", &hidden(&self.security_token))
-            .field("user_name", &self.user_name)
-            .field("user_id", &self.user_id)
-            .field("password", &hidden(&self.password))
-            .field("domain_name", &self.domain_name)
-            .field("domain_id", &self.domain_id)
-            .field("shared_config_file", &self.shared_config_file)
-            .field("profile", &self.profile)
-            .field("cloud", &self.cloud)
-            .field("auth_url", &self.auth_url)
-            .field("endpoint", &self.endpoint)
-            .field("language", &self.language)
-            .field("max_retries", &self.max_retries)
-            .field("insecure", &self.insecure)
-            .field("ca_file", &self.ca_file)
-            .field("endpoints", &self.endpoints)
+        let mut out = f.debug_struct("ProviderConfig");
+        for setting in attrs::ALL {
+            match setting.kind {
+                Kind::Secret => out.field(setting.attr, &hidden(self.text(*setting))),
+                Kind::Text => out.field(setting.attr, self.text(*setting)),
+                Kind::Flag => out.field(setting.attr, self.flag(*setting)),
+                Kind::Count { .. } => out.field(setting.attr, self.count(*setting)),
+            };
+        }
+        out.field("endpoints", &self.endpoints)
             .field("assume_role", &self.assume_role)
             .field("assume_role_with_oidc", &self.assume_role_with_oidc)
             .finish()
@@ -146,32 +124,61 @@ impl std::fmt::Debug for ProviderConfig {
 
 impl ProviderConfig {
     pub fn from_value(value: &Value) -> Result<Self, Diagnostic> {
-        Ok(Self {
-            region: Attr::read(value, attrs::REGION.attr)?,
-            project_id: Attr::read(value, attrs::PROJECT_ID.attr)?,
-            token: Attr::read(value, attrs::TOKEN.attr)?,
-            auth_token: Attr::read(value, attrs::AUTH_TOKEN.attr)?,
-            access_key: Attr::read(value, attrs::ACCESS_KEY.attr)?,
-            secret_key: Attr::read(value, attrs::SECRET_KEY.attr)?,
-            security_token: Attr::read(value, attrs::SECURITY_TOKEN.attr)?,
-            user_name: Attr::read(value, attrs::USER_NAME.attr)?,
-            user_id: Attr::read(value, attrs::USER_ID.attr)?,
-            password: Attr::read(value, attrs::PASSWORD.attr)?,
-            domain_name: Attr::read(value, attrs::DOMAIN_NAME.attr)?,
-            domain_id: Attr::read(value, attrs::DOMAIN_ID.attr)?,
-            shared_config_file: Attr::read(value, attrs::SHARED_CONFIG_FILE.attr)?,
-            profile: Attr::read(value, attrs::PROFILE.attr)?,
-            cloud: Attr::read(value, attrs::CLOUD.attr)?,
-            auth_url: Attr::read(value, attrs::AUTH_URL.attr)?,
-            endpoint: Attr::read(value, attrs::ENDPOINT.attr)?,
-            language: Attr::read(value, attrs::LANGUAGE.attr)?,
-            max_retries: Attr::read(value, attrs::MAX_RETRIES.attr)?,
-            insecure: Attr::read(value, attrs::INSECURE.attr)?,
-            ca_file: Attr::read(value, attrs::CA_FILE.attr)?,
+        let mut config = Self {
             endpoints: Attr::read(value, endpoints::ATTR)?,
             assume_role: AssumeRoleBlock::read_all(value)?,
             assume_role_with_oidc: OidcBlock::read(value)?,
-        })
+            ..Self::default()
+        };
+        for setting in attrs::ALL {
+            match setting.kind {
+                Kind::Text | Kind::Secret => {
+                    config.set_text(*setting, Attr::read(value, setting.attr)?);
+                }
+                Kind::Flag => config.set_flag(*setting, Attr::read(value, setting.attr)?),
+                Kind::Count { .. } => config.set_count(*setting, Attr::read(value, setting.attr)?),
+            }
+        }
+        Ok(config)
+    }
+
+    /// A text (or secret) setting as the block gives it.
+    pub fn text(&self, setting: Setting) -> &Attr<String> {
+        self.texts.get(setting.attr).unwrap_or(&NULL_TEXT)
+    }
+
+    /// A flag as the block gives it.
+    pub fn flag(&self, setting: Setting) -> &Attr<bool> {
+        self.flags.get(setting.attr).unwrap_or(&NULL_FLAG)
+    }
+
+    /// A count as the block gives it.
+    pub fn count(&self, setting: Setting) -> &Attr<i64> {
+        self.counts.get(setting.attr).unwrap_or(&NULL_COUNT)
+    }
+
+    pub fn set_text(&mut self, setting: Setting, value: Attr<String>) {
+        self.texts.insert(setting.attr, value);
+    }
+
+    pub fn set_flag(&mut self, setting: Setting, value: Attr<bool>) {
+        self.flags.insert(setting.attr, value);
+    }
+
+    pub fn set_count(&mut self, setting: Setting, value: Attr<i64>) {
+        self.counts.insert(setting.attr, value);
+    }
+
+    /// This block with `setting` (text or secret) set to `value` (tests).
+    pub fn with(mut self, setting: Setting, value: Attr<String>) -> Self {
+        self.set_text(setting, value);
+        self
+    }
+
+    /// This block with the flag `setting` set to `value` (tests).
+    pub fn with_flag(mut self, setting: Setting, value: Attr<bool>) -> Self {
+        self.set_flag(setting, value);
+        self
     }
 
     /// Whether the block sets any credential (token, AK/SK, IAM password, an OIDC token,
@@ -190,27 +197,27 @@ impl ProviderConfig {
         };
         oidc_token
             || [
-                &self.token,
-                &self.auth_token,
-                &self.access_key,
-                &self.secret_key,
-                &self.security_token,
-                &self.user_name,
-                &self.user_id,
-                &self.password,
-                &self.domain_name,
-                &self.domain_id,
-                &self.shared_config_file,
-                &self.profile,
+                attrs::TOKEN,
+                attrs::AUTH_TOKEN,
+                attrs::ACCESS_KEY,
+                attrs::SECRET_KEY,
+                attrs::SECURITY_TOKEN,
+                attrs::USER_NAME,
+                attrs::USER_ID,
+                attrs::PASSWORD,
+                attrs::DOMAIN_NAME,
+                attrs::DOMAIN_ID,
+                attrs::SHARED_CONFIG_FILE,
+                attrs::PROFILE,
             ]
             .into_iter()
-            .any(given)
+            .any(|setting| given(self.text(setting)))
     }
 
     /// Checks of configured values that do not depend on the environment.
     pub fn validate(&self) -> Diagnostics {
         let mut diagnostics = Diagnostics::new();
-        if let Some(language) = self.language.known() {
+        if let Some(language) = self.text(attrs::LANGUAGE).known() {
             diagnostics.extend(
                 check_language(language, attrs::LANGUAGE)
                     .into_iter()
@@ -218,8 +225,8 @@ impl ProviderConfig {
             );
         }
         for (attr, setting) in [
-            (&self.endpoint, attrs::ENDPOINT),
-            (&self.auth_url, attrs::AUTH_URL),
+            (self.text(attrs::ENDPOINT), attrs::ENDPOINT),
+            (self.text(attrs::AUTH_URL), attrs::AUTH_URL),
         ] {
             if let Some(url) = attr.known() {
                 diagnostics.extend(check_url(url, setting).into_iter().collect());
@@ -228,12 +235,12 @@ impl ProviderConfig {
         if let Some(map) = self.endpoints.known() {
             diagnostics.extend(check_endpoints(map));
         }
-        if let Some(cloud) = self.cloud.known()
+        if let Some(cloud) = self.text(attrs::CLOUD).known()
             && !cloud.trim().is_empty()
         {
             diagnostics.extend(check_cloud(cloud, attrs::CLOUD).into_iter().collect());
         }
-        if self.auth_token.known().is_some() {
+        if self.text(attrs::AUTH_TOKEN).known().is_some() {
             diagnostics.push(
                 Diagnostic::warning(
                     format!("{} is deprecated", attrs::AUTH_TOKEN.attr),
@@ -255,12 +262,12 @@ impl ProviderConfig {
         if let Some(block) = self.assume_role_with_oidc.known() {
             diagnostics.extend(block.validate());
         }
-        if let Some(region) = self.region.known()
+        if let Some(region) = self.text(attrs::REGION).known()
             && !region.trim().is_empty()
         {
             diagnostics.extend(check_region(region, attrs::REGION).into_iter().collect());
         }
-        if let Some(project_id) = self.project_id.known()
+        if let Some(project_id) = self.text(attrs::PROJECT_ID).known()
             && !project_id.trim().is_empty()
         {
             diagnostics.extend(
@@ -269,7 +276,7 @@ impl ProviderConfig {
                     .collect(),
             );
         }
-        if let Some(retries) = self.max_retries.known() {
+        if let Some(retries) = self.count(attrs::MAX_RETRIES).known() {
             diagnostics.extend(
                 check_count(*retries, attrs::MAX_RETRIES)
                     .into_iter()
@@ -277,8 +284,8 @@ impl ProviderConfig {
             );
         }
         for (attr, setting) in [
-            (&self.region, attrs::REGION),
-            (&self.project_id, attrs::PROJECT_ID),
+            (self.text(attrs::REGION), attrs::REGION),
+            (self.text(attrs::PROJECT_ID), attrs::PROJECT_ID),
         ] {
             if attr.known().is_some_and(|v| v.trim().is_empty()) {
                 diagnostics.push(

@@ -14,7 +14,8 @@ use taurusdb_api::ca_file::{self, CaFileError};
 use taurusdb_api::issuers::IdToken;
 use taurusdb_api::retry::RetryPolicy;
 use taurusdb_api::{
-    ApiClient, ApiError, ClientConfig, Credentials, DefaultProject, Domain, Secret, endpoint,
+    ApiClient, ApiError, ClientConfig, Credentials, DefaultProject, Domain, Secret, SettingValue,
+    SettingValues, endpoint,
 };
 use tfplugin::tf::attr::Attr;
 use tfplugin::tf::diagnostics::{Diagnostic, Diagnostics};
@@ -34,32 +35,22 @@ fn unusable_ca_file(path: &str, from_env: bool, err: &CaFileError) -> Diagnostic
     .at(AttrPath::attr(attrs::CA_FILE.attr))
 }
 
-/// Settings after environment fallbacks; secrets wrapped so they never print.
+/// Settings after environment fallbacks; secrets wrapped so they never print. Every
+/// setting of [`attrs::ALL`] is in [`Settings::values`] (read by walking the table, and
+/// handed as they are to the client); the rest is what the provider derives from them
+/// (the profile, the `endpoints` map's hosts, the CA file's contents, the agencies).
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
-    pub region: Option<String>,
-    pub project_id: Option<String>,
-    pub token: Option<Secret>,
-    pub access_key: Option<Secret>,
-    pub secret_key: Option<Secret>,
-    pub security_token: Option<Secret>,
-    pub user_name: Option<String>,
-    pub user_id: Option<String>,
-    pub password: Option<Secret>,
-    pub domain_name: Option<String>,
-    pub domain_id: Option<String>,
+    /// Every top-level setting's value: the block's, else its environment variable's,
+    /// else the shared config profile's (region and project). `endpoint` and `auth_url`
+    /// include `endpoints["gaussdb"]` and `endpoints["iam"]`; `token` the deprecated
+    /// `auth_token`.
+    pub values: SettingValues,
     /// The shared config file's profile, when `shared_config_file` or `profile` is set.
     pub profile: Option<Profile>,
-    pub cloud: Option<String>,
-    /// IAM's v3 URL when configured (`auth_url`, `endpoints["iam"]`, `HW_AUTH_URL`).
-    pub auth_url: Option<String>,
-    /// The TaurusDB API when configured (`endpoint`, `endpoints["gaussdb"]`, env).
-    pub endpoint: Option<String>,
     pub sts_endpoint: Option<String>,
     pub metadata_endpoint: Option<String>,
-    pub language: Option<String>,
-    pub max_retries: i64,
-    pub insecure: bool,
+    /// The contents of `ca_file`.
     pub ca_pem: Option<Vec<u8>>,
     /// The `assume_role` chain, in order.
     pub assume_role: Vec<Hop>,
@@ -151,9 +142,9 @@ impl Resolver<'_> {
     /// The shared config file's profile, read when `shared_config_file` or `profile`
     /// is set (the file defaults to `$HOME/.hcloud/config.json`); None otherwise or
     /// when it cannot be used (a diagnostic says why).
-    async fn profile(&mut self, config: &ProviderConfig) -> Option<Profile> {
-        let path = self.text(&config.shared_config_file, attrs::SHARED_CONFIG_FILE);
-        let wanted = self.text(&config.profile, attrs::PROFILE);
+    async fn profile(&mut self, values: &SettingValues) -> Option<Profile> {
+        let path = values.text(attrs::SHARED_CONFIG_FILE).map(str::to_string);
+        let wanted = values.text(attrs::PROFILE).map(str::to_string);
         if path.is_none() && wanted.is_none() {
             return None;
         }
@@ -199,11 +190,11 @@ impl Resolver<'_> {
         let Some(profile) = &settings.profile else {
             return;
         };
-        if settings.region.is_none()
+        if settings.region().is_none()
             && let Some(region) = &profile.region
         {
             match check_region(region, attrs::REGION) {
-                None => settings.region = Some(region.clone()),
+                None => settings.values = settings.values.clone().with(attrs::REGION, region),
                 Some(problem) => self.diagnostics.push(
                     Diagnostic::error(
                         format!("Invalid region in profile {:?}", profile.name),
@@ -213,11 +204,13 @@ impl Resolver<'_> {
                 ),
             }
         }
-        if settings.project_id.is_none()
+        if settings.project_id().is_none()
             && let Some(project_id) = &profile.project_id
         {
             match check_project_id(project_id, attrs::PROJECT_ID) {
-                None => settings.project_id = Some(project_id.clone()),
+                None => {
+                    settings.values = settings.values.clone().with(attrs::PROJECT_ID, project_id)
+                }
                 Some(problem) => self.diagnostics.push(
                     Diagnostic::error(
                         format!("Invalid projectId in profile {:?}", profile.name),
@@ -385,6 +378,34 @@ impl Resolver<'_> {
         hops
     }
 
+    /// One setting of [`attrs::ALL`], by its kind: the block's value, else its
+    /// variable's (checked where the setting has a check).
+    fn setting(&mut self, config: &ProviderConfig, setting: Setting) -> Option<SettingValue> {
+        match setting.kind {
+            Kind::Text => {
+                let (attr, read_as) = block_text(config, setting);
+                let value = match check_of(setting) {
+                    Some(check) => self.checked_text(&attr, read_as, check),
+                    None => self.text(&attr, read_as),
+                };
+                let value = if setting == attrs::AUTH_URL {
+                    value.map(|url| iam_v3(&url, config.text(attrs::AUTH_URL).is_null()))
+                } else {
+                    value
+                };
+                value.map(SettingValue::Text)
+            }
+            Kind::Secret => {
+                let (attr, read_as) = block_text(config, setting);
+                self.secret(&attr, read_as).map(SettingValue::Secret)
+            }
+            Kind::Flag => Some(SettingValue::Flag(self.flag(config.flag(setting), setting))),
+            Kind::Count { .. } => Some(SettingValue::Count(
+                self.count(config.count(setting), setting),
+            )),
+        }
+    }
+
     /// A [`Kind::Count`] setting; its default when unset or invalid.
     fn count(&mut self, attr: &Attr<i64>, setting: Setting) -> i64 {
         let Kind::Count { default, min, max } = setting.kind else {
@@ -449,74 +470,36 @@ impl Settings {
             diagnostics: config.validate(),
             unknown: Vec::new(),
         };
-        let language = r.checked_text(&config.language, attrs::LANGUAGE, check_language);
-        let cloud = r.checked_text(&config.cloud, attrs::CLOUD, check_cloud);
-        let region = r.checked_text(&config.region, attrs::REGION, check_region);
-        let mapped = |key: Setting| -> Attr<String> {
-            match &config.endpoints {
-                Attr::Known(map) => map
-                    .get(key.attr)
-                    .filter(|v| !v.trim().is_empty())
-                    .cloned()
-                    .into(),
-                Attr::Unknown => Attr::Unknown,
-                Attr::Null => Attr::Null,
+        let mut values = SettingValues::default();
+        for setting in attrs::ALL {
+            if setting.replaced_by.is_none() {
+                let value = r.setting(config, *setting);
+                values.set(*setting, value);
             }
-        };
-        let endpoint = r.checked_text(
-            &config.endpoint.clone().or(mapped(endpoints::GAUSSDB)),
-            attrs::ENDPOINT,
-            check_url,
-        );
-        let auth_url = r
-            .checked_text(
-                &config.auth_url.clone().or(mapped(endpoints::IAM)),
-                attrs::AUTH_URL,
-                check_url,
-            )
-            .map(|url| iam_v3(&url, config.auth_url.is_null()));
+        }
+        let mapped = |key: Setting| mapped(config, key);
         let sts_endpoint = r.checked_text(&mapped(endpoints::STS), endpoints::STS, check_url);
         let metadata_endpoint =
             r.checked_text(&mapped(endpoints::METADATA), endpoints::METADATA, check_url);
-        let ca_pem = match r.text(&config.ca_file, attrs::CA_FILE) {
+        let ca_pem = match values.text(attrs::CA_FILE) {
             None => None,
-            Some(path) => match ca_file::read_ca_file(path.clone().into()).await {
+            Some(path) => match ca_file::read_ca_file(path.into()).await {
                 Ok(pem) => Some(pem),
                 Err(err) => {
-                    let from_env = config.ca_file.is_null();
-                    r.diagnostics.push(unusable_ca_file(&path, from_env, &err));
+                    let from_env = config.text(attrs::CA_FILE).is_null();
+                    r.diagnostics.push(unusable_ca_file(path, from_env, &err));
                     None
                 }
             },
         };
-        let profile = r.profile(config).await;
+        let profile = r.profile(&values).await;
         let oidc = r.oidc(config);
         let assume_role = r.assume_role(config, oidc.is_some());
         let mut settings = Self {
-            region,
-            project_id: r.checked_text(&config.project_id, attrs::PROJECT_ID, check_project_id),
-            token: if config.token.is_null() {
-                r.secret(&config.auth_token, attrs::AUTH_TOKEN)
-            } else {
-                r.secret(&config.token, attrs::TOKEN)
-            },
-            access_key: r.secret(&config.access_key, attrs::ACCESS_KEY),
-            secret_key: r.secret(&config.secret_key, attrs::SECRET_KEY),
-            security_token: r.secret(&config.security_token, attrs::SECURITY_TOKEN),
-            user_name: r.text(&config.user_name, attrs::USER_NAME),
-            user_id: r.text(&config.user_id, attrs::USER_ID),
-            password: r.secret(&config.password, attrs::PASSWORD),
-            domain_name: r.text(&config.domain_name, attrs::DOMAIN_NAME),
-            domain_id: r.text(&config.domain_id, attrs::DOMAIN_ID),
+            values,
             profile,
-            cloud,
-            auth_url,
-            endpoint,
             sts_endpoint,
             metadata_endpoint,
-            language,
-            max_retries: r.count(&config.max_retries, attrs::MAX_RETRIES),
-            insecure: r.flag(&config.insecure, attrs::INSECURE),
             ca_pem,
             assume_role,
             oidc,
@@ -527,10 +510,7 @@ impl Settings {
         settings.unknown = std::mem::take(&mut r.unknown);
         let mut diagnostics = r.diagnostics;
         // An invalid region is reported once, above, not again as unusable credentials.
-        let region_valid = settings
-            .region
-            .as_deref()
-            .is_none_or(endpoint::is_region_name);
+        let region_valid = settings.region().is_none_or(endpoint::is_region_name);
         // With values still unknown, credentials may only look incomplete.
         if region_valid
             && settings.unknown.is_empty()
@@ -544,30 +524,45 @@ impl Settings {
         Ok(settings)
     }
 
+    pub fn region(&self) -> Option<&str> {
+        self.values.text(attrs::REGION)
+    }
+
+    pub fn project_id(&self) -> Option<&str> {
+        self.values.text(attrs::PROJECT_ID)
+    }
+
+    fn cloud(&self) -> Option<&str> {
+        self.values.text(attrs::CLOUD)
+    }
+
     /// The endpoint to call: the override, else the region's.
     pub fn api_endpoint(&self) -> Option<String> {
-        self.endpoint.clone().or_else(|| {
-            self.region
-                .as_deref()
-                .and_then(|region| endpoint::regional(region, self.cloud.as_deref()))
-        })
+        self.values
+            .text(attrs::ENDPOINT)
+            .map(str::to_string)
+            .or_else(|| {
+                self.region()
+                    .and_then(|region| endpoint::regional(region, self.cloud()))
+            })
     }
 
     /// IAM's v3 URL: the configured one, else the region's.
     pub fn iam_url(&self) -> Option<String> {
-        self.auth_url.clone().or_else(|| {
-            self.region
-                .as_deref()
-                .and_then(|region| endpoint::iam(region, self.cloud.as_deref()))
-        })
+        self.values
+            .text(attrs::AUTH_URL)
+            .map(str::to_string)
+            .or_else(|| {
+                self.region()
+                    .and_then(|region| endpoint::iam(region, self.cloud()))
+            })
     }
 
     /// STS's URL: the configured one, else the region's.
     pub fn sts_url(&self) -> Option<String> {
         self.sts_endpoint.clone().or_else(|| {
-            self.region
-                .as_deref()
-                .and_then(|region| endpoint::sts(region, self.cloud.as_deref()))
+            self.region()
+                .and_then(|region| endpoint::sts(region, self.cloud()))
         })
     }
 
@@ -595,6 +590,62 @@ fn iam_v3(url: &str, may_lack_version: bool) -> String {
         format!("{trimmed}/v3")
     } else {
         url.to_string()
+    }
+}
+
+/// A text setting's value in the block, and the setting it is read as: a deprecated
+/// setting's when the block leaves its replacement null (`token` from `auth_token`);
+/// `endpoint` and `auth_url` fall back to their `endpoints` keys.
+fn block_text(config: &ProviderConfig, setting: Setting) -> (Attr<String>, Setting) {
+    let given = config.text(setting);
+    if given.is_null()
+        && let Some(old) = attrs::ALL
+            .iter()
+            .find(|old| old.replaced_by == Some(setting.attr))
+    {
+        return (config.text(*old).clone(), *old);
+    }
+    let key = if setting == attrs::ENDPOINT {
+        Some(endpoints::GAUSSDB)
+    } else if setting == attrs::AUTH_URL {
+        Some(endpoints::IAM)
+    } else {
+        None
+    };
+    match key {
+        Some(key) => (given.clone().or(mapped(config, key)), setting),
+        None => (given.clone(), setting),
+    }
+}
+
+/// An `endpoints` key's value; a blank one counts as unset.
+fn mapped(config: &ProviderConfig, key: Setting) -> Attr<String> {
+    match &config.endpoints {
+        Attr::Known(map) => map
+            .get(key.attr)
+            .filter(|v| !v.trim().is_empty())
+            .cloned()
+            .into(),
+        Attr::Unknown => Attr::Unknown,
+        Attr::Null => Attr::Null,
+    }
+}
+
+/// The check a value from the environment must pass (one in the block was checked with
+/// the block, [`ProviderConfig::validate`]).
+fn check_of(setting: Setting) -> Option<fn(&str, Setting) -> Option<Diagnostic>> {
+    if setting == attrs::LANGUAGE {
+        Some(check_language)
+    } else if setting == attrs::CLOUD {
+        Some(check_cloud)
+    } else if setting == attrs::REGION {
+        Some(check_region)
+    } else if setting == attrs::ENDPOINT || setting == attrs::AUTH_URL {
+        Some(check_url)
+    } else if setting == attrs::PROJECT_ID {
+        Some(check_project_id)
+    } else {
+        None
     }
 }
 
@@ -672,7 +723,7 @@ impl Configured {
             Err(not_known_yet(&settings.unknown))
         };
         let default_project =
-            DefaultProject::new(settings.project_id.clone(), settings.region.as_deref());
+            DefaultProject::new(settings.project_id().map(str::to_string), settings.region());
         Self {
             settings,
             client,
@@ -699,7 +750,7 @@ impl Configured {
     /// the configured one; Unknown when it will be looked up; Null when there is none.
     pub fn default_project_unlooked(&self) -> Attr<String> {
         if self.unknown(attrs::PROJECT_ID)
-            || self.is_deferred() && self.settings.project_id.is_none()
+            || self.is_deferred() && self.settings.project_id().is_none()
         {
             return Attr::Unknown;
         }
@@ -783,14 +834,12 @@ fn build_client(settings: &Settings) -> Result<ApiClient, Diagnostic> {
     })?;
     let mut config = ClientConfig::new(endpoint, credentials);
     config.iam_url = settings.iam_url();
-    config.region = settings.region.clone();
-    config.language = settings.language.clone();
+    config.settings = settings.values.clone();
     config.retry = RetryPolicy {
-        max_retries: u32::try_from(settings.max_retries).unwrap_or(0),
+        max_retries: u32::try_from(settings.values.count(attrs::MAX_RETRIES)).unwrap_or(0),
         ..RetryPolicy::default()
     };
     config.ca_pem = settings.ca_pem.clone();
-    config.insecure = settings.insecure;
     ApiClient::new(config)
         .map_err(|err| Diagnostic::error("Invalid TaurusDB client configuration", err.to_string()))
 }
@@ -821,8 +870,7 @@ mod tests {
     #[test]
     fn config_wins_over_environment() {
         let config = ProviderConfig {
-            region: Attr::Known("cn-north-4".into()),
-            ..Default::default()
+            ..ProviderConfig::default().with(attrs::REGION, Attr::Known("cn-north-4".into()))
         };
         let settings = resolve(
             &config,
@@ -832,8 +880,8 @@ mod tests {
             ],
         )
         .expect("settings");
-        assert_eq!(settings.region.as_deref(), Some("cn-north-4"));
-        assert_eq!(settings.project_id.as_deref(), Some("p1"));
+        assert_eq!(settings.region(), Some("cn-north-4"));
+        assert_eq!(settings.project_id(), Some("p1"));
         assert_eq!(
             settings.api_endpoint().as_deref(),
             Some("https://gaussdb.cn-north-4.myhuaweicloud.com")
@@ -843,10 +891,10 @@ mod tests {
     #[test]
     fn unknown_values_plan_and_name_attribute_and_variable_when_a_call_needs_them() {
         let config = ProviderConfig {
-            auth_token: Attr::Unknown,
-            region: Attr::Known("cn-north-4".into()),
-            project_id: Attr::Unknown,
-            ..Default::default()
+            ..ProviderConfig::default()
+                .with(attrs::AUTH_TOKEN, Attr::Unknown)
+                .with(attrs::REGION, Attr::Known("cn-north-4".into()))
+                .with(attrs::PROJECT_ID, Attr::Unknown)
         };
         let settings = resolve(&config, &[]).expect("a plan goes on");
         let configured = Configured::new(settings);
@@ -902,18 +950,23 @@ mod tests {
     #[test]
     fn token_wins_over_the_deprecated_auth_token_which_still_works_with_a_warning() {
         let both = ProviderConfig {
-            token: Attr::Known("new".into()),
-            auth_token: Attr::Known("old".into()),
-            ..Default::default()
+            ..ProviderConfig::default()
+                .with(attrs::TOKEN, Attr::Known("new".into()))
+                .with(attrs::AUTH_TOKEN, Attr::Known("old".into()))
         };
         let settings = resolve(&both, &[]).expect("settings");
-        assert_eq!(settings.token.as_ref().map(Secret::expose), Some("new"));
+        assert_eq!(
+            settings.values.secret(attrs::TOKEN).map(Secret::expose),
+            Some("new")
+        );
         let old = ProviderConfig {
-            auth_token: Attr::Known("old".into()),
-            ..Default::default()
+            ..ProviderConfig::default().with(attrs::AUTH_TOKEN, Attr::Known("old".into()))
         };
         let settings = resolve(&old, &[]).expect("settings");
-        assert_eq!(settings.token.as_ref().map(Secret::expose), Some("old"));
+        assert_eq!(
+            settings.values.secret(attrs::TOKEN).map(Secret::expose),
+            Some("old")
+        );
         let warnings = old.validate();
         assert_eq!(warnings.0.len(), 1);
         assert!(!warnings.has_errors());
@@ -1006,8 +1059,8 @@ mod tests {
     #[test]
     fn unreadable_ca_file_points_at_the_attribute() {
         let config = ProviderConfig {
-            ca_file: Attr::Known("/nonexistent/ca.pem".into()),
-            ..Default::default()
+            ..ProviderConfig::default()
+                .with(attrs::CA_FILE, Attr::Known("/nonexistent/ca.pem".into()))
         };
         let err = resolve(&config, &[]).expect_err("unreadable");
         assert_eq!(err.0[0].path, Some(AttrPath::attr("ca_file")));
@@ -1016,8 +1069,7 @@ mod tests {
     #[test]
     fn empty_credentials_in_config_count_as_unset() {
         let config = ProviderConfig {
-            auth_token: Attr::Known(String::new()),
-            ..Default::default()
+            ..ProviderConfig::default().with(attrs::AUTH_TOKEN, Attr::Known(String::new()))
         };
         let settings = resolve(&config, &[("HW_ACCESS_KEY", "ak"), ("HW_SECRET_KEY", "sk")])
             .expect("settings");
@@ -1027,10 +1079,10 @@ mod tests {
     #[test]
     fn debug_output_hides_credentials() {
         let config = ProviderConfig {
-            auth_token: Attr::Known("tok-123".into()),
-            secret_key: Attr::Known("sk-456".into()),
-            password: Attr::Known("pw-789".into()),
-            ..Default::default()
+            ..ProviderConfig::default()
+                .with(attrs::AUTH_TOKEN, Attr::Known("tok-123".into()))
+                .with(attrs::SECRET_KEY, Attr::Known("sk-456".into()))
+                .with(attrs::PASSWORD, Attr::Known("pw-789".into()))
         };
         let text = format!("{config:?}");
         for secret in ["tok-123", "sk-456", "pw-789"] {
@@ -1041,8 +1093,7 @@ mod tests {
     #[test]
     fn a_region_must_be_a_region_name_in_config_and_environment() {
         let config = ProviderConfig {
-            region: Attr::Known("x@127.0.0.1:9/".into()),
-            ..Default::default()
+            ..ProviderConfig::default().with(attrs::REGION, Attr::Known("x@127.0.0.1:9/".into()))
         };
         let err = resolve(&config, &[]).expect_err("not a region");
         assert_eq!(err.0.len(), 1, "{:?}", err.0);
@@ -1064,7 +1115,7 @@ mod tests {
         assert!(err.0[0].detail.contains("HW_REGION_NAME"));
         // Settings built some other way still never derive a URL from it.
         let settings = Settings {
-            region: Some("x@127.0.0.1:9/".into()),
+            values: SettingValues::default().with(attrs::REGION, "x@127.0.0.1:9/"),
             ..Default::default()
         };
         assert_eq!(settings.api_endpoint(), None);
@@ -1079,8 +1130,8 @@ mod tests {
             let url = "https://admin:Pa55@gaussdb.example.com";
             let mut config = ProviderConfig::default();
             match attr {
-                "endpoint" => config.endpoint = Attr::Known(url.into()),
-                _ => config.auth_url = Attr::Known(url.into()),
+                "endpoint" => config.set_text(attrs::ENDPOINT, Attr::Known(url.into())),
+                _ => config.set_text(attrs::AUTH_URL, Attr::Known(url.into())),
             }
             let err = resolve(&config, &[]).expect_err("userinfo");
             assert_eq!(err.0[0].path, Some(AttrPath::attr(attr)));
@@ -1098,7 +1149,7 @@ mod tests {
     #[test]
     fn insecure_reads_booleans_from_env() {
         let settings = resolve(&ProviderConfig::default(), &[("HW_INSECURE", "true")]).expect("ok");
-        assert!(settings.insecure);
+        assert!(settings.values.flag(attrs::INSECURE));
         assert!(resolve(&ProviderConfig::default(), &[("HW_INSECURE", "maybe")]).is_err());
     }
 }

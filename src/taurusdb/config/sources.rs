@@ -56,19 +56,19 @@ fn temporary(issuer: Issuer) -> Credentials {
 
 /// Token, AK/SK or an IAM password from the block or the environment.
 fn static_credentials(settings: &Settings) -> Result<Option<Credentials>, CredentialProblem> {
-    if let Some(token) = &settings.token {
+    if let Some(token) = settings.values.secret(attrs::TOKEN) {
         return Ok(Some(Credentials::Token(token.clone())));
     }
     match (
-        &settings.access_key,
-        &settings.secret_key,
-        &settings.security_token,
+        settings.values.secret(attrs::ACCESS_KEY),
+        settings.values.secret(attrs::SECRET_KEY),
+        settings.values.secret(attrs::SECURITY_TOKEN),
     ) {
         (Some(access_key), Some(secret_key), _) => {
             return Ok(Some(Credentials::AkSk(signer::Credentials {
                 access_key: access_key.clone(),
                 secret_key: secret_key.clone(),
-                security_token: settings.security_token.clone(),
+                security_token: settings.values.secret(attrs::SECURITY_TOKEN).cloned(),
             })));
         }
         (Some(_), None, _) => return Err(half_given(attrs::ACCESS_KEY, attrs::SECRET_KEY)),
@@ -81,37 +81,44 @@ fn static_credentials(settings: &Settings) -> Result<Option<Credentials>, Creden
 }
 
 fn password(settings: &Settings) -> Result<Option<Credentials>, CredentialProblem> {
-    let named = settings.user_name.is_some() || settings.user_id.is_some();
-    if !named && settings.password.is_none() {
+    let named = settings.values.text(attrs::USER_NAME).is_some()
+        || settings.values.text(attrs::USER_ID).is_some();
+    if !named && settings.values.secret(attrs::PASSWORD).is_none() {
         return Ok(None);
     }
-    let Some(password) = &settings.password else {
-        let given = if settings.user_id.is_some() {
+    let Some(password) = settings.values.secret(attrs::PASSWORD) else {
+        let given = if settings.values.text(attrs::USER_ID).is_some() {
             attrs::USER_ID
         } else {
             attrs::USER_NAME
         };
         return Err(half_given(given, attrs::PASSWORD));
     };
-    let user = match (&settings.user_id, &settings.user_name) {
-        (Some(id), _) => IamUser::Id(id.clone()),
+    let user = match (
+        settings.values.text(attrs::USER_ID),
+        settings.values.text(attrs::USER_NAME),
+    ) {
+        (Some(id), _) => IamUser::Id(id.to_string()),
         (None, Some(name)) => {
-            let domain = match (&settings.domain_id, &settings.domain_name) {
-                (Some(id), _) => Domain::Id(id.clone()),
-                (None, Some(name)) => Domain::Name(name.clone()),
+            let domain = match (
+                settings.values.text(attrs::DOMAIN_ID),
+                settings.values.text(attrs::DOMAIN_NAME),
+            ) {
+                (Some(id), _) => Domain::Id(id.to_string()),
+                (None, Some(name)) => Domain::Name(name.to_string()),
                 (None, None) => return Err(half_given(attrs::USER_NAME, attrs::DOMAIN_NAME)),
             };
             IamUser::Name {
-                name: name.clone(),
+                name: name.to_string(),
                 domain,
             }
         }
         (None, None) => return Err(half_given(attrs::PASSWORD, attrs::USER_NAME)),
     };
     let auth_url = iam_url(settings, attrs::USER_NAME)?;
-    let scope = match (&settings.project_id, &settings.region) {
-        (Some(id), _) => ProjectScope::Id(id.clone()),
-        (None, Some(region)) => ProjectScope::Name(region.clone()),
+    let scope = match (settings.project_id(), settings.region()) {
+        (Some(id), _) => ProjectScope::Id(id.to_string()),
+        (None, Some(region)) => ProjectScope::Name(region.to_string()),
         (None, None) => return Err(half_given(attrs::USER_NAME, attrs::PROJECT_ID)),
     };
     Ok(Some(Credentials::Password(IamPassword {
@@ -264,7 +271,7 @@ fn sts_url(settings: &Settings, who: Setting) -> Result<String, CredentialProble
 
 /// A region (or cloud) that no URL can be derived from, reported at the attribute.
 fn region_problem(settings: &Settings) -> Option<CredentialProblem> {
-    let region = settings.region.as_deref()?;
+    let region = settings.region()?;
     if endpoint::is_region_name(region) {
         return None;
     }
@@ -327,11 +334,11 @@ pub fn every_way_to_give_credentials() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use taurusdb_api::Secret;
+    use taurusdb_api::SettingValues;
 
     fn base() -> Settings {
         Settings {
-            region: Some("cn-north-4".into()),
+            values: SettingValues::default().with(attrs::REGION, "cn-north-4"),
             machine_identity: true,
             ..Settings::default()
         }
@@ -367,8 +374,10 @@ mod tests {
     #[test]
     fn static_credentials_win_then_each_hop_wraps_the_one_before() {
         let settings = Settings {
-            access_key: Some(Secret::new("ak")),
-            secret_key: Some(Secret::new("sk")),
+            values: base()
+                .values
+                .with(attrs::ACCESS_KEY, "ak")
+                .with(attrs::SECRET_KEY, "sk"),
             assume_role: vec![
                 hop("first", Domain::Name("acct".into())),
                 hop("second", Domain::Id("0123".into())),
@@ -401,7 +410,7 @@ mod tests {
     #[test]
     fn sts_hops_need_keys_not_a_token() {
         let settings = Settings {
-            token: Some(Secret::new("t")),
+            values: base().values.with(attrs::TOKEN, "t"),
             assume_role: vec![hop("a", Domain::Id("0123".into()))],
             ..base()
         };
@@ -415,8 +424,10 @@ mod tests {
     #[test]
     fn password_by_user_id_or_by_name_in_a_domain_given_by_id() {
         let settings = Settings {
-            user_id: Some("uid".into()),
-            password: Some(Secret::new("p")),
+            values: base()
+                .values
+                .with(attrs::USER_ID, "uid")
+                .with(attrs::PASSWORD, "p"),
             ..base()
         };
         let Ok(Credentials::Password(iam)) = choose(&settings) else {
@@ -424,9 +435,11 @@ mod tests {
         };
         assert_eq!(iam.user, IamUser::Id("uid".into()));
         let settings = Settings {
-            user_name: Some("u".into()),
-            domain_id: Some("did".into()),
-            password: Some(Secret::new("p")),
+            values: base()
+                .values
+                .with(attrs::USER_NAME, "u")
+                .with(attrs::DOMAIN_ID, "did")
+                .with(attrs::PASSWORD, "p"),
             ..base()
         };
         let Ok(Credentials::Password(iam)) = choose(&settings) else {
@@ -444,9 +457,11 @@ mod tests {
     #[test]
     fn the_cloud_builds_every_derived_host() {
         let settings = Settings {
-            cloud: Some("example-cloud.com".into()),
-            access_key: Some(Secret::new("ak")),
-            secret_key: Some(Secret::new("sk")),
+            values: base()
+                .values
+                .with(attrs::CLOUD, "example-cloud.com")
+                .with(attrs::ACCESS_KEY, "ak")
+                .with(attrs::SECRET_KEY, "sk"),
             assume_role: vec![hop("a", Domain::Id("0123".into()))],
             ..base()
         };
