@@ -62,7 +62,7 @@ fn token_client(sim: &taurusdb_sim::SimHandle) -> ApiClient {
 }
 
 fn aksk() -> Credentials {
-    Credentials::AkSk(signer::Credentials {
+    Credentials::AkSk(signer::AkSk {
         access_key: Secret::new(AK),
         secret_key: Secret::new(SK),
         security_token: None,
@@ -178,7 +178,7 @@ async fn aksk_requests_are_signed_and_accepted() {
 
     let wrong = client(
         sim.endpoint(),
-        Credentials::AkSk(signer::Credentials {
+        Credentials::AkSk(signer::AkSk {
             access_key: Secret::new(AK),
             secret_key: Secret::new("not-the-secret"),
             security_token: None,

@@ -69,7 +69,7 @@ fn metadata(endpoint: String, last_resort: bool) -> Credentials {
 
 /// The simulator's permanent AK/SK.
 fn aksk() -> Credentials {
-    Credentials::AkSk(signer::Credentials {
+    Credentials::AkSk(signer::AkSk {
         access_key: Secret::new(ACCESS_KEY),
         secret_key: Secret::new(SECRET_KEY),
         security_token: None,
@@ -904,7 +904,7 @@ async fn no_credential_error_shows_a_secret() {
         );
     }
     // Permanent keys refused by the gateway as a base of an agency.
-    let wrong = Credentials::AkSk(signer::Credentials {
+    let wrong = Credentials::AkSk(signer::AkSk {
         access_key: Secret::new(ACCESS_KEY),
         secret_key: Secret::new("wrong-secret-key-3e3e"),
         security_token: Some(Secret::new("wrong-security-token-4f4f")),

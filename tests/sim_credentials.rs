@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 use taurusdb_api::Secret;
-use taurusdb_api::signer::{self, Credentials, SignInput};
+use taurusdb_api::signer::{self, AkSk, SignInput};
 use taurusdb_sim::{self as sim, CredentialEndpoint, Seed, SimConfig, SimHandle};
 
 use crate::common::{INSTANCE, PROJECT};
@@ -35,7 +35,7 @@ async fn signed(
         ("Content-Type", "application/json"),
         ("Host", host.as_str()),
     ];
-    let credentials = Credentials {
+    let credentials = AkSk {
         access_key: Secret::new(keys.0.clone()),
         secret_key: Secret::new(keys.1.clone()),
         security_token: Some(Secret::new(keys.2.clone())),

@@ -21,7 +21,7 @@ pub enum Credentials {
     /// `X-Auth-Token` as given.
     Token(Secret),
     /// SDK-HMAC-SHA256 signatures, computed afresh for every attempt.
-    AkSk(signer::Credentials),
+    AkSk(signer::AkSk),
     /// A token obtained from IAM with a user name and password.
     Password(IamPassword),
     /// Temporary AK/SK credentials from a source that issues them (the ECS metadata

@@ -19,7 +19,7 @@ use crate::settings::attrs;
 use crate::task_ref::TaskRef;
 use crate::task_watch::{Interest, ListSource, Subscription, Watches};
 use crate::transport::{Call, ClientConfig, Transport};
-use crate::wire::{self, Job, JobStarted, Replication};
+use crate::wire::{self, Job, JobStarted, ReplicationTask};
 
 /// An [`ApiClient`]'s identity (see [`ApiClient::id`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -162,7 +162,7 @@ impl ApiClient {
         &self,
         task: &TaskRef,
         cancel: &CancellationToken,
-    ) -> Result<Option<Replication>, ApiError> {
+    ) -> Result<Option<ReplicationTask>, ApiError> {
         let tasks = self
             .list_replications(&task.project, &task.instance, cancel)
             .await?;

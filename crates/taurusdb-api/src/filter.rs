@@ -10,7 +10,7 @@
 
 use regex::bytes::{Regex, RegexBuilder};
 
-use crate::Replication;
+use crate::ReplicationTask;
 
 /// The compiled size a name pattern may take: ample for any name filter (alternations of
 /// names, bounded classes), small enough that a pathological pattern is refused rather
@@ -39,7 +39,7 @@ pub struct TaskFilter {
 }
 
 impl TaskFilter {
-    pub fn keeps(&self, task: &Replication) -> bool {
+    pub fn keeps(&self, task: &ReplicationTask) -> bool {
         let name_ok = self
             .name
             .as_ref()
@@ -57,11 +57,11 @@ impl TaskFilter {
 mod tests {
     use super::*;
 
-    fn task(name: &str, stage: Option<&str>) -> Replication {
-        Replication {
+    fn task(name: &str, stage: Option<&str>) -> ReplicationTask {
+        ReplicationTask {
             task_name: name.into(),
             stage: stage.map(Into::into),
-            ..Replication::default()
+            ..ReplicationTask::default()
         }
     }
 

@@ -40,4 +40,4 @@ pub use setting_values::{SettingValue, SettingValues};
 pub use task_ref::TaskRef;
 pub use temporary::TemporaryCredentials;
 pub use transport::ClientConfig;
-pub use wire::{Job, JobStarted, JobStatus, Replication};
+pub use wire::{Job, JobStarted, JobStatus, ReplicationTask};

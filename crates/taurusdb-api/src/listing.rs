@@ -21,7 +21,7 @@ use std::hash::BuildHasher;
 use std::ops::Deref;
 
 use crate::error::{ApiError, ListBound};
-use crate::wire::{Replication, UnreadableTask};
+use crate::wire::{ReplicationTask, UnreadableTask};
 
 /// The list call's page size (the API's maximum).
 pub const PAGE_SIZE: usize = 100;
@@ -88,20 +88,20 @@ impl fmt::Display for UnreadableTasks {
 /// An instance's whole task list: the tasks, and those left out. Derefs to the tasks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TaskList {
-    pub tasks: Vec<Replication>,
+    pub tasks: Vec<ReplicationTask>,
     pub unreadable: UnreadableTasks,
 }
 
 impl Deref for TaskList {
-    type Target = [Replication];
+    type Target = [ReplicationTask];
 
-    fn deref(&self) -> &[Replication] {
+    fn deref(&self) -> &[ReplicationTask] {
         &self.tasks
     }
 }
 
-impl From<Vec<Replication>> for TaskList {
-    fn from(tasks: Vec<Replication>) -> Self {
+impl From<Vec<ReplicationTask>> for TaskList {
+    fn from(tasks: Vec<ReplicationTask>) -> Self {
         Self {
             tasks,
             unreadable: UnreadableTasks::default(),
@@ -113,7 +113,7 @@ impl From<Vec<Replication>> for TaskList {
 #[derive(Debug)]
 enum Kept {
     /// The tasks themselves (a whole-list read returns them all at the end).
-    Tasks(Vec<Replication>),
+    Tasks(Vec<ReplicationTask>),
     /// Only their names (a page-by-page read hands the tasks out as they come).
     Names(Vec<Box<str>>),
 }
@@ -224,7 +224,7 @@ impl Listing {
     /// Admits a task: None when one of the same name is already listed or the listing
     /// keeps it; the task itself when it is new and the listing hands tasks out. More
     /// than [`MAX_TASKS`] distinct tasks is an error.
-    pub fn add(&mut self, task: Replication) -> Result<Option<Replication>, ApiError> {
+    pub fn add(&mut self, task: ReplicationTask) -> Result<Option<ReplicationTask>, ApiError> {
         let hash = self.hasher.hash_one(task.task_name.as_str());
         let kept = &self.kept;
         if self
@@ -295,11 +295,11 @@ impl Listing {
 mod tests {
     use super::*;
 
-    fn task(name: &str) -> Replication {
-        Replication {
+    fn task(name: &str) -> ReplicationTask {
+        ReplicationTask {
             task_name: name.to_string(),
             stage: Some("Paused".into()),
-            ..Replication::default()
+            ..ReplicationTask::default()
         }
     }
 

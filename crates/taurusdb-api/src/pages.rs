@@ -17,13 +17,13 @@ use crate::error::ApiError;
 use crate::listing::{Listing, MAX_PAGES, PAGE_SIZE, TaskList, UnreadableTasks};
 use crate::response::MAX_BODY_BYTES;
 use crate::transport::{Call, Transport};
-use crate::wire::{self, ListBody, Replication, UnreadableTask};
+use crate::wire::{self, ListBody, ReplicationTask, UnreadableTask};
 
 /// What one page brought that was not seen before.
 #[derive(Debug, Default)]
 pub struct ListedPage {
     /// The tasks not listed on an earlier page (none for a collecting cursor).
-    pub tasks: Vec<Replication>,
+    pub tasks: Vec<ReplicationTask>,
     /// The tasks of this page left out because their name is not a string.
     pub unreadable: UnreadableTasks,
 }

@@ -106,6 +106,34 @@ pub fn attr_list(settings: &[Setting]) -> String {
     }
 }
 
+/// Every way to give credentials, attributes with their variables, for the message
+/// that says none was found.
+pub fn every_way_to_give_credentials() -> String {
+    let hint = hint_all;
+    [
+        hint(&[attrs::TOKEN]),
+        hint(&[attrs::ACCESS_KEY, attrs::SECRET_KEY]),
+        format!(
+            "{} with {} or {}",
+            hint(&[attrs::USER_NAME, attrs::PASSWORD]),
+            attrs::DOMAIN_NAME.hint(),
+            attrs::DOMAIN_ID.hint()
+        ),
+        hint(&[attrs::USER_ID, attrs::PASSWORD]),
+        format!(
+            "a shared config file profile: {}",
+            hint(&[attrs::SHARED_CONFIG_FILE, attrs::PROFILE])
+        ),
+        format!(
+            "an {} block ({}, {})",
+            oidc::BLOCK,
+            oidc::IDP_ID.env,
+            oidc::ID_TOKEN_FILE.env
+        ),
+    ]
+    .join("; ")
+}
+
 /// The provider block's settings, in schema order.
 pub mod attrs {
     use super::{Kind, Setting};

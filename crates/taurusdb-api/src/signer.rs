@@ -56,9 +56,10 @@ pub const HEADER_AUTHORIZATION: &str = "Authorization";
 
 const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
 
-/// AK/SK credentials. `Debug` shows neither key (both are [`Secret`]s).
+/// An access key and secret key (and, for temporary ones, their security token): what
+/// signs a request. `Debug` shows none of them (both are [`Secret`]s).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Credentials {
+pub struct AkSk {
     pub access_key: Secret,
     pub secret_key: Secret,
     /// Present for temporary credentials; sent and signed as `X-Security-Token`.
@@ -165,11 +166,7 @@ pub fn authorization_header(access_key: &str, signed_headers: &str, signature: &
 /// Signed are `input.headers` plus `X-Sdk-Date` and `X-Security-Token`; any `X-Sdk-Date`,
 /// `X-Security-Token` or `Authorization` already in `input.headers` is ignored (replaced by
 /// the values returned here), since they could not be sent alongside the returned ones.
-pub fn sign(
-    creds: &Credentials,
-    input: &SignInput<'_>,
-    now: SystemTime,
-) -> Vec<(&'static str, String)> {
+pub fn sign(creds: &AkSk, input: &SignInput<'_>, now: SystemTime) -> Vec<(&'static str, String)> {
     let date = sdk_date(now);
     let mut headers: Vec<(&str, &str)> = input
         .headers
@@ -303,8 +300,8 @@ mod tests {
         UNIX_EPOCH + Duration::from_secs(secs)
     }
 
-    fn creds() -> Credentials {
-        Credentials {
+    fn creds() -> AkSk {
+        AkSk {
             access_key: Secret::new(AK),
             secret_key: Secret::new(SK),
             security_token: None,
@@ -528,7 +525,7 @@ mod tests {
 
     #[test]
     fn secrets_never_printed() {
-        let creds = Credentials {
+        let creds = AkSk {
             access_key: Secret::new("AKIDEXAMPLE"),
             secret_key: Secret::new("s3cr3t-sk-value"),
             security_token: Some(Secret::new("tok-123")),

@@ -35,7 +35,7 @@ pub const RETRY_PAUSE: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssuedKeys {
     /// Access key, secret key and security token.
-    pub keys: signer::Credentials,
+    pub keys: signer::AkSk,
     /// When the service says they stop working.
     pub expires_at: SystemTime,
 }
@@ -43,7 +43,7 @@ pub struct IssuedKeys {
 /// Credentials in use, with when to renew them, on tokio's clock.
 #[derive(Debug, Clone)]
 struct Held {
-    keys: signer::Credentials,
+    keys: signer::AkSk,
     renew_at: Instant,
     expires_at: Instant,
 }
@@ -119,7 +119,7 @@ impl TemporaryCredentials {
         &self,
         transport: &Transport,
         cancel: &CancellationToken,
-    ) -> Result<signer::Credentials, ApiError> {
+    ) -> Result<signer::AkSk, ApiError> {
         use std::sync::atomic::Ordering;
         let seen = self.renewals.load(Ordering::Acquire);
         let mut state = tokio::select! {
@@ -187,7 +187,7 @@ impl TemporaryCredentials {
 
     /// Forgets `used` if they are still the held credentials (the service refused them;
     /// another request may already have renewed).
-    pub(super) async fn invalidate(&self, used: &signer::Credentials) {
+    pub(super) async fn invalidate(&self, used: &signer::AkSk) {
         let mut state = self.state.lock().await;
         if state.held.as_ref().is_some_and(|h| &h.keys == used) {
             state.held = None;
@@ -196,7 +196,7 @@ impl TemporaryCredentials {
 }
 
 /// The held credentials if they may still sign a request now.
-fn usable(held: Option<&Held>, now: Instant) -> Option<signer::Credentials> {
+fn usable(held: Option<&Held>, now: Instant) -> Option<signer::AkSk> {
     held.filter(|h| now + MIN_TIME_LEFT < h.expires_at)
         .map(|h| h.keys.clone())
 }
@@ -306,7 +306,7 @@ mod tests {
         let transport = transport();
         let cancel = CancellationToken::new();
         let first = source.keys(&transport, &cancel).await.expect("keys");
-        let other = signer::Credentials {
+        let other = signer::AkSk {
             access_key: Secret::new("other"),
             ..first.clone()
         };

@@ -162,7 +162,7 @@ impl<'a> Call<'a> {
 /// Credentials ready for one attempt.
 enum Proof {
     Token(Secret),
-    Keys(signer::Credentials),
+    Keys(signer::AkSk),
 }
 
 /// What sends requests: the pool and the configuration (whose credentials hold the IAM

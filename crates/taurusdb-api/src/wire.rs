@@ -43,9 +43,9 @@ pub struct JobStarted {
 /// One data synchronization task as the list call reports it. Besides the name, every
 /// field is optional and read leniently: the service (and its SDKs) spell numbers as
 /// strings or numbers and flags as bools or `"true"`/`"false"`. A task whose name is not
-/// a string is no `Replication`: it is left out of its page ([`UnreadableTask`]).
+/// a string is no `ReplicationTask`: it is left out of its page ([`UnreadableTask`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Replication {
+pub struct ReplicationTask {
     pub task_name: String,
     pub stage: Option<String>,
     /// `Yes` (normal) or `No` (abnormal).
@@ -71,7 +71,7 @@ pub struct UnreadableTask {
     pub found: &'static str,
 }
 
-/// One task of a page as it came: [`Replication`]'s fields, the name as whatever JSON
+/// One task of a page as it came: [`ReplicationTask`]'s fields, the name as whatever JSON
 /// value it was.
 #[derive(Debug, Deserialize)]
 struct ListedTask {
@@ -101,12 +101,12 @@ struct ListedTask {
 
 impl ListedTask {
     /// The task, or what its name was instead of a string.
-    fn into_task(self) -> Result<Replication, &'static str> {
+    fn into_task(self) -> Result<ReplicationTask, &'static str> {
         let task_name = match self.task_name {
             lenient::Name::Text(name) => name,
             lenient::Name::Not(found) => return Err(found),
         };
-        Ok(Replication {
+        Ok(ReplicationTask {
             task_name,
             stage: self.stage,
             status: self.status,
@@ -407,7 +407,7 @@ pub(super) struct Page {
     /// How many entries the page listed, tasks left out included.
     pub entries: usize,
     /// The tasks, in the order listed.
-    pub tasks: Vec<Replication>,
+    pub tasks: Vec<ReplicationTask>,
     /// The entries left out (their name is not a string): index on the page, and what
     /// stood there instead of a name.
     pub unreadable: Vec<(usize, &'static str)>,

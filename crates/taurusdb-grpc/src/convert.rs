@@ -3,10 +3,10 @@
 use crate::proto::replication::v1 as pb;
 use taurusdb_api::job::JobEvent;
 use taurusdb_api::wait::WaitEvent;
-use taurusdb_api::wire::{Job, Replication};
+use taurusdb_api::wire::{Job, ReplicationTask};
 
 /// A listed task.
-pub fn task(task: &Replication) -> pb::Task {
+pub fn task(task: &ReplicationTask) -> pb::Task {
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
     pb::Task {
         task_name: task.task_name.clone(),

@@ -232,7 +232,7 @@ fn within_deadline(timeout: Duration, call_deadline: Option<Duration>) -> Durati
 #[cfg(test)]
 mod tests {
     use super::*;
-    use taurusdb_api::wire::Replication;
+    use taurusdb_api::wire::ReplicationTask;
 
     fn field_of(err: CallError) -> &'static str {
         match err {
@@ -330,10 +330,10 @@ mod tests {
                 stage: stage.into(),
             })
         };
-        let task = |name: &str, stage: &str| Replication {
+        let task = |name: &str, stage: &str| ReplicationTask {
             task_name: name.into(),
             stage: Some(stage.into()),
-            ..Replication::default()
+            ..ReplicationTask::default()
         };
         let paused_orders = filter("^orders", "paused").expect("filter");
         assert!(paused_orders.keeps(&task("orders_sync", "Paused")));

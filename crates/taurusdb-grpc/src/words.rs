@@ -2,11 +2,13 @@
 //! ends with a warning: built here from the job flow's typed outcome
 //! ([`taurusdb_api::job`]), in the typed API's terms (its `timeout` field, ListTasks,
 //! GetJob). The words are the ones the provider's diagnostics use for the same outcome
-//! ("summary: detail"), so a client and a Terraform user read the same account; the
-//! provider's tests compare the two. Service text in them is made [`printable`].
+//! ("summary: detail"), settings named from the one table (`taurusdb_api::settings`), so
+//! a client and a Terraform user read the same account; the provider's tests compare
+//! the two. Service text in them is made [`printable`].
 
 use stdx::printable::printable;
 use taurusdb_api::job::{Gone, JobKind, NotDone, Uncertain};
+use taurusdb_api::settings::{self, assume_role, attrs, endpoints, hint_all, oidc};
 use taurusdb_api::wait::WaitError;
 use taurusdb_api::{ApiError, TaskRef};
 
@@ -24,32 +26,6 @@ pub fn if_job_failed(job_id: &str) -> String {
         "Job {job_id} was started. Check the task's stage with ListTasks and the job with \
          GetJob."
     )
-}
-
-/// Where the server's settings are, as the provider's configuration names them (the
-/// server reads the same settings).
-mod settings {
-    pub const USER_PASSWORD_DOMAIN: &str =
-        "user_name, password and domain_name (HW_USER_NAME, HW_USER_PASSWORD, HW_DOMAIN_NAME)";
-    pub const AUTH_URL: &str = "auth_url (HW_AUTH_URL)";
-    pub const TOKEN: &str = "token (HW_AUTH_TOKEN)";
-    pub const ACCESS_AND_SECRET_KEY: &str =
-        "access_key and secret_key (HW_ACCESS_KEY, HW_SECRET_KEY)";
-    pub const ENDPOINT: &str = "endpoint (HW_TAURUSDB_ENDPOINT)";
-    pub const REGION: &str = "region (HW_REGION_NAME)";
-    pub const CLOUD: &str = "cloud (HW_CLOUD)";
-    pub const ENDPOINTS_KEY: &str = "gaussdb";
-    pub const ENDPOINTS: &str = "endpoints";
-    pub const CA_FILE: &str = "ca_file (HW_CA_FILE)";
-    pub const INSECURE: &str = "insecure (HW_INSECURE)";
-    pub const ASSUME_ROLE: &str = "assume_role";
-    pub const ASSUME_ROLE_WITH_OIDC: &str = "assume_role_with_oidc";
-    pub const EVERY_WAY_TO_GIVE_CREDENTIALS: &str = "token (HW_AUTH_TOKEN); access_key and \
-        secret_key (HW_ACCESS_KEY, HW_SECRET_KEY); user_name and password (HW_USER_NAME, \
-        HW_USER_PASSWORD) with domain_name (HW_DOMAIN_NAME) or domain_id (HW_DOMAIN_ID); \
-        user_id and password (HW_USER_ID, HW_USER_PASSWORD); a shared config file profile: \
-        shared_config_file and profile (HW_SHARED_CONFIG_FILE, HW_PROFILE); an \
-        assume_role_with_oidc block (HW_ASSUME_ROLE_IDP_ID, HW_ASSUME_ROLE_ID_TOKEN_FILE)";
 }
 
 /// A message: its summary and its detail, as a client reads them.
@@ -239,7 +215,7 @@ fn api_failed(err: &ApiError, kind: JobKind, task: &TaskRef) -> (String, String)
                  ({err}): this machine is probably not an ECS with an agency. Set one of \
                  these in the provider block or the environment: {}; or run on an ECS whose \
                  agency may use TaurusDB.",
-                settings::EVERY_WAY_TO_GIVE_CREDENTIALS
+                settings::every_way_to_give_credentials()
             ),
         );
     }
@@ -262,8 +238,8 @@ fn api_failed(err: &ApiError, kind: JobKind, task: &TaskRef) -> (String, String)
              blocks, the shared config profile) and that the credentials they start from \
              may assume the agency.",
             printable(from),
-            settings::ASSUME_ROLE,
-            settings::ASSUME_ROLE_WITH_OIDC
+            assume_role::BLOCK,
+            oidc::BLOCK
         ));
     } else if matches!(err, ApiError::Connect { .. }) {
         detail.push_str(&format!(
@@ -274,26 +250,26 @@ fn api_failed(err: &ApiError, kind: JobKind, task: &TaskRef) -> (String, String)
              NO_PROXY) on this machine;\n\
              - in a private cloud: the `{}` key of {}, {} and {}.",
             kind.done(),
-            settings::ENDPOINT,
-            settings::REGION,
-            settings::CLOUD,
-            settings::ENDPOINTS_KEY,
-            settings::ENDPOINTS,
-            settings::CA_FILE,
-            settings::INSECURE,
+            attrs::ENDPOINT.hint(),
+            attrs::REGION.hint(),
+            attrs::CLOUD.hint(),
+            endpoints::GAUSSDB.attr,
+            endpoints::ATTR,
+            attrs::CA_FILE.hint(),
+            attrs::INSECURE.hint(),
         ));
     } else if matches!(err, ApiError::IamToken(_)) {
         detail.push_str(&format!(
             "\n\nCheck {} and {}.",
-            settings::USER_PASSWORD_DOMAIN,
-            settings::AUTH_URL
+            hint_all(&[attrs::USER_NAME, attrs::PASSWORD, attrs::DOMAIN_NAME]),
+            attrs::AUTH_URL.hint()
         ));
     } else if matches!(err.status(), Some(401 | 403)) && !err.is_task_gone() {
         // A 403 "no such instance" (DBS.2000044) is no credential problem.
         detail.push_str(&format!(
             "\n\nThe credentials were rejected. Check {}, or {} and the machine's clock.",
-            settings::TOKEN,
-            settings::ACCESS_AND_SECRET_KEY
+            attrs::TOKEN.hint(),
+            hint_all(&[attrs::ACCESS_KEY, attrs::SECRET_KEY])
         ));
     }
     (summary, detail)

@@ -252,7 +252,7 @@ mod tests {
     };
     use axum::http::HeaderValue;
     use std::time::Duration;
-    use taurusdb_api::signer::{Credentials as AkSk, SignInput};
+    use taurusdb_api::signer::{AkSk, SignInput};
 
     fn credentials(token: &str) -> Credentials {
         Credentials::from_config(&SimConfig {

@@ -220,7 +220,7 @@ fn hex_value(c: u8) -> Option<u8> {
 mod tests {
     use super::*;
     use std::time::UNIX_EPOCH;
-    use taurusdb_api::signer::{Credentials, sdk_date, sign};
+    use taurusdb_api::signer::{AkSk, sdk_date, sign};
 
     fn at(secs: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(secs)
@@ -286,8 +286,8 @@ mod tests {
     }
 
     /// Signs like the real client will: host, content type, project id, temporary token.
-    fn signed_request() -> (Credentials, Vec<(String, String)>) {
-        let creds = Credentials {
+    fn signed_request() -> (AkSk, Vec<(String, String)>) {
+        let creds = AkSk {
             access_key: Secret::new("AKIDEXAMPLE"),
             secret_key: Secret::new("s3cr3t-sk-value"),
             security_token: Some(Secret::new("tok-123")),

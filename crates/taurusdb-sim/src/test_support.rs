@@ -144,13 +144,13 @@ pub(crate) async fn send_signed(
     body: &[u8],
 ) -> reqwest::Response {
     use taurusdb_api::Secret;
-    use taurusdb_api::signer::{self, Credentials, SignInput};
+    use taurusdb_api::signer::{self, AkSk, SignInput};
     let (access_key, secret_key, security_token) = keys;
     let parsed = reqwest::Url::parse(url).expect("url");
     let endpoint = sim.endpoint();
     let host = endpoint.trim_start_matches("http://");
     let headers = [("Content-Type", "application/json"), ("Host", host)];
-    let credentials = Credentials {
+    let credentials = AkSk {
         access_key: Secret::new(access_key),
         secret_key: Secret::new(secret_key),
         security_token: security_token.map(Secret::new),

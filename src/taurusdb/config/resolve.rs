@@ -828,7 +828,7 @@ fn build_client(settings: &Settings) -> Result<ApiClient, Diagnostic> {
             "Missing TaurusDB credentials",
             format!(
                 "Set one of these in the provider block or the environment: {}.",
-                super::sources::every_way_to_give_credentials()
+                taurusdb_api::settings::every_way_to_give_credentials()
             ),
         ),
     })?;

@@ -12,7 +12,7 @@
 //! Then every `assume_role` hop, in order, each assumed with the credentials before it.
 //! Half-given credentials are an error naming what is missing; none at all is
 //! [`CredentialProblem::Missing`], reported when a resource needs the API with
-//! [`every_way_to_give_credentials`].
+//! [`every_way_to_give_credentials`](taurusdb_api::settings::every_way_to_give_credentials).
 
 use std::sync::Arc;
 
@@ -65,7 +65,7 @@ fn static_credentials(settings: &Settings) -> Result<Option<Credentials>, Creden
         settings.values.secret(attrs::SECURITY_TOKEN),
     ) {
         (Some(access_key), Some(secret_key), _) => {
-            return Ok(Some(Credentials::AkSk(signer::Credentials {
+            return Ok(Some(Credentials::AkSk(signer::AkSk {
                 access_key: access_key.clone(),
                 secret_key: secret_key.clone(),
                 security_token: settings.values.secret(attrs::SECURITY_TOKEN).cloned(),
@@ -153,7 +153,7 @@ fn profile_credentials(
             .at(AttrPath::attr(attrs::PROFILE.attr)),
         ));
     };
-    let keys = Credentials::AkSk(signer::Credentials {
+    let keys = Credentials::AkSk(signer::AkSk {
         access_key: access_key.clone(),
         secret_key: secret_key.clone(),
         security_token: profile.security_token.clone(),
@@ -298,37 +298,9 @@ pub fn no_credentials(err: &taurusdb_api::ApiError) -> Diagnostic {
              ({err}): this machine is probably not an ECS with an agency. Set one of these \
              in the provider block or the environment: {}; or run on an ECS whose agency \
              may use TaurusDB.",
-            every_way_to_give_credentials()
+            taurusdb_api::settings::every_way_to_give_credentials()
         ),
     )
-}
-
-/// Every way to give credentials, attributes with their variables, for the message
-/// that says none was found.
-pub fn every_way_to_give_credentials() -> String {
-    let hint = super::setting::hint_all;
-    [
-        hint(&[attrs::TOKEN]),
-        hint(&[attrs::ACCESS_KEY, attrs::SECRET_KEY]),
-        format!(
-            "{} with {} or {}",
-            hint(&[attrs::USER_NAME, attrs::PASSWORD]),
-            attrs::DOMAIN_NAME.hint(),
-            attrs::DOMAIN_ID.hint()
-        ),
-        hint(&[attrs::USER_ID, attrs::PASSWORD]),
-        format!(
-            "a shared config file profile: {}",
-            hint(&[attrs::SHARED_CONFIG_FILE, attrs::PROFILE])
-        ),
-        format!(
-            "an {} block ({}, {})",
-            oidc::BLOCK,
-            oidc::IDP_ID.env,
-            oidc::ID_TOKEN_FILE.env
-        ),
-    ]
-    .join("; ")
 }
 
 #[cfg(test)]
@@ -487,7 +459,7 @@ mod tests {
 
     #[test]
     fn the_list_of_ways_names_every_attribute_and_variable() {
-        let text = every_way_to_give_credentials();
+        let text = taurusdb_api::settings::every_way_to_give_credentials();
         for name in [
             "token",
             "HW_AUTH_TOKEN",

@@ -26,7 +26,7 @@ use stdx::printable::printable;
 use taurusdb_api::filter::TaskFilter;
 use taurusdb_api::names::task_name_problem;
 use taurusdb_api::pages::TaskPages;
-use taurusdb_api::{ApiClient, Replication, UnreadableTasks};
+use taurusdb_api::{ApiClient, ReplicationTask, UnreadableTasks};
 use tfplugin::tf::attr::Attr;
 use tfplugin::tf::diagnostics::{Diagnostic, Diagnostics};
 use tfplugin::tf::list::{ListEvent, ListRequest, ListResource, ListStream};
@@ -171,7 +171,7 @@ impl ListResource for ReplicationPauseList {
 /// A list in progress: pages are read only when the tasks already read are used up.
 struct Listing {
     pages: TaskPages,
-    pending: VecDeque<Replication>,
+    pending: VecDeque<ReplicationTask>,
     instance: Instance,
     filter: TaskFilter,
     include_resource_object: bool,
@@ -216,7 +216,7 @@ impl Listing {
     }
 
     /// The event for one task.
-    fn result(&self, task: Replication) -> ListEvent {
+    fn result(&self, task: ReplicationTask) -> ListEvent {
         let import = ImportId {
             project_id: Some(self.instance.project_id.clone()),
             instance_id: self.instance.instance_id.clone(),

@@ -84,7 +84,7 @@ fn assemble(
         .ok_or_else(|| format!("no RFC 3339 time in `{expiry_name}`"))?;
     let missing = |name: &str| format!("no `{name}`");
     Ok(IssuedKeys {
-        keys: signer::Credentials {
+        keys: signer::AkSk {
             access_key: access.map_err(missing)?,
             secret_key: secret.map_err(missing)?,
             security_token: Some(token.map_err(missing)?),

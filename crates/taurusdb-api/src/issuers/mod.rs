@@ -176,7 +176,7 @@ mod scripted {
             }
             let n = self.0.issued.fetch_add(1, Ordering::SeqCst) + 1;
             Ok(IssuedKeys {
-                keys: signer::Credentials {
+                keys: signer::AkSk {
                     access_key: Secret::new(format!("AK{n}")),
                     secret_key: Secret::new(format!("SK{n}")),
                     security_token: Some(Secret::new(format!("ST{n}"))),

@@ -1,7 +1,7 @@
 //! The `taurusdb_replication_tasks` data source's schema and its typed configuration and
 //! results: attribute names live here once.
 
-use taurusdb_api::Replication;
+use taurusdb_api::ReplicationTask;
 use tfplugin::tf::attr::Attr;
 use tfplugin::tf::diagnostics::Diagnostic;
 use tfplugin::tf::schema::{Attribute, Block, Nesting, Presence, Schema};
@@ -137,7 +137,7 @@ impl TasksConfig {
     }
 
     /// The state: this configuration (with the project it used) and the tasks found.
-    pub fn to_state(&self, tasks: &[&Replication]) -> Value {
+    pub fn to_state(&self, tasks: &[&ReplicationTask]) -> Value {
         Value::object([
             (attrs::INSTANCE_ID, self.instance_id.to_value()),
             (attrs::PROJECT_ID, self.project_id.to_value()),
@@ -152,7 +152,7 @@ impl TasksConfig {
 }
 
 /// One element of `tasks`.
-pub fn task_value(task: &Replication) -> Value {
+pub fn task_value(task: &ReplicationTask) -> Value {
     let text = |v: &Option<String>| Attr::from(v.clone()).to_value();
     let flag = |v: Option<bool>| Attr::from(v).to_value();
     Value::object([
@@ -175,12 +175,12 @@ mod tests {
 
     #[test]
     fn a_state_encodes_with_the_schemas_type() {
-        let task = Replication {
+        let task = ReplicationTask {
             task_name: "orders_sync".into(),
             stage: Some("Incremental".into()),
             percentage: Some("87.5".into()),
             is_main_task: Some(true),
-            ..Replication::default()
+            ..ReplicationTask::default()
         };
         let config = TasksConfig {
             instance_id: Attr::Known("i".into()),
