@@ -18,15 +18,11 @@ fn example_binary() -> PathBuf {
         .and_then(Path::parent)
         .expect("target/<profile>/deps/<test>");
     let target_dir = profile_dir.parent().expect("target/<profile>");
+    // `--workspace`, not `--package tfplugin`: features then resolve as for the test
+    // build that ran this test (every member selected), so cargo links the example
+    // against what it already built instead of rebuilding tokio and the rest.
     let mut build = Command::new(env!("CARGO"));
-    build.args([
-        "build",
-        "--quiet",
-        "--package",
-        "tfplugin",
-        "--example",
-        "hello",
-    ]);
+    build.args(["build", "--quiet", "--workspace", "--example", "hello"]);
     build.arg("--target-dir").arg(target_dir);
     if profile_dir
         .file_name()
