@@ -8,6 +8,8 @@
 //! ([`CallAuth::As`]), so they share its rules: no redirect followed, bounded answers,
 //! secrets never logged.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::Method;
@@ -23,6 +25,9 @@ use crate::setting_values::SettingValues;
 use crate::settings::attrs;
 use crate::signer;
 use crate::wire::{self, Reply};
+
+/// What [`Transport::send`] returns: the call's answer, once.
+pub(crate) type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<Reply, ApiError>> + Send + 'a>>;
 
 /// How to reach and authenticate to the API.
 #[derive(Debug, Clone)]
@@ -222,7 +227,15 @@ impl Transport {
     /// Sends a call, retrying what is safe to retry (see [`retry`]); with credentials
     /// that can be renewed (an IAM password's token, temporary credentials), renewing
     /// them once on a 401.
-    pub async fn send(
+    ///
+    /// Boxed, so the body is compiled once, here: every crate that awaits an async
+    /// function of this one compiles its own copy of the futures it awaits, and this one
+    /// (the retry loop) is the largest (about 35 KB of code per copy).
+    pub fn send<'a>(&'a self, call: Call<'a>, cancel: &'a CancellationToken) -> SendFuture<'a> {
+        Box::pin(self.send_unboxed(call, cancel))
+    }
+
+    async fn send_unboxed(
         &self,
         call: Call<'_>,
         cancel: &CancellationToken,
