@@ -80,7 +80,7 @@ pub fn incoming(
     let (tx, rx) = mpsc::channel(16);
     // Only `serve`'s unix sockets meet stock gRPC clients; Terraform's plugin socket keeps
     // its frames as they come (go-plugin's authority is a valid host).
-    let unix = for_stock_clients && matches!(listener, Listener::Unix(_));
+    let unix = for_stock_clients && listener.is_unix();
     let acceptor = tls.map(TlsAcceptor::from);
     let pending = Arc::new(Mutex::new(Pending::default()));
     let admission = Admission::default();

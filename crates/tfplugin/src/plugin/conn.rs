@@ -12,7 +12,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, UnixListener};
+use tokio::net::TcpListener;
+#[cfg(unix)]
+use tokio::net::UnixListener;
 use tokio::time::{Instant, Sleep};
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
@@ -260,15 +262,39 @@ impl Conn {
     }
 }
 
-/// A bound listener of either kind.
+/// A bound listener of either kind (only TCP where there are no unix sockets).
 pub enum Listener {
+    #[cfg(unix)]
     Unix(UnixListener),
     Tcp(TcpListener),
 }
 
+#[cfg(unix)]
+impl From<UnixListener> for Listener {
+    fn from(listener: UnixListener) -> Self {
+        Listener::Unix(listener)
+    }
+}
+
+impl From<TcpListener> for Listener {
+    fn from(listener: TcpListener) -> Self {
+        Listener::Tcp(listener)
+    }
+}
+
 impl Listener {
+    /// A unix socket listener.
+    pub(crate) fn is_unix(&self) -> bool {
+        match self {
+            #[cfg(unix)]
+            Listener::Unix(_) => true,
+            Listener::Tcp(_) => false,
+        }
+    }
+
     pub(crate) async fn accept(&self) -> io::Result<Box<dyn Io>> {
         match self {
+            #[cfg(unix)]
             Listener::Unix(l) => Ok(Box::new(l.accept().await?.0)),
             Listener::Tcp(l) => {
                 let (stream, _) = l.accept().await?;

@@ -63,7 +63,8 @@ pub enum ListenAddr {
 }
 
 impl ListenAddr {
-    fn network(&self) -> &'static str {
+    /// go-plugin's network name: `unix` or `tcp`.
+    pub fn network(&self) -> &'static str {
         match self {
             ListenAddr::Unix(_) => "unix",
             ListenAddr::Tcp(_) => "tcp",

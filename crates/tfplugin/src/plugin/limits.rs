@@ -58,6 +58,7 @@ impl Limits {
     /// These limits, the connection caps lowered to fit the process's open-file limit
     /// (`ulimit -n`): pending and established connections together never need more
     /// descriptors than there are, so accepting never fails for want of one.
+    #[cfg(unix)]
     pub fn within_open_file_limit(self) -> Self {
         match rustix::process::getrlimit(rustix::process::Resource::Nofile).current {
             Some(files) => self.within_descriptors(usize::try_from(files).unwrap_or(usize::MAX)),
@@ -65,8 +66,16 @@ impl Limits {
         }
     }
 
+    /// These limits, unchanged: no open-file limit to fit (sockets are handles, bounded
+    /// by memory).
+    #[cfg(not(unix))]
+    pub fn within_open_file_limit(self) -> Self {
+        self
+    }
+
     /// These limits with at most `files` descriptors in all, [`RESERVED_DESCRIPTORS`]
     /// of them kept for the process: a quarter of the rest at most for handshakes.
+    #[cfg_attr(not(unix), allow(dead_code))]
     fn within_descriptors(mut self, files: usize) -> Self {
         let budget = files.saturating_sub(RESERVED_DESCRIPTORS).max(2);
         if self.max_pending_handshakes + self.max_connections <= budget {

@@ -29,12 +29,16 @@ use tonic_health::ServingStatus;
 use crate::plugin::accept::incoming;
 use crate::plugin::auth::BearerToken;
 use crate::plugin::conn::Listener;
-use crate::plugin::handshake::{self, HandshakeError, ListenAddr};
+use crate::plugin::handshake::{self, HandshakeError};
 use crate::plugin::host_services::{Controller, Stdio};
 use crate::plugin::limits::Limits;
 use crate::plugin::requests::RequestLayer;
 use crate::plugin::signals::spawn_signal_handlers;
-use crate::plugin::socket::{BoundSocket, PrivateSocket, PublishedSocket, SocketError};
+#[cfg(unix)]
+use crate::plugin::socket::PublishedSocket;
+use crate::plugin::socket::{BoundSocket, PrivateSocket, SocketError};
+#[cfg(not(unix))]
+use crate::plugin::standalone::UNIX_SOCKETS_UNSUPPORTED;
 use crate::plugin::standalone::{ListenOn, StandaloneConfig};
 use crate::plugin::tls::{self, ServerIdentity, TlsError};
 
@@ -208,7 +212,7 @@ pub async fn serve_plugin(
     let shutdown = CancellationToken::new();
     spawn_signal_handlers(shutdown.clone(), false);
     let (socket, listener) = bound.listen()?;
-    let addr = ListenAddr::Unix(socket.path().display().to_string());
+    let addr = socket.address();
     let line = handshake::handshake_line(&addr, tls.as_ref().map(|(der, _)| der.as_ref()));
     print_line(&line)?;
     tracing::debug!(
@@ -221,7 +225,7 @@ pub async fn serve_plugin(
         tls: tls.map(|(_, config)| config),
         ..ServeOptions::default()
     };
-    let result = serve_routes(served, Listener::Unix(listener), options, shutdown).await;
+    let result = serve_routes(served, Listener::from(listener), options, shutdown).await;
     drop(socket);
     result
 }
@@ -234,13 +238,14 @@ pub async fn serve_debug(served: Served, provider_address: &str) -> Result<(), S
     spawn_signal_handlers(shutdown.clone(), true);
     let parent = socket_dir_from_env().unwrap_or_else(std::env::temp_dir);
     let (socket, listener) = PrivateSocket::bind_in(parent).await?;
+    let addr = socket.address();
     let reattach = serde_json::json!({
         provider_address: {
             "Protocol": "grpc",
             "ProtocolVersion": handshake::APP_PROTOCOL_VERSION,
             "Pid": std::process::id(),
             "Test": true,
-            "Addr": {"Network": "unix", "String": socket.path().display().to_string()},
+            "Addr": {"Network": addr.network(), "String": addr.to_string()},
         }
     });
     // A person reads this; if they close the pipe, keep serving the Terraform they
@@ -253,7 +258,7 @@ pub async fn serve_debug(served: Served, provider_address: &str) -> Result<(), S
     }
     let result = serve_routes(
         served,
-        Listener::Unix(listener),
+        Listener::from(listener),
         ServeOptions::default(),
         shutdown,
     )
@@ -277,6 +282,13 @@ pub async fn serve_standalone(served: Served, config: StandaloneConfig) -> Resul
     };
     let tls = options.tls.is_some();
     match config.listen {
+        // Refused when `serve`'s arguments are checked; kept so the match is whole.
+        #[cfg(not(unix))]
+        ListenOn::Unix(path) => Err(ServeError::Listen {
+            addr: format!("unix:{}", path.display()),
+            source: io::Error::new(io::ErrorKind::Unsupported, UNIX_SOCKETS_UNSUPPORTED),
+        }),
+        #[cfg(unix)]
         ListenOn::Unix(path) => {
             let (socket, listener) = PublishedSocket::publish(path).await?;
             print_line(&format!(

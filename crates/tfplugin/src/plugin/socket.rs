@@ -1,6 +1,10 @@
 //! Unix sockets that only their owner can use, whatever the umask, and that are
 //! removed on exit only if they are still ours.
 //!
+//! On Windows (no unix sockets in go-plugin there) the plugin and debug modes listen on
+//! TCP `127.0.0.1:0` instead, as go-plugin's Windows transport does: [`PrivateSocket`] is
+//! then that loopback address, and [`PublishedSocket`] does not exist.
+//!
 //! - [`PrivateSocket`] (plugin and debug modes): a socket inside a fresh 0700
 //!   directory, both removed when dropped.
 //! - [`PublishedSocket`] (`serve --listen unix:PATH`): a 0600 socket at a path the
@@ -11,14 +15,21 @@
 //!   left alone. On exit PATH is removed only while it is still this socket's inode.
 
 use std::io;
+#[cfg(unix)]
 use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
+#[cfg(unix)]
 use std::time::Duration;
 
+#[cfg(unix)]
 use tokio::net::UnixListener;
 
+use crate::plugin::handshake::ListenAddr;
+
 /// How long probing an existing socket at PATH may take.
+#[cfg(unix)]
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+#[cfg(unix)]
 const SOCKET_NAME: &str = "plugin.sock";
 
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +38,12 @@ pub enum SocketError {
     PrivateDir { dir: PathBuf, source: io::Error },
     #[error("could not listen on {path}: {source}")]
     Bind { path: PathBuf, source: io::Error },
+    /// Windows: binding the loopback TCP listener of the plugin and debug modes failed.
+    #[error("could not listen on {addr}: {source}")]
+    BindTcp {
+        addr: std::net::SocketAddr,
+        source: io::Error,
+    },
     #[error(
         "{path} exists and is not a socket; remove it or choose another path (it was left \
          untouched)"
@@ -40,6 +57,7 @@ pub enum SocketError {
     Interrupted(String),
 }
 
+#[cfg(unix)]
 /// A fresh directory with mode 0700 (set explicitly: the umask only narrows the
 /// mode `mkdir` applies, and a narrowing umask such as 0100 would lock us out).
 fn private_dir(parent: &Path, prefix: &str) -> Result<tempfile::TempDir, SocketError> {
@@ -56,6 +74,7 @@ fn private_dir(parent: &Path, prefix: &str) -> Result<tempfile::TempDir, SocketE
     Ok(dir)
 }
 
+#[cfg(unix)]
 /// Binds a socket at `path` and makes it 0600.
 fn bind_owner_only(path: &Path) -> Result<std::os::unix::net::UnixListener, SocketError> {
     let failed = |source| SocketError::Bind {
@@ -68,6 +87,7 @@ fn bind_owner_only(path: &Path) -> Result<std::os::unix::net::UnixListener, Sock
     Ok(listener)
 }
 
+#[cfg(unix)]
 fn into_tokio(
     listener: std::os::unix::net::UnixListener,
     path: &Path,
@@ -79,6 +99,7 @@ fn into_tokio(
 }
 
 /// Runs filesystem work off the async workers.
+#[cfg(unix)]
 async fn off_worker<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, SocketError> + Send + 'static,
 ) -> Result<T, SocketError> {
@@ -87,12 +108,14 @@ async fn off_worker<T: Send + 'static>(
         .map_err(|e| SocketError::Interrupted(e.to_string()))?
 }
 
+#[cfg(unix)]
 /// A socket in a private directory; both go when this is dropped.
 pub struct PrivateSocket {
     dir: Option<tempfile::TempDir>,
     path: PathBuf,
 }
 
+#[cfg(unix)]
 /// A private socket bound where blocking is harmless: on the blocking pool, or before
 /// the async runtime exists (plugin mode binds first thing, so Terraform's start does
 /// not wait for a blocking-pool thread to be spawned just for this).
@@ -101,6 +124,7 @@ pub struct BoundSocket {
     listener: std::os::unix::net::UnixListener,
 }
 
+#[cfg(unix)]
 impl BoundSocket {
     /// The socket and its listener on the runtime's reactor (call inside the runtime).
     pub fn listen(self) -> Result<(PrivateSocket, UnixListener), SocketError> {
@@ -109,6 +133,7 @@ impl BoundSocket {
     }
 }
 
+#[cfg(unix)]
 impl PrivateSocket {
     /// `<parent>/plugin<random>/plugin.sock`, listening; blocks (filesystem work), so
     /// never on an async worker.
@@ -135,8 +160,14 @@ impl PrivateSocket {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// What the handshake line and the reattach value name: the socket's path.
+    pub fn address(&self) -> ListenAddr {
+        ListenAddr::Unix(self.path.display().to_string())
+    }
 }
 
+#[cfg(unix)]
 impl Drop for PrivateSocket {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
@@ -146,6 +177,7 @@ impl Drop for PrivateSocket {
     }
 }
 
+#[cfg(unix)]
 /// The socket at an operator-chosen path; removed on drop only while PATH is still
 /// this socket.
 pub struct PublishedSocket {
@@ -153,6 +185,7 @@ pub struct PublishedSocket {
     identity: (u64, u64),
 }
 
+#[cfg(unix)]
 /// What is at PATH before we bind.
 enum Existing {
     Nothing,
@@ -160,6 +193,7 @@ enum Existing {
     Stale((u64, u64)),
 }
 
+#[cfg(unix)]
 impl PublishedSocket {
     pub async fn publish(path: PathBuf) -> Result<(Self, UnixListener), SocketError> {
         let existing = inspect(&path).await?;
@@ -213,6 +247,7 @@ impl PublishedSocket {
     }
 }
 
+#[cfg(unix)]
 impl Drop for PublishedSocket {
     fn drop(&mut self) {
         match std::fs::symlink_metadata(&self.path) {
@@ -229,10 +264,12 @@ impl Drop for PublishedSocket {
     }
 }
 
+#[cfg(unix)]
 fn identity(metadata: &std::fs::Metadata) -> (u64, u64) {
     (metadata.dev(), metadata.ino())
 }
 
+#[cfg(unix)]
 /// Refuses anything at PATH but a stale socket.
 async fn inspect(path: &Path) -> Result<Existing, SocketError> {
     use std::os::unix::fs::FileTypeExt as _;
@@ -263,5 +300,59 @@ async fn inspect(path: &Path) -> Result<Existing, SocketError> {
             io::ErrorKind::TimedOut,
             "connecting timed out",
         ))),
+    }
+}
+
+/// Windows: the plugin's listener, TCP on `127.0.0.1` at a port the system picks
+/// (go-plugin's transport there). Nothing on disk, so nothing to remove.
+#[cfg(not(unix))]
+pub struct PrivateSocket {
+    addr: std::net::SocketAddr,
+}
+
+/// Windows: the loopback listener bound before the runtime exists.
+#[cfg(not(unix))]
+pub struct BoundSocket {
+    socket: PrivateSocket,
+    listener: std::net::TcpListener,
+}
+
+#[cfg(not(unix))]
+impl BoundSocket {
+    /// The address and its listener on the runtime's reactor (call inside the runtime).
+    pub fn listen(self) -> Result<(PrivateSocket, tokio::net::TcpListener), SocketError> {
+        let addr = self.socket.addr;
+        let failed = |source| SocketError::BindTcp { addr, source };
+        self.listener.set_nonblocking(true).map_err(failed)?;
+        let listener = tokio::net::TcpListener::from_std(self.listener).map_err(failed)?;
+        Ok((self.socket, listener))
+    }
+}
+
+#[cfg(not(unix))]
+impl PrivateSocket {
+    /// `127.0.0.1:0`, listening (`parent`, the unix socket directory, is unused).
+    pub fn bind_in_blocking(_parent: &Path) -> Result<BoundSocket, SocketError> {
+        let wanted = std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0));
+        let failed = |source| SocketError::BindTcp {
+            addr: wanted,
+            source,
+        };
+        let listener = std::net::TcpListener::bind(wanted).map_err(failed)?;
+        let addr = listener.local_addr().map_err(failed)?;
+        Ok(BoundSocket {
+            socket: Self { addr },
+            listener,
+        })
+    }
+
+    /// `127.0.0.1:0`, listening.
+    pub async fn bind_in(parent: PathBuf) -> Result<(Self, tokio::net::TcpListener), SocketError> {
+        Self::bind_in_blocking(&parent)?.listen()
+    }
+
+    /// What the handshake line and the reattach value name: `127.0.0.1:PORT`.
+    pub fn address(&self) -> ListenAddr {
+        ListenAddr::Tcp(self.addr)
     }
 }

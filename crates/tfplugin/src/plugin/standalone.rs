@@ -60,6 +60,9 @@ pub struct StandaloneConfig {
 pub enum StandaloneError {
     #[error("--listen {0:?}: expected HOST:PORT or unix:PATH")]
     BadListen(String),
+    /// `unix:PATH` where there are no unix sockets (Windows).
+    #[error("--listen {0:?}: {UNIX_SOCKETS_UNSUPPORTED}")]
+    UnixUnsupported(String),
     #[error("--listen {listen:?}: could not resolve the address: {source}")]
     Resolve {
         listen: String,
@@ -159,12 +162,20 @@ fn read(flag: &'static str, path: &std::path::Path) -> Result<Vec<u8>, Standalon
     files::read_regular_file(path).map_err(|source| StandaloneError::File { flag, source })
 }
 
+/// Why `--listen unix:PATH` is refused on Windows.
+pub const UNIX_SOCKETS_UNSUPPORTED: &str = "unix sockets are not supported on this platform; \
+     listen on 127.0.0.1:PORT (with --auth-token-file or mutual TLS to keep other local \
+     accounts out)";
+
 /// `unix:PATH`, or `HOST:PORT` resolved; a name must resolve to loopback addresses
-/// only to count as loopback.
+/// only to count as loopback. Windows refuses `unix:PATH`.
 fn parse_listen(listen: &str) -> Result<ListenOn, StandaloneError> {
     if let Some(path) = listen.strip_prefix("unix:") {
         if path.is_empty() {
             return Err(StandaloneError::BadListen(listen.to_string()));
+        }
+        if cfg!(not(unix)) {
+            return Err(StandaloneError::UnixUnsupported(listen.to_string()));
         }
         return Ok(ListenOn::Unix(PathBuf::from(path)));
     }
