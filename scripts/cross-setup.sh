@@ -78,8 +78,8 @@ if [ "${CROSS_NO_INSTALL:-0}" != 1 ]; then
 fi
 
 # Where the tools are.
-zig=$(python3 -c 'import ziglang,os;print(os.path.join(os.path.dirname(ziglang.__file__),"zig"))')
-zigbuild=$(python3 -c 'import sys,os;print(os.path.join(os.path.dirname(sys.executable),"cargo-zigbuild"))')
+zig=$(python3 -c 'import ziglang,os;print(os.path.join(os.path.dirname(ziglang.__file__),"zig"))' 2>/dev/null || true)
+zigbuild=$(python3 -c 'import sys,os;print(os.path.join(os.path.dirname(sys.executable),"cargo-zigbuild"))' 2>/dev/null || true)
 [ -x "$zigbuild" ] || zigbuild=$(command -v cargo-zigbuild || true)
 declare -A links=(
   [cargo]=/usr/bin/cargo
@@ -97,17 +97,26 @@ fi
 if [ -e "$bin" ] && [ ! -d "$bin" ]; then
   say "$bin exists and is not a directory; set CROSS_DIR elsewhere"; exit 1
 fi
-mkdir -p "$bin"
+# Verify everything before changing anything: a file of someone else's where a link goes,
+# then every tool the links point at.
+for name in "${!links[@]}"; do
+  dst=$bin/$name
+  if [ -e "$dst" ] && [ ! -L "$dst" ]; then
+    say "$dst exists and is not a symlink: left alone; remove it or set CROSS_DIR"; exit 1
+  fi
+done
 for name in "${!links[@]}"; do
   src=${links[$name]}
   if [ -z "$src" ] || [ ! -e "$src" ]; then
     say "missing: $name (expected at ${src:-?}); run without CROSS_NO_INSTALL"; exit 1
   fi
+done
+mkdir -p "$bin"
+for name in "${!links[@]}"; do
+  src=${links[$name]}
   dst=$bin/$name
-  if [ -L "$dst" ]; then
-    [ "$(readlink "$dst")" = "$src" ] && continue
-  elif [ -e "$dst" ]; then
-    say "$dst exists and is not a symlink: left alone; remove it or set CROSS_DIR"; exit 1
+  if [ -L "$dst" ] && [ "$(readlink "$dst")" = "$src" ]; then
+    continue
   fi
   ln -sfn "$src" "$dst"
   say "linked $dst -> $src"

@@ -10,6 +10,7 @@ mod architecture;
 mod cli_expectations;
 mod credential_hosts;
 mod credentials;
+mod cross_setup;
 mod docs;
 mod examples;
 mod grpc_actions;
