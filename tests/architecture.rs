@@ -10,7 +10,8 @@
 //! - every provider setting is documented: its attribute and environment variable are in
 //!   docs/index.md (the top-level attributes, the `endpoints` keys and the attributes of
 //!   the `assume_role` and `assume_role_with_oidc` blocks), and README.md links to that
-//!   page's authentication section and settings table, both of which exist.
+//!   page's authentication section and settings table, both of which exist;
+//! - the link order file build.rs hands to lld names symbols as the linker knows them.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -200,4 +201,37 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
     }
     files.sort();
     files
+}
+
+/// build.rs hands `link/x86_64-unknown-linux-gnu.order` to lld, which matches names
+/// exactly: a demangled name (`std::…`) or two on a line would place nothing, silently.
+#[test]
+fn the_link_order_names_linker_symbols() {
+    let path = crate_root().join("link/x86_64-unknown-linux-gnu.order");
+    let text = std::fs::read_to_string(&path).expect("the link order file (bench/link_order.py)");
+    let names: Vec<&str> = text
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .collect();
+    assert!(
+        names.contains(&"_start"),
+        "the list does not start from the entry point"
+    );
+    let malformed: Vec<&&str> = names
+        .iter()
+        .filter(|name| {
+            name.contains(char::is_whitespace)
+                || name.contains("::")
+                || !name.chars().all(|c| c.is_ascii_graphic())
+        })
+        .collect();
+    assert!(
+        malformed.is_empty(),
+        "not linker symbol names: {:?}",
+        &malformed[..malformed.len().min(5)]
+    );
+    let mut unique = names.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), names.len(), "a name is listed twice");
 }
