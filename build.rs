@@ -18,12 +18,13 @@
 //! (function pointer comparisons are unreliable by the language's own rules); data is
 //! never folded.
 //!
-//! Applied only where it is known to work: release builds for x86_64 Linux, linked by
-//! rustc's default lld, with no linker chosen by the user. `TAURUSDB_LINK_ORDER=0` turns it
+//! Applied only where it is known to work: release builds for x86_64 Linux that rustc
+//! links with lld (rustup's toolchains since 1.90), with no linker chosen by the user. `TAURUSDB_LINK_ORDER=0` turns it
 //! off; `TAURUSDB_LINK_MAP=PATH` also writes lld's map file (the order script reads it).
 
 use std::env;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 const ORDER_TARGET: &str = "x86_64-unknown-linux-gnu";
 
@@ -61,9 +62,11 @@ fn main() {
     }
 }
 
-/// Whether the binary is linked the way rustc links for x86_64 Linux by default (its own
-/// lld, through `cc`). A linker, linker flavour or `-fuse-ld` chosen by the user may not
-/// know `--symbol-ordering-file` (GNU ld does not), so then nothing is added.
+/// Whether rustc links this target with lld (`-fuse-ld=lld`): rustup's toolchains do on
+/// x86_64 Linux since 1.90; older ones, and distributions' builds, use the system's
+/// linker, which may not know `--symbol-ordering-file` (GNU ld does not). Asked of rustc
+/// itself by linking an empty program with the build's flags; a linker chosen in cargo's
+/// configuration (which rustc does not see here) counts as not lld.
 fn linked_by_default_lld(target: &str) -> bool {
     let linker_var = format!(
         "CARGO_TARGET_{}_LINKER",
@@ -74,8 +77,22 @@ fn linked_by_default_lld(target: &str) -> bool {
     if env::var_os(&linker_var).is_some() || env::var_os("RUSTC_LINKER").is_some() {
         return false;
     }
+    let Some(out_dir) = env::var_os("OUT_DIR").map(PathBuf::from) else {
+        return false;
+    };
+    let probe = out_dir.join("link-probe.rs");
+    if std::fs::write(&probe, "fn main() {}\n").is_err() {
+        return false;
+    }
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let rustflags = env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
-    !rustflags.split('\x1f').any(|flag| {
-        flag.contains("linker") || flag.contains("link-self-contained") || flag.contains("fuse-ld")
+    let output = Command::new(rustc)
+        .args(rustflags.split('\x1f').filter(|flag| !flag.is_empty()))
+        .args(["--print", "link-args", "--target", target, "-o"])
+        .arg(out_dir.join("link-probe"))
+        .arg(&probe)
+        .output();
+    output.is_ok_and(|output| {
+        output.status.success() && String::from_utf8_lossy(&output.stdout).contains("-fuse-ld=lld")
     })
 }
