@@ -16,7 +16,8 @@
 #          windows_amd64 into one dist/ with one SHA256SUMS and manifest. Needs the cross
 #          toolchain first in PATH: eval "$(scripts/cross-setup.sh)" (Debian's rustc with
 #          the std sources, the aarch64 std and gcc, mingw-w64, nasm, zig + cargo-zigbuild,
-#          rust-objcopy); it names what is missing before building anything. Every binary
+#          rust-objcopy); without it there, the tool directory cross-setup.sh laid out
+#          (CROSS_DIR) is used. It names what is missing before building anything. Every binary
 #          is built before any file is written, and each is checked to be an executable of
 #          its OS and architecture (the host's also answers `version`).
 # Environment:
@@ -138,6 +139,16 @@ missing_for() {
 }
 if [ -z "${RELEASE_BINARY:-}" ]; then
   missing=$(for target in "${targets[@]}"; do missing_for "$target"; done | awk '!seen[$0]++')
+  # The toolchain on PATH lacks something, but scripts/cross-setup.sh has laid out its tool
+  # directory: use that, as its export lines would (so `scripts/cross-setup.sh &&
+  # scripts/release.sh --all` works without the eval), in its own target directory.
+  cross_bin=${CROSS_DIR:-${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/taurusdb-cross}/bin
+  if [ -n "$missing" ] && [ -d "$cross_bin" ] && [[ ":$PATH:" != *":$cross_bin:"* ]]; then
+    echo "==> the toolchain on PATH cannot build for ${targets[*]}: using scripts/cross-setup.sh's, $cross_bin"
+    export PATH="$cross_bin:$PATH"
+    export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${cross_bin%/bin}/target}"
+    missing=$(for target in "${targets[@]}"; do missing_for "$target"; done | awk '!seen[$0]++')
+  fi
   if [ -n "$missing" ]; then
     {
       echo "release: cannot build for ${targets[*]}: the cross-build toolchain is missing:"

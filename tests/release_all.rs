@@ -182,7 +182,9 @@ echo '{{"reason":"build-finished","success":true}}'
             .env("PATH", path)
             .env("CARGO_TARGET_DIR", self.dir.join("target"))
             .env("DIST_DIR", dist)
-            .env("GNUPGHOME", self.dir.join("no-gnupg"));
+            .env("GNUPGHOME", self.dir.join("no-gnupg"))
+            // Never the tool directory scripts/cross-setup.sh made on this machine.
+            .env("CROSS_DIR", self.dir.join("no-cross-dir"));
         for var in [
             "RELEASE_BINARY",
             "CARGO_TARGET",
@@ -402,15 +404,13 @@ fn all_refuses_a_binary_of_the_wrong_architecture_and_writes_nothing() {
     assert!(!dist.exists(), "nothing is written after a refusal");
 }
 
-#[test]
-fn all_without_the_cross_toolchain_names_what_is_missing_and_builds_nothing() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let toolchain = Toolchain::new(dir.path());
-    // Only what a host build has: the shell's utilities, rustc (whose sysroot has neither
-    // the std sources nor another target's std) and cargo. No cross tool at all.
-    let bin = dir.path().join("host-only");
+/// A PATH directory with what a machine without the cross toolchain has: these utilities
+/// (links to the installed ones), a rustc whose sysroot has neither the std sources nor
+/// another target's std, and cargo.
+fn host_only_bin(dir: &Path, toolchain: &Toolchain, utilities: &[&str]) -> PathBuf {
+    let bin = dir.join("host-only");
     std::fs::create_dir(&bin).expect("bin");
-    for tool in ["dirname", "sed", "head", "awk"] {
+    for tool in utilities {
         std::os::unix::fs::symlink(installed(tool), bin.join(tool)).expect("symlink");
     }
     executable(
@@ -418,22 +418,38 @@ fn all_without_the_cross_toolchain_names_what_is_missing_and_builds_nothing() {
         &format!(
             "#!/bin/sh\ncase \"$1\" in -vV) echo 'host: {}' ;; --print) echo '{}' ;; esac\n",
             host(),
-            dir.path().join("empty-sysroot").display()
+            dir.join("empty-sysroot").display()
         ),
     );
     std::fs::copy(toolchain.bin.join("cargo"), bin.join("cargo")).expect("cargo");
+    bin
+}
 
-    let dist = dir.path().join("dist");
-    let output = Command::new(installed("bash"))
+/// release.sh --all with only `path` to find programs in.
+fn release_all_with_path(dir: &Path, path: &Path, cross_dir: &Path) -> Output {
+    Command::new(installed("bash"))
         .arg(root().join("scripts/release.sh"))
         .arg("--all")
-        .env("PATH", &bin)
-        .env("CARGO_TARGET_DIR", dir.path().join("target"))
-        .env("DIST_DIR", &dist)
+        .env("PATH", path)
+        .env("CROSS_DIR", cross_dir)
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .env("DIST_DIR", dir.join("dist"))
+        .env("GNUPGHOME", dir.join("no-gnupg"))
         .env_remove("RELEASE_BINARY")
         .env_remove("CARGO_TARGET")
+        .env_remove("RELEASE_SIGNING_KEY")
+        .env_remove("GPG_KEY_ID")
         .output()
-        .expect("release.sh");
+        .expect("release.sh")
+}
+
+#[test]
+fn all_without_the_cross_toolchain_names_what_is_missing_and_builds_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let toolchain = Toolchain::new(dir.path());
+    // No cross tool at all, and no tool directory of scripts/cross-setup.sh.
+    let bin = host_only_bin(dir.path(), &toolchain, &["dirname", "sed", "head", "awk"]);
+    let output = release_all_with_path(dir.path(), &bin, &dir.path().join("no-cross-dir"));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{stderr}");
     for missing in [
@@ -458,5 +474,60 @@ fn all_without_the_cross_toolchain_names_what_is_missing_and_builds_nothing() {
             .is_none(),
         "cargo ran"
     );
-    assert!(!dist.exists());
+    assert!(!dir.path().join("dist").exists());
+}
+
+/// `scripts/cross-setup.sh && scripts/release.sh --all`, without the eval: the tool
+/// directory cross-setup.sh laid out is found and used.
+#[test]
+fn all_uses_the_tool_directory_of_cross_setup_when_path_lacks_the_toolchain() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let toolchain = Toolchain::new(dir.path());
+    // PATH: a host toolchain and the utilities release.sh and the stand-in cargo use.
+    let bin = host_only_bin(
+        dir.path(),
+        &toolchain,
+        &[
+            "dirname",
+            "sed",
+            "head",
+            "awk",
+            "tr",
+            "od",
+            "env",
+            "grep",
+            "mkdir",
+            "cp",
+            "rm",
+            "mktemp",
+            "cat",
+            "tail",
+            "touch",
+            "chmod",
+            "zip",
+            "sha256sum",
+            "ls",
+            "cut",
+        ],
+    );
+    // The stand-in toolchain's directory is laid out as cross-setup.sh's CROSS_DIR/bin.
+    let output = release_all_with_path(dir.path(), &bin, dir.path());
+    let out = text(&output);
+    assert!(output.status.success(), "{out}");
+    assert!(
+        out.contains(&format!(
+            "using scripts/cross-setup.sh's, {}",
+            toolchain.bin.display()
+        )),
+        "{out}"
+    );
+    for (target, platform) in TARGETS {
+        toolchain.call(target);
+        assert!(
+            dir.path()
+                .join("dist")
+                .join(format!("{NAME}_{VERSION}_{platform}.zip"))
+                .is_file()
+        );
+    }
 }
