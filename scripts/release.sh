@@ -134,6 +134,9 @@ missing_for() {
       [ -f "$stubs/Security.framework/Security.tbd" ] && [ -f "$stubs/CoreFoundation.framework/CoreFoundation.tbd" ] ||
         echo "the framework stubs $stubs/*.framework (cross/make-macos-stubs.sh)"
       case "$stubs" in *[[:space:]]*) echo "a checkout path without spaces (the stubs' path goes into RUSTFLAGS: $stubs)" ;; esac
+      if [ -n "${RUSTFLAGS:-}${CARGO_ENCODED_RUSTFLAGS:-}" ]; then
+        echo "RUSTFLAGS and CARGO_ENCODED_RUSTFLAGS must be unset (cargo would use them instead of the per-target flags that find the framework stubs)"
+      fi
       ;;
   esac
 }
@@ -151,7 +154,7 @@ if [ -z "${RELEASE_BINARY:-}" ]; then
   fi
   if [ -n "$missing" ]; then
     {
-      echo "release: cannot build for ${targets[*]}: the cross-build toolchain is missing:"
+      echo "release: cannot build for ${targets[*]}: the cross-build toolchain is missing or incomplete:"
       sed 's/^/release:   - /' <<<"$missing"
       echo "release: install it and put it first in PATH with:"
       echo "release:   eval \"\$(scripts/cross-setup.sh)\""
