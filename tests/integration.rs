@@ -20,6 +20,7 @@ mod grpc_lifecycle;
 mod grpc_provider;
 mod handshake;
 mod private_cloud_tls;
+mod release_all;
 mod release_install;
 mod replication_api;
 mod serve_auth;
