@@ -40,8 +40,11 @@
 #   darwin_*       cargo zigbuild -Zbuild-std=std,panic_unwind --target {aarch64,x86_64}-apple-darwin,
 #                  MACOSX_DEPLOYMENT_TARGET 11.0 (arm64) / 10.12 (amd64), linked against the
 #                  framework stubs in cross/macos-frameworks (cross/make-macos-stubs.sh)
-#   linux_amd64    cargo build --target x86_64-unknown-linux-gnu (with --all, always --target,
-#                  so the same compiler's build never lands on the native target/release)
+#   linux_amd64    (this machine's own platform) built as without --all: by the toolchain
+#                  on PATH without cross-setup.sh's tool directory (rustup's: the compiler
+#                  the tests, benchmarks and build.rs's link order list were made with), no
+#                  --target, in the native target directory. Byte for byte the zip the
+#                  host-only run writes, with the link layout of build.rs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 name=terraform-provider-taurusdb
@@ -140,12 +143,19 @@ missing_for() {
       ;;
   esac
 }
+cross_bin=${CROSS_DIR:-${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/taurusdb-cross}/bin
+# The host's own build, with --all too: PATH without the cross tool directory, and the
+# target directory the user chose unless it is the one cross-setup.sh names.
+native_path=$(IFS=:; for dir in $PATH; do [ "$dir" = "$cross_bin" ] || printf '%s:' "$dir"; done)
+native_path=${native_path%:}
+native_target_dir=${CARGO_TARGET_DIR-}
+[ "$native_target_dir" != "${cross_bin%/bin}/target" ] || native_target_dir=""
+PATH="$native_path" command -v cargo >/dev/null || native_path=$PATH
 if [ -z "${RELEASE_BINARY:-}" ]; then
   missing=$(for target in "${targets[@]}"; do missing_for "$target"; done | awk '!seen[$0]++')
   # The toolchain on PATH lacks something, but scripts/cross-setup.sh has laid out its tool
   # directory: use that, as its export lines would (so `scripts/cross-setup.sh &&
   # scripts/release.sh --all` works without the eval), in its own target directory.
-  cross_bin=${CROSS_DIR:-${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/taurusdb-cross}/bin
   if [ -n "$missing" ] && [ -d "$cross_bin" ] && [[ ":$PATH:" != *":$cross_bin:"* ]]; then
     echo "==> the toolchain on PATH cannot build for ${targets[*]}: using scripts/cross-setup.sh's, $cross_bin"
     export PATH="$cross_bin:$PATH"
@@ -169,8 +179,13 @@ build_target() {
   local target=$1 t_upper cargo_cmd=(cargo) extra=() start=$SECONDS messages binary
   local build=(build --release --locked --bin "$name" --manifest-path "$root/Cargo.toml" --message-format=json-render-diagnostics)
   t_upper=$(tr 'a-z-' 'A-Z_' <<<"$target")
-  if [ "$target" = "$host" ] && ! $all; then
+  local native=false
+  [ "$target" != "$host" ] || native=true
+  if $native; then
     echo "==> building for this machine ($host), without --target: a current host build is reused" >&2
+    cargo_cmd=(env -u RUSTC_BOOTSTRAP -u CARGO_TARGET_DIR "PATH=$native_path"
+      ${native_target_dir:+"CARGO_TARGET_DIR=$native_target_dir"} cargo)
+    echo "    with $(PATH="$native_path" command -v cargo) ($(PATH="$native_path" rustc --version 2>/dev/null || echo "rustc unknown"))" >&2
   else
     build+=(--target "$target")
     echo "==> building for $target" >&2
@@ -178,7 +193,7 @@ build_target() {
   local envs=()
   # One setting for every --all build, so the build scripts and proc macros they share
   # stay fresh from one target to the next (-Zbuild-std needs it).
-  $all && envs+=(RUSTC_BOOTSTRAP=1)
+  $all && ! $native && envs+=(RUSTC_BOOTSTRAP=1)
   case "$target" in
     "$host") ;;
     aarch64-unknown-linux-gnu)

@@ -2,7 +2,8 @@
 //! holding `terraform-provider-taurusdb_vVERSION.exe`), one SHA256SUMS and one manifest,
 //! byte for byte the same on a rerun; each target built the way it needs (cargo zigbuild
 //! with the framework stubs and a deployment target for macOS, -Zbuild-std for macOS and
-//! Windows, the cross linkers); a binary of the wrong OS or architecture refused before
+//! Windows, the cross linkers; the host's own as the host-only run builds it, by the
+//! toolchain without cross-setup.sh's, so build.rs's link order list fits it); a binary of the wrong OS or architecture refused before
 //! anything is written; and, without the cross toolchain, the missing tools named with
 //! the command that installs them, before anything is built.
 //!
@@ -37,6 +38,15 @@ fn root() -> PathBuf {
 
 fn host() -> String {
     format!("{}-unknown-linux-gnu", std::env::consts::ARCH)
+}
+
+/// The stand-in cargo's name for a build: the host's own has no `--target`.
+fn build_key(target: &str) -> String {
+    if target == host() {
+        "native".to_string()
+    } else {
+        target.to_string()
+    }
 }
 
 fn executable(path: &Path, text: &str) {
@@ -110,12 +120,13 @@ esac
 dir='{dir}'
 triple=""
 for a in "$@"; do [ "$prev" = --target ] && triple=$a; prev=$a; done
-{{ printf 'arg %s\n' "$@"; env | grep -E '^(RUSTC_BOOTSTRAP|MACOSX_DEPLOYMENT_TARGET|CARGO_TARGET_.*|CC_.*|AR_.*)=' | sed 's/^/env /'; }} > "$dir/calls/$triple"
+key=${{triple:-native}}
+{{ printf 'arg %s\n' "$@"; env | grep -E '^(RUSTC_BOOTSTRAP|MACOSX_DEPLOYMENT_TARGET|CARGO_TARGET_.*|CC_.*|AR_.*)=' | sed 's/^/env /'; echo "path $PATH"; }} > "$dir/calls/$key"
 exe=""
 case "$triple" in *windows*) exe=.exe ;; esac
-out="$CARGO_TARGET_DIR/$triple/release"
+out="${{CARGO_TARGET_DIR:-$dir/native-target}}/${{triple:+$triple/}}release"
 mkdir -p "$out"
-cp "$dir/binaries/$triple" "$out/{NAME}$exe"
+cp "$dir/binaries/$key" "$out/{NAME}$exe"
 echo '{{"reason":"compiler-artifact","package_id":"{NAME} {VERSION}","target":{{"kind":["bin"],"crate_types":["bin"],"name":"{NAME}"}},"filenames":["'"$out/{NAME}$exe"'"],"executable":"'"$out/{NAME}$exe"'","fresh":false}}'
 echo '{{"reason":"build-finished","success":true}}'
 "#,
@@ -148,12 +159,12 @@ echo '{{"reason":"build-finished","success":true}}'
 
     /// What cargo puts out for `target`.
     fn binary(&self, target: &str) -> PathBuf {
-        self.dir.join("binaries").join(target)
+        self.dir.join("binaries").join(build_key(target))
     }
 
     /// cargo's arguments and the build environment for `target`'s build.
     fn call(&self, target: &str) -> (Vec<String>, BTreeMap<String, String>) {
-        let log = std::fs::read_to_string(self.dir.join("calls").join(target))
+        let log = std::fs::read_to_string(self.dir.join("calls").join(build_key(target)))
             .unwrap_or_else(|_| panic!("cargo never built {target}"));
         let mut args = Vec::new();
         let mut env = BTreeMap::new();
@@ -162,6 +173,8 @@ echo '{{"reason":"build-finished","success":true}}'
                 args.push(arg.to_string());
             } else if let Some((k, v)) = line.strip_prefix("env ").and_then(|l| l.split_once('=')) {
                 env.insert(k.to_string(), v.to_string());
+            } else if let Some(path) = line.strip_prefix("path ") {
+                env.insert("PATH".to_string(), path.to_string());
             }
         }
         (args, env)
@@ -311,11 +324,17 @@ fn all_writes_five_platforms_with_one_sums_file_and_the_same_bytes_again() {
     for (target, _) in TARGETS {
         let (args, env) = toolchain.call(target);
         let has = |a: &str| args.iter().any(|x| x == a);
+        assert!(has("--release") && has("--locked"), "{target}: {args:?}");
+        if target == host() {
+            // As the host-only run builds it, so build.rs's link order list applies.
+            assert!(!has("--target"), "{target}: {args:?}");
+            assert_eq!(env.get("RUSTC_BOOTSTRAP"), None, "{target}");
+            continue;
+        }
         assert!(
             args.windows(2).any(|w| w == ["--target", target]),
             "{target}: {args:?}"
         );
-        assert!(has("--release") && has("--locked"), "{target}: {args:?}");
         let upper = target.to_uppercase().replace('-', "_");
         match target {
             "aarch64-apple-darwin" | "x86_64-apple-darwin" => {
@@ -368,7 +387,7 @@ fn all_writes_five_platforms_with_one_sums_file_and_the_same_bytes_again() {
         assert_eq!(
             env.get("RUSTC_BOOTSTRAP").map(String::as_str),
             Some("1"),
-            "{target}: one RUSTC_BOOTSTRAP for all, so shared build scripts stay fresh"
+            "{target}: one RUSTC_BOOTSTRAP for all cross builds, so shared build scripts stay fresh"
         );
     }
 
@@ -520,6 +539,13 @@ fn all_uses_the_tool_directory_of_cross_setup_when_path_lacks_the_toolchain() {
             toolchain.bin.display()
         )),
         "{out}"
+    );
+    // The host's own zip is built by the toolchain without the cross tool directory.
+    let (_, env) = toolchain.call(&host());
+    let path = env.get("PATH").expect("the host build's PATH");
+    assert!(
+        !path.split(':').any(|dir| Path::new(dir) == toolchain.bin),
+        "the host build ran with the cross tool directory on PATH: {path}"
     );
     for (target, platform) in TARGETS {
         toolchain.call(target);
