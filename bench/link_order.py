@@ -21,9 +21,9 @@ import argparse, bisect, os, re, shutil, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import startup  # noqa: E402
 
 ORDER = os.path.join(harness.ROOT, "link", "x86_64-unknown-linux-gnu.order")
-COOKIE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
 # One input section per line: VMA LMA Size Align, then the input file and section.
 SECTION = re.compile(r"^\s*([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)\s+\d+\s+\S.*:\((\.text[^)]*)\)\s*$")
 SYMBOL = re.compile(r"^\s*([0-9a-f]+)\s+[0-9a-f]+\s+[0-9a-f]+\s+\d+\s+(\S+)\s*$")
@@ -83,10 +83,8 @@ def wrapper(tmp, binary, trace_dir):
 
 def trace_start(tmp, plugins, trace_dir):
     """A plugin start with AutoMTLS, as Terraform makes it, and a moment idle."""
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import startup
     pem = startup.client_cert(tmp)
-    env = {"TF_PLUGIN_MAGIC_COOKIE": COOKIE, "PLUGIN_PROTOCOL_VERSIONS": "5,6",
+    env = {"TF_PLUGIN_MAGIC_COOKIE": startup.COOKIE, "PLUGIN_PROTOCOL_VERSIONS": "5,6",
            "PATH": os.environ["PATH"], "PLUGIN_CLIENT_CERT": pem}
     p = subprocess.Popen([os.path.join(plugins, "terraform-provider-taurusdb")], env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
