@@ -20,7 +20,7 @@
 #                  bcryptprimitives.dll, so a test-only shim (cross/wine-bcryptprimitives.c)
 #                  is built with mingw into the scratch directory next to the exe; it is
 #                  never shipped.
-#   darwin_amd64,  Mach-O executables of the right architecture, built for macOS 10.12 /
+#   darwin_amd64,  Mach-O executables of the right architecture, built for macOS 10.14 /
 #   darwin_arm64   11.0, linking only system libraries (/usr/lib/libSystem.B.dylib,
 #                  libiconv, libcharset, the Security and CoreFoundation frameworks); the
 #                  arm64 one carries an ad-hoc code signature whose page hashes match.
@@ -252,7 +252,7 @@ allowed='^(/usr/lib/libSystem\.B\.dylib|/usr/lib/libiconv[.0-9]*\.dylib|/usr/lib
 for platform in darwin_amd64 darwin_arm64; do
   bin=$work/$platform/${name}_v${version}
   case "$platform" in
-    darwin_amd64) want="Mach-O 64-bit x86_64 executable" minos="10.12" ;;
+    darwin_amd64) want="Mach-O 64-bit x86_64 executable" minos="10.14" ;;
     darwin_arm64) want="Mach-O 64-bit arm64 executable" minos="11.0" ;;
   esac
   desc=$(file -b "$bin")

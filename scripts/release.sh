@@ -38,7 +38,7 @@
 #   windows_amd64  cargo build -Zbuild-std=std,panic_unwind --target x86_64-pc-windows-gnu
 #                  (RUSTC_BOOTSTRAP=1), linker x86_64-w64-mingw32-gcc
 #   darwin_*       cargo zigbuild -Zbuild-std=std,panic_unwind --target {aarch64,x86_64}-apple-darwin,
-#                  MACOSX_DEPLOYMENT_TARGET 11.0 (arm64) / 10.12 (amd64), linked against the
+#                  MACOSX_DEPLOYMENT_TARGET 11.0 (arm64) / 10.14 (amd64), linked against the
 #                  framework stubs in cross/macos-frameworks (cross/make-macos-stubs.sh)
 #   linux_amd64    (this machine's own platform) built as without --all: by the toolchain
 #                  on PATH without cross-setup.sh's tool directory (rustup's: the compiler
@@ -211,7 +211,7 @@ build_target() {
       ;;
     *-apple-darwin)
       local rustflags_var="CARGO_TARGET_${t_upper}_RUSTFLAGS" minos=11.0
-      [ "$target" = x86_64-apple-darwin ] && minos=10.12
+      [ "$target" = x86_64-apple-darwin ] && minos=10.14
       envs+=(RUSTC_BOOTSTRAP=1 "MACOSX_DEPLOYMENT_TARGET=${MACOSX_DEPLOYMENT_TARGET:-$minos}"
         "$rustflags_var=${!rustflags_var:+${!rustflags_var} }-C link-arg=-F$stubs")
       build[0]=zigbuild

@@ -343,7 +343,7 @@ fn all_writes_five_platforms_with_one_sums_file_and_the_same_bytes_again() {
                 let minos = if target.starts_with("aarch64") {
                     "11.0"
                 } else {
-                    "10.12"
+                    "10.14"
                 };
                 assert_eq!(
                     env.get("MACOSX_DEPLOYMENT_TARGET").map(String::as_str),
