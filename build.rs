@@ -38,10 +38,13 @@ fn main() {
         .join("link")
         .join(format!("{ORDER_TARGET}.order"));
     println!("cargo::rerun-if-changed={}", order.display());
-    if target != ORDER_TARGET || profile != "release" || !linked_by_default_lld(&target) {
-        return;
-    }
-    if env::var("TAURUSDB_LINK_ORDER").is_ok_and(|value| value == "0") {
+    let turned_off = env::var("TAURUSDB_LINK_ORDER").is_ok_and(|value| value == "0");
+    // The probe (a link by rustc) last: only when everything else says yes.
+    if target != ORDER_TARGET
+        || profile != "release"
+        || turned_off
+        || !linked_by_default_lld(&target)
+    {
         return;
     }
     let bin = "terraform-provider-taurusdb";
